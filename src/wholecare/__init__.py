@@ -1,0 +1,1 @@
+"""Wholecare: the shared care record of an integrated care organisation."""

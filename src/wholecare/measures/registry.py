@@ -1,0 +1,26 @@
+"""The instruments Wholecare knows, by code."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from wholecare.measures.errors import UnknownMeasure
+from wholecare.measures.loader import parse_instrument, read_definition
+from wholecare.measures.model import Instrument
+
+INSTRUMENT_CODES: tuple[str, ...] = ("PHQ9", "GAD7")
+
+
+@cache
+def instrument(code: str) -> Instrument:
+    """The instrument with this code; raises `UnknownMeasure` for any other."""
+    if code not in INSTRUMENT_CODES:
+        raise UnknownMeasure(code, INSTRUMENT_CODES)
+    loaded = parse_instrument(read_definition(code))
+    if loaded.code != code:
+        raise UnknownMeasure(code, INSTRUMENT_CODES)
+    return loaded
+
+
+def all_instruments() -> tuple[Instrument, ...]:
+    return tuple(instrument(code) for code in INSTRUMENT_CODES)

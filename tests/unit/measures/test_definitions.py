@@ -1,0 +1,139 @@
+"""Every shipped definition loads, and every threshold says where it comes from."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from wholecare.measures import (
+    INSTRUMENT_CODES,
+    Cutoff,
+    Instrument,
+    InstrumentDefinitionError,
+    all_instruments,
+    instrument,
+)
+from wholecare.measures.loader import definition_files, parse_instrument, read_definition
+
+
+def test_codes_match_the_shipped_files() -> None:
+    assert sorted(INSTRUMENT_CODES) == list(definition_files())
+
+
+def test_all_instruments_in_code_order() -> None:
+    assert tuple(m.code for m in all_instruments()) == INSTRUMENT_CODES
+
+
+@pytest.mark.parametrize("code", INSTRUMENT_CODES)
+def test_definition_loads(code: str) -> None:
+    measure = instrument(code)
+    assert measure.code == code
+    assert measure.name
+    assert measure.licence.strip()
+    assert measure.item_count == len(measure.items) > 0
+
+
+@pytest.mark.parametrize("code", INSTRUMENT_CODES)
+def test_every_threshold_has_a_source(code: str) -> None:
+    measure = instrument(code)
+    for threshold in _thresholds(measure).values():
+        if threshold is not None:
+            assert threshold.source.strip()
+
+
+@pytest.mark.parametrize("code", INSTRUMENT_CODES)
+def test_unverified_names_exactly_the_unverified_values(code: str) -> None:
+    measure = instrument(code)
+    expected = {
+        name
+        for name, threshold in _thresholds(measure).items()
+        if threshold is not None and not threshold.verified
+    }
+    assert set(measure.unverified) == expected
+
+
+@pytest.mark.parametrize("code", INSTRUMENT_CODES)
+def test_item_text_only_where_the_licence_allows(code: str) -> None:
+    measure = instrument(code)
+    if any(item.text for item in measure.items):
+        assert "Item wording is shipped" in measure.licence
+        assert all(item.text for item in measure.items)
+
+
+def _thresholds(measure: Instrument) -> dict[str, object]:
+    return {
+        "caseness": measure.caseness,
+        "reliable_change": measure.reliable_change,
+        "severity": measure.severity,
+        "missing": measure.missing,
+    }
+
+
+def test_phq9_published_values() -> None:
+    phq9 = instrument("PHQ9")
+    assert phq9.caseness == Cutoff(10, True, True, phq9.caseness.source if phq9.caseness else "")
+    assert phq9.reliable_change is not None
+    assert phq9.reliable_change.value == 6
+    assert (phq9.snomed, phq9.loinc) == ("720433000", "44261-6")
+    assert (phq9.total_min, phq9.total_max, phq9.total_is_integer) == (0, 27, True)
+    assert phq9.unverified == ()
+
+
+def test_gad7_published_values() -> None:
+    gad7 = instrument("GAD7")
+    assert gad7.caseness is not None
+    assert (gad7.caseness.value, gad7.caseness.inclusive) == (8, True)
+    assert gad7.reliable_change is not None
+    assert gad7.reliable_change.value == 4
+    assert (gad7.snomed, gad7.loinc) == ("445455005", "70274-6")
+    assert gad7.severity is not None
+    assert [b.label for b in gad7.severity.bands] == ["minimal", "mild", "moderate", "severe"]
+
+
+def test_is_valid_total() -> None:
+    phq9 = instrument("PHQ9")
+    assert phq9.is_valid_total(0)
+    assert phq9.is_valid_total(27.0)
+    assert not phq9.is_valid_total(28)
+    assert not phq9.is_valid_total(-1)
+    assert not phq9.is_valid_total(9.5)
+    assert not phq9.is_valid_total(math.nan)
+
+
+def _phq9_with(**changes: object) -> dict[str, object]:
+    data = dict(read_definition("PHQ9"))
+    data.update(changes)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"total": {"min": 0, "max": 30, "integer": True}}, "the items give"),
+        ({"caseness": {"value": 10, "inclusive": True, "verified": True, "source": " "}}, "source"),
+        ({"caseness": {"value": 10, "inclusive": True, "verified": True}}, "'source'"),
+        (
+            {"caseness": {"value": 40, "inclusive": True, "verified": True, "source": "x"}},
+            "outside",
+        ),
+        ({"scoring": "median"}, "median"),
+        ({"missing": {"max_missing": 9, "verified": True, "source": "x"}}, "max_missing"),
+        (
+            {
+                "severity": {
+                    "verified": True,
+                    "source": "x",
+                    "bands": [
+                        {"label": "low", "lower": 0, "upper": 9},
+                        {"label": "high", "lower": 11, "upper": 27},
+                    ],
+                }
+            },
+            "do not meet",
+        ),
+    ],
+)
+def test_inconsistent_definitions_are_refused(changes: dict[str, object], message: str) -> None:
+    with pytest.raises(InstrumentDefinitionError, match=message):
+        parse_instrument(_phq9_with(**changes))

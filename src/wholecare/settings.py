@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "wholecare.record",
     "wholecare.access",
     "wholecare.web",
+    "wholecare.demo",
 ]
 
 MIDDLEWARE = [

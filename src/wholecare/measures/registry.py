@@ -8,7 +8,25 @@ from wholecare.measures.errors import UnknownMeasure
 from wholecare.measures.loader import parse_instrument, read_definition
 from wholecare.measures.model import Instrument
 
-INSTRUMENT_CODES: tuple[str, ...] = ("PHQ9", "GAD7")
+INSTRUMENT_CODES: tuple[str, ...] = (
+    "PHQ9",
+    "GAD7",
+    "PHQ15",
+    "WSAS",
+    "PHOBIA_SOCIAL",
+    "PHOBIA_AGORAPHOBIA",
+    "PHOBIA_SPECIFIC",
+    "SPIN",
+    "PDSS",
+    "MI",
+    "OCI",
+    "IESR",
+    "PCL5",
+    "HAI",
+    "AAI",
+    "CFQ",
+    "IBSSSS",
+)
 
 
 @cache

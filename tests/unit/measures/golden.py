@@ -18,11 +18,20 @@ class GoldenRow:
     rule: str
 
     def __str__(self) -> str:
-        return f"{self.code}:{' '.join('-' if a is None else str(a) for a in self.answers)}"
+        return f"{self.code}:{self.total:g}:{len(self.imputed)}-imputed"
 
 
 def _optional_bool(text: str) -> bool | None:
     return {"true": True, "false": False, "": None}[text]
+
+
+def _answers(text: str) -> tuple[int | None, ...]:
+    """Space-separated answers; "-" is missing and "VxN" repeats V N times."""
+    answers: list[int | None] = []
+    for token in text.split():
+        value, _, times = token.partition("x")
+        answers.extend([None if value == "-" else int(value)] * int(times or 1))
+    return tuple(answers)
 
 
 def golden_rows() -> list[GoldenRow]:
@@ -30,7 +39,7 @@ def golden_rows() -> list[GoldenRow]:
         return [
             GoldenRow(
                 code=row["code"],
-                answers=tuple(None if a == "-" else int(a) for a in row["answers"].split()),
+                answers=_answers(row["answers"]),
                 total=float(row["total"]),
                 severity=row["severity"] or None,
                 at_caseness=_optional_bool(row["at_caseness"]),

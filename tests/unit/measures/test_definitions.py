@@ -137,3 +137,37 @@ def _phq9_with(**changes: object) -> dict[str, object]:
 def test_inconsistent_definitions_are_refused(changes: dict[str, object], message: str) -> None:
     with pytest.raises(InstrumentDefinitionError, match=message):
         parse_instrument(_phq9_with(**changes))
+
+
+def test_mobility_inventory_caseness_is_strict() -> None:
+    mi = instrument("MI")
+    assert mi.caseness is not None
+    assert (mi.caseness.value, mi.caseness.inclusive, mi.caseness.verified) == (2.3, False, True)
+    assert mi.at_caseness(2.3) is False
+    assert mi.at_caseness(2.31) is True
+    assert not mi.total_is_integer
+    assert mi.is_valid_total(2.5)
+    assert mi.severity_band(3.0) is None
+
+
+def test_instrument_without_cutoff() -> None:
+    assert instrument("WSAS").at_caseness(40) is None
+
+
+def test_severity_band_outside_range_is_none() -> None:
+    phq9 = instrument("PHQ9")
+    assert phq9.severity_band(-1) is None
+    assert phq9.severity_band(28) is None
+    assert phq9.severity_band(14.625) == "moderate"
+
+
+def test_instruments_are_frozen() -> None:
+    with pytest.raises(AttributeError):
+        instrument("PHQ9").code = "X"  # type: ignore[misc]
+
+
+def test_item_lookup() -> None:
+    gad7 = instrument("GAD7")
+    assert gad7.item(7).text == "Feeling afraid as if something awful might happen"
+    with pytest.raises(ValueError, match="GAD7 has items 1 to 7, not 8"):
+        gad7.item(8)

@@ -89,3 +89,13 @@ def test_invalid_answer_still_carries_item9_flag() -> None:
     with pytest.raises(InvalidAnswer) as caught:
         score("PHQ9", {1: 7, 9: 1})
     assert caught.value.risk_flags == (RiskFlag.ITEM9_POSITIVE,)
+
+
+def test_out_of_range_lists_options_that_are_not_a_run() -> None:
+    with pytest.raises(InvalidAnswer, match=r"^IBSSSS item 2: 15 is out of range \(one of 0, 10, "):
+        score("IBSSSS", [0, 15, 0, 0, 0])
+
+
+def test_mean_scored_instrument_refuses_a_sixth_missing_item() -> None:
+    with pytest.raises(TooManyMissing, match=r"^MI: 6 items missing .*; at most 5 may be missing$"):
+        score("MI", [3] * 21 + [None] * 6)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.unit.measures.golden import GoldenRow, golden_rows
-from wholecare.measures import score
+from wholecare.measures import INSTRUMENT_CODES, score
 
 
 @pytest.mark.parametrize("row", golden_rows(), ids=str)
@@ -25,3 +25,7 @@ def test_golden_score_as_mapping(row: GoldenRow) -> None:
 
 def test_every_row_cites_a_rule() -> None:
     assert all(row.rule.strip() for row in golden_rows())
+
+
+def test_every_instrument_has_golden_rows() -> None:
+    assert {row.code for row in golden_rows()} == set(INSTRUMENT_CODES)

@@ -23,6 +23,21 @@ def test_item9_flag_follows_item9_alone(answers: list[int | None]) -> None:
         assert flags == ()
 
 
+@given(
+    st.one_of(
+        st.none(),
+        st.integers(-10, 10),
+        st.booleans(),
+        st.floats(allow_nan=True),
+        st.text(max_size=2),
+    )
+)
+def test_only_a_valid_zero_on_item9_raises_no_flag(item9: object) -> None:
+    flags = risk_flags_for("PHQ9", {9: item9})  # type: ignore[dict-item]
+    is_valid_zero = type(item9) is int and item9 == 0
+    assert (flags == ()) is is_valid_zero
+
+
 @given(phq9_answers)
 def test_scored_result_carries_the_same_flags(answers: list[int | None]) -> None:
     if answers.count(None) <= 2:

@@ -1,0 +1,151 @@
+"""Every access decision in one place: `check_*` raises AccessDenied, `can_*` answers.
+
+The same rules are also compiled into query filters (`*_q`) so that lists, counts and paging never
+include what a user may not see: the query layer, not the template, enforces them.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.utils import timezone
+
+from wholecare.access import rules
+from wholecare.access.models import BreakGlassAccess, SharingConsent
+from wholecare.directory.disciplines import AGGREGATE_VIEWERS, NO_DIRECT_CARE, Discipline
+from wholecare.directory.models import Staff
+from wholecare.record.models import CareTeamMembership, Person, RecordEntry, Referral
+from wholecare.record.vocabulary import Sensitivity
+
+
+class AccessDenied(PermissionDenied):
+    """Raised for forbidden and for missing records alike, so a refusal says nothing of existence."""
+
+
+class Relationship(StrEnum):
+    CARE_TEAM = "care-team"
+    REFERRAL = "referral"
+    BREAK_GLASS = "break-glass"
+
+
+def people_openable_q(staff: Staff) -> Q:
+    """People whose record this member of staff may open now, as a filter on Person.
+
+    Subqueries rather than joins, so that a person on several routes appears once and counts stay right.
+    """
+    if staff.discipline_enum in NO_DIRECT_CARE:
+        return Q(pk__in=[])
+    today = timezone.localdate()
+    on_care_team = CareTeamMembership.objects.filter(staff=staff, start_date__lte=today).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=today)
+    )
+    open_referral = Referral.objects.filter(
+        service__in=staff.services.all(), status=Referral.Status.OPEN
+    )
+    broken_glass = BreakGlassAccess.objects.filter(staff=staff, expires_at__gt=timezone.now())
+    return (
+        Q(pk__in=on_care_team.values("person_id"))
+        | Q(pk__in=open_referral.values("person_id"))
+        | Q(pk__in=broken_glass.values("person_id"))
+    )
+
+
+def relationship(staff: Staff, person: Person) -> Relationship | None:
+    if staff.discipline_enum in NO_DIRECT_CARE:
+        return None
+    today = timezone.localdate()
+    on_team = person.care_team.filter(staff=staff, start_date__lte=today).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=today)
+    )
+    if on_team.exists():
+        return Relationship.CARE_TEAM
+    if person.referrals.filter(
+        service__in=staff.services.all(), status=Referral.Status.OPEN
+    ).exists():
+        return Relationship.REFERRAL
+    if active_break_glass(staff, person) is not None:
+        return Relationship.BREAK_GLASS
+    return None
+
+
+def active_break_glass(staff: Staff, person: Person) -> BreakGlassAccess | None:
+    return (
+        BreakGlassAccess.objects.filter(staff=staff, person=person, expires_at__gt=timezone.now())
+        .order_by("-expires_at")
+        .first()
+    )
+
+
+def can_open_record(staff: Staff, person: Person) -> bool:
+    return relationship(staff, person) is not None
+
+
+def check_can_open_record(staff: Staff, person: Person) -> Relationship:
+    found = relationship(staff, person)
+    if found is None:
+        raise AccessDenied("You do not have a care relationship with this person")
+    return found
+
+
+def can_break_glass(staff: Staff) -> bool:
+    return staff.discipline_enum not in NO_DIRECT_CARE
+
+
+def check_can_break_glass(staff: Staff) -> None:
+    if not can_break_glass(staff):
+        raise AccessDenied("Your role does not give direct care, so it cannot break glass")
+
+
+def can_review_break_glass(staff: Staff) -> bool:
+    return staff.discipline_enum is Discipline.PRIVACY_OFFICER
+
+
+def check_can_review_break_glass(staff: Staff) -> None:
+    if not can_review_break_glass(staff):
+        raise AccessDenied("Only a privacy officer reviews break-glass access")
+
+
+def can_view_aggregates(staff: Staff) -> bool:
+    return staff.discipline_enum in AGGREGATE_VIEWERS
+
+
+def check_can_view_aggregates(staff: Staff) -> None:
+    if not can_view_aggregates(staff):
+        raise AccessDenied("De-identified figures are for analysts, managers and privacy officers")
+
+
+def can_view_person_audit(staff: Staff) -> bool:
+    """Any person's access history is for the privacy officer; people see their own elsewhere."""
+    return can_review_break_glass(staff)
+
+
+def check_can_view_person_audit(staff: Staff) -> None:
+    if not can_view_person_audit(staff):
+        raise AccessDenied("Only a privacy officer sees another person's access history")
+
+
+@dataclass(frozen=True)
+class SensitiveAccess:
+    """What one member of staff may read of one person's sensitive entries."""
+
+    sensitivities: frozenset[Sensitivity]
+    author: Staff
+
+    def entries_q(self) -> Q:
+        return Q(sensitivity__in=[s.value for s in self.sensitivities]) | Q(author=self.author)
+
+    def may_read(self, entry: RecordEntry) -> bool:
+        return Sensitivity(entry.sensitivity) in self.sensitivities or entry.author_id == self.author.pk
+
+
+def sensitive_access(staff: Staff, person: Person) -> SensitiveAccess:
+    decisions = {
+        (sensitivity, discipline): decision
+        for sensitivity, discipline, decision in SharingConsent.objects.filter(
+            person=person, discipline=staff.discipline
+        ).values_list("sensitivity", "discipline", "decision")
+    }
+    return SensitiveAccess(
+        sensitivities=rules.readable_sensitivities(staff.discipline_enum, decisions), author=staff
+    )

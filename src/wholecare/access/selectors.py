@@ -1,0 +1,87 @@
+"""Reads of the audit trail and of break-glass accesses."""
+
+import uuid
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import QuerySet
+
+from wholecare.access.audit import audit
+from wholecare.access.models import AuditEvent, BreakGlassAccess
+from wholecare.access.permissions import (
+    AccessDenied,
+    check_can_review_break_glass,
+    check_can_view_person_audit,
+)
+from wholecare.directory.models import Staff
+from wholecare.record.models import Person
+
+PAGE = 100
+
+
+def _staff(by: AbstractBaseUser) -> Staff:
+    staff: Staff | None = getattr(by, "staff", None)
+    if staff is None:
+        raise AccessDenied("Only members of staff can see this")
+    return staff
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    event: AuditEvent
+    person: Person | None
+
+
+def _with_people(events: QuerySet[AuditEvent]) -> list[AuditRow]:
+    page = list(events[:PAGE])
+    people = Person.objects.in_bulk({e.person_id for e in page if e.person_id is not None})
+    return [AuditRow(e, people.get(e.person_id) if e.person_id else None) for e in page]
+
+
+def my_audit(*, by: AbstractBaseUser) -> list[AuditRow]:
+    """What this member of staff has done with people's records: their own trail."""
+    _staff(by)
+    return _with_people(AuditEvent.objects.filter(actor_user_id=by.pk))
+
+
+@transaction.atomic
+def person_audit(*, by: AbstractBaseUser, public_id: uuid.UUID) -> tuple[Person, list[AuditRow]]:
+    check_can_view_person_audit(_staff(by))
+    person = Person.objects.filter(public_id=public_id).first()
+    if person is None:
+        raise AccessDenied("No such record")
+    rows = _with_people(AuditEvent.objects.filter(person_id=person.pk))
+    audit(by=by, action=AuditEvent.Action.VIEW, person=person, what="access history")
+    return person, rows
+
+
+def who_looked_at_my_record(*, by: AbstractBaseUser) -> list[AuditEvent]:
+    """For a person signed in to see their own record's access history (their own actions left out)."""
+    person: Person | None = getattr(by, "person", None)
+    if person is None:
+        raise AccessDenied("This page is for people with a Wholecare record")
+    return list(
+        AuditEvent.objects.filter(person_id=person.pk).exclude(actor_user_id=by.pk)[:PAGE]
+    )
+
+
+def review_queue(*, by: AbstractBaseUser) -> list[BreakGlassAccess]:
+    check_can_review_break_glass(_staff(by))
+    return list(
+        BreakGlassAccess.objects.filter(review=BreakGlassAccess.Review.PENDING)
+        .select_related("staff__user", "staff__organisation", "person")
+        .order_by("started_at")
+    )
+
+
+def break_glass_for_review(*, by: AbstractBaseUser, pk: int) -> BreakGlassAccess:
+    check_can_review_break_glass(_staff(by))
+    access = (
+        BreakGlassAccess.objects.select_related("staff__user", "person", "reviewed_by__user")
+        .filter(pk=pk)
+        .first()
+    )
+    if access is None:
+        raise AccessDenied("No such break-glass access")
+    return access

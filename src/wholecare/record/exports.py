@@ -1,0 +1,75 @@
+"""A person's record as a document to download: what the requester may see, nothing more. Audited."""
+
+import uuid
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from wholecare.access.audit import audit
+from wholecare.access.models import AuditEvent
+from wholecare.access.permissions import Relationship, sensitive_access
+from wholecare.record.models import RecordEntry
+from wholecare.record.selectors import openable_person, staff_of
+
+
+@transaction.atomic
+def person_record(*, by: AbstractBaseUser, public_id: uuid.UUID) -> dict[str, Any]:
+    staff = staff_of(by)
+    person, relationship = openable_person(staff, public_id)
+    access = sensitive_access(staff, person)
+    entries = RecordEntry.objects.filter(person=person)
+    readable = entries.filter(access.entries_q()).select_related("author__user", "service")
+    document = {
+        "exported_at": timezone.now().isoformat(),
+        "exported_by": staff.display_name,
+        "person": {
+            "nhs_number": person.nhs_number,
+            "given_name": person.given_name,
+            "family_name": person.family_name,
+            "date_of_birth": person.date_of_birth.isoformat(),
+            "sex": person.sex,
+            "ethnic_category": person.ethnic_category,
+            "postcode": person.postcode,
+            "main_language": person.main_language,
+            "interpreter_needed": person.interpreter_needed,
+            "accessibility_needs": person.accessibility_needs,
+        },
+        "conditions": [
+            {
+                "snomed_code": c.snomed_code,
+                "display": c.concept.display,
+                "icd10": c.concept.icd10,
+                "onset_date": c.onset_date.isoformat() if c.onset_date else None,
+                "clinical_status": c.clinical_status,
+            }
+            for c in person.conditions.all()
+        ],
+        "social_care_needs": [
+            {"code": n.need_code, "display": n.need.display, "status": n.status}
+            for n in person.social_care_needs.all()
+        ],
+        "entries": [
+            {
+                "occurred_at": e.occurred_at.isoformat(),
+                "kind": e.kind,
+                "title": e.title,
+                "text": e.text,
+                "author": e.author.display_name,
+                "discipline": e.discipline,
+                "service": e.service.name if e.service else None,
+                "sensitivity": e.sensitivity,
+            }
+            for e in readable.order_by("-occurred_at")
+        ],
+        "entries_withheld": entries.exclude(access.entries_q()).count(),
+    }
+    audit(
+        by=by,
+        action=AuditEvent.Action.EXPORT,
+        person=person,
+        what="record downloaded",
+        flagged_for_review=relationship is Relationship.BREAK_GLASS,
+    )
+    return document

@@ -1,0 +1,241 @@
+"""The shared care record: people, their conditions and needs, care teams, referrals and one timeline.
+
+Shaped for FHIR UK Core: Person ↔ Patient, Condition ↔ Condition, CareTeamMembership ↔ CareTeam.participant,
+Referral ↔ ServiceRequest/EpisodeOfCare, RecordEntry ↔ Encounter/DocumentReference/Observation, Alert ↔ Flag.
+Business rules live in `services.py` (writes) and `selectors.py` (reads), never in `save()`.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from wholecare.directory.disciplines import choices as discipline_choices
+from wholecare.directory.models import Organisation, Service, Staff
+from wholecare.record import vocabulary
+
+
+def _choices(mapping: dict[str, str]) -> list[tuple[str, str]]:
+    return list(mapping.items())
+
+
+class Person(models.Model):
+    class Sex(models.TextChoices):
+        """Administrative gender, as FHIR Patient.gender."""
+
+        FEMALE = "female", "Female"
+        MALE = "male", "Male"
+        OTHER = "other", "Other"
+        UNKNOWN = "unknown", "Not known"
+
+    class SexualOrientation(models.TextChoices):
+        NOT_RECORDED = "", "Not recorded"
+        HETEROSEXUAL = "heterosexual", "Heterosexual or straight"
+        GAY_LESBIAN = "gay-lesbian", "Gay or lesbian"
+        BISEXUAL = "bisexual", "Bisexual"
+        OTHER = "other", "Other sexual orientation"
+        NOT_STATED = "not-stated", "Person asked and does not wish to say"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    nhs_number = models.CharField("NHS number", max_length=10, unique=True)
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    preferred_name = models.CharField(max_length=100, blank=True)
+    date_of_birth = models.DateField()
+    date_of_death = models.DateField(null=True, blank=True)
+    sex = models.CharField(max_length=10, choices=Sex.choices)
+    gender_identity = models.CharField(max_length=60, blank=True)
+    ethnic_category = models.CharField(
+        max_length=2, choices=_choices(vocabulary.ETHNIC_CATEGORIES), default="99"
+    )
+    address = models.CharField(max_length=300, blank=True)
+    postcode = models.CharField(max_length=8, blank=True)
+    imd_decile = models.PositiveSmallIntegerField(
+        "deprivation decile (IMD, 1 = most deprived)", null=True, blank=True
+    )
+    main_language = models.CharField(
+        max_length=3, choices=_choices(vocabulary.LANGUAGES), default="en"
+    )
+    interpreter_needed = models.BooleanField(default=False)
+    accessibility_needs = models.CharField(
+        "communication and information needs (Accessible Information Standard)",
+        max_length=300,
+        blank=True,
+    )
+    preferred_written_format = models.CharField(
+        max_length=2, choices=_choices(vocabulary.WRITTEN_FORMATS), blank=True
+    )
+    disability = models.CharField(max_length=200, blank=True)
+    sexual_orientation = models.CharField(
+        max_length=20, choices=SexualOrientation.choices, blank=True
+    )
+    contact_method = models.CharField(
+        "preferred contact method", max_length=2, choices=_choices(vocabulary.CONTACT_METHODS),
+        blank=True,
+    )
+    phone = models.CharField(max_length=20, blank=True)
+    email = models.EmailField(blank=True)
+    registered_practice = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="registered_people"
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="person",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "people"
+        indexes = [models.Index(fields=["family_name", "date_of_birth"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(imd_decile__isnull=True)
+                | models.Q(imd_decile__gte=1, imd_decile__lte=10),
+                name="person_imd_decile_1_to_10",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name.upper()}"
+
+
+class Condition(models.Model):
+    class ClinicalStatus(models.TextChoices):
+        ACTIVE = "active", "Active"
+        REMISSION = "remission", "In remission"
+        RESOLVED = "resolved", "Resolved"
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="conditions")
+    snomed_code = models.CharField("SNOMED CT code", max_length=18)
+    onset_date = models.DateField(null=True, blank=True)
+    clinical_status = models.CharField(
+        max_length=12, choices=ClinicalStatus.choices, default=ClinicalStatus.ACTIVE
+    )
+    recorded_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, blank=True)
+    recorded_by_discipline = models.CharField(max_length=40, choices=discipline_choices())
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-onset_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "snomed_code"], name="condition_once_per_person")
+        ]
+
+    def __str__(self) -> str:
+        return self.concept.display
+
+    @property
+    def concept(self) -> vocabulary.ConditionConcept:
+        return vocabulary.condition(self.snomed_code)
+
+
+class SocialCareNeed(models.Model):
+    class Status(models.TextChoices):
+        ASSESSED = "assessed", "Assessed, support in place"
+        AWAITING = "awaiting", "Awaiting assessment"
+        MET = "met", "Met, no longer needed"
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="social_care_needs")
+    need_code = models.CharField(max_length=30)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    recorded_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, blank=True)
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "need_code"], name="need_once_per_person")
+        ]
+
+    @property
+    def need(self) -> vocabulary.SocialCareNeed:
+        return vocabulary.SOCIAL_CARE_NEEDS_BY_CODE[self.need_code]
+
+
+class CareTeamMembership(models.Model):
+    """A member of staff on the person's care team for a time: the main legitimate relationship."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="care_team")
+    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="care_team_memberships")
+    role = models.CharField(max_length=60)
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["staff", "person"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_date__isnull=True) | models.Q(end_date__gte=models.F("start_date")),
+                name="care_team_end_after_start",
+            )
+        ]
+
+
+class Referral(models.Model):
+    """A referral of the person to a service. While open, the service's staff may open the record."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="referrals")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="referrals")
+    referred_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, blank=True)
+    received_date = models.DateField()
+    reason = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    closed_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["service", "status"])]
+
+
+class RecordEntry(models.Model):
+    """One item on the person's timeline, written by one discipline for everyone it may be shared with."""
+
+    class Kind(models.TextChoices):
+        ENCOUNTER = "encounter", "Encounter"
+        NOTE = "note", "Note"
+        LETTER = "letter", "Letter"
+        RESULT = "result", "Result"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="entries")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    occurred_at = models.DateTimeField()
+    title = models.CharField(max_length=200)
+    text = models.TextField(max_length=20_000, blank=True)
+    author = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="entries")
+    discipline = models.CharField(max_length=40, choices=discipline_choices())
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, null=True, blank=True)
+    sensitivity = models.CharField(
+        max_length=30,
+        choices=[(s.value, s.label) for s in vocabulary.Sensitivity],
+        default=vocabulary.Sensitivity.NORMAL,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "record entries"
+        indexes = [models.Index(fields=["person", "-occurred_at"])]
+
+
+class Alert(models.Model):
+    """Something every member of the care team must see first (FHIR Flag)."""
+
+    class Category(models.TextChoices):
+        RISK = "risk", "Risk"
+        SAFEGUARDING = "safeguarding", "Safeguarding"
+        COMMUNICATION = "communication", "Communication need"
+        ALLERGY = "allergy", "Allergy"
+        CLINICAL = "clinical", "Clinical"
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="alerts")
+    category = models.CharField(max_length=20, choices=Category.choices)
+    text = models.CharField(max_length=300)
+    active = models.BooleanField(default=True)
+    raised_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, blank=True)
+    raised_at = models.DateTimeField()

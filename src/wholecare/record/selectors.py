@@ -1,0 +1,259 @@
+"""Reads of the shared care record. Every read of a person's data checks access through the permission
+module, filters in the query (so paging and counts never leak) and is audited in the same transaction.
+"""
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from wholecare.access.audit import audit, audit_many
+from wholecare.access.models import AuditEvent
+from wholecare.access.permissions import (
+    AccessDenied,
+    Relationship,
+    check_can_open_record,
+    people_openable_q,
+    sensitive_access,
+)
+from wholecare.directory.models import Staff
+from wholecare.record import nhs_number
+from wholecare.record.models import (
+    Alert,
+    CareTeamMembership,
+    Condition,
+    Person,
+    RecordEntry,
+    Referral,
+    SocialCareNeed,
+)
+from wholecare.record.vocabulary import ConditionGroup
+
+TIMELINE_PAGE = 50
+
+
+def staff_of(user: AbstractBaseUser) -> Staff:
+    staff: Staff | None = getattr(user, "staff", None)
+    if staff is None:
+        raise AccessDenied("Only members of staff can open records")
+    return staff
+
+
+def openable_person(staff: Staff, public_id: uuid.UUID) -> tuple[Person, Relationship]:
+    """The person, if this member of staff may open their record; AccessDenied whether or not they exist."""
+    person = Person.objects.filter(public_id=public_id).select_related("registered_practice").first()
+    if person is None:
+        raise AccessDenied("You do not have a care relationship with this person")
+    return person, check_can_open_record(staff, person)
+
+
+@dataclass(frozen=True)
+class CaseloadRow:
+    person: Person
+    roles: list[str]
+    services: list[str]
+
+
+@transaction.atomic
+def caseload(*, by: AbstractBaseUser) -> list[CaseloadRow]:
+    staff = staff_of(by)
+    today = timezone.localdate()
+    memberships = CareTeamMembership.objects.filter(staff=staff, start_date__lte=today).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=today)
+    )
+    referrals = Referral.objects.filter(
+        service__in=staff.services.all(), status=Referral.Status.OPEN
+    ).select_related("service")
+    people = (
+        Person.objects.filter(
+            Q(pk__in=memberships.values("person_id")) | Q(pk__in=referrals.values("person_id"))
+        )
+        .prefetch_related(
+            Prefetch("care_team", queryset=memberships, to_attr="my_memberships"),
+            Prefetch("referrals", queryset=referrals, to_attr="my_referrals"),
+        )
+        .order_by("family_name", "given_name")
+    )
+    rows = [
+        CaseloadRow(
+            person=person,
+            roles=[m.role for m in person.my_memberships],  # type: ignore[attr-defined]
+            services=[r.service.name for r in person.my_referrals],  # type: ignore[attr-defined]
+        )
+        for person in people
+    ]
+    audit_many(
+        by=by, action=AuditEvent.Action.VIEW, people=[row.person for row in rows], what="caseload list"
+    )
+    return rows
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    person: Person
+    may_open: bool
+
+
+@transaction.atomic
+def find_people(
+    *,
+    by: AbstractBaseUser,
+    nhs_number_text: str = "",
+    family_name: str = "",
+    date_of_birth: dt.date | None = None,
+) -> list[SearchResult]:
+    """An exact trace, as on the NHS Spine: an NHS number, or a family name with a date of birth.
+
+    No partial matching, so the search cannot be used to browse the population.
+    """
+    staff = staff_of(by)
+    if nhs_number_text:
+        number = nhs_number.normalise(nhs_number_text)
+        found = Person.objects.filter(nhs_number=number)
+        criteria = "NHS number"
+    elif family_name.strip() and date_of_birth is not None:
+        found = Person.objects.filter(
+            family_name__iexact=family_name.strip(), date_of_birth=date_of_birth
+        )
+        criteria = "family name and date of birth"
+    else:
+        raise ValueError("Search by NHS number, or by family name and date of birth")
+    openable = set(
+        Person.objects.filter(people_openable_q(staff), pk__in=found.values("pk")).values_list(
+            "pk", flat=True
+        )
+    )
+    results = [
+        SearchResult(person=p, may_open=p.pk in openable)
+        for p in found.order_by("given_name")[:20]
+    ]
+    audit_many(
+        by=by,
+        action=AuditEvent.Action.SEARCH,
+        people=[r.person for r in results],
+        what=f"found by {criteria}",
+    )
+    return results
+
+
+@dataclass(frozen=True)
+class Timeline:
+    entries: list[RecordEntry]
+    withheld: int
+    has_more: bool
+    disciplines: list[str]
+
+
+def _timeline(
+    staff: Staff, person: Person, *, discipline: str = "", before: dt.datetime | None = None
+) -> Timeline:
+    access = sensitive_access(staff, person)
+    all_entries = RecordEntry.objects.filter(person=person)
+    readable = all_entries.filter(access.entries_q())
+    if discipline:
+        readable = readable.filter(discipline=discipline)
+    counts = all_entries.aggregate(
+        withheld=Count("pk", filter=~access.entries_q()),
+    )
+    page = readable
+    if before is not None:
+        page = page.filter(occurred_at__lt=before)
+    entries = list(
+        page.select_related("author__user", "service").order_by("-occurred_at", "-pk")[
+            : TIMELINE_PAGE + 1
+        ]
+    )
+    disciplines = sorted(
+        set(all_entries.filter(access.entries_q()).values_list("discipline", flat=True).distinct())
+    )
+    return Timeline(
+        entries=entries[:TIMELINE_PAGE],
+        withheld=counts["withheld"],
+        has_more=len(entries) > TIMELINE_PAGE,
+        disciplines=disciplines,
+    )
+
+
+@dataclass(frozen=True)
+class PersonSummary:
+    person: Person
+    relationship: Relationship
+    long_term_conditions: list[Condition]
+    mental_health_conditions: list[Condition]
+    social_care_needs: list[SocialCareNeed]
+    care_team: list[CareTeamMembership]
+    open_referrals: list[Referral]
+    alerts: list[Alert]
+    timeline: Timeline
+
+
+@transaction.atomic
+def person_summary(
+    *, by: AbstractBaseUser, public_id: uuid.UUID, discipline: str = ""
+) -> PersonSummary:
+    staff = staff_of(by)
+    person, relationship = openable_person(staff, public_id)
+    conditions = list(person.conditions.select_related("recorded_by__user"))
+    today = timezone.localdate()
+    summary = PersonSummary(
+        person=person,
+        relationship=relationship,
+        long_term_conditions=[c for c in conditions if c.concept.group is ConditionGroup.LONG_TERM],
+        mental_health_conditions=[
+            c for c in conditions if c.concept.group is ConditionGroup.MENTAL_HEALTH
+        ],
+        social_care_needs=list(person.social_care_needs.all()),
+        care_team=list(
+            person.care_team.filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+            .select_related("staff__user", "staff__organisation")
+            .order_by("role")
+        ),
+        open_referrals=list(
+            person.referrals.filter(status=Referral.Status.OPEN).select_related("service")
+        ),
+        alerts=list(person.alerts.filter(active=True)),
+        timeline=_timeline(staff, person, discipline=discipline),
+    )
+    audit(
+        by=by,
+        action=AuditEvent.Action.VIEW,
+        person=person,
+        what="person summary",
+        why="break-glass" if relationship is Relationship.BREAK_GLASS else "",
+        flagged_for_review=relationship is Relationship.BREAK_GLASS,
+    )
+    return summary
+
+
+@transaction.atomic
+def timeline(
+    *,
+    by: AbstractBaseUser,
+    public_id: uuid.UUID,
+    discipline: str = "",
+    before: dt.datetime | None = None,
+) -> tuple[Person, Timeline]:
+    staff = staff_of(by)
+    person, relationship = openable_person(staff, public_id)
+    page = _timeline(staff, person, discipline=discipline, before=before)
+    audit(
+        by=by,
+        action=AuditEvent.Action.VIEW,
+        person=person,
+        what=f"timeline{' (' + discipline + ')' if discipline else ''}",
+        flagged_for_review=relationship is Relationship.BREAK_GLASS,
+    )
+    return person, page
+
+
+def people_for_audit(ids: set[int]) -> dict[int, Person]:
+    return Person.objects.in_bulk(ids)
+
+
+def record_people(staff: Staff) -> QuerySet[Person]:
+    """Every person this member of staff may open, as a query (for APIs and exports)."""
+    return Person.objects.filter(people_openable_q(staff))

@@ -1,0 +1,9 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("wholecare.web.urls")),
+]
+
+handler403 = "wholecare.web.views.forbidden"
+handler404 = "wholecare.web.views.not_found"
+handler500 = "wholecare.web.views.server_error"

@@ -1,0 +1,37 @@
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from wholecare.access import permissions
+from wholecare.directory.models import Staff
+
+
+@dataclass(frozen=True)
+class NavigationItem:
+    text: str
+    href: str
+    current: bool
+
+
+def staff(request: HttpRequest) -> dict[str, object]:
+    user = request.user
+    if not user.is_authenticated:
+        return {}
+    member: Staff | None = getattr(user, "staff", None)
+    items: list[tuple[str, str]] = []
+    if member is not None:
+        if permissions.can_break_glass(member):
+            items += [("My caseload", "web:caseload"), ("Find a person", "web:find-person")]
+        if permissions.can_review_break_glass(member):
+            items.append(("Break-glass review", "web:review-queue"))
+        if permissions.can_view_aggregates(member):
+            items.append(("Population figures", "web:aggregates"))
+        items.append(("My access history", "web:my-audit"))
+    elif hasattr(user, "person"):
+        items.append(("Who has looked at my record", "web:my-record-access"))
+    navigation = [
+        NavigationItem(text, href := reverse(name), request.path.startswith(href))
+        for text, name in items
+    ]
+    return {"current_staff": member, "navigation": navigation}

@@ -1,0 +1,99 @@
+"""Forms: they turn request data into typed values with messages in the NHS.UK style."""
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+from wholecare.access.models import BreakGlassAccess
+from wholecare.record import nhs_number
+from wholecare.record.models import RecordEntry
+from wholecare.record.vocabulary import Sensitivity
+
+
+class SignInForm(AuthenticationForm):
+    error_messages = {
+        "invalid_login": "Enter a correct username and password",
+        "inactive": "This account has been switched off",
+    }
+
+
+class DateInputField(forms.MultiValueField):
+    """The NHS.UK date input: day, month and year in three boxes."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        fields = (
+            forms.IntegerField(min_value=1, max_value=31),
+            forms.IntegerField(min_value=1, max_value=12),
+            forms.IntegerField(min_value=1900, max_value=2100),
+        )
+        widget = forms.MultiWidget(widgets=[forms.NumberInput()] * 3)
+        super().__init__(fields=fields, widget=widget, require_all_fields=False, **kwargs)
+
+    def compress(self, data_list: list[int | None]) -> dt.date | None:
+        if not data_list or all(part is None for part in data_list):
+            return None
+        if any(part is None for part in data_list):
+            raise forms.ValidationError("Date of birth must include a day, month and year")
+        day, month, year = data_list
+        try:
+            return dt.date(year, month, day)  # type: ignore[arg-type]
+        except ValueError:
+            raise forms.ValidationError("Date of birth must be a real date") from None
+
+
+class FindPersonForm(forms.Form):
+    nhs_number = forms.CharField(required=False, max_length=20)
+    family_name = forms.CharField(required=False, max_length=100)
+    date_of_birth = DateInputField(required=False)
+
+    def clean_nhs_number(self) -> str:
+        value: str = self.cleaned_data["nhs_number"]
+        if value.strip():
+            try:
+                return nhs_number.normalise(value)
+            except nhs_number.InvalidNHSNumber as error:
+                raise forms.ValidationError(str(error)) from None
+        return ""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors:
+            return data
+        if not data.get("nhs_number") and not (data.get("family_name") and data.get("date_of_birth")):
+            raise forms.ValidationError(
+                "Enter an NHS number, or a family name and a date of birth"
+            )
+        return data
+
+
+class BreakGlassForm(forms.Form):
+    reason = forms.CharField(max_length=1000, min_length=10, widget=forms.Textarea, error_messages={
+        "required": "Give the reason you need this record",
+        "min_length": "Give the reason you need this record (at least 10 characters)",
+        "max_length": "The reason must be 1,000 characters or fewer",
+    })
+
+
+class EntryForm(forms.Form):
+    kind = forms.ChoiceField(choices=RecordEntry.Kind.choices)
+    title = forms.CharField(max_length=200, error_messages={
+        "required": "Enter a title", "max_length": "The title must be 200 characters or fewer"})
+    text = forms.CharField(max_length=20_000, widget=forms.Textarea, required=False, error_messages={
+        "max_length": "The entry must be 20,000 characters or fewer"})
+    sensitivity = forms.ChoiceField(
+        choices=[(s.value, s.label) for s in Sensitivity], initial=Sensitivity.NORMAL.value
+    )
+
+
+class ReviewForm(forms.Form):
+    outcome = forms.ChoiceField(
+        choices=[
+            (BreakGlassAccess.Review.APPROPRIATE, BreakGlassAccess.Review.APPROPRIATE.label),
+            (BreakGlassAccess.Review.INAPPROPRIATE, BreakGlassAccess.Review.INAPPROPRIATE.label),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose whether the access was appropriate"},
+    )
+    note = forms.CharField(max_length=1000, required=False, widget=forms.Textarea)

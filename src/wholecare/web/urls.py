@@ -1,0 +1,26 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from wholecare.web import views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("sign-in/", views.SignInView.as_view(), name="sign-in"),
+    path("sign-out/", auth_views.LogoutView.as_view(), name="sign-out"),
+    path("health/", views.health, name="health"),
+    path("caseload/", views.caseload, name="caseload"),
+    path("people/find/", views.find_person, name="find-person"),
+    path("people/<uuid:public_id>/", views.person_summary, name="person"),
+    path("people/<uuid:public_id>/timeline/", views.person_timeline, name="person-timeline"),
+    path("people/<uuid:public_id>/break-glass/", views.break_glass, name="break-glass"),
+    path("people/<uuid:public_id>/entries/new/", views.entry_new, name="entry-new"),
+    path("people/<uuid:public_id>/export/", views.person_export, name="person-export"),
+    path("people/<uuid:public_id>/access-history/", views.person_audit, name="person-audit"),
+    path("audit/mine/", views.my_audit, name="my-audit"),
+    path("audit/break-glass/", views.review_queue, name="review-queue"),
+    path("audit/break-glass/<int:pk>/", views.review, name="review"),
+    path("my-record/access/", views.my_record_access, name="my-record-access"),
+    path("figures/", views.population_figures, name="aggregates"),
+]

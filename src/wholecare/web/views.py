@@ -1,0 +1,240 @@
+"""Thin views: parse the request, call a selector or service, render. No rules live here."""
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_GET, require_http_methods
+
+from wholecare.access import permissions, selectors as access_selectors, services as access_services
+from wholecare.access.permissions import AccessDenied
+from wholecare.directory.disciplines import Discipline
+from wholecare.record import aggregates, exports, selectors, services
+from wholecare.record.models import Person
+from wholecare.web.forms import BreakGlassForm, EntryForm, FindPersonForm, ReviewForm, SignInForm
+
+
+class SignInView(auth_views.LoginView):
+    template_name = "web/sign_in.html"
+    authentication_form = SignInForm
+    redirect_authenticated_user = True
+
+
+def _no_access(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The same page for a record that does not exist and one the user may not open."""
+    staff = getattr(request.user, "staff", None)
+    may_break_glass = staff is not None and permissions.can_break_glass(staff)
+    return render(
+        request,
+        "record/no_access.html",
+        {"public_id": public_id, "may_break_glass": may_break_glass},
+        status=403,
+    )
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    staff = getattr(request.user, "staff", None)
+    if staff is None:
+        if hasattr(request.user, "person"):
+            return redirect("web:my-record-access")
+        return render(request, "web/no_role.html", status=403)
+    if permissions.can_review_break_glass(staff):
+        return redirect("web:review-queue")
+    if not permissions.can_break_glass(staff):
+        return redirect("web:aggregates")
+    return redirect("web:caseload")
+
+
+@require_GET
+def caseload(request: HttpRequest) -> HttpResponse:
+    rows = selectors.caseload(by=request.user)
+    return render(request, "record/caseload.html", {"rows": rows})
+
+
+@require_http_methods(["GET", "POST"])
+def find_person(request: HttpRequest) -> HttpResponse:
+    """Searching is a POST, so NHS numbers and names never appear in URLs, history or server logs."""
+    form = FindPersonForm(request.POST or None)
+    results = None
+    if request.method == "POST" and form.is_valid():
+        results = selectors.find_people(
+            by=request.user,
+            nhs_number_text=form.cleaned_data["nhs_number"],
+            family_name=form.cleaned_data["family_name"],
+            date_of_birth=form.cleaned_data["date_of_birth"],
+        )
+    return render(request, "record/find_person.html", {"form": form, "results": results})
+
+
+@require_GET
+def person_summary(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    discipline = request.GET.get("discipline", "")
+    if discipline not in set(Discipline):
+        discipline = ""
+    try:
+        summary = selectors.person_summary(
+            by=request.user, public_id=public_id, discipline=discipline
+        )
+    except AccessDenied:
+        return _no_access(request, public_id)
+    return render(
+        request,
+        "record/person_summary.html",
+        {"summary": summary, "person": summary.person, "discipline": discipline},
+    )
+
+
+@require_GET
+def person_timeline(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The timeline alone, for htmx: filtered by discipline, or the next page."""
+    discipline = request.GET.get("discipline", "")
+    if discipline not in set(Discipline):
+        discipline = ""
+    before = parse_datetime(request.GET.get("before", "")) if request.GET.get("before") else None
+    try:
+        person, timeline = selectors.timeline(
+            by=request.user, public_id=public_id, discipline=discipline, before=before
+        )
+    except AccessDenied:
+        return _no_access(request, public_id)
+    if not request.headers.get("HX-Request"):
+        template = "record/timeline_page.html"
+    elif before:
+        template = "record/_timeline_entries.html"
+    else:
+        template = "record/_timeline.html"
+    return render(
+        request,
+        template,
+        {"person": person, "timeline": timeline, "discipline": discipline},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def break_glass(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    staff = getattr(request.user, "staff", None)
+    if staff is None or not permissions.can_break_glass(staff):
+        raise AccessDenied("Your role cannot break glass")
+    form = BreakGlassForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        person = Person.objects.filter(public_id=public_id).first()
+        if person is None:
+            return _no_access(request, public_id)
+        try:
+            access_services.break_glass_open(
+                by=request.user, person=person, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            form.add_error("reason", error.messages[0])
+        else:
+            messages.success(
+                request,
+                "You have broken glass. This access is recorded and will be reviewed by a privacy officer.",
+            )
+            return redirect("web:person", public_id=public_id)
+    return render(request, "record/break_glass.html", {"form": form, "public_id": public_id})
+
+
+@require_http_methods(["GET", "POST"])
+def entry_new(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    try:
+        person, _ = selectors.openable_person(selectors.staff_of(request.user), public_id)
+    except AccessDenied:
+        return _no_access(request, public_id)
+    form = EntryForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.entry_create(by=request.user, person=person, **form.cleaned_data)
+        except ValidationError as error:
+            for field, field_messages in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, field_messages)
+        else:
+            messages.success(request, "The entry has been added to the timeline.")
+            return redirect("web:person", public_id=public_id)
+    return render(request, "record/entry_new.html", {"form": form, "person": person})
+
+
+@require_GET
+def person_export(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    try:
+        document = exports.person_record(by=request.user, public_id=public_id)
+    except AccessDenied:
+        return _no_access(request, public_id)
+    response = JsonResponse(document, json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="record-{public_id}.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def person_audit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    person, rows = access_selectors.person_audit(by=request.user, public_id=public_id)
+    return render(request, "access/person_audit.html", {"person": person, "rows": rows})
+
+
+@require_GET
+def my_audit(request: HttpRequest) -> HttpResponse:
+    rows = access_selectors.my_audit(by=request.user)
+    return render(request, "access/my_audit.html", {"rows": rows})
+
+
+@require_GET
+def my_record_access(request: HttpRequest) -> HttpResponse:
+    events = access_selectors.who_looked_at_my_record(by=request.user)
+    return render(request, "access/my_record_access.html", {"events": events})
+
+
+@require_GET
+def review_queue(request: HttpRequest) -> HttpResponse:
+    accesses = access_selectors.review_queue(by=request.user)
+    return render(request, "access/review_queue.html", {"accesses": accesses})
+
+
+@require_http_methods(["GET", "POST"])
+def review(request: HttpRequest, pk: int) -> HttpResponse:
+    access = access_selectors.break_glass_for_review(by=request.user, pk=pk)
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            access_services.break_glass_review(
+                by=request.user,
+                access=access,
+                outcome=form.cleaned_data["outcome"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as error:
+            for field, field_messages in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, field_messages)
+        else:
+            messages.success(request, "Review recorded.")
+            return redirect("web:review-queue")
+    return render(request, "access/review.html", {"access": access, "form": form})
+
+
+@require_GET
+def population_figures(request: HttpRequest) -> HttpResponse:
+    total, rows = aggregates.population_figures(by=request.user)
+    return render(request, "record/aggregates.html", {"total": total, "rows": rows})
+
+
+@require_GET
+def health(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "403.html", status=403)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return render(request, "500.html", status=500)
+

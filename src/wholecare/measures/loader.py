@@ -48,14 +48,16 @@ def definition_files() -> tuple[str, ...]:
 
 
 def parse_instrument(data: Table) -> Instrument:
-    code = _get(data, "code", str, "")
+    code = data.get("code")
+    label = code if isinstance(code, str) and code else "<no code>"
     try:
-        return _parse(code, data)
-    except (KeyError, TypeError, ValueError) as error:
-        raise InstrumentDefinitionError(f"{code or '<no code>'}: {error}") from error
+        return _parse(data)
+    except (TypeError, ValueError) as error:
+        raise InstrumentDefinitionError(f"{label}: {error}") from error
 
 
-def _parse(code: str, data: Table) -> Instrument:
+def _parse(data: Table) -> Instrument:
+    code: str = _get(data, "code", str)
     items_table = _table(data, "items")
     items = _parse_items(items_table)
     scoring = ScoringRule(_get(data, "scoring", str))
@@ -129,7 +131,7 @@ def _parse_items(table: Table) -> tuple[Item, ...]:
     count = _get(table, "count", int)
     if count < 1:
         raise ValueError("items.count must be at least 1")
-    default = _options(table["options"], "items.options")
+    default = _options(_get(table, "options", list), "items.options")
     overrides = _get(table, "options_by_item", dict, {})
     texts = _get(table, "text", list, [])
     if texts and len(texts) != count:
@@ -221,7 +223,7 @@ _MISSING = object()
 def _get(table: Table, key: str, kind: type[Any], default: Any = _MISSING) -> Any:
     if key not in table:
         if default is _MISSING:
-            raise KeyError(f"missing key {key!r}")
+            raise ValueError(f"missing key {key!r}")
         return default
     value = table[key]
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from wholecare.measures.errors import UnknownMeasure
+from wholecare.measures.errors import InstrumentDefinitionError, UnknownMeasure
 from wholecare.measures.loader import parse_instrument, read_definition
 from wholecare.measures.model import Instrument
 
@@ -36,7 +36,7 @@ def instrument(code: str) -> Instrument:
         raise UnknownMeasure(code, INSTRUMENT_CODES)
     loaded = parse_instrument(read_definition(code))
     if loaded.code != code:
-        raise UnknownMeasure(code, INSTRUMENT_CODES)
+        raise InstrumentDefinitionError(f"{code}.toml declares code {loaded.code!r}")
     return loaded
 
 

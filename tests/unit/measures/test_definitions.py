@@ -171,3 +171,16 @@ def test_item_lookup() -> None:
     assert gad7.item(7).text == "Feeling afraid as if something awful might happen"
     with pytest.raises(ValueError, match="GAD7 has items 1 to 7, not 8"):
         gad7.item(8)
+
+
+def test_definition_without_code_is_refused() -> None:
+    data = dict(read_definition("GAD7"))
+    del data["code"]
+    with pytest.raises(InstrumentDefinitionError, match=r"^<no code>: missing key 'code'$"):
+        parse_instrument(data)
+
+
+def test_unknown_risk_flag_is_refused() -> None:
+    risk = {"item": 9, "positive_above": 0, "positive": "X", "not_answered": "X", "invalid": "X"}
+    with pytest.raises(InstrumentDefinitionError, match="RiskFlag"):
+        parse_instrument(_phq9_with(risk=[risk]))

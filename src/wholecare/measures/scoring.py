@@ -47,7 +47,7 @@ def score(code: str, answers: Answers) -> Score:
         if len(missing) > measure.missing.max_missing:
             raise TooManyMissing(
                 f"{code}: {_count(len(missing), 'item')} missing "
-                f"(items {', '.join(map(str, missing))}); "
+                f"({'item' if len(missing) == 1 else 'items'} {', '.join(map(str, missing))}); "
                 f"at most {measure.missing.max_missing} may be missing",
                 code=code,
                 missing=missing,

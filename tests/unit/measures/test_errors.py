@@ -99,3 +99,10 @@ def test_out_of_range_lists_options_that_are_not_a_run() -> None:
 def test_mean_scored_instrument_refuses_a_sixth_missing_item() -> None:
     with pytest.raises(TooManyMissing, match=r"^MI: 6 items missing .*; at most 5 may be missing$"):
         score("MI", [3] * 21 + [None] * 6)
+
+
+def test_single_missing_item_on_a_complete_only_instrument() -> None:
+    with pytest.raises(
+        TooManyMissing, match=r"^SPIN: 1 item missing \(item 3\); at most 0 may be missing$"
+    ):
+        score("SPIN", {n: 1 for n in range(1, 18) if n != 3})

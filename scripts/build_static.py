@@ -1,6 +1,7 @@
 """Copy the NHS.UK frontend and htmx from node_modules into the app's static folder.
 
-The NHS.UK stylesheet points at absolute `/assets/...` paths and at web fonts on the internet; Wholecare
+The NHS.UK stylesheet points at absolute `/assets/...` paths and at web fonts on the internet;
+Wholecare
 serves everything itself, so the paths are rewritten under `/static/` and the font faces are dropped
 (the design system falls back to Arial, which it is designed to do).
 """
@@ -20,7 +21,10 @@ def main() -> int:
     nhsuk = NODE / "nhsuk-frontend" / "dist" / "nhsuk"
     htmx = NODE / "htmx.org" / "dist" / "htmx.min.js"
     if not nhsuk.is_dir() or not htmx.is_file():
-        print("node_modules is missing nhsuk-frontend or htmx.org: run `npm ci` first", file=sys.stderr)
+        print(
+            "node_modules is missing nhsuk-frontend or htmx.org: run `npm ci` first",
+            file=sys.stderr,
+        )
         return 1
     if STATIC.exists():
         shutil.rmtree(STATIC)

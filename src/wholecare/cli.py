@@ -2,7 +2,8 @@
 
 `wholecare serve` runs the production WSGI server (gunicorn), `wholecare demo` builds the synthetic
 demonstration area, and every other word is handed to Django's management commands
-(`wholecare migrate`, `wholecare createsuperuser`, ...) or to a Wholecare tool registered in `TOOLS`.
+(`wholecare migrate`, `wholecare createsuperuser`, ...) or to a Wholecare tool registered in
+`TOOLS`.
 """
 
 import argparse

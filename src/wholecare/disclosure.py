@@ -1,5 +1,6 @@
 """NHS small-number suppression for published figures (NHS England statistical disclosure control):
-counts from 1 to 7 are shown as `*`, other counts are rounded to the nearest 5, and a rate is withheld
+counts from 1 to 7 are shown as `*`, other counts are rounded to the nearest 5, and a rate is
+withheld
 whenever its numerator or denominator is suppressed.
 """
 

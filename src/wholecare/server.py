@@ -1,6 +1,7 @@
 """`wholecare serve`: the app behind gunicorn, a production-grade WSGI server.
 
-Static files are collected first so whitenoise can serve them with far-future cache headers. The access
+Static files are collected first so whitenoise can serve them with far-future cache headers. The
+access
 log is off: request lines carry URLs, and Wholecare keeps personal data out of logs.
 """
 

@@ -1,6 +1,7 @@
 """Django settings, read from the environment so the same code runs on a laptop and in production.
 
-- `DATABASE_URL`: `sqlite:///path` or `postgres://...`; default is the SQLite file `var/wholecare.sqlite3`.
+- `DATABASE_URL`: `sqlite:///path` or `postgres://...`; default is the SQLite file
+`var/wholecare.sqlite3`.
 - `WHOLECARE_SECRET_KEY`: required when `WHOLECARE_DEBUG` is off and not running tests.
 - `WHOLECARE_HTTPS=1`: behind HTTPS, so cookies are secure and HSTS is sent.
 - `WHOLECARE_ALLOWED_HOSTS`: comma-separated host names.
@@ -112,8 +113,10 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 12}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -169,6 +172,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS: list[Path] = []
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

@@ -13,7 +13,12 @@ Actor = AbstractBaseUser | AnonymousUser
 
 def _actor_fields(user: Actor) -> dict[str, object]:
     if not user.is_authenticated:
-        return {"actor_user_id": None, "actor_username": "", "actor_name": "", "actor_role": "public"}
+        return {
+            "actor_user_id": None,
+            "actor_username": "",
+            "actor_name": "",
+            "actor_role": "public",
+        }
     staff = getattr(user, "staff", None)
     role = staff.discipline if staff is not None else ("patient" if hasattr(user, "person") else "")
     full_name = user.get_full_name() if hasattr(user, "get_full_name") else ""

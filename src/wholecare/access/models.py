@@ -11,7 +11,8 @@ from wholecare.record.vocabulary import Sensitivity
 
 
 class SharingConsent(models.Model):
-    """The person's decision to share (or not) one kind of sensitive entry with one discipline (FHIR Consent)."""
+    """The person's decision to share (or not) one kind of sensitive entry with one discipline
+    (FHIR Consent)."""
 
     class Decision(models.TextChoices):
         PERMIT = "permit", "Share"
@@ -34,6 +35,9 @@ class SharingConsent(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()}: {self.sensitivity} with {self.discipline}"
+
 
 class BreakGlassAccess(models.Model):
     """Emergency access to a record without a legitimate relationship, kept open for review."""
@@ -44,7 +48,9 @@ class BreakGlassAccess(models.Model):
         INAPPROPRIATE = "inappropriate", "Inappropriate: referred for investigation"
 
     staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="break_glass_accesses")
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="break_glass_accesses")
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="break_glass_accesses"
+    )
     reason = models.TextField(max_length=1000)
     started_at = models.DateTimeField()
     expires_at = models.DateTimeField()
@@ -61,11 +67,15 @@ class BreakGlassAccess(models.Model):
             models.Index(fields=["review", "started_at"]),
         ]
 
+    def __str__(self) -> str:
+        return f"break-glass {self.pk} ({self.get_review_display()})"
+
 
 class AuditEvent(models.Model):
     """One thing done with a person's data. Append-only.
 
-    No foreign keys, so that nothing deleted elsewhere can break or rewrite the trail; the database refuses
+    No foreign keys, so that nothing deleted elsewhere can break or rewrite the trail; the database
+    refuses
     UPDATE and DELETE on this table (triggers in migration 0002), and the model refuses them too.
     """
 
@@ -94,6 +104,9 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["-occurred_at", "-id"]
         indexes = [models.Index(fields=["actor_user_id", "-occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_username} {self.action}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:

@@ -20,7 +20,8 @@ from wholecare.record.vocabulary import Sensitivity
 
 
 class AccessDenied(PermissionDenied):
-    """Raised for forbidden and for missing records alike, so a refusal says nothing of existence."""
+    """Raised for forbidden and for missing records alike, so a refusal says nothing of
+    existence."""
 
 
 class Relationship(StrEnum):
@@ -32,7 +33,8 @@ class Relationship(StrEnum):
 def people_openable_q(staff: Staff) -> Q:
     """People whose record this member of staff may open now, as a filter on Person.
 
-    Subqueries rather than joins, so that a person on several routes appears once and counts stay right.
+    Subqueries rather than joins, so that a person on several routes appears once and counts stay
+    right.
     """
     if staff.discipline_enum in NO_DIRECT_CARE:
         return Q(pk__in=[])
@@ -136,7 +138,10 @@ class SensitiveAccess:
         return Q(sensitivity__in=[s.value for s in self.sensitivities]) | Q(author=self.author)
 
     def may_read(self, entry: RecordEntry) -> bool:
-        return Sensitivity(entry.sensitivity) in self.sensitivities or entry.author_id == self.author.pk
+        return (
+            Sensitivity(entry.sensitivity) in self.sensitivities
+            or entry.author_id == self.author.pk
+        )
 
 
 def sensitive_access(staff: Staff, person: Person) -> SensitiveAccess:

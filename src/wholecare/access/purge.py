@@ -22,4 +22,6 @@ def set_audit_purge(connection: BaseDatabaseWrapper, *, on: bool) -> None:
     setattr(connection, FLAG, on)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('wholecare.audit_purge', %s, false)", ["on" if on else "off"])
+            cursor.execute(
+                "SELECT set_config('wholecare.audit_purge', %s, false)", ["on" if on else "off"]
+            )

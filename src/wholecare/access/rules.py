@@ -1,8 +1,9 @@
 """Who may read a sensitive entry: the sharing rule, as pure data and one function.
 
-Without a recorded decision, a sensitive entry is read only by the disciplines that provide that kind of
-care (below) and by its author. The person's consent can share it with more disciplines, or withdraw it
-from a default one; a decision always beats the default.
+Without a recorded decision, a sensitive entry is read only by the disciplines that provide that
+kind of
+care (below) and by its author. The person's consent can share it with more disciplines, or withdraw
+itfrom a default one; a decision always beats the default.
 """
 
 from collections.abc import Mapping
@@ -20,7 +21,9 @@ Decisions = Mapping[tuple[str, str], str]
 """(sensitivity, discipline) -> "permit" or "deny", as recorded for one person."""
 
 
-def discipline_may_read(sensitivity: Sensitivity, discipline: Discipline, decisions: Decisions) -> bool:
+def discipline_may_read(
+    sensitivity: Sensitivity, discipline: Discipline, decisions: Decisions
+) -> bool:
     if sensitivity is Sensitivity.NORMAL:
         return True
     decision = decisions.get((sensitivity.value, discipline.value))

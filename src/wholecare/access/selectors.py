@@ -33,16 +33,25 @@ class AuditRow:
     person: Person | None
 
 
-def _with_people(events: QuerySet[AuditEvent]) -> list[AuditRow]:
+def _with_people(events: QuerySet[AuditEvent], *, name_refused: bool = True) -> list[AuditRow]:
     page = list(events[:PAGE])
-    people = Person.objects.in_bulk({e.person_id for e in page if e.person_id is not None})
-    return [AuditRow(e, people.get(e.person_id) if e.person_id else None) for e in page]
+    named = [
+        e
+        for e in page
+        if e.person_id is not None and (name_refused or e.action != AuditEvent.Action.DENIED)
+    ]
+    people = Person.objects.in_bulk({e.person_id for e in named})
+    return [AuditRow(e, people.get(e.person_id) if e in named else None) for e in page]
 
 
 def my_audit(*, by: AbstractBaseUser) -> list[AuditRow]:
-    """What this member of staff has done with people's records: their own trail."""
+    """What this member of staff has done with people's records: their own trail.
+
+    A refused attempt is listed without the person's name: being refused must not tell anyone whose
+    record an identifier belongs to.
+    """
     _staff(by)
-    return _with_people(AuditEvent.objects.filter(actor_user_id=by.pk))
+    return _with_people(AuditEvent.objects.filter(actor_user_id=by.pk), name_refused=False)
 
 
 @transaction.atomic
@@ -57,13 +66,12 @@ def person_audit(*, by: AbstractBaseUser, public_id: uuid.UUID) -> tuple[Person,
 
 
 def who_looked_at_my_record(*, by: AbstractBaseUser) -> list[AuditEvent]:
-    """For a person signed in to see their own record's access history (their own actions left out)."""
+    """For a person signed in to see their own record's access history (their own actions left
+    out)."""
     person: Person | None = getattr(by, "person", None)
     if person is None:
         raise AccessDenied("This page is for people with a Wholecare record")
-    return list(
-        AuditEvent.objects.filter(person_id=person.pk).exclude(actor_user_id=by.pk)[:PAGE]
-    )
+    return list(AuditEvent.objects.filter(person_id=person.pk).exclude(actor_user_id=by.pk)[:PAGE])
 
 
 def review_queue(*, by: AbstractBaseUser) -> list[BreakGlassAccess]:

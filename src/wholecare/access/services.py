@@ -1,6 +1,7 @@
 """Writes for access control: break-glass, its review, and sharing consent. Atomic and audited."""
 
 import datetime as dt
+import uuid
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -100,7 +101,8 @@ def sharing_consent_record(
     discipline: Discipline,
     decision: SharingConsent.Decision,
 ) -> SharingConsent:
-    """Record the person's decision; staff record it with the person, or the person does it themselves."""
+    """Record the person's decision; staff record it with the person, or the person does it
+    themselves."""
     if sensitivity is Sensitivity.NORMAL:
         raise ValidationError({"sensitivity": "Only sensitive entries need a sharing decision"})
     staff: Staff | None = getattr(by, "staff", None)
@@ -118,6 +120,26 @@ def sharing_consent_record(
         by=by,
         action=AuditEvent.Action.UPDATE,
         person=person,
-        what=f"sharing of {sensitivity.label.lower()} with {discipline.label}: {consent.get_decision_display()}",
+        what=(
+            f"sharing of {sensitivity.label.lower()} with {discipline.label}:"
+            f" {consent.get_decision_display()}"
+        ),
     )
     return consent
+
+
+@transaction.atomic
+def refusal_record(*, by: AbstractBaseUser, public_id: uuid.UUID) -> None:
+    """Record a refused attempt to open a record, so the person and the privacy officer can see it.
+
+    Runs in its own transaction, after the refused read has rolled back. Nothing is recorded for an
+    identifier that matches nobody.
+    """
+    person = Person.objects.filter(public_id=public_id).first()
+    if person is not None:
+        audit(
+            by=by,
+            action=AuditEvent.Action.DENIED,
+            person=person,
+            what="record not opened: no care relationship",
+        )

@@ -46,14 +46,18 @@ class Service(models.Model):
         INFORMATION_GOVERNANCE = "information-governance", "Information governance"
         ANALYTICS = "analytics", "Business intelligence"
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="services")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="services"
+    )
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=40, choices=Kind.choices)
 
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["organisation", "name"], name="service_name_unique_in_org")
+            models.UniqueConstraint(
+                fields=["organisation", "name"], name="service_name_unique_in_org"
+            )
         ]
 
     def __str__(self) -> str:
@@ -63,7 +67,9 @@ class Service(models.Model):
 class Staff(models.Model):
     """A member of staff's working identity: who they are, their discipline, and where they work."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="staff")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="staff"
+    )
     discipline = models.CharField(max_length=40, choices=choices())
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="staff")
     services = models.ManyToManyField(Service, related_name="staff", blank=True)

@@ -1,4 +1,5 @@
-"""A person's record as a document to download: what the requester may see, nothing more. Audited."""
+"""A person's record as a document to download: what the requester may see, nothing more.
+Audited."""
 
 import uuid
 from typing import Any

@@ -1,7 +1,10 @@
-"""The shared care record: people, their conditions and needs, care teams, referrals and one timeline.
+"""The shared care record: people, their conditions and needs, care teams, referrals and one
+timeline.
 
-Shaped for FHIR UK Core: Person ↔ Patient, Condition ↔ Condition, CareTeamMembership ↔ CareTeam.participant,
-Referral ↔ ServiceRequest/EpisodeOfCare, RecordEntry ↔ Encounter/DocumentReference/Observation, Alert ↔ Flag.
+Shaped for FHIR UK Core: Person ↔ Patient, Condition ↔ Condition, CareTeamMembership ↔
+CareTeam.participant,
+Referral ↔ ServiceRequest/EpisodeOfCare, RecordEntry ↔ Encounter/DocumentReference/Observation,
+Alert ↔ Flag.
 Business rules live in `services.py` (writes) and `selectors.py` (reads), never in `save()`.
 """
 
@@ -70,16 +73,25 @@ class Person(models.Model):
         max_length=20, choices=SexualOrientation.choices, blank=True
     )
     contact_method = models.CharField(
-        "preferred contact method", max_length=2, choices=_choices(vocabulary.CONTACT_METHODS),
+        "preferred contact method",
+        max_length=2,
+        choices=_choices(vocabulary.CONTACT_METHODS),
         blank=True,
     )
     phone = models.CharField(max_length=20, blank=True)
     email = models.EmailField(blank=True)
     registered_practice = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="registered_people"
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="registered_people",
     )
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="person",
     )
     updated_at = models.DateTimeField(auto_now=True)
@@ -122,7 +134,9 @@ class Condition(models.Model):
     class Meta:
         ordering = ["-onset_date"]
         constraints = [
-            models.UniqueConstraint(fields=["person", "snomed_code"], name="condition_once_per_person")
+            models.UniqueConstraint(
+                fields=["person", "snomed_code"], name="condition_once_per_person"
+            )
         ]
 
     def __str__(self) -> str:
@@ -150,6 +164,9 @@ class SocialCareNeed(models.Model):
             models.UniqueConstraint(fields=["person", "need_code"], name="need_once_per_person")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.need.display} ({self.get_status_display()})"
+
     @property
     def need(self) -> vocabulary.SocialCareNeed:
         return vocabulary.SOCIAL_CARE_NEEDS_BY_CODE[self.need_code]
@@ -168,14 +185,19 @@ class CareTeamMembership(models.Model):
         indexes = [models.Index(fields=["staff", "person"])]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(end_date__isnull=True) | models.Q(end_date__gte=models.F("start_date")),
+                condition=models.Q(end_date__isnull=True)
+                | models.Q(end_date__gte=models.F("start_date")),
                 name="care_team_end_after_start",
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.staff} as {self.role}"
+
 
 class Referral(models.Model):
-    """A referral of the person to a service. While open, the service's staff may open the record."""
+    """A referral of the person to a service. While open, the service's staff may open the
+    record."""
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -192,9 +214,13 @@ class Referral(models.Model):
     class Meta:
         indexes = [models.Index(fields=["service", "status"])]
 
+    def __str__(self) -> str:
+        return f"referral to {self.service} ({self.get_status_display()})"
+
 
 class RecordEntry(models.Model):
-    """One item on the person's timeline, written by one discipline for everyone it may be shared with."""
+    """One item on the person's timeline, written by one discipline for everyone it may be shared
+    with."""
 
     class Kind(models.TextChoices):
         ENCOUNTER = "encounter", "Encounter"
@@ -222,6 +248,9 @@ class RecordEntry(models.Model):
         verbose_name_plural = "record entries"
         indexes = [models.Index(fields=["person", "-occurred_at"])]
 
+    def __str__(self) -> str:
+        return self.title
+
 
 class Alert(models.Model):
     """Something every member of the care team must see first (FHIR Flag)."""
@@ -239,3 +268,6 @@ class Alert(models.Model):
     active = models.BooleanField(default=True)
     raised_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, blank=True)
     raised_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()}: {self.text}"

@@ -1,5 +1,7 @@
-"""Reads of the shared care record. Every read of a person's data checks access through the permission
-module, filters in the query (so paging and counts never leak) and is audited in the same transaction.
+"""Reads of the shared care record. Every read of a person's data checks access through the
+permission
+module, filters in the query (so paging and counts never leak) and is audited in the same
+transaction.
 """
 
 import datetime as dt
@@ -8,7 +10,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
 from wholecare.access.audit import audit, audit_many
@@ -44,8 +46,11 @@ def staff_of(user: AbstractBaseUser) -> Staff:
 
 
 def openable_person(staff: Staff, public_id: uuid.UUID) -> tuple[Person, Relationship]:
-    """The person, if this member of staff may open their record; AccessDenied whether or not they exist."""
-    person = Person.objects.filter(public_id=public_id).select_related("registered_practice").first()
+    """The person, if this member of staff may open their record; AccessDenied whether or not they
+    exist."""
+    person = (
+        Person.objects.filter(public_id=public_id).select_related("registered_practice").first()
+    )
     if person is None:
         raise AccessDenied("You do not have a care relationship with this person")
     return person, check_can_open_record(staff, person)
@@ -81,13 +86,16 @@ def caseload(*, by: AbstractBaseUser) -> list[CaseloadRow]:
     rows = [
         CaseloadRow(
             person=person,
-            roles=[m.role for m in person.my_memberships],  # type: ignore[attr-defined]
-            services=[r.service.name for r in person.my_referrals],  # type: ignore[attr-defined]
+            roles=[m.role for m in person.my_memberships],
+            services=[r.service.name for r in person.my_referrals],
         )
         for person in people
     ]
     audit_many(
-        by=by, action=AuditEvent.Action.VIEW, people=[row.person for row in rows], what="caseload list"
+        by=by,
+        action=AuditEvent.Action.VIEW,
+        people=[row.person for row in rows],
+        what="caseload list",
     )
     return rows
 
@@ -128,8 +136,7 @@ def find_people(
         )
     )
     results = [
-        SearchResult(person=p, may_open=p.pk in openable)
-        for p in found.order_by("given_name")[:20]
+        SearchResult(person=p, may_open=p.pk in openable) for p in found.order_by("given_name")[:20]
     ]
     audit_many(
         by=by,
@@ -250,10 +257,16 @@ def timeline(
     return person, page
 
 
-def people_for_audit(ids: set[int]) -> dict[int, Person]:
-    return Person.objects.in_bulk(ids)
-
-
-def record_people(staff: Staff) -> QuerySet[Person]:
-    """Every person this member of staff may open, as a query (for APIs and exports)."""
-    return Person.objects.filter(people_openable_q(staff))
+@transaction.atomic
+def person_header(*, by: AbstractBaseUser, public_id: uuid.UUID, what: str) -> Person:
+    """The person's identity, for a page about them (a form, say); audited like any view."""
+    staff = staff_of(by)
+    person, relationship = openable_person(staff, public_id)
+    audit(
+        by=by,
+        action=AuditEvent.Action.VIEW,
+        person=person,
+        what=what,
+        flagged_for_review=relationship is Relationship.BREAK_GLASS,
+    )
+    return person

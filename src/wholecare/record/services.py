@@ -1,6 +1,7 @@
 """Writes to the shared care record. Each is atomic and audits itself in the same transaction.
 
-Bad input raises django.core.exceptions.ValidationError keyed by field, with a message that says what is
+Bad input raises django.core.exceptions.ValidationError keyed by field, with a message that says
+what is
 wrong; nothing is written.
 """
 
@@ -158,12 +159,17 @@ def social_care_need_record(
     if need_code not in vocabulary.SOCIAL_CARE_NEEDS_BY_CODE:
         raise ValidationError({"need_code": f"{need_code!r} is not a known social care need"})
     need = SocialCareNeed(
-        person=person, need_code=need_code, status=status, recorded_by=staff,
+        person=person,
+        need_code=need_code,
+        status=status,
+        recorded_by=staff,
         recorded_at=timezone.now(),
     )
     _full_clean(need)
     need.save()
-    audit(by=by, action=AuditEvent.Action.CREATE, person=person, what=f"social care need: {need_code}")
+    audit(
+        by=by, action=AuditEvent.Action.CREATE, person=person, what=f"social care need: {need_code}"
+    )
     return need
 
 
@@ -197,7 +203,9 @@ def entry_create(
     )
     _full_clean(entry)
     entry.save()
-    audit(by=by, action=AuditEvent.Action.CREATE, person=person, what=f"{entry.kind}: {entry.title}")
+    audit(
+        by=by, action=AuditEvent.Action.CREATE, person=person, what=f"{entry.kind}: {entry.title}"
+    )
     return entry
 
 
@@ -234,7 +242,11 @@ def referral_create(
     if person.referrals.filter(service=service, status=Referral.Status.OPEN).exists():
         raise ValidationError({"service": f"{person} already has an open referral to {service}"})
     referral = Referral(
-        person=person, service=service, referred_by=staff, received_date=received_date, reason=reason
+        person=person,
+        service=service,
+        referred_by=staff,
+        received_date=received_date,
+        reason=reason,
     )
     _full_clean(referral)
     referral.save()

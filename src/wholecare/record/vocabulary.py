@@ -1,11 +1,14 @@
-"""The record's built-in code lists: conditions (SNOMED CT with ICD-10 equivalents), social care needs,
+"""The record's built-in code lists: conditions (SNOMED CT with ICD-10 equivalents), social care
+needs,
 ethnic category, language, contact and communication preferences, entry sensitivity.
 
-Pure Python. Sources: SNOMED CT codes from the NHS primary care domain reference sets (QOF clusters) as
+Pure Python. Sources: SNOMED CT codes from the NHS primary care domain reference sets (QOF
+clusters) as
 published on OpenCodelists, or, where marked `secondary`, seen only in secondary public code lists;
 ICD-10 from WHO ICD-10 (5th edition) block codes; ethnic category, language, contact method and
 written communication format from the UK Core code systems (UKCore-EthnicCategoryEngland 1.1.1 and
-siblings, HL7 UK). The `plain` text is what a colleague from another discipline reads beside the code.
+siblings, HL7 UK). The `plain` text is what a colleague from another discipline reads beside the
+code.
 """
 
 from dataclasses import dataclass
@@ -35,85 +38,287 @@ _L = ConditionGroup.LONG_TERM
 _M = ConditionGroup.MENTAL_HEALTH
 
 CONDITIONS: tuple[ConditionConcept, ...] = (
-    ConditionConcept("73211009", "Diabetes mellitus", "E14", _L, "diabetes",
-                     "A long-term condition in which blood sugar is too high."),
-    ConditionConcept("46635009", "Type 1 diabetes mellitus", "E10", _L, "diabetes",
-                     "Diabetes in which the body makes no insulin; treated with insulin."),
-    ConditionConcept("44054006", "Type 2 diabetes mellitus", "E11", _L, "diabetes",
-                     "Diabetes in which the body does not use insulin well; the commonest type."),
-    ConditionConcept("195967001", "Asthma", "J45", _L, "asthma",
-                     "A lung condition causing wheeze and breathlessness, often in attacks."),
-    ConditionConcept("13645005", "Chronic obstructive lung disease", "J44", _L, "copd",
-                     "COPD: long-term lung damage (such as emphysema) making breathing hard."),
-    ConditionConcept("414545008", "Ischaemic heart disease", "I25", _L, "coronary-heart-disease",
-                     "Coronary heart disease: narrowed heart arteries, causing angina or heart attacks."),
-    ConditionConcept("22298006", "Myocardial infarction", "I21", _L, "coronary-heart-disease",
-                     "A heart attack."),
-    ConditionConcept("194828000", "Angina", "I20", _L, "coronary-heart-disease",
-                     "Chest pain from the heart not getting enough blood."),
-    ConditionConcept("84114007", "Heart failure", "I50", _L, "heart-failure",
-                     "The heart does not pump as well as it should: breathlessness, swollen ankles."),
-    ConditionConcept("230690007", "Cerebrovascular accident", "I64", _L, "stroke-tia",
-                     "A stroke: loss of blood supply to part of the brain."),
-    ConditionConcept("266257000", "Transient ischaemic attack", "G45.9", _L, "stroke-tia",
-                     "A 'mini-stroke' whose symptoms pass within 24 hours."),
-    ConditionConcept("38341003", "Hypertensive disorder", "I10", _L, "hypertension",
-                     "High blood pressure."),
-    ConditionConcept("433144002", "Chronic kidney disease stage 3", "N18.3", _L, "ckd",
-                     "Kidneys working at 30-59% of normal."),
-    ConditionConcept("431857002", "Chronic kidney disease stage 4", "N18.4", _L, "ckd",
-                     "Kidneys working at 15-29% of normal."),
-    ConditionConcept("433146000", "Chronic kidney disease stage 5", "N18.5", _L, "ckd",
-                     "Kidney failure: dialysis or a transplant may be needed."),
-    ConditionConcept("363346000", "Malignant neoplastic disease", "C80.9", _L, "cancer",
-                     "Cancer."),
-    ConditionConcept("82423001", "Chronic pain", "R52.2", _L, "chronic-pain",
-                     "Pain lasting more than three months.", secondary=True),
-    ConditionConcept("52702003", "Chronic fatigue syndrome", "G93.3", _L, "cfs-me",
-                     "CFS/ME: long-term exhaustion not relieved by rest.", secondary=True),
-    ConditionConcept("10743008", "Irritable bowel syndrome", "K58.9", _L, "ibs",
-                     "A long-term gut condition: pain, bloating, diarrhoea or constipation.",
-                     secondary=True),
-    ConditionConcept("69896004", "Rheumatoid arthritis", "M06.9", _L, "arthritis",
-                     "An autoimmune condition causing painful, swollen joints."),
-    ConditionConcept("396275006", "Osteoarthritis", "M19.9", _L, "arthritis",
-                     "Wear of the joints causing pain and stiffness.", secondary=True),
-    ConditionConcept("84757009", "Epilepsy", "G40.9", _L, "epilepsy",
-                     "A brain condition causing repeated seizures."),
-    ConditionConcept("24700007", "Multiple sclerosis", "G35", _L, "multiple-sclerosis",
-                     "MS: the immune system damages nerves; affects movement, sight, fatigue.",
-                     secondary=True),
-    ConditionConcept("35489007", "Depressive disorder", "F32.9", _M, "depression",
-                     "Depression: low mood and loss of interest lasting weeks or more."),
-    ConditionConcept("370143000", "Major depressive disorder", "F32.2", _M, "depression",
-                     "Severe depression."),
-    ConditionConcept("21897009", "Generalised anxiety disorder", "F41.1", _M, "anxiety",
-                     "Persistent, hard-to-control worry about many things.", secondary=True),
-    ConditionConcept("371631005", "Panic disorder", "F41.0", _M, "anxiety",
-                     "Repeated, unexpected panic attacks.", secondary=True),
-    ConditionConcept("70691001", "Agoraphobia", "F40.0", _M, "anxiety",
-                     "Fear of places or situations that feel hard to escape.", secondary=True),
-    ConditionConcept("25501002", "Social phobia", "F40.1", _M, "anxiety",
-                     "Social anxiety: intense fear of being judged by others.", secondary=True),
-    ConditionConcept("47505003", "Post-traumatic stress disorder", "F43.1", _M, "ptsd",
-                     "PTSD: reliving a traumatic event, with avoidance and feeling on edge.",
-                     secondary=True),
-    ConditionConcept("191736004", "Obsessive-compulsive disorder", "F42.9", _M, "ocd",
-                     "OCD: unwanted, repeated thoughts and urges to carry out rituals.",
-                     secondary=True),
-    ConditionConcept("69322001", "Psychotic disorder", "F29", _M, "psychosis",
-                     "Losing touch with reality: hearing or believing things others do not."),
-    ConditionConcept("58214004", "Schizophrenia", "F20.9", _M, "psychosis",
-                     "A long-term psychotic illness."),
-    ConditionConcept("13746004", "Bipolar disorder", "F31.9", _M, "bipolar",
-                     "Episodes of depression and of very high mood (mania)."),
-    ConditionConcept("33449004", "Personality disorder", "F60.9", _M, "personality-disorder",
-                     "Long-standing patterns of thinking and relating that cause distress.",
-                     secondary=True),
-    ConditionConcept("52448006", "Dementia", "F03", _M, "dementia",
-                     "A progressive decline in memory and thinking."),
-    ConditionConcept("26929004", "Alzheimer's disease", "G30.9", _M, "dementia",
-                     "The commonest cause of dementia."),
+    ConditionConcept(
+        "73211009",
+        "Diabetes mellitus",
+        "E14",
+        _L,
+        "diabetes",
+        "A long-term condition in which blood sugar is too high.",
+    ),
+    ConditionConcept(
+        "46635009",
+        "Type 1 diabetes mellitus",
+        "E10",
+        _L,
+        "diabetes",
+        "Diabetes in which the body makes no insulin; treated with insulin.",
+    ),
+    ConditionConcept(
+        "44054006",
+        "Type 2 diabetes mellitus",
+        "E11",
+        _L,
+        "diabetes",
+        "Diabetes in which the body does not use insulin well; the commonest type.",
+    ),
+    ConditionConcept(
+        "195967001",
+        "Asthma",
+        "J45",
+        _L,
+        "asthma",
+        "A lung condition causing wheeze and breathlessness, often in attacks.",
+    ),
+    ConditionConcept(
+        "13645005",
+        "Chronic obstructive lung disease",
+        "J44",
+        _L,
+        "copd",
+        "COPD: long-term lung damage (such as emphysema) making breathing hard.",
+    ),
+    ConditionConcept(
+        "414545008",
+        "Ischaemic heart disease",
+        "I25",
+        _L,
+        "coronary-heart-disease",
+        "Coronary heart disease: narrowed heart arteries, causing angina or heart attacks.",
+    ),
+    ConditionConcept(
+        "22298006", "Myocardial infarction", "I21", _L, "coronary-heart-disease", "A heart attack."
+    ),
+    ConditionConcept(
+        "194828000",
+        "Angina",
+        "I20",
+        _L,
+        "coronary-heart-disease",
+        "Chest pain from the heart not getting enough blood.",
+    ),
+    ConditionConcept(
+        "84114007",
+        "Heart failure",
+        "I50",
+        _L,
+        "heart-failure",
+        "The heart does not pump as well as it should: breathlessness, swollen ankles.",
+    ),
+    ConditionConcept(
+        "230690007",
+        "Cerebrovascular accident",
+        "I64",
+        _L,
+        "stroke-tia",
+        "A stroke: loss of blood supply to part of the brain.",
+    ),
+    ConditionConcept(
+        "266257000",
+        "Transient ischaemic attack",
+        "G45.9",
+        _L,
+        "stroke-tia",
+        "A 'mini-stroke' whose symptoms pass within 24 hours.",
+    ),
+    ConditionConcept(
+        "38341003", "Hypertensive disorder", "I10", _L, "hypertension", "High blood pressure."
+    ),
+    ConditionConcept(
+        "433144002",
+        "Chronic kidney disease stage 3",
+        "N18.3",
+        _L,
+        "ckd",
+        "Kidneys working at 30-59% of normal.",
+    ),
+    ConditionConcept(
+        "431857002",
+        "Chronic kidney disease stage 4",
+        "N18.4",
+        _L,
+        "ckd",
+        "Kidneys working at 15-29% of normal.",
+    ),
+    ConditionConcept(
+        "433146000",
+        "Chronic kidney disease stage 5",
+        "N18.5",
+        _L,
+        "ckd",
+        "Kidney failure: dialysis or a transplant may be needed.",
+    ),
+    ConditionConcept("363346000", "Malignant neoplastic disease", "C80.9", _L, "cancer", "Cancer."),
+    ConditionConcept(
+        "82423001",
+        "Chronic pain",
+        "R52.2",
+        _L,
+        "chronic-pain",
+        "Pain lasting more than three months.",
+        secondary=True,
+    ),
+    ConditionConcept(
+        "52702003",
+        "Chronic fatigue syndrome",
+        "G93.3",
+        _L,
+        "cfs-me",
+        "CFS/ME: long-term exhaustion not relieved by rest.",
+        secondary=True,
+    ),
+    ConditionConcept(
+        "10743008",
+        "Irritable bowel syndrome",
+        "K58.9",
+        _L,
+        "ibs",
+        "A long-term gut condition: pain, bloating, diarrhoea or constipation.",
+        secondary=True,
+    ),
+    ConditionConcept(
+        "69896004",
+        "Rheumatoid arthritis",
+        "M06.9",
+        _L,
+        "arthritis",
+        "An autoimmune condition causing painful, swollen joints.",
+    ),
+    ConditionConcept(
+        "396275006",
+        "Osteoarthritis",
+        "M19.9",
+        _L,
+        "arthritis",
+        "Wear of the joints causing pain and stiffness.",
+        secondary=True,
+    ),
+    ConditionConcept(
+        "84757009",
+        "Epilepsy",
+        "G40.9",
+        _L,
+        "epilepsy",
+        "A brain condition causing repeated seizures.",
+    ),
+    ConditionConcept(
+        "24700007",
+        "Multiple sclerosis",
+        "G35",
+        _L,
+        "multiple-sclerosis",
+        "MS: the immune system damages nerves; affects movement, sight, fatigue.",
+        secondary=True,
+    ),
+    ConditionConcept(
+        "35489007",
+        "Depressive disorder",
+        "F32.9",
+        _M,
+        "depression",
+        "Depression: low mood and loss of interest lasting weeks or more.",
+    ),
+    ConditionConcept(
+        "370143000", "Major depressive disorder", "F32.2", _M, "depression", "Severe depression."
+    ),
+    ConditionConcept(
+        "21897009",
+        "Generalised anxiety disorder",
+        "F41.1",
+        _M,
+        "anxiety",
+        "Persistent, hard-to-control worry about many things.",
+        secondary=True,
+    ),
+    ConditionConcept(
+        "371631005",
+        "Panic disorder",
+        "F41.0",
+        _M,
+        "anxiety",
+        "Repeated, unexpected panic attacks.",
+        secondary=True,
+    ),
+    ConditionConcept(
+        "70691001",
+        "Agoraphobia",
+        "F40.0",
+        _M,
+        "anxiety",
+        "Fear of places or situations that feel hard to escape.",
+        secondary=True,
+    ),
+    ConditionConcept(
+        "25501002",
+        "Social phobia",
+        "F40.1",
+        _M,
+        "anxiety",
+        "Social anxiety: intense fear of being judged by others.",
+        secondary=True,
+    ),
+    ConditionConcept(
+        "47505003",
+        "Post-traumatic stress disorder",
+        "F43.1",
+        _M,
+        "ptsd",
+        "PTSD: reliving a traumatic event, with avoidance and feeling on edge.",
+        secondary=True,
+    ),
+    ConditionConcept(
+        "191736004",
+        "Obsessive-compulsive disorder",
+        "F42.9",
+        _M,
+        "ocd",
+        "OCD: unwanted, repeated thoughts and urges to carry out rituals.",
+        secondary=True,
+    ),
+    ConditionConcept(
+        "69322001",
+        "Psychotic disorder",
+        "F29",
+        _M,
+        "psychosis",
+        "Losing touch with reality: hearing or believing things others do not.",
+    ),
+    ConditionConcept(
+        "58214004", "Schizophrenia", "F20.9", _M, "psychosis", "A long-term psychotic illness."
+    ),
+    ConditionConcept(
+        "13746004",
+        "Bipolar disorder",
+        "F31.9",
+        _M,
+        "bipolar",
+        "Episodes of depression and of very high mood (mania).",
+    ),
+    ConditionConcept(
+        "33449004",
+        "Personality disorder",
+        "F60.9",
+        _M,
+        "personality-disorder",
+        "Long-standing patterns of thinking and relating that cause distress.",
+        secondary=True,
+    ),
+    ConditionConcept(
+        "52448006",
+        "Dementia",
+        "F03",
+        _M,
+        "dementia",
+        "A progressive decline in memory and thinking.",
+    ),
+    ConditionConcept(
+        "26929004",
+        "Alzheimer's disease",
+        "G30.9",
+        _M,
+        "dementia",
+        "The commonest cause of dementia.",
+    ),
 )
 
 CONDITIONS_BY_SNOMED: dict[str, ConditionConcept] = {c.snomed: c for c in CONDITIONS}
@@ -173,17 +378,31 @@ class SocialCareNeed:
 
 SOCIAL_CARE_NEED_SYSTEM = "https://wholecare.example.org/CodeSystem/social-care-need"
 SOCIAL_CARE_NEEDS: tuple[SocialCareNeed, ...] = (
-    SocialCareNeed("personal-care", "Personal care", "Help with washing, dressing or using the toilet."),
-    SocialCareNeed("mobility", "Mobility and transfers", "Help moving about, getting in or out of bed."),
-    SocialCareNeed("nutrition", "Meal preparation and nutrition", "Help preparing meals or eating."),
+    SocialCareNeed(
+        "personal-care", "Personal care", "Help with washing, dressing or using the toilet."
+    ),
+    SocialCareNeed(
+        "mobility", "Mobility and transfers", "Help moving about, getting in or out of bed."
+    ),
+    SocialCareNeed(
+        "nutrition", "Meal preparation and nutrition", "Help preparing meals or eating."
+    ),
     SocialCareNeed("medication", "Medication support", "Prompting or help to take medicines."),
     SocialCareNeed("continence", "Continence", "Help managing bladder or bowels."),
-    SocialCareNeed("memory", "Memory and cognition", "Support because of memory or thinking problems."),
-    SocialCareNeed("isolation", "Social isolation", "Lonely or cut off; would benefit from company."),
+    SocialCareNeed(
+        "memory", "Memory and cognition", "Support because of memory or thinking problems."
+    ),
+    SocialCareNeed(
+        "isolation", "Social isolation", "Lonely or cut off; would benefit from company."
+    ),
     SocialCareNeed("housing", "Housing", "Home unsafe, unsuitable or at risk."),
-    SocialCareNeed("carer-support", "Carer support", "An unpaid carer who needs support themselves."),
+    SocialCareNeed(
+        "carer-support", "Carer support", "An unpaid carer who needs support themselves."
+    ),
     SocialCareNeed("finance", "Managing money", "Help with bills, benefits or debt."),
-    SocialCareNeed("safeguarding", "Safeguarding concern", "A risk of abuse or neglect is being looked at."),
+    SocialCareNeed(
+        "safeguarding", "Safeguarding concern", "A risk of abuse or neglect is being looked at."
+    ),
 )
 SOCIAL_CARE_NEEDS_BY_CODE = {need.code: need for need in SOCIAL_CARE_NEEDS}
 
@@ -249,7 +468,8 @@ WRITTEN_FORMATS: dict[str, str] = {"11": "Large print", "12": "Braille", "13": "
 
 
 class Sensitivity(StrEnum):
-    """How an entry is shared. Anything but NORMAL is shown only where the person's consent allows."""
+    """How an entry is shared. Anything but NORMAL is shown only where the person's consent
+    allows."""
 
     NORMAL = "normal"
     PSYCHOLOGICAL_THERAPY = "psychological-therapy"

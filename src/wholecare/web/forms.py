@@ -61,27 +61,41 @@ class FindPersonForm(forms.Form):
         data = super().clean() or {}
         if self.errors:
             return data
-        if not data.get("nhs_number") and not (data.get("family_name") and data.get("date_of_birth")):
-            raise forms.ValidationError(
-                "Enter an NHS number, or a family name and a date of birth"
-            )
+        if not data.get("nhs_number") and not (
+            data.get("family_name") and data.get("date_of_birth")
+        ):
+            raise forms.ValidationError("Enter an NHS number, or a family name and a date of birth")
         return data
 
 
 class BreakGlassForm(forms.Form):
-    reason = forms.CharField(max_length=1000, min_length=10, widget=forms.Textarea, error_messages={
-        "required": "Give the reason you need this record",
-        "min_length": "Give the reason you need this record (at least 10 characters)",
-        "max_length": "The reason must be 1,000 characters or fewer",
-    })
+    reason = forms.CharField(
+        max_length=1000,
+        min_length=10,
+        widget=forms.Textarea,
+        error_messages={
+            "required": "Give the reason you need this record",
+            "min_length": "Give the reason you need this record (at least 10 characters)",
+            "max_length": "The reason must be 1,000 characters or fewer",
+        },
+    )
 
 
 class EntryForm(forms.Form):
     kind = forms.ChoiceField(choices=RecordEntry.Kind.choices)
-    title = forms.CharField(max_length=200, error_messages={
-        "required": "Enter a title", "max_length": "The title must be 200 characters or fewer"})
-    text = forms.CharField(max_length=20_000, widget=forms.Textarea, required=False, error_messages={
-        "max_length": "The entry must be 20,000 characters or fewer"})
+    title = forms.CharField(
+        max_length=200,
+        error_messages={
+            "required": "Enter a title",
+            "max_length": "The title must be 200 characters or fewer",
+        },
+    )
+    text = forms.CharField(
+        max_length=20_000,
+        widget=forms.Textarea,
+        required=False,
+        error_messages={"max_length": "The entry must be 20,000 characters or fewer"},
+    )
     sensitivity = forms.ChoiceField(
         choices=[(s.value, s.label) for s in Sensitivity], initial=Sensitivity.NORMAL.value
     )

@@ -10,12 +10,15 @@ from django.shortcuts import redirect, render
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods
 
-from wholecare.access import permissions, selectors as access_selectors, services as access_services
+from wholecare.access import permissions
+from wholecare.access import selectors as access_selectors
+from wholecare.access import services as access_services
 from wholecare.access.permissions import AccessDenied
 from wholecare.directory.disciplines import Discipline
 from wholecare.record import aggregates, exports, selectors, services
 from wholecare.record.models import Person
 from wholecare.web.forms import BreakGlassForm, EntryForm, FindPersonForm, ReviewForm, SignInForm
+from wholecare.web.types import AuthenticatedHttpRequest
 
 
 class SignInView(auth_views.LoginView):
@@ -24,8 +27,9 @@ class SignInView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
-def _no_access(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+def _no_access(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """The same page for a record that does not exist and one the user may not open."""
+    access_services.refusal_record(by=request.user, public_id=public_id)
     staff = getattr(request.user, "staff", None)
     may_break_glass = staff is not None and permissions.can_break_glass(staff)
     return render(
@@ -37,7 +41,7 @@ def _no_access(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     staff = getattr(request.user, "staff", None)
     if staff is None:
         if hasattr(request.user, "person"):
@@ -51,14 +55,15 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def caseload(request: HttpRequest) -> HttpResponse:
+def caseload(request: AuthenticatedHttpRequest) -> HttpResponse:
     rows = selectors.caseload(by=request.user)
     return render(request, "record/caseload.html", {"rows": rows})
 
 
 @require_http_methods(["GET", "POST"])
-def find_person(request: HttpRequest) -> HttpResponse:
-    """Searching is a POST, so NHS numbers and names never appear in URLs, history or server logs."""
+def find_person(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Searching is a POST, so NHS numbers and names never appear in URLs, history or server
+    logs."""
     form = FindPersonForm(request.POST or None)
     results = None
     if request.method == "POST" and form.is_valid():
@@ -72,7 +77,7 @@ def find_person(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def person_summary(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+def person_summary(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpResponse:
     discipline = request.GET.get("discipline", "")
     if discipline not in set(Discipline):
         discipline = ""
@@ -90,7 +95,7 @@ def person_summary(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 
 @require_GET
-def person_timeline(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+def person_timeline(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """The timeline alone, for htmx: filtered by discipline, or the next page."""
     discipline = request.GET.get("discipline", "")
     if discipline not in set(Discipline):
@@ -116,7 +121,7 @@ def person_timeline(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def break_glass(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+def break_glass(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpResponse:
     staff = getattr(request.user, "staff", None)
     if staff is None or not permissions.can_break_glass(staff):
         raise AccessDenied("Your role cannot break glass")
@@ -134,16 +139,19 @@ def break_glass(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         else:
             messages.success(
                 request,
-                "You have broken glass. This access is recorded and will be reviewed by a privacy officer.",
+                "You have broken glass. This access is recorded and will be reviewed by a"
+                " privacy officer.",
             )
             return redirect("web:person", public_id=public_id)
     return render(request, "record/break_glass.html", {"form": form, "public_id": public_id})
 
 
 @require_http_methods(["GET", "POST"])
-def entry_new(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+def entry_new(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpResponse:
     try:
-        person, _ = selectors.openable_person(selectors.staff_of(request.user), public_id)
+        person = selectors.person_header(
+            by=request.user, public_id=public_id, what="new entry form"
+        )
     except AccessDenied:
         return _no_access(request, public_id)
     form = EntryForm(request.POST or None)
@@ -160,7 +168,7 @@ def entry_new(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 
 @require_GET
-def person_export(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+def person_export(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpResponse:
     try:
         document = exports.person_record(by=request.user, public_id=public_id)
     except AccessDenied:
@@ -172,31 +180,31 @@ def person_export(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 
 @require_GET
-def person_audit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+def person_audit(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpResponse:
     person, rows = access_selectors.person_audit(by=request.user, public_id=public_id)
     return render(request, "access/person_audit.html", {"person": person, "rows": rows})
 
 
 @require_GET
-def my_audit(request: HttpRequest) -> HttpResponse:
+def my_audit(request: AuthenticatedHttpRequest) -> HttpResponse:
     rows = access_selectors.my_audit(by=request.user)
     return render(request, "access/my_audit.html", {"rows": rows})
 
 
 @require_GET
-def my_record_access(request: HttpRequest) -> HttpResponse:
+def my_record_access(request: AuthenticatedHttpRequest) -> HttpResponse:
     events = access_selectors.who_looked_at_my_record(by=request.user)
     return render(request, "access/my_record_access.html", {"events": events})
 
 
 @require_GET
-def review_queue(request: HttpRequest) -> HttpResponse:
+def review_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     accesses = access_selectors.review_queue(by=request.user)
     return render(request, "access/review_queue.html", {"accesses": accesses})
 
 
 @require_http_methods(["GET", "POST"])
-def review(request: HttpRequest, pk: int) -> HttpResponse:
+def review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     access = access_selectors.break_glass_for_review(by=request.user, pk=pk)
     form = ReviewForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -217,7 +225,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def population_figures(request: HttpRequest) -> HttpResponse:
+def population_figures(request: AuthenticatedHttpRequest) -> HttpResponse:
     total, rows = aggregates.population_figures(by=request.user)
     return render(request, "record/aggregates.html", {"total": total, "rows": rows})
 
@@ -237,4 +245,3 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 def server_error(request: HttpRequest) -> HttpResponse:
     return render(request, "500.html", status=500)
-

@@ -5,66 +5,204 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('directory', '0001_initial'),
-        ('record', '0001_initial'),
+        ("directory", "0001_initial"),
+        ("record", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('occurred_at', models.DateTimeField(db_index=True)),
-                ('actor_user_id', models.BigIntegerField(null=True)),
-                ('actor_username', models.CharField(max_length=150)),
-                ('actor_name', models.CharField(max_length=300)),
-                ('actor_role', models.CharField(max_length=40)),
-                ('action', models.CharField(choices=[('view', 'Viewed'), ('search', 'Searched'), ('create', 'Created'), ('update', 'Updated'), ('export', 'Exported'), ('break-glass', 'Broke glass'), ('review', 'Reviewed break-glass access'), ('denied', 'Refused access'), ('aggregate', 'Viewed de-identified figures')], max_length=20)),
-                ('person_id', models.BigIntegerField(db_index=True, null=True)),
-                ('what', models.CharField(max_length=300)),
-                ('why', models.TextField(blank=True, max_length=1000)),
-                ('flagged_for_review', models.BooleanField(default=False)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField(db_index=True)),
+                ("actor_user_id", models.BigIntegerField(null=True)),
+                ("actor_username", models.CharField(max_length=150)),
+                ("actor_name", models.CharField(max_length=300)),
+                ("actor_role", models.CharField(max_length=40)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("view", "Viewed"),
+                            ("search", "Searched"),
+                            ("create", "Created"),
+                            ("update", "Updated"),
+                            ("export", "Exported"),
+                            ("break-glass", "Broke glass"),
+                            ("review", "Reviewed break-glass access"),
+                            ("denied", "Refused access"),
+                            ("aggregate", "Viewed de-identified figures"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("person_id", models.BigIntegerField(db_index=True, null=True)),
+                ("what", models.CharField(max_length=300)),
+                ("why", models.TextField(blank=True, max_length=1000)),
+                ("flagged_for_review", models.BooleanField(default=False)),
             ],
             options={
-                'ordering': ['-occurred_at', '-id'],
-                'indexes': [models.Index(fields=['actor_user_id', '-occurred_at'], name='access_audi_actor_u_17d6c3_idx')],
+                "ordering": ["-occurred_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["actor_user_id", "-occurred_at"],
+                        name="access_audi_actor_u_17d6c3_idx",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='BreakGlassAccess',
+            name="BreakGlassAccess",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.TextField(max_length=1000)),
-                ('started_at', models.DateTimeField()),
-                ('expires_at', models.DateTimeField()),
-                ('review', models.CharField(choices=[('pending', 'Awaiting review'), ('appropriate', 'Appropriate'), ('inappropriate', 'Inappropriate: referred for investigation')], default='pending', max_length=14)),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True)),
-                ('review_note', models.TextField(blank=True, max_length=1000)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='break_glass_accesses', to='record.person')),
-                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='break_glass_reviews', to='directory.staff')),
-                ('staff', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='break_glass_accesses', to='directory.staff')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reason", models.TextField(max_length=1000)),
+                ("started_at", models.DateTimeField()),
+                ("expires_at", models.DateTimeField()),
+                (
+                    "review",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Awaiting review"),
+                            ("appropriate", "Appropriate"),
+                            ("inappropriate", "Inappropriate: referred for investigation"),
+                        ],
+                        default="pending",
+                        max_length=14,
+                    ),
+                ),
+                ("reviewed_at", models.DateTimeField(blank=True, null=True)),
+                ("review_note", models.TextField(blank=True, max_length=1000)),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="break_glass_accesses",
+                        to="record.person",
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="break_glass_reviews",
+                        to="directory.staff",
+                    ),
+                ),
+                (
+                    "staff",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="break_glass_accesses",
+                        to="directory.staff",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['staff', 'person', 'expires_at'], name='access_brea_staff_i_2b02bf_idx'), models.Index(fields=['review', 'started_at'], name='access_brea_review_5d9e4d_idx')],
+                "indexes": [
+                    models.Index(
+                        fields=["staff", "person", "expires_at"],
+                        name="access_brea_staff_i_2b02bf_idx",
+                    ),
+                    models.Index(
+                        fields=["review", "started_at"], name="access_brea_review_5d9e4d_idx"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SharingConsent',
+            name="SharingConsent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sensitivity', models.CharField(choices=[('psychological-therapy', 'Psychological therapy note'), ('sexual-health', 'Sexual health'), ('safeguarding', 'Safeguarding')], max_length=30)),
-                ('discipline', models.CharField(choices=[('gp', 'GP'), ('practice-nurse', 'Practice nurse'), ('district-nurse', 'District nurse'), ('pwp', 'Psychological wellbeing practitioner'), ('therapist', 'High-intensity therapist'), ('psychiatrist', 'Psychiatrist'), ('mental-health-nurse', 'Mental health nurse'), ('social-worker', 'Social worker'), ('homecare-worker', 'Homecare worker'), ('occupational-therapist', 'Occupational therapist'), ('physiotherapist', 'Physiotherapist'), ('pharmacist', 'Pharmacist'), ('peer-support-worker', 'Peer support worker'), ('care-coordinator', 'Care coordinator'), ('voluntary-sector-worker', 'Voluntary-sector worker'), ('service-manager', 'Service manager'), ('analyst', 'Analyst'), ('administrator', 'Administrator'), ('privacy-officer', 'Privacy officer')], max_length=40)),
-                ('decision', models.CharField(choices=[('permit', 'Share'), ('deny', 'Do not share')], max_length=6)),
-                ('recorded_at', models.DateTimeField()),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sharing_consents', to='record.person')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='directory.staff')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "sensitivity",
+                    models.CharField(
+                        choices=[
+                            ("psychological-therapy", "Psychological therapy note"),
+                            ("sexual-health", "Sexual health"),
+                            ("safeguarding", "Safeguarding"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "discipline",
+                    models.CharField(
+                        choices=[
+                            ("gp", "GP"),
+                            ("practice-nurse", "Practice nurse"),
+                            ("district-nurse", "District nurse"),
+                            ("pwp", "Psychological wellbeing practitioner"),
+                            ("therapist", "High-intensity therapist"),
+                            ("psychiatrist", "Psychiatrist"),
+                            ("mental-health-nurse", "Mental health nurse"),
+                            ("social-worker", "Social worker"),
+                            ("homecare-worker", "Homecare worker"),
+                            ("occupational-therapist", "Occupational therapist"),
+                            ("physiotherapist", "Physiotherapist"),
+                            ("pharmacist", "Pharmacist"),
+                            ("peer-support-worker", "Peer support worker"),
+                            ("care-coordinator", "Care coordinator"),
+                            ("voluntary-sector-worker", "Voluntary-sector worker"),
+                            ("service-manager", "Service manager"),
+                            ("analyst", "Analyst"),
+                            ("administrator", "Administrator"),
+                            ("privacy-officer", "Privacy officer"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                (
+                    "decision",
+                    models.CharField(
+                        choices=[("permit", "Share"), ("deny", "Do not share")], max_length=6
+                    ),
+                ),
+                ("recorded_at", models.DateTimeField()),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sharing_consents",
+                        to="record.person",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="directory.staff",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('person', 'sensitivity', 'discipline'), name='one_consent_per_discipline')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("person", "sensitivity", "discipline"),
+                        name="one_consent_per_discipline",
+                    )
+                ],
             },
         ),
     ]

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,47 +14,149 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Organisation',
+            name="Organisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ods_code', models.CharField(max_length=10, unique=True, verbose_name='ODS code')),
-                ('name', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('gp-practice', 'GP practice'), ('acute-trust', 'Acute hospital trust'), ('community-trust', 'Community health trust'), ('mental-health-trust', 'Mental health trust'), ('adult-social-care', 'Local authority adult social care'), ('voluntary', 'Voluntary organisation')], max_length=30)),
-                ('postcode', models.CharField(blank=True, max_length=8)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("ods_code", models.CharField(max_length=10, unique=True, verbose_name="ODS code")),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("gp-practice", "GP practice"),
+                            ("acute-trust", "Acute hospital trust"),
+                            ("community-trust", "Community health trust"),
+                            ("mental-health-trust", "Mental health trust"),
+                            ("adult-social-care", "Local authority adult social care"),
+                            ("voluntary", "Voluntary organisation"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("postcode", models.CharField(blank=True, max_length=8)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Service',
+            name="Service",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('general-practice', 'General practice'), ('talking-therapies', 'NHS Talking Therapies'), ('district-nursing', 'District nursing'), ('community-mental-health', 'Community mental health team'), ('adult-social-care', 'Adult social care'), ('homecare', 'Homecare'), ('rapid-response', 'Home First rapid response'), ('hospital-clinic', 'Hospital long-term condition clinic'), ('therapies', 'Community therapies'), ('pharmacy', 'Pharmacy'), ('voluntary-support', 'Voluntary-sector support'), ('information-governance', 'Information governance'), ('analytics', 'Business intelligence')], max_length=40)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='services', to='directory.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("general-practice", "General practice"),
+                            ("talking-therapies", "NHS Talking Therapies"),
+                            ("district-nursing", "District nursing"),
+                            ("community-mental-health", "Community mental health team"),
+                            ("adult-social-care", "Adult social care"),
+                            ("homecare", "Homecare"),
+                            ("rapid-response", "Home First rapid response"),
+                            ("hospital-clinic", "Hospital long-term condition clinic"),
+                            ("therapies", "Community therapies"),
+                            ("pharmacy", "Pharmacy"),
+                            ("voluntary-support", "Voluntary-sector support"),
+                            ("information-governance", "Information governance"),
+                            ("analytics", "Business intelligence"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="services",
+                        to="directory.organisation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Staff',
+            name="Staff",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('discipline', models.CharField(choices=[('gp', 'GP'), ('practice-nurse', 'Practice nurse'), ('district-nurse', 'District nurse'), ('pwp', 'Psychological wellbeing practitioner'), ('therapist', 'High-intensity therapist'), ('psychiatrist', 'Psychiatrist'), ('mental-health-nurse', 'Mental health nurse'), ('social-worker', 'Social worker'), ('homecare-worker', 'Homecare worker'), ('occupational-therapist', 'Occupational therapist'), ('physiotherapist', 'Physiotherapist'), ('pharmacist', 'Pharmacist'), ('peer-support-worker', 'Peer support worker'), ('care-coordinator', 'Care coordinator'), ('voluntary-sector-worker', 'Voluntary-sector worker'), ('service-manager', 'Service manager'), ('analyst', 'Analyst'), ('administrator', 'Administrator'), ('privacy-officer', 'Privacy officer')], max_length=40)),
-                ('professional_registration', models.CharField(blank=True, max_length=40)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='staff', to='directory.organisation')),
-                ('services', models.ManyToManyField(blank=True, related_name='staff', to='directory.service')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='staff', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "discipline",
+                    models.CharField(
+                        choices=[
+                            ("gp", "GP"),
+                            ("practice-nurse", "Practice nurse"),
+                            ("district-nurse", "District nurse"),
+                            ("pwp", "Psychological wellbeing practitioner"),
+                            ("therapist", "High-intensity therapist"),
+                            ("psychiatrist", "Psychiatrist"),
+                            ("mental-health-nurse", "Mental health nurse"),
+                            ("social-worker", "Social worker"),
+                            ("homecare-worker", "Homecare worker"),
+                            ("occupational-therapist", "Occupational therapist"),
+                            ("physiotherapist", "Physiotherapist"),
+                            ("pharmacist", "Pharmacist"),
+                            ("peer-support-worker", "Peer support worker"),
+                            ("care-coordinator", "Care coordinator"),
+                            ("voluntary-sector-worker", "Voluntary-sector worker"),
+                            ("service-manager", "Service manager"),
+                            ("analyst", "Analyst"),
+                            ("administrator", "Administrator"),
+                            ("privacy-officer", "Privacy officer"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                ("professional_registration", models.CharField(blank=True, max_length=40)),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="staff",
+                        to="directory.organisation",
+                    ),
+                ),
+                (
+                    "services",
+                    models.ManyToManyField(
+                        blank=True, related_name="staff", to="directory.service"
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="staff",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'staff',
-                'ordering': ['user__last_name', 'user__first_name'],
+                "verbose_name_plural": "staff",
+                "ordering": ["user__last_name", "user__first_name"],
             },
         ),
         migrations.AddConstraint(
-            model_name='service',
-            constraint=models.UniqueConstraint(fields=('organisation', 'name'), name='service_name_unique_in_org'),
+            model_name="service",
+            constraint=models.UniqueConstraint(
+                fields=("organisation", "name"), name="service_name_unique_in_org"
+            ),
         ),
     ]

@@ -1,0 +1,125 @@
+"""Writes to the record: bad input is refused with a message saying what and where; nothing is
+written."""
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from tests import factories
+from wholecare.access.models import AuditEvent
+from wholecare.access.permissions import AccessDenied
+from wholecare.record import services
+from wholecare.record.models import Condition, Person, RecordEntry, Referral
+
+pytestmark = pytest.mark.django_db
+
+
+def _create(gp, **overrides):
+    fields: dict[str, Any] = {
+        "nhs_number_text": "943 476 5919",
+        "given_name": "Ada",
+        "family_name": "Okafor",
+        "date_of_birth": dt.date(1961, 2, 3),
+        "sex": Person.Sex.FEMALE,
+    }
+    fields.update(overrides)
+    return services.person_create(by=gp.user, **fields)
+
+
+def test_person_created_and_audited(gp):
+    person = _create(gp)
+    assert person.nhs_number == "9434765919"
+    event = AuditEvent.objects.get(person_id=person.pk)
+    assert (event.action, event.actor_username) == (AuditEvent.Action.CREATE, "gp")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"nhs_number_text": "943476591"}, "nhs_number", "must be 10 digits long"),
+        ({"nhs_number_text": "9434765910"}, "nhs_number", "check digit does not match"),
+        ({"date_of_birth": dt.date(2999, 1, 1)}, "date_of_birth", "today or in the past"),
+        ({"given_name": "A" * 101}, "given_name", "at most 100 characters"),
+        ({"sex": "dragon"}, "sex", "not a valid choice"),
+        ({"ethnic_category": "Q"}, "ethnic_category", "not a valid choice"),
+        ({"imd_decile": 11}, "__all__", "person_imd_decile_1_to_10"),
+    ],
+)
+def test_bad_person_refused_with_message(gp, overrides, field, message):
+    with pytest.raises(ValidationError) as error:
+        _create(gp, **overrides)
+    assert message in " ".join(error.value.message_dict[field])
+    assert not Person.objects.exists()
+    assert not AuditEvent.objects.exists()
+
+
+def test_duplicate_nhs_number_refused(gp):
+    _create(gp)
+    with pytest.raises(ValidationError, match="already on the record"):
+        _create(gp, given_name="Other")
+    assert Person.objects.count() == 1
+
+
+def test_condition_needs_a_known_code(gp, person):
+    factories.CareTeamMembershipFactory(person=person, staff=gp)
+    with pytest.raises(ValidationError, match="not in Wholecare's condition value sets"):
+        services.condition_record(by=gp.user, person=person, snomed_code="123456")
+    with pytest.raises(ValidationError, match="before the person's date of birth"):
+        services.condition_record(
+            by=gp.user, person=person, snomed_code="44054006", onset_date=dt.date(1900, 1, 1)
+        )
+    condition = services.condition_record(
+        by=gp.user, person=person, snomed_code="44054006", onset_date=dt.date(2010, 5, 1)
+    )
+    assert condition.concept.icd10 == "E11"
+    assert Condition.objects.count() == 1
+
+
+def test_writes_need_a_relationship(gp, person):
+    with pytest.raises(AccessDenied):
+        services.entry_create(by=gp.user, person=person, kind="note", title="x", text="y")
+    assert not RecordEntry.objects.exists()
+
+
+def test_entry_refuses_future_dates_and_long_text(gp, person):
+    factories.CareTeamMembershipFactory(person=person, staff=gp)
+    with pytest.raises(ValidationError, match="future"):
+        services.entry_create(
+            by=gp.user,
+            person=person,
+            kind="note",
+            title="x",
+            text="y",
+            occurred_at=timezone.now() + dt.timedelta(days=1),
+        )
+    with pytest.raises(ValidationError) as error:
+        services.entry_create(by=gp.user, person=person, kind="note", title="x" * 201, text="")
+    assert "title" in error.value.message_dict
+    assert not RecordEntry.objects.exists()
+
+
+def test_second_open_referral_to_same_service_refused(gp, person):
+    factories.CareTeamMembershipFactory(person=person, staff=gp)
+    service = factories.ServiceFactory()
+    services.referral_create(
+        by=gp.user, person=person, service=service, received_date=dt.date(2026, 1, 1)
+    )
+    with pytest.raises(ValidationError, match="already has an open referral"):
+        services.referral_create(
+            by=gp.user, person=person, service=service, received_date=dt.date(2026, 1, 2)
+        )
+    assert Referral.objects.count() == 1
+
+
+def test_contact_update_lists_changes_in_audit(gp, person):
+    factories.CareTeamMembershipFactory(person=person, staff=gp)
+    services.person_update_contact(
+        by=gp.user, person=person, phone="01803 000000", interpreter_needed=True
+    )
+    event = AuditEvent.objects.get(action=AuditEvent.Action.UPDATE)
+    assert event.what == "contact details updated: interpreter_needed, phone"
+    with pytest.raises(ValidationError, match="cannot be changed here: nhs_number"):
+        services.person_update_contact(by=gp.user, person=person, nhs_number="9434765919")

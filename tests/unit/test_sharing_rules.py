@@ -1,0 +1,75 @@
+"""The sharing rule for sensitive entries (access/rules.py), as a golden table.
+
+Source: Wholecare's consent model (docs/decisions/0002-access-control.md): without a recorded
+decision only the disciplines providing that care read a sensitive entry; a recorded decision wins.
+"""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from wholecare.access.rules import DEFAULT_READERS, discipline_may_read, readable_sensitivities
+from wholecare.directory.disciplines import Discipline
+from wholecare.record.vocabulary import Sensitivity
+
+D = Discipline
+S = Sensitivity
+
+GOLDEN = [
+    (S.NORMAL, D.HOMECARE_WORKER, {}, True, "normal entries are shared with the care team"),
+    (
+        S.PSYCHOLOGICAL_THERAPY,
+        D.HIGH_INTENSITY_THERAPIST,
+        {},
+        True,
+        "therapists read therapy notes",
+    ),
+    (S.PSYCHOLOGICAL_THERAPY, D.PSYCHOLOGICAL_WELLBEING_PRACTITIONER, {}, True, "so do PWPs"),
+    (S.PSYCHOLOGICAL_THERAPY, D.GP, {}, False, "a GP needs the person's consent"),
+    (
+        S.PSYCHOLOGICAL_THERAPY,
+        D.GP,
+        {("psychological-therapy", "gp"): "permit"},
+        True,
+        "consent given to GPs",
+    ),
+    (
+        S.PSYCHOLOGICAL_THERAPY,
+        D.HIGH_INTENSITY_THERAPIST,
+        {("psychological-therapy", "therapist"): "deny"},
+        False,
+        "the person can withdraw a default",
+    ),
+    (
+        S.PSYCHOLOGICAL_THERAPY,
+        D.SOCIAL_WORKER,
+        {("psychological-therapy", "gp"): "permit"},
+        False,
+        "consent to one discipline is not consent to another",
+    ),
+    (S.SAFEGUARDING, D.SOCIAL_WORKER, {}, True, "social workers lead safeguarding"),
+    (S.SAFEGUARDING, D.HOMECARE_WORKER, {}, False, "homecare workers do not read safeguarding"),
+    (S.SEXUAL_HEALTH, D.GP, {}, True, "GPs read sexual health entries"),
+    (S.SEXUAL_HEALTH, D.PHYSIOTHERAPIST, {}, False, "physiotherapists do not"),
+]
+
+
+@pytest.mark.parametrize(("sensitivity", "discipline", "decisions", "expected", "why"), GOLDEN)
+def test_golden(sensitivity, discipline, decisions, expected, why) -> None:
+    assert discipline_may_read(sensitivity, discipline, decisions) is expected, why
+
+
+@given(
+    st.sampled_from(list(Discipline)),
+    st.dictionaries(
+        st.tuples(st.sampled_from([s.value for s in S]), st.sampled_from([d.value for d in D])),
+        st.sampled_from(["permit", "deny"]),
+    ),
+)
+def test_normal_always_readable_and_decisions_win(discipline, decisions) -> None:
+    readable = readable_sensitivities(discipline, decisions)
+    assert S.NORMAL in readable
+    for sensitivity in DEFAULT_READERS:
+        decision = decisions.get((sensitivity.value, discipline.value))
+        if decision is not None:
+            assert (sensitivity in readable) is (decision == "permit")

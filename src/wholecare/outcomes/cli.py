@@ -1,0 +1,99 @@
+"""`wholecare outcomes`: NHS Talking Therapies outcomes for a set of referrals.
+
+    wholecare outcomes --referrals R --contacts C --measures M --out DIR
+                       [--engine duckdb|spark|pandas] [--period-start D] [--period-end D]
+
+Reads CSV or Parquet (docs/formats/outcomes.md) and writes DIR/outcomes.csv, DIR/summary.json
+and DIR/rejected.csv, all three or none.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+
+from wholecare.outcomes import engines, io, output, summary
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date in YYYY-MM-DD form: {text!r}") from None
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="wholecare outcomes",
+        description="NHS Talking Therapies outcome metrics (recovery, reliable change, waits).",
+    )
+    p.add_argument("--referrals", type=Path, required=True, help="referrals file, CSV or Parquet")
+    p.add_argument("--contacts", type=Path, required=True, help="care contacts file")
+    p.add_argument("--measures", type=Path, required=True, help="questionnaire scores file")
+    p.add_argument("--out", type=Path, required=True, help="directory for the three outputs")
+    p.add_argument("--engine", choices=engines.ENGINES, default="duckdb")
+    p.add_argument(
+        "--period-start",
+        type=_day,
+        help="first day of the reporting period (inclusive); see docs/formats/outcomes.md",
+    )
+    p.add_argument("--period-end", type=_day, help="last day of the reporting period (inclusive)")
+    return p
+
+
+def produce(paths: Mapping[str, Path], engine: str, period: summary.Period) -> dict[str, bytes]:
+    """The three output files' contents; raises `io.InputError` for unusable input."""
+    inputs = io.read_inputs(paths)
+    result = engines.run(inputs, engine)
+    rejected = output.ordered_rejections(
+        pa.concat_tables([inputs.rejected, result.rejected.cast(io.REJECTED_SCHEMA)])
+    )
+    accepted_counts = rejected["file"].to_pandas().value_counts()
+    rows_accepted = {
+        role: inputs.rows_read[role] - int(accepted_counts.get(role, 0)) for role in io.FILES
+    }
+    document = summary.build(
+        result.outcomes,
+        period=period,
+        rejected=rejected,
+        rows_read=inputs.rows_read,
+        rows_accepted=rows_accepted,
+    )
+    names = {role: str(path) for role, path in paths.items()}
+    return {
+        "outcomes.csv": output.outcomes_csv(result.outcomes),
+        "summary.json": output.json_bytes(document),
+        "rejected.csv": output.rejected_csv(rejected, names),
+    }
+
+
+def main(argv: Sequence[str]) -> int:
+    try:
+        args = parser().parse_args(list(argv))
+    except SystemExit as exit_:
+        return int(exit_.code or 0) if not isinstance(exit_.code, str) else 2
+    if args.period_start and args.period_end and args.period_start > args.period_end:
+        print("wholecare outcomes: --period-start is after --period-end", file=sys.stderr)
+        return 2
+    paths = {io.REFERRALS: args.referrals, io.CONTACTS: args.contacts, io.MEASURES: args.measures}
+    started = time.perf_counter()
+    try:
+        files = produce(paths, args.engine, summary.Period(args.period_start, args.period_end))
+    except io.InputError as error:
+        print(f"wholecare outcomes: {error}; nothing written", file=sys.stderr)
+        return 2
+    output.write_atomically(args.out, files)
+    rows = files["outcomes.csv"].count(b"\n") - 1
+    rejected = files["rejected.csv"].count(b"\n") - 1
+    print(
+        f"wrote {args.out}/outcomes.csv ({rows} referrals), summary.json and rejected.csv "
+        f"({rejected} rows rejected) with {args.engine} in {time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
+    )
+    return 0

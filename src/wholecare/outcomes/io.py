@@ -1,0 +1,384 @@
+"""Reading the three input files: header checks, line numbers and field-level validation.
+
+Each file may be CSV or Parquet (recognised by its first bytes, not its name). Every data row
+gets its line number (CSV: the physical line, the header being line 1; Parquet: the 1-based
+row number). Rows that fail a field check go to the rejected list with the first reason that
+applies; relational checks (unknown or duplicate referral, score outside the referral) are part
+of the pipeline. A bad header or an unreadable file raises `InputError`: nothing is written.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from wholecare.measures import INSTRUMENT_CODES, instrument
+from wholecare.outcomes import rules
+
+REFERRALS, CONTACTS, MEASURES = "referrals", "contacts", "measures"
+FILES = (REFERRALS, CONTACTS, MEASURES)
+
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    REFERRALS: (
+        "referral_id",
+        "person_id",
+        "received_date",
+        "discharge_date",
+        "problem_descriptor",
+        "ltc",
+    ),
+    CONTACTS: ("referral_id", "contact_date", "kind", "attended"),
+    MEASURES: ("referral_id", "measure_date", "measure", "score"),
+}
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    REFERRALS: ("ethnic_category", "imd_decile", "age", "sex", "service_id"),
+    CONTACTS: ("intensity", "integrated"),
+    MEASURES: (),
+}
+
+# Reasons a row is rejected, checked in this order within each file (the first that applies).
+WRONG_FIELD_COUNT = "wrong number of fields"
+MISSING_REFERRAL_ID = "missing referral_id"
+BAD_DATE = "bad date"
+DISCHARGE_BEFORE_RECEIVED = "discharge before received"
+BAD_LTC = "bad ltc"
+BAD_IMD_DECILE = "bad imd_decile"
+BAD_KIND = "bad kind"
+BAD_ATTENDED = "bad attended"
+BAD_INTENSITY = "bad intensity"
+BAD_INTEGRATED = "bad integrated"
+UNKNOWN_MEASURE = "unknown measure"
+BAD_SCORE = "score not a number"
+SCORE_OUT_OF_RANGE = "score out of range"
+
+REJECTED_SCHEMA = pa.schema([("file", pa.string()), ("line", pa.int64()), ("reason", pa.string())])
+
+_DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+_NUMBER_PATTERN = r"^[+-]?(\d+\.?\d*|\.\d+)$"
+_INTEGER_PATTERN = r"^[+-]?\d+$"
+
+
+class InputError(Exception):
+    """A file that cannot be processed at all: unreadable, or a bad header."""
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Typed tables of the rows that passed the field checks, and the rows that did not."""
+
+    referrals: pa.Table
+    contacts: pa.Table
+    measures: pa.Table
+    rejected: pa.Table
+    rows_read: dict[str, int]
+
+
+def read_inputs(paths: Mapping[str, Path]) -> Inputs:
+    raw = {role: _read(role, paths[role]) for role in FILES}
+    rejected: list[pa.Table] = []
+    typed: dict[str, pa.Table] = {}
+    for role, (table, malformed) in raw.items():
+        rejected.append(_rejections(role, malformed, WRONG_FIELD_COUNT))
+        accepted, failed = _VALIDATORS[role](table)
+        typed[role] = accepted
+        rejected.extend(failed)
+    return Inputs(
+        referrals=typed[REFERRALS],
+        contacts=typed[CONTACTS],
+        measures=typed[MEASURES],
+        rejected=pa.concat_tables(rejected),
+        rows_read={role: raw[role][0].num_rows + len(raw[role][1]) for role in FILES},
+    )
+
+
+# Reading -------------------------------------------------------------------------------------
+
+
+def _read(role: str, path: Path) -> tuple[pa.Table, np.ndarray]:
+    """The file's rows (with `line`) and the line numbers of rows with a wrong field count."""
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(4)
+    except OSError as error:
+        raise InputError(f"{role} file {path}: cannot be read ({error.strerror})") from error
+    if magic == b"PAR1":
+        return _read_parquet(role, path), np.empty(0, dtype=np.int64)
+    return _read_csv(role, path)
+
+
+def _check_header(role: str, path: Path, names: list[str]) -> None:
+    required, optional = REQUIRED_COLUMNS[role], OPTIONAL_COLUMNS[role]
+    problems = []
+    if missing := [c for c in required if c not in names]:
+        problems.append("missing column(s) " + ", ".join(missing))
+    if unknown := [c for c in names if c not in required and c not in optional]:
+        problems.append("unknown column(s) " + ", ".join(unknown))
+    if duplicated := sorted({c for c in names if names.count(c) > 1}):
+        problems.append("repeated column(s) " + ", ".join(duplicated))
+    if problems:
+        expected = ",".join(required)
+        raise InputError(
+            f"{role} file {path}: bad header: {'; '.join(problems)} (expected {expected}"
+            + (f", optionally {','.join(optional)})" if optional else ")")
+        )
+
+
+def _read_parquet(role: str, path: Path) -> pa.Table:
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowException) as error:
+        raise InputError(f"{role} file {path}: unreadable Parquet ({error})") from error
+    _check_header(role, path, table.column_names)
+    lines = pa.array(np.arange(1, table.num_rows + 1, dtype=np.int64))
+    return table.append_column("line", lines)
+
+
+def _read_csv(role: str, path: Path) -> tuple[pa.Table, np.ndarray]:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle), None)
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise InputError(f"{role} file {path}: unreadable CSV ({error})") from error
+    if not header:
+        raise InputError(f"{role} file {path}: empty file, no header")
+    _check_header(role, path, header)
+
+    def load(use_threads: bool) -> tuple[pa.Table, list[int | None]]:
+        malformed: list[int | None] = []
+
+        def note(row: pa_csv.InvalidRow) -> str:
+            malformed.append(row.number)
+            return "skip"
+
+        table = pa_csv.read_csv(
+            path,
+            read_options=pa_csv.ReadOptions(use_threads=use_threads, encoding="utf-8"),
+            parse_options=pa_csv.ParseOptions(ignore_empty_lines=False, invalid_row_handler=note),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={name: pa.string() for name in header},
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+        return table, malformed
+
+    try:
+        table, malformed = load(use_threads=True)
+        if malformed:  # the row numbers of malformed rows are known only without threads
+            table, malformed = load(use_threads=False)
+    except (OSError, pa.ArrowException) as error:
+        raise InputError(f"{role} file {path}: unreadable CSV ({error})") from error
+    for name in header:
+        if pc.any(pc.match_substring_regex(table[name], r"[\r\n]")).as_py():
+            raise InputError(
+                f"{role} file {path}: a quoted value spans lines (column {name}); "
+                "line breaks inside values are not supported"
+            )
+    bad_lines = np.array(sorted(n for n in malformed if n is not None), dtype=np.int64)
+    # Physical lines 2.. hold the data rows; the malformed ones were skipped.
+    all_lines = np.arange(2, table.num_rows + len(bad_lines) + 2, dtype=np.int64)
+    lines = np.setdiff1d(all_lines, bad_lines, assume_unique=True)
+    return table.append_column("line", pa.array(lines)), bad_lines
+
+
+# Field conversion ----------------------------------------------------------------------------
+
+
+def _text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """As strings, with the empty string read as missing."""
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    if not pa.types.is_string(column.type):
+        column = column.cast(pa.string())
+    return pc.if_else(pc.equal(column, ""), pa.scalar(None, pa.string()), column)
+
+
+def _dates(column: pa.ChunkedArray) -> tuple[pa.ChunkedArray, np.ndarray]:
+    """Dates from YYYY-MM-DD text (or a date column); bad = present but not a real date."""
+    if pa.types.is_date(column.type) or pa.types.is_timestamp(column.type):
+        dates = column.cast(pa.date32())
+        return dates, np.zeros(len(column), dtype=bool)
+    text = _text(column)
+    shaped = pc.match_substring_regex(text, _DATE_PATTERN)
+    candidate = pc.if_else(shaped, text, pa.scalar(None, pa.string()))
+    parsed = pc.strptime(candidate, format="%Y-%m-%d", unit="s", error_is_null=True)
+    # strptime rolls 2023-02-29 over to 1 March: a real date keeps its day of the month.
+    written_day = pc.cast(pc.utf8_slice_codeunits(candidate, 8, 10), pa.int64())
+    real = pc.fill_null(pc.equal(pc.day(parsed), written_day), False)
+    dates = pc.if_else(real, parsed.cast(pa.date32()), pa.scalar(None, pa.date32()))
+    bad = _mask(pc.and_(pc.is_valid(text), pc.invert(real)))
+    return dates, bad
+
+
+def _numbers(column: pa.ChunkedArray, pattern: str, kind: pa.DataType) -> pa.ChunkedArray:
+    """Numbers from text (or a numeric column); anything else becomes missing."""
+    if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
+        return column.cast(kind)
+    text = _text(column)
+    shaped = pc.fill_null(pc.match_substring_regex(text, pattern), False)
+    return pc.if_else(shaped, text, pa.scalar(None, pa.string())).cast(kind)
+
+
+def _flags(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Coded text; booleans become Y/N."""
+    if pa.types.is_boolean(column.type):
+        return pc.if_else(column, "Y", "N")
+    return _text(column)
+
+
+def _mask(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    return np.asarray(pc.fill_null(values, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _not_in(column: pa.ChunkedArray, allowed: tuple[str, ...], *, optional: bool) -> np.ndarray:
+    inside = _mask(pc.is_in(column, value_set=pa.array(allowed)))
+    present = _mask(pc.is_valid(column))
+    return ~inside & present if optional else ~inside
+
+
+def _split(
+    role: str, table: pa.Table, checks: list[tuple[str, np.ndarray]], columns: dict[str, pa.Array]
+) -> tuple[pa.Table, list[pa.Table]]:
+    """Accepted rows (typed `columns` plus `line`) and one rejected table, first reason first."""
+    reason = np.zeros(table.num_rows, dtype=np.int8)
+    for code, (_, failed) in reversed(list(enumerate(checks, start=1))):
+        reason[failed] = code
+    lines = table["line"]
+    typed = pa.table({"line": lines, **columns})
+    accepted = typed.filter(pa.array(reason == 0))
+    rejected_at = np.flatnonzero(reason)
+    names = np.array(["", *(name for name, _ in checks)], dtype=object)
+    rejected = pa.table(
+        {
+            "file": pa.array([role] * len(rejected_at), pa.string()),
+            "line": lines.take(pa.array(rejected_at)),
+            "reason": pa.array(names[reason[rejected_at]], pa.string()),
+        },
+        schema=REJECTED_SCHEMA,
+    )
+    return accepted, [rejected]
+
+
+def _rejections(role: str, lines: np.ndarray, reason: str) -> pa.Table:
+    return pa.table(
+        {"file": [role] * len(lines), "line": lines, "reason": [reason] * len(lines)},
+        schema=REJECTED_SCHEMA,
+    )
+
+
+# Validation of each file ---------------------------------------------------------------------
+
+
+def _column(table: pa.Table, name: str) -> pa.ChunkedArray:
+    if name in table.column_names:
+        return table[name]
+    return pa.chunked_array([pa.nulls(table.num_rows, pa.string())])
+
+
+def _validate_referrals(table: pa.Table) -> tuple[pa.Table, list[pa.Table]]:
+    referral_id = _text(table["referral_id"])
+    received, bad_received = _dates(table["received_date"])
+    discharge, bad_discharge = _dates(table["discharge_date"])
+    ltc = _flags(table["ltc"])
+    imd_text = _text(_column(table, "imd_decile"))
+    imd = _numbers(imd_text, _INTEGER_PATTERN, pa.int64())
+    bad_imd = _mask(pc.is_valid(imd_text)) & ~_mask(
+        pc.and_(pc.greater_equal(imd, 1), pc.less_equal(imd, 10))
+    )
+    checks = [
+        (MISSING_REFERRAL_ID, ~_mask(pc.is_valid(referral_id))),
+        (BAD_DATE, bad_received | ~_mask(pc.is_valid(received)) | bad_discharge),
+        (DISCHARGE_BEFORE_RECEIVED, _mask(pc.less(discharge, received))),
+        (BAD_LTC, _not_in(ltc, ("Y", "N"), optional=True)),
+        (BAD_IMD_DECILE, bad_imd),
+    ]
+    columns = {
+        "referral_id": referral_id,
+        "received_date": received,
+        "discharge_date": discharge,
+        "problem_descriptor": _text(table["problem_descriptor"]),
+        "ltc": ltc,
+        "ethnic_category": _text(_column(table, "ethnic_category")),
+        "imd_decile": imd,
+    }
+    return _split(REFERRALS, table, checks, columns)
+
+
+def _validate_contacts(table: pa.Table) -> tuple[pa.Table, list[pa.Table]]:
+    contact_date, bad_date = _dates(table["contact_date"])
+    kind = _text(table["kind"])
+    attended = _flags(table["attended"])
+    checks = [
+        (MISSING_REFERRAL_ID, ~_mask(pc.is_valid(_text(table["referral_id"])))),
+        (BAD_DATE, bad_date | ~_mask(pc.is_valid(contact_date))),
+        (BAD_KIND, _not_in(kind, rules.CONTACT_KINDS, optional=False)),
+        (BAD_ATTENDED, _not_in(attended, ("Y", "N"), optional=False)),
+        (
+            BAD_INTENSITY,
+            _not_in(_text(_column(table, "intensity")), ("low", "high"), optional=True),
+        ),
+        (
+            BAD_INTEGRATED,
+            _not_in(_flags(_column(table, "integrated")), ("Y", "N"), optional=True),
+        ),
+    ]
+    columns = {
+        "referral_id": _text(table["referral_id"]),
+        "contact_date": contact_date,
+        "kind": kind,
+        "attended": pc.equal(attended, "Y"),
+    }
+    return _split(CONTACTS, table, checks, columns)
+
+
+def _valid_scores(measure: pa.ChunkedArray, score: pa.ChunkedArray) -> np.ndarray:
+    """`instrument(m).is_valid_total(s)`, asked once per distinct (measure, score) pair."""
+    codes, names = pd.factorize(pd.Series(measure.to_numpy(zero_copy_only=False)))
+    values = np.asarray(pc.fill_null(score, np.nan).to_numpy(zero_copy_only=False), dtype=float)
+    value_codes, distinct_values = pd.factorize(values, use_na_sentinel=False)
+    pair = codes.astype(np.int64) * (len(distinct_values) + 1) + value_codes
+    pair_codes, distinct_pairs = pd.factorize(pair)
+    verdicts = np.zeros(len(distinct_pairs), dtype=bool)
+    for i, key in enumerate(distinct_pairs):
+        name_code, value_code = divmod(int(key), len(distinct_values) + 1)
+        name = names[name_code] if name_code >= 0 else None
+        if name in INSTRUMENT_CODES:
+            verdicts[i] = instrument(name).is_valid_total(float(distinct_values[value_code]))
+    return verdicts[pair_codes]
+
+
+def _validate_measures(table: pa.Table) -> tuple[pa.Table, list[pa.Table]]:
+    measure_date, bad_date = _dates(table["measure_date"])
+    measure = _text(table["measure"])
+    score_text = table["score"]
+    score = _numbers(score_text, _NUMBER_PATTERN, pa.float64())
+    checks = [
+        (MISSING_REFERRAL_ID, ~_mask(pc.is_valid(_text(table["referral_id"])))),
+        (BAD_DATE, bad_date | ~_mask(pc.is_valid(measure_date))),
+        (UNKNOWN_MEASURE, _not_in(measure, INSTRUMENT_CODES, optional=False)),
+        (BAD_SCORE, ~_mask(pc.is_valid(score))),
+        (SCORE_OUT_OF_RANGE, ~_valid_scores(measure, score)),
+    ]
+    columns = {
+        "referral_id": _text(table["referral_id"]),
+        "measure_date": measure_date,
+        "measure": measure,
+        "score": score,
+    }
+    return _split(MEASURES, table, checks, columns)
+
+
+_VALIDATORS: dict[str, Callable[[pa.Table], tuple[pa.Table, list[pa.Table]]]] = {
+    REFERRALS: _validate_referrals,
+    CONTACTS: _validate_contacts,
+    MEASURES: _validate_measures,
+}

@@ -1,0 +1,269 @@
+"""The outcome rules over whole datasets, written once in Ibis.
+
+The same expression runs on DuckDB (the default, embedded) and unchanged on Spark. It takes the
+typed tables from `io.read_inputs` and returns one row per accepted referral (the columns of
+outcomes.csv plus what summary.json needs) and the rows it rejects on relational grounds.
+Every rule mirrors `spec.referral_outcome`; tests prove the two agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+
+from wholecare.measures import INSTRUMENT_CODES
+from wholecare.outcomes import io, rules
+
+DUPLICATE_REFERRAL = "duplicate referral_id"
+UNKNOWN_REFERRAL = "unknown referral"
+SCORE_OUTSIDE_REFERRAL = "score dated outside referral"
+
+#: Packs (date, line) into one orderable integer: lines stay below 10**10.
+_LINE_SPAN = 10_000_000_000
+
+
+@dataclass(frozen=True)
+class Result:
+    outcomes: ir.Table
+    rejected: ir.Table
+
+
+def _within(day: ir.DateValue, received: ir.DateValue, discharge: ir.DateValue) -> ir.BooleanValue:
+    """Dated from the received date to the discharge date, inclusive; open referrals: no end."""
+    return (day >= received) & (discharge.isnull() | (day <= discharge))
+
+
+def _normalised(descriptor: ir.StringValue) -> ir.StringValue:
+    return descriptor.strip().upper().replace(".", "").replace(" ", "")
+
+
+def _candidate(descriptor: ir.StringValue, position: int) -> ir.StringValue:
+    """The `position`-th usable paired measure for the descriptor (see `rules.PAIRINGS`)."""
+    code = _normalised(descriptor)
+    branches = []
+    for pairing in rules.PAIRINGS:
+        usable = [m for m in pairing.measures if m in INSTRUMENT_CODES]
+        usable = [m for m in usable if rules.thresholds(m) is not None]
+        if len(usable) <= position:
+            continue
+        if pairing.icd10_prefix is not None:
+            matches = code.startswith(pairing.icd10_prefix)
+        else:
+            matches = code == pairing.snomed
+        branches.append((matches, ibis.literal(usable[position])))
+    if not branches:
+        return ibis.null("string")
+    return ibis.cases(*branches, else_=ibis.null("string"))
+
+
+def _thresholded(
+    measure: ir.StringValue,
+    score: ir.NumericValue,
+    test: Callable[[rules.MeasureThresholds, ir.NumericValue], ir.BooleanValue],
+) -> ir.BooleanValue:
+    """`test(thresholds of measure, score)`, for whichever measure this row uses."""
+    usable = [m for m in INSTRUMENT_CODES if rules.thresholds(m) is not None]
+    return ibis.cases(
+        *[(measure == m, test(rules.required_thresholds(m), score)) for m in usable],
+        else_=ibis.null("boolean"),
+    )
+
+
+def _at_caseness(limits: rules.MeasureThresholds, score: ir.NumericValue) -> ir.BooleanValue:
+    value = ibis.literal(limits.caseness_value, "float64")
+    return score >= value if limits.caseness_inclusive else score > value
+
+
+def _reliable_rise(
+    measure: ir.StringValue, first: ir.NumericValue, last: ir.NumericValue
+) -> ir.BooleanValue:
+    """A rise of at least the measure's reliable change value from `first` to `last`."""
+    return _thresholded(
+        measure,
+        last - first,
+        lambda t, change: change >= ibis.literal(t.reliable_change, "float64"),
+    )
+
+
+def _attach(left: ir.Table, right: ir.Table) -> ir.Table:
+    """Left join on referral_id, keeping the left key only."""
+    renamed = right.rename(right_id="referral_id")
+    return left.left_join(renamed, left.referral_id == renamed.right_id).drop("right_id")
+
+
+def outcomes(referrals: ir.Table, contacts: ir.Table, measures: ir.Table) -> Result:
+    # Referrals: the first row of each referral_id is kept, later ones are duplicates.
+    ranked = referrals.mutate(
+        copy=ibis.row_number().over(group_by=referrals.referral_id, order_by=referrals.line)
+    )
+    duplicates = ranked.filter(ranked.copy > 0).select(
+        file=ibis.literal(io.REFERRALS), line=ranked.line, reason=ibis.literal(DUPLICATE_REFERRAL)
+    )
+    kept = ranked.filter(ranked.copy == 0).drop("copy")
+    kept = kept.mutate(
+        candidate_1=_candidate(kept.problem_descriptor, 0),
+        candidate_2=_candidate(kept.problem_descriptor, 1),
+    )
+    span = kept.select(
+        rid="referral_id",
+        received="received_date",
+        discharge="discharge_date",
+        candidate_1="candidate_1",
+        candidate_2="candidate_2",
+    )
+
+    # Contacts of accepted referrals; others are unknown referrals.
+    c = contacts.left_join(span, contacts.referral_id == span.rid)
+    unknown_contacts = c.filter(c.rid.isnull()).select(
+        file=ibis.literal(io.CONTACTS), line=c.line, reason=ibis.literal(UNKNOWN_REFERRAL)
+    )
+    attended = c.filter(
+        c.rid.notnull() & c.attended & _within(c.contact_date, c.received, c.discharge)
+    )
+    treatment = attended.filter(attended.kind == rules.TREATMENT)
+    treatment = treatment.mutate(
+        order=ibis.row_number().over(
+            group_by=treatment.referral_id, order_by=treatment.contact_date
+        )
+    )
+    treated = treatment.group_by("referral_id").aggregate(
+        treatment_contacts=treatment.count(),
+        first_treatment_date=treatment.contact_date.min(),
+        second_treatment_date=treatment.contact_date.min(where=treatment.order == 1),
+    )
+    assessed = (
+        attended.filter(attended.kind == rules.ASSESSMENT)
+        .group_by("referral_id")
+        .aggregate(first_assessment_date=lambda a: a.contact_date.min())
+    )
+
+    # Scores: only those dated within an accepted referral count.
+    m = measures.left_join(span, measures.referral_id == span.rid)
+    inside = _within(m.measure_date, m.received, m.discharge)
+    unknown_scores = m.filter(m.rid.isnull()).select(
+        file=ibis.literal(io.MEASURES), line=m.line, reason=ibis.literal(UNKNOWN_REFERRAL)
+    )
+    outside = m.filter(m.rid.notnull() & ~inside).select(
+        file=ibis.literal(io.MEASURES), line=m.line, reason=ibis.literal(SCORE_OUTSIDE_REFERRAL)
+    )
+    counted = m.filter(m.rid.notnull() & inside)
+    # Each score plays at most one role: PHQ-9, a paired candidate, or GAD-7 (the fallback).
+    counted = counted.mutate(
+        role=ibis.cases(
+            (counted.measure == rules.PHQ9, "phq"),
+            (counted.measure == counted.candidate_1, "c1"),
+            (counted.measure == counted.candidate_2, "c2"),
+            (counted.measure == rules.GAD7, "gad"),
+            else_=ibis.null("string"),
+        ),
+        order=counted.measure_date.delta(ibis.date(1970, 1, 1), unit="day").cast("int64")
+        * _LINE_SPAN
+        + counted.line,
+    )
+    counted = counted.filter(counted.role.notnull())
+    runs = counted.group_by(["referral_id", "role"]).aggregate(
+        n=counted.count(),
+        first=counted.score.argmin(counted.order),
+        last=counted.score.argmax(counted.order),
+    )
+    by_role = {}
+    for role in ("phq", "c1", "c2", "gad"):
+        is_role = runs.role == role
+        by_role[f"{role}_n"] = runs.n.max(where=is_role)
+        by_role[f"{role}_first"] = runs.first.max(where=is_role)
+        by_role[f"{role}_last"] = runs.last.max(where=is_role)
+    scored = runs.group_by("referral_id").aggregate(**by_role)
+
+    t = _attach(_attach(_attach(kept, treated), assessed), scored)
+    pairable = rules.MIN_SCORES_FOR_PAIRING
+    c1_n, c2_n = t.c1_n.fill_null(0), t.c2_n.fill_null(0)
+    t = t.mutate(
+        treatment_contacts=t.treatment_contacts.fill_null(0),
+        anxiety_measure=ibis.cases(
+            (c1_n >= pairable, t.candidate_1),
+            (c2_n >= pairable, t.candidate_2),
+            else_=ibis.literal(rules.GAD7),
+        ),
+        anxiety_n=ibis.cases((c1_n >= pairable, c1_n), (c2_n >= pairable, c2_n), else_=t.gad_n),
+        anxiety_first=ibis.cases(
+            (c1_n >= pairable, t.c1_first), (c2_n >= pairable, t.c2_first), else_=t.gad_first
+        ),
+        anxiety_last=ibis.cases(
+            (c1_n >= pairable, t.c1_last), (c2_n >= pairable, t.c2_last), else_=t.gad_last
+        ),
+        wait_to_first_treatment_days=t.first_treatment_date.delta(t.received_date, unit="day").cast(
+            "int64"
+        ),
+    )
+    t = t.mutate(
+        finished_treatment=t.discharge_date.notnull()
+        & (t.treatment_contacts >= rules.MIN_TREATMENT_CONTACTS),
+        paired=(t.phq_n.fill_null(0) >= pairable) & (t.anxiety_n.fill_null(0) >= pairable),
+        within_6_weeks=t.wait_to_first_treatment_days <= rules.WITHIN_6_WEEKS_DAYS,
+        within_18_weeks=t.wait_to_first_treatment_days <= rules.WITHIN_18_WEEKS_DAYS,
+    )
+    phq = rules.required_thresholds(rules.PHQ9)
+    phq_change = ibis.literal(phq.reliable_change, "float64")
+    anxiety = t.anxiety_measure
+    case_first = _at_caseness(phq, t.phq_first) | _thresholded(
+        anxiety, t.anxiety_first, _at_caseness
+    )
+    case_last = _at_caseness(phq, t.phq_last) | _thresholded(anxiety, t.anxiety_last, _at_caseness)
+    fell = (t.phq_first - t.phq_last >= phq_change) | _reliable_rise(
+        anxiety, t.anxiety_last, t.anxiety_first
+    )
+    rose = (t.phq_last - t.phq_first >= phq_change) | _reliable_rise(
+        anxiety, t.anxiety_first, t.anxiety_last
+    )
+    t = t.mutate(
+        at_caseness=ibis.ifelse(t.paired, case_first, ibis.null("boolean")),
+        improved=ibis.ifelse(t.paired, fell & ~rose, False),
+        deteriorated=ibis.ifelse(t.paired, rose & ~fell, False),
+        recovered_if_finished=ibis.ifelse(t.paired, case_first & ~case_last, False),
+    )
+
+    def when_finished(value: ir.BooleanValue) -> ir.BooleanValue:
+        return ibis.ifelse(t.finished_treatment, value, ibis.null("boolean"))
+
+    t = t.mutate(
+        recovered=when_finished(t.recovered_if_finished),
+        reliable_improvement=when_finished(t.improved),
+        reliable_deterioration=when_finished(t.deteriorated),
+        no_reliable_change=when_finished(t.paired & ~t.improved & ~t.deteriorated),
+        reliable_recovery=when_finished(t.recovered_if_finished & t.improved),
+    )
+    result = t.select(
+        "line",
+        "referral_id",
+        "received_date",
+        "discharge_date",
+        "problem_descriptor",
+        "ltc",
+        "ethnic_category",
+        "imd_decile",
+        "finished_treatment",
+        "treatment_contacts",
+        "first_treatment_date",
+        "wait_to_first_treatment_days",
+        "within_6_weeks",
+        "within_18_weeks",
+        "anxiety_measure",
+        phq9_first="phq_first",
+        phq9_last="phq_last",
+        anxiety_first="anxiety_first",
+        anxiety_last="anxiety_last",
+        paired="paired",
+        at_caseness="at_caseness",
+        recovered="recovered",
+        reliable_improvement="reliable_improvement",
+        reliable_deterioration="reliable_deterioration",
+        no_reliable_change="no_reliable_change",
+        reliable_recovery="reliable_recovery",
+        second_treatment_date="second_treatment_date",
+        first_assessment_date="first_assessment_date",
+    )
+    rejected = duplicates.union(unknown_contacts).union(unknown_scores).union(outside)
+    return Result(outcomes=result, rejected=rejected)

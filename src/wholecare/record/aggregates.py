@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef
 
 from wholecare.access.audit import audit
 from wholecare.access.models import AuditEvent
@@ -43,10 +43,8 @@ def population_figures(*, by: AbstractBaseUser) -> tuple[str, list[FigureRow]]:
         codes = [c.snomed for c in vocabulary.value_set(value_set)]
         if codes[0] not in _codes(vocabulary.ConditionGroup.LONG_TERM):
             continue
-        counts = (
-            Person.objects.filter(Exists(active.filter(snomed_code__in=codes)))
-            .annotate(mh=with_mh)
-            .aggregate(people=Count("pk"), mh=Count("pk", filter=Q(mh=True)))
+        counts = Person.objects.filter(Exists(active.filter(snomed_code__in=codes))).aggregate(
+            people=Count("pk"), mh=Count("pk", filter=with_mh)
         )
         rows.append(
             FigureRow(

@@ -1,0 +1,100 @@
+"""Person summary latency: a person with 500 timeline entries among 50,000 people (SQLite).
+
+Target (issue 2): p95 under 100 ms for the whole page, rendered through Django as a browser gets it.
+The database is built once with `wholecare demo` and kept under bench-out/ for later runs.
+"""
+
+import datetime as dt
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+PEOPLE = 50_000
+ENTRIES = 500
+REQUESTS = 200
+OUT = Path("bench-out")
+
+
+def _database() -> Path:
+    OUT.mkdir(exist_ok=True)
+    path = (OUT / f"record-{PEOPLE}.sqlite3").resolve()
+    if not path.exists():
+        print(f"building a {PEOPLE:,}-person demo database (kept at {path})", flush=True)
+        partial = path.with_suffix(".partial")
+        partial.unlink(missing_ok=True)
+        subprocess.run(
+            [sys.executable, "-m", "wholecare.cli", "demo", "--people", str(PEOPLE), "--seed", "1"],
+            env={
+                **os.environ,
+                "DATABASE_URL": f"sqlite:///{partial}",
+                "WHOLECARE_VAR_DIR": str(OUT.resolve()),
+            },
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        partial.rename(path)
+    return path
+
+
+def run() -> None:
+    path = _database()
+    os.environ["DATABASE_URL"] = f"sqlite:///{path}"
+    os.environ["WHOLECARE_VAR_DIR"] = str(OUT.resolve())
+    os.environ["WHOLECARE_ALLOWED_HOSTS"] = "testserver"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wholecare.settings")
+    import django
+
+    django.setup()
+    from django.db import transaction
+    from django.test import Client
+    from django.utils import timezone
+
+    from wholecare.directory.models import Staff
+    from wholecare.record.models import CareTeamMembership, Person, RecordEntry
+
+    gp = Staff.objects.select_related("user").get(user__username="demo-gp")
+    person = Person.objects.filter(care_team__staff=gp).order_by("pk").first()
+    assert person is not None, "the demo GP has nobody on their caseload"
+    have = RecordEntry.objects.filter(person=person).count()
+    if have < ENTRIES:
+        authors = list(Staff.objects.exclude(discipline__in=["analyst", "privacy-officer"])[:40])
+        now = timezone.now()
+        with transaction.atomic():
+            RecordEntry.objects.bulk_create(
+                RecordEntry(
+                    person=person,
+                    kind=RecordEntry.Kind.NOTE,
+                    occurred_at=now - dt.timedelta(days=i * 3, hours=i % 7),
+                    title=f"Review {i}",
+                    text="Seen at home. Breathing better; inhaler technique checked.",
+                    author=authors[i % len(authors)],
+                    discipline=authors[i % len(authors)].discipline,
+                    sensitivity="psychological-therapy" if i % 25 == 0 else "normal",
+                )
+                for i in range(ENTRIES - have)
+            )
+    entries = RecordEntry.objects.filter(person=person).count()
+    people = Person.objects.count()
+    assert CareTeamMembership.objects.filter(person=person, staff=gp).exists()
+
+    client = Client()
+    client.force_login(gp.user)
+    url = f"/people/{person.public_id}/"
+    for _ in range(10):
+        assert client.get(url).status_code == 200
+    timings = []
+    for _ in range(REQUESTS):
+        started = time.perf_counter()
+        response = client.get(url)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200
+    timings.sort()
+    p95 = timings[int(0.95 * len(timings)) - 1]
+    print(f"person summary, {entries} timeline entries, {people:,} people, SQLite:")
+    print(
+        f"  median {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms over {REQUESTS} requests"
+        f" (target p95 < 100 ms: {'met' if p95 < 100 else 'NOT MET'})"
+    )

@@ -89,93 +89,92 @@ def _reliable_rise(
 
 
 def _attach(left: ir.Table, right: ir.Table) -> ir.Table:
-    """Left join on referral_id, keeping the left key only."""
-    renamed = right.rename(right_id="referral_id")
-    return left.left_join(renamed, left.referral_id == renamed.right_id).drop("right_id")
+    """Left join on the referral key `rix`, keeping the left key only."""
+    renamed = right.rename(right_rix="rix")
+    return left.left_join(renamed, left.rix == renamed.right_rix).drop("right_rix")
+
+
+def _rejections(table: ir.Table, file: str, reason: str) -> ir.Table:
+    return table.select(file=ibis.literal(file), line=table.line, reason=ibis.literal(reason))
 
 
 def outcomes(referrals: ir.Table, contacts: ir.Table, measures: ir.Table) -> Result:
-    # Referrals: the first row of each referral_id is kept, later ones are duplicates.
+    # Referrals: the first row of each referral_id is kept, later ones are duplicates. The kept
+    # row's line number is the referral's integer key (`rix`) from here on.
     ranked = referrals.mutate(
         copy=ibis.row_number().over(group_by=referrals.referral_id, order_by=referrals.line)
     )
-    duplicates = ranked.filter(ranked.copy > 0).select(
-        file=ibis.literal(io.REFERRALS), line=ranked.line, reason=ibis.literal(DUPLICATE_REFERRAL)
-    )
+    duplicates = _rejections(ranked.filter(ranked.copy > 0), io.REFERRALS, DUPLICATE_REFERRAL)
     kept = ranked.filter(ranked.copy == 0).drop("copy")
     kept = kept.mutate(
+        rix=kept.line,
         candidate_1=_candidate(kept.problem_descriptor, 0),
         candidate_2=_candidate(kept.problem_descriptor, 1),
-    )
+    ).cache()
     span = kept.select(
-        rid="referral_id",
+        key="referral_id",
+        rix="rix",
         received="received_date",
         discharge="discharge_date",
         candidate_1="candidate_1",
         candidate_2="candidate_2",
     )
 
-    # Contacts of accepted referrals; others are unknown referrals.
-    c = contacts.left_join(span, contacts.referral_id == span.rid)
-    unknown_contacts = c.filter(c.rid.isnull()).select(
-        file=ibis.literal(io.CONTACTS), line=c.line, reason=ibis.literal(UNKNOWN_REFERRAL)
+    # Contacts and scores of referrals that were not accepted are unknown referrals.
+    unknown_contacts = _rejections(
+        contacts.anti_join(span, contacts.referral_id == span.key), io.CONTACTS, UNKNOWN_REFERRAL
     )
-    attended = c.filter(
-        c.rid.notnull() & c.attended & _within(c.contact_date, c.received, c.discharge)
-    )
+    c = contacts.inner_join(span, contacts.referral_id == span.key)
+    attended = c.filter(c.attended & _within(c.contact_date, c.received, c.discharge))
     treatment = attended.filter(attended.kind == rules.TREATMENT)
     treatment = treatment.mutate(
-        order=ibis.row_number().over(
-            group_by=treatment.referral_id, order_by=treatment.contact_date
-        )
+        order=ibis.row_number().over(group_by=treatment.rix, order_by=treatment.contact_date)
     )
-    treated = treatment.group_by("referral_id").aggregate(
+    treated = treatment.group_by("rix").aggregate(
         treatment_contacts=treatment.count(),
         first_treatment_date=treatment.contact_date.min(),
         second_treatment_date=treatment.contact_date.min(where=treatment.order == 1),
     )
-    assessed = (
-        attended.filter(attended.kind == rules.ASSESSMENT)
-        .group_by("referral_id")
-        .aggregate(first_assessment_date=lambda a: a.contact_date.min())
+    assessment = attended.filter(attended.kind == rules.ASSESSMENT)
+    assessed = assessment.group_by("rix").aggregate(
+        first_assessment_date=assessment.contact_date.min()
     )
 
     # Scores: only those dated within an accepted referral count.
-    m = measures.left_join(span, measures.referral_id == span.rid)
+    unknown_scores = _rejections(
+        measures.anti_join(span, measures.referral_id == span.key), io.MEASURES, UNKNOWN_REFERRAL
+    )
+    m = measures.inner_join(span, measures.referral_id == span.key)
     inside = _within(m.measure_date, m.received, m.discharge)
-    unknown_scores = m.filter(m.rid.isnull()).select(
-        file=ibis.literal(io.MEASURES), line=m.line, reason=ibis.literal(UNKNOWN_REFERRAL)
-    )
-    outside = m.filter(m.rid.notnull() & ~inside).select(
-        file=ibis.literal(io.MEASURES), line=m.line, reason=ibis.literal(SCORE_OUTSIDE_REFERRAL)
-    )
-    counted = m.filter(m.rid.notnull() & inside)
+    outside = _rejections(m.filter(~inside), io.MEASURES, SCORE_OUTSIDE_REFERRAL)
+    counted = m.filter(inside)
     # Each score plays at most one role: PHQ-9, a paired candidate, or GAD-7 (the fallback).
+    roles = ("phq", "c1", "c2", "gad")
     counted = counted.mutate(
         role=ibis.cases(
-            (counted.measure == rules.PHQ9, "phq"),
-            (counted.measure == counted.candidate_1, "c1"),
-            (counted.measure == counted.candidate_2, "c2"),
-            (counted.measure == rules.GAD7, "gad"),
-            else_=ibis.null("string"),
+            (counted.measure == rules.PHQ9, 0),
+            (counted.measure == counted.candidate_1, 1),
+            (counted.measure == counted.candidate_2, 2),
+            (counted.measure == rules.GAD7, 3),
+            else_=ibis.null("int8"),
         ),
         order=counted.measure_date.delta(ibis.date(1970, 1, 1), unit="day").cast("int64")
         * _LINE_SPAN
         + counted.line,
     )
     counted = counted.filter(counted.role.notnull())
-    runs = counted.group_by(["referral_id", "role"]).aggregate(
+    runs = counted.group_by(["rix", "role"]).aggregate(
         n=counted.count(),
         first=counted.score.argmin(counted.order),
         last=counted.score.argmax(counted.order),
     )
     by_role = {}
-    for role in ("phq", "c1", "c2", "gad"):
-        is_role = runs.role == role
+    for code, role in enumerate(roles):
+        is_role = runs.role == code
         by_role[f"{role}_n"] = runs.n.max(where=is_role)
         by_role[f"{role}_first"] = runs.first.max(where=is_role)
         by_role[f"{role}_last"] = runs.last.max(where=is_role)
-    scored = runs.group_by("referral_id").aggregate(**by_role)
+    scored = runs.group_by("rix").aggregate(**by_role)
 
     t = _attach(_attach(_attach(kept, treated), assessed), scored)
     pairable = rules.MIN_SCORES_FOR_PAIRING

@@ -165,7 +165,19 @@ ANXIETY_MEASURE = [
 def test_anxiety_measure(descriptor, recorded, expected, construction):
     given = [Score(day(10 + i), m, 0.0) for m, n in recorded for i in range(n)]
     outcome = referral_outcome(referral(descriptor=descriptor), [], given)
+    if expected != rules.GAD7 and rules.thresholds(expected) is None:
+        expected = rules.GAD7  # wholecare.measures gives it no caseness or reliable change value
     assert outcome.anxiety_measure == expected, construction
+
+
+def test_paired_measure_without_thresholds_falls_back_to_gad7(monkeypatch):
+    """A measure without caseness or reliable change cannot decide recovery: GAD-7 is used."""
+    real = rules.thresholds
+    monkeypatch.setattr(rules, "thresholds", lambda m: None if m == "OCI" else real(m))
+    given = scores("OCI", (10, 50), (80, 10)) + scores("GAD7", (10, 9), (80, 3))
+    outcome = referral_outcome(referral(descriptor="F42.1"), [], given)
+    assert outcome.anxiety_measure == rules.GAD7
+    assert (outcome.anxiety_first, outcome.anxiety_last) == (9, 3)
 
 
 def test_pairing_table_covers_every_measure_it_names():

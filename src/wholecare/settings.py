@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "wholecare.access",
     "wholecare.web",
     "wholecare.demo",
+    "wholecare.fhir",
 ]
 
 MIDDLEWARE = [
@@ -62,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "wholecare.fhir.auth.BearerTokenMiddleware",
     "wholecare.web.middleware.LoginRequiredMiddleware",
 ]
 

@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 urlpatterns = [
+    path("fhir/", include("wholecare.fhir.urls")),
     path("", include("wholecare.web.urls")),
 ]
 

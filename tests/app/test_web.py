@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def _patterns() -> list[URLPattern]:
     resolver = get_resolver()
     found = []
-    for entry in resolver.url_patterns:
+    for entry in [e for e in resolver.url_patterns if getattr(e, "namespace", None) == "web"]:
         for pattern in getattr(entry, "url_patterns", [entry]):
             found.append(pattern)
     return found

@@ -1,0 +1,406 @@
+"""What every resource type offers the interactions, and the two kinds of type behind it: those
+rendered from the record's own rows, and those kept whole by the FHIR edge."""
+
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, TypeVar
+
+from django.db import models
+from django.db.models import Q, QuerySet
+
+from wholecare.directory.models import Staff
+from wholecare.fhir import store
+from wholecare.fhir.access import openable_people, readable_q
+from wholecare.fhir.auth import Grant
+from wholecare.fhir.errors import FhirError, Issue, bad_request, unprocessable
+from wholecare.fhir.models import Resource, SearchToken
+from wholecare.fhir.scopes import Permission
+from wholecare.fhir.search import Criterion, Param, SearchRequest, any_of, date_q, parse_token
+from wholecare.fhir.store import Item
+from wholecare.record.models import Person
+from wholecare.record.vocabulary import Sensitivity
+
+M = TypeVar("M", bound=models.Model)
+
+CONFIDENTIALITY = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+SENSITIVITY_SYSTEM = "https://wholecare.example.org/CodeSystem/sensitivity"
+_ACT_CODES: dict[Sensitivity, tuple[str, ...]] = {
+    Sensitivity.PSYCHOLOGICAL_THERAPY: ("PSY", "MH"),
+    Sensitivity.SEXUAL_HEALTH: ("SEX",),
+    Sensitivity.SAFEGUARDING: (),
+}
+
+
+@dataclass
+class Ctx:
+    """One request's grant, the server's base URL, and notes to return to the client."""
+
+    grant: Grant
+    base: str
+    notes: list[Issue] = field(default_factory=list)
+
+    @property
+    def staff(self) -> Staff:
+        return self.grant.staff
+
+    def unsupported(self, where: str, what: str) -> None:
+        """Report an element Wholecare does not keep, rather than drop it silently."""
+        self.notes.append(
+            Issue("informational", f"Not kept: {what}", severity="warning", expression=(where,))
+        )
+
+
+def security_labels(sensitivity: str) -> list[dict[str, str]]:
+    if sensitivity == Sensitivity.NORMAL:
+        return []
+    kind = Sensitivity(sensitivity)
+    return [
+        {"system": CONFIDENTIALITY, "code": "R", "display": "restricted"},
+        *({"system": ACT_CODE, "code": code} for code in _ACT_CODES[kind]),
+        {"system": SENSITIVITY_SYSTEM, "code": kind.value, "display": kind.label},
+    ]
+
+
+def sensitivity_of(content: dict[str, Any]) -> Sensitivity:
+    """The kind of sensitive entry that `meta.security` labels a resource as, or NORMAL."""
+    labels = content.get("meta", {}).get("security", [])
+    codes = {(label.get("system"), label.get("code")) for label in labels}
+    for kind in Sensitivity:
+        if (SENSITIVITY_SYSTEM, kind.value) in codes:
+            return kind
+    for kind, act_codes in _ACT_CODES.items():
+        if any((ACT_CODE, code) in codes for code in act_codes):
+            return kind
+    if (CONFIDENTIALITY, "R") in codes:
+        raise unprocessable(
+            "code-invalid",
+            "A restricted resource must say what kind of sensitive entry it is (ActCode PSY, MH"
+            f" or SEX, or {SENSITIVITY_SYSTEM})",
+            "meta.security",
+        )
+    return Sensitivity.NORMAL
+
+
+def with_meta(found: Item, profile: str | None) -> dict[str, Any]:
+    resource = dict(found.content)
+    meta: dict[str, Any] = {
+        "versionId": str(found.version),
+        "lastUpdated": found.last_updated.isoformat(),
+    }
+    if profile:
+        meta["profile"] = [profile]
+    labels = security_labels(found.sensitivity)
+    if labels:
+        meta["security"] = labels
+    resource["meta"] = meta
+    return resource
+
+
+def strip_meta(content: dict[str, Any]) -> dict[str, Any]:
+    """What is kept of a resource: everything but its meta, which the server writes."""
+    return {k: v for k, v in content.items() if k not in {"meta", "id"}}
+
+
+def reference_id(reference: dict[str, Any] | None, resource_type: str, where: str) -> str:
+    if not reference or "reference" not in reference:
+        raise unprocessable("required", f"{where} must reference a {resource_type}", where)
+    text = str(reference["reference"])
+    prefix = f"{resource_type}/"
+    if not text.startswith(prefix) or "/" in text[len(prefix) :]:
+        raise unprocessable(
+            "invalid", f"{where} must be a reference to a {resource_type}, not {text!r}", where
+        )
+    return text[len(prefix) :]
+
+
+def referenced_person(ctx: Ctx, reference: dict[str, Any] | None, where: str, kind: str) -> Person:
+    """The person a write refers to, if the client may write to their record; 422 alike for a
+    person who does not exist and one the client has no relationship with."""
+    fhir_id = reference_id(reference, "Patient", where)
+    public_id = _uuid_or_none(fhir_id)
+    people = openable_people(ctx.grant, kind, Permission.CREATE)
+    person = None if public_id is None else people.filter(public_id=public_id).first()
+    if person is None:
+        raise unprocessable(
+            "not-found",
+            f"Patient/{fhir_id} does not exist, or you have no care relationship with them",
+            where,
+        )
+    return person
+
+
+def _uuid_or_none(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class Include:
+    """`_include=Source:param`: which resources of which type the results point to."""
+
+    target: str
+    ids: Callable[[Item], list[str]]
+
+
+def reference_ids(
+    path: Callable[[dict[str, Any]], Any], resource_type: str
+) -> Callable[[Item], list[str]]:
+    def ids(found: Item) -> list[str]:
+        value = path(found.content)
+        references = value if isinstance(value, list) else [value]
+        prefix = f"{resource_type}/"
+        return [
+            r["reference"][len(prefix) :]
+            for r in references
+            if isinstance(r, dict) and str(r.get("reference", "")).startswith(prefix)
+        ]
+
+    return ids
+
+
+@dataclass
+class Page:
+    items: list[Item]
+    total: int
+    withheld: int = 0
+
+
+class ResourceType(ABC):
+    name: ClassVar[str]
+    profile: ClassVar[str | None] = None
+    params: ClassVar[dict[str, Param]] = {}
+    includes: ClassVar[dict[str, Include]] = {}
+    writable: ClassVar[frozenset[str]] = frozenset()
+    """Which of create and update this type supports."""
+    documentation: ClassVar[str] = ""
+
+    @abstractmethod
+    def find(self, ctx: Ctx, fhir_id: str) -> Item | None:
+        """The current version, if it exists and the client may read it."""
+
+    @abstractmethod
+    def search(self, ctx: Ctx, request: SearchRequest) -> Page: ...
+
+    def person_id(self, found: Item) -> int | None:
+        return found.person_id
+
+    def create(self, ctx: Ctx, content: dict[str, Any]) -> Item:
+        raise FhirError(
+            405, [Issue("not-supported", f"{self.name} cannot be created through the API")]
+        )
+
+    def update(self, ctx: Ctx, current: Item, content: dict[str, Any]) -> Item:
+        raise FhirError(
+            405, [Issue("not-supported", f"{self.name} cannot be updated through the API")]
+        )
+
+    def withheld(self, ctx: Ctx, fhir_id: str) -> bool:
+        """Whether this resource exists for a person the client may open but is withheld as
+        sensitive (answered 403 `suppressed`, as the web UI shows that something is withheld)."""
+        return False
+
+    def history_resource(self, ctx: Ctx, fhir_id: str) -> Resource | None:
+        """The kept versions' owner, once `find` has allowed the client to read it."""
+        return Resource.objects.filter(resource_type=self.name, fhir_id=fhir_id).first()
+
+    def history_type(self, ctx: Ctx) -> QuerySet[Resource]:
+        """Kept resources of this type the client may read now, for type history."""
+        return Resource.objects.none()
+
+
+class RecordType(ResourceType, Generic[M]):
+    """A resource rendered from a row of the record (or the directory)."""
+
+    model: ClassVar[type[models.Model]]
+
+    @abstractmethod
+    def rows(self, ctx: Ctx, permission: Permission) -> QuerySet[M]:
+        """The rows the client may read, with access compiled into the query."""
+
+    @abstractmethod
+    def render(self, row: M, fhir_id: str) -> dict[str, Any]: ...
+
+    def fixed_id(self, row: M) -> str | None:
+        """An id that follows from the row itself (Patient: the person's public id)."""
+        return None
+
+    def row_person_id(self, row: M) -> int | None:
+        person_id: int | None = getattr(row, "person_id", None)
+        return person_id
+
+    def filter(self, criterion: Criterion) -> Q:
+        raise bad_request(f"{self.name} cannot be searched by {criterion.name}")
+
+    def row_for_id(self, rows: QuerySet[M], fhir_id: str) -> M | None:
+        record_pk = (
+            Resource.objects.filter(resource_type=self.name, fhir_id=fhir_id)
+            .values_list("record_pk", flat=True)
+            .first()
+        )
+        return None if record_pk is None else rows.filter(pk=record_pk).first()
+
+    def items(self, rows: Sequence[M]) -> list[Item]:
+        synced = store.sync(
+            self.name,
+            rows,
+            render=self.render,
+            fhir_id=self.fixed_id,
+            person_id=self.row_person_id,
+        )
+        return [store.item(resource) for resource in synced]
+
+    def find(self, ctx: Ctx, fhir_id: str) -> Item | None:
+        row = self.row_for_id(self.rows(ctx, Permission.READ), fhir_id)
+        return None if row is None else self.items([row])[0]
+
+    def search(self, ctx: Ctx, request: SearchRequest) -> Page:
+        rows = self.rows(ctx, Permission.SEARCH)
+        for criterion in request.criteria:
+            rows = rows.filter(self.filter(criterion))
+        total = rows.count()
+        page = list(rows.order_by("pk")[request.offset : request.offset + request.count])
+        return Page(self.items(page), total)
+
+    def history_type(self, ctx: Ctx) -> QuerySet[Resource]:
+        return Resource.objects.filter(
+            resource_type=self.name,
+            record_pk__in=self.rows(ctx, Permission.READ).values("pk"),
+        )
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A resource to keep whole, with what it is indexed by."""
+
+    content: dict[str, Any]
+    person: Person | None
+    status: str = ""
+    dates: tuple[Any, Any] = (None, None)
+    tokens: tuple[tuple[str, str, str], ...] = ()
+    sensitivity: Sensitivity = Sensitivity.NORMAL
+
+
+class StoredType(ResourceType):
+    """A resource the record has no model for yet, kept whole here and tied to the person."""
+
+    person_param = "patient"
+    writable = frozenset({"create", "update"})
+
+    @abstractmethod
+    def prepare(self, ctx: Ctx, content: dict[str, Any]) -> Prepared:
+        """Check a resource (codes, references) and say what to index it by; FhirError if not."""
+
+    def readable(self, ctx: Ctx, permission: Permission) -> QuerySet[Resource]:
+        return self.within_people(ctx, permission).filter(readable_q(ctx.staff))
+
+    def within_people(self, ctx: Ctx, permission: Permission) -> QuerySet[Resource]:
+        return Resource.objects.filter(
+            resource_type=self.name,
+            person__in=openable_people(ctx.grant, self.name, permission),
+        )
+
+    def find(self, ctx: Ctx, fhir_id: str) -> Item | None:
+        found = self.readable(ctx, Permission.READ).filter(fhir_id=fhir_id).first()
+        return None if found is None else store.item(found)
+
+    def withheld(self, ctx: Ctx, fhir_id: str) -> bool:
+        return self.within_people(ctx, Permission.READ).filter(fhir_id=fhir_id).exists()
+
+    def filter(self, criterion: Criterion) -> Q:
+        name = criterion.name
+        if name in {"patient", "subject"}:
+            return any_of(
+                criterion,
+                lambda v: (
+                    Q(person__public_id=_uuid_or_none(v.removeprefix("Patient/")))
+                    if _uuid_or_none(v.removeprefix("Patient/"))
+                    else Q(pk__in=[])
+                ),
+            )
+        if name == "_id":
+            return Q(fhir_id__in=criterion.values)
+        if name == "_lastUpdated":
+            return _all(date_q("last_updated", v) for v in criterion.values)
+        if name == "date":
+            return any_of(criterion, lambda v: date_q("date_start", v))
+        if name == "status":
+            return Q(status__in=criterion.values)
+        if self.params[name].kind == "token":
+            return any_of(criterion, lambda v: self._token_q(name, v))
+        raise bad_request(f"{self.name} cannot be searched by {name}")
+
+    @staticmethod
+    def _token_q(param: str, value: str) -> Q:
+        system, code = parse_token(value)
+        tokens = SearchToken.objects.filter(param=param)
+        if code:
+            tokens = tokens.filter(value=code)
+        if system is not None:
+            tokens = tokens.filter(system=system)
+        return Q(pk__in=tokens.values("resource_id"))
+
+    def search(self, ctx: Ctx, request: SearchRequest) -> Page:
+        matching = self.within_people(ctx, Permission.SEARCH)
+        for criterion in request.criteria:
+            matching = matching.filter(self.filter(criterion))
+        readable = matching.filter(readable_q(ctx.staff))
+        total = readable.count()
+        withheld = matching.count() - total
+        page = readable.order_by("pk")[request.offset : request.offset + request.count]
+        return Page([store.item(r) for r in page], total, withheld)
+
+    def create(self, ctx: Ctx, content: dict[str, Any]) -> Item:
+        return self.keep(ctx, content, fhir_id=store.new_id())
+
+    def keep(self, ctx: Ctx, content: dict[str, Any], *, fhir_id: str) -> Item:
+        prepared = self.prepare(ctx, content)
+        kept = {"resourceType": self.name, "id": fhir_id, **strip_meta(prepared.content)}
+        resource = store.store_new(
+            self.name,
+            kept,
+            fhir_id=fhir_id,
+            tokens=prepared.tokens,
+            person=prepared.person,
+            status=prepared.status,
+            date_start=prepared.dates[0],
+            date_end=prepared.dates[1],
+            sensitivity=prepared.sensitivity,
+            author=ctx.staff,
+        )
+        return store.item(resource)
+
+    def update(self, ctx: Ctx, current: Item, content: dict[str, Any]) -> Item:
+        prepared = self.prepare(ctx, content)
+        resource = Resource.objects.select_for_update().get(
+            resource_type=self.name, fhir_id=current.fhir_id
+        )
+        if prepared.person is not None and resource.person_id != prepared.person.pk:
+            raise unprocessable(
+                "business-rule", f"A {self.name} cannot be moved to another patient", "subject"
+            )
+        kept = {"resourceType": self.name, "id": current.fhir_id, **strip_meta(prepared.content)}
+        store.store_update(
+            resource,
+            kept,
+            tokens=prepared.tokens,
+            status=prepared.status,
+            date_start=prepared.dates[0],
+            date_end=prepared.dates[1],
+            sensitivity=prepared.sensitivity,
+        )
+        return store.item(resource)
+
+    def history_type(self, ctx: Ctx) -> QuerySet[Resource]:
+        return self.readable(ctx, Permission.READ)
+
+
+def _all(filters: Any) -> Q:
+    combined = Q()
+    for one in filters:
+        combined &= one
+    return combined

@@ -1,0 +1,83 @@
+"""The CapabilityStatement at /fhir/metadata, generated from what is registered, so it cannot claim
+more than the server does."""
+
+from typing import Any
+
+from wholecare.fhir.registry import registered
+
+SMART_EXTENSION = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
+
+
+def capability_statement(base: str) -> dict[str, Any]:
+    resources = []
+    for kind in sorted(registered().values(), key=lambda k: k.name):
+        interactions = ["read", "vread", "history-instance", "history-type", "search-type"]
+        interactions += [name for name in ("create", "update") if name in kind.writable]
+        entry: dict[str, Any] = {
+            "type": kind.name,
+            "interaction": [{"code": code} for code in interactions],
+            "versioning": "versioned",
+            "readHistory": True,
+            "updateCreate": False,
+            "conditionalCreate": "create" in kind.writable,
+            "conditionalUpdate": False,
+            "conditionalDelete": "not-supported",
+            "searchParam": [
+                {"name": param.name, "type": param.kind, "documentation": param.description}
+                for param in kind.params.values()
+            ],
+        }
+        if kind.profile:
+            entry["profile"] = kind.profile
+        if kind.includes:
+            entry["searchInclude"] = sorted(kind.includes)
+        if kind.documentation:
+            entry["documentation"] = kind.documentation
+        resources.append(entry)
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": "2026-11-01",
+        "publisher": "Wholecare",
+        "kind": "instance",
+        "software": {"name": "Wholecare", "version": "0.1.0"},
+        "implementation": {"description": "Wholecare shared care record", "url": base},
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "application/fhir+xml"],
+        "rest": [
+            {
+                "mode": "server",
+                "documentation": (
+                    "Every interaction is audited. Access follows the record's rules: a"
+                    " legitimate relationship opens a person's record; sensitive entries are"
+                    " shared only where consent allows, and withheld ones are reported with an"
+                    " OperationOutcome issue of code 'suppressed'."
+                ),
+                "security": {
+                    "cors": False,
+                    "service": [
+                        {
+                            "coding": [
+                                {
+                                    "system": "http://terminology.hl7.org/CodeSystem/"
+                                    "restful-security-service",
+                                    "code": "SMART-on-FHIR",
+                                }
+                            ]
+                        }
+                    ],
+                    "description": (
+                        "OAuth2 client credentials grant at the token endpoint; SMART scopes"
+                        " patient/, user/ and system/ (v2 letters cruds or v1 read/write)."
+                    ),
+                    "extension": [
+                        {
+                            "url": SMART_EXTENSION,
+                            "extension": [{"url": "token", "valueUri": f"{base}/token"}],
+                        }
+                    ],
+                },
+                "resource": resources,
+            }
+        ],
+    }

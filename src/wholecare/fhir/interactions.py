@@ -1,0 +1,331 @@
+"""The FHIR RESTful interactions, each atomic, checked against the token's scopes and the record's
+access rules, and audited in the same transaction as the read or write it records."""
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db import transaction
+from django.http import QueryDict
+
+from wholecare.access.audit import audit, audit_many
+from wholecare.access.models import AuditEvent
+from wholecare.fhir.base import Ctx, ResourceType, with_meta
+from wholecare.fhir.errors import FhirError, Issue, bad_request, not_found, operation_outcome
+from wholecare.fhir.models import ResourceVersion
+from wholecare.fhir.registry import resource_type
+from wholecare.fhir.scopes import Permission
+from wholecare.fhir.search import Criterion, SearchRequest, parse
+from wholecare.fhir.store import Item
+from wholecare.record.models import Person
+
+
+def _audit(ctx: Ctx, action: AuditEvent.Action, what: str, person_id: int | None) -> None:
+    audit(
+        by=ctx.grant.user,
+        action=action,
+        person=Person(pk=person_id) if person_id is not None else None,
+        what=f"FHIR {what}",
+        why=f"API client: {ctx.grant.client.name}",
+    )
+
+
+def entry_resource(kind: ResourceType, found: Item) -> dict[str, Any]:
+    return with_meta(found, kind.profile)
+
+
+def _readable(ctx: Ctx, kind: ResourceType, fhir_id: str) -> Item:
+    found = kind.find(ctx, fhir_id)
+    if found is None:
+        if kind.withheld(ctx, fhir_id):
+            raise FhirError(
+                403,
+                [
+                    Issue(
+                        "suppressed",
+                        f"{kind.name}/{fhir_id} is a sensitive entry withheld from you: the"
+                        " person's consent does not share it with your discipline",
+                    )
+                ],
+            )
+        raise not_found(kind.name, fhir_id)
+    return found
+
+
+@transaction.atomic
+def read(ctx: Ctx, type_name: str, fhir_id: str) -> tuple[ResourceType, Item]:
+    kind = resource_type(type_name)
+    ctx.grant.check(kind.name, Permission.READ)
+    found = _readable(ctx, kind, fhir_id)
+    _audit(ctx, AuditEvent.Action.VIEW, f"read {kind.name}/{fhir_id}", kind.person_id(found))
+    return kind, found
+
+
+@transaction.atomic
+def vread(ctx: Ctx, type_name: str, fhir_id: str, version: str) -> tuple[ResourceType, Item]:
+    kind = resource_type(type_name)
+    ctx.grant.check(kind.name, Permission.READ)
+    current = _readable(ctx, kind, fhir_id)
+    kept = (
+        ResourceVersion.objects.filter(
+            resource__resource_type=kind.name, resource__fhir_id=fhir_id, version=int(version)
+        ).first()
+        if version.isdigit()
+        else None
+    )
+    if kept is None:
+        if version == str(current.version):
+            found = current
+        else:
+            raise not_found(kind.name, f"{fhir_id}/_history/{version}")
+    else:
+        found = Item(
+            kind.name,
+            fhir_id,
+            kept.version,
+            kept.last_updated,
+            kept.content,
+            current.sensitivity,
+            current.person_id,
+        )
+    _audit(
+        ctx,
+        AuditEvent.Action.VIEW,
+        f"vread {kind.name}/{fhir_id}/_history/{version}",
+        kind.person_id(found),
+    )
+    return kind, found
+
+
+@transaction.atomic
+def history(
+    ctx: Ctx, type_name: str, fhir_id: str | None, query: QueryDict, base: str
+) -> dict[str, Any]:
+    kind = resource_type(type_name)
+    ctx.grant.check(kind.name, Permission.READ)
+    request = parse(query, {}, set(), lenient=False)
+    if fhir_id is not None:
+        current = _readable(ctx, kind, fhir_id)
+        versions = ResourceVersion.objects.filter(
+            resource__resource_type=kind.name, resource__fhir_id=fhir_id
+        )
+        people = [current.person_id]
+        what = f"history {kind.name}/{fhir_id}"
+        sensitivity = {fhir_id: current.sensitivity}
+    else:
+        resources = kind.history_type(ctx)
+        versions = ResourceVersion.objects.filter(resource__in=resources)
+        people = []
+        what = f"history {kind.name}"
+        sensitivity = {}
+    total = versions.count()
+    page = list(
+        versions.select_related("resource").order_by("-last_updated", "-pk")[
+            request.offset : request.offset + request.count
+        ]
+    )
+    entries = []
+    for kept in page:
+        found = Item(
+            kind.name,
+            kept.resource.fhir_id,
+            kept.version,
+            kept.last_updated,
+            kept.content,
+            sensitivity.get(kept.resource.fhir_id, kept.resource.sensitivity),
+            kept.resource.person_id,
+        )
+        if fhir_id is None:
+            people.append(found.person_id)
+        entries.append(
+            {
+                "fullUrl": f"{base}/{kind.name}/{found.fhir_id}",
+                "resource": entry_resource(kind, found),
+                "request": {
+                    "method": kept.method,
+                    "url": f"{kind.name}/{found.fhir_id}" if kept.method == "PUT" else kind.name,
+                },
+                "response": {"status": "201" if kept.method == "POST" else "200"},
+            }
+        )
+    _audit_people(ctx, AuditEvent.Action.VIEW, what, people)
+    path = f"{kind.name}/{fhir_id}/_history" if fhir_id else f"{kind.name}/_history"
+    return {
+        "resourceType": "Bundle",
+        "type": "history",
+        "total": total,
+        "link": _links(base, path, query, request, total),
+        "entry": entries,
+    }
+
+
+def _audit_people(ctx: Ctx, action: AuditEvent.Action, what: str, people: list[int | None]) -> None:
+    distinct = sorted({p for p in people if p is not None})
+    if distinct:
+        audit_many(
+            by=ctx.grant.user,
+            action=action,
+            people=[Person(pk=pk) for pk in distinct],
+            what=f"FHIR {what}",
+            why=f"API client: {ctx.grant.client.name}",
+        )
+    else:
+        _audit(ctx, action, what, None)
+
+
+def _links(
+    base: str, path: str, query: QueryDict, request: SearchRequest, total: int
+) -> list[dict[str, str]]:
+    def url(offset: int) -> str:
+        params = [(k, v) for k in query for v in query.getlist(k) if k not in {"_offset", "_count"}]
+        params += [("_count", str(request.count)), ("_offset", str(offset))]
+        return f"{base}/{path}?{urlencode(params)}"
+
+    links = [{"relation": "self", "url": url(request.offset)}]
+    if request.offset + request.count < total:
+        links.append({"relation": "next", "url": url(request.offset + request.count)})
+    if request.offset > 0:
+        links.append({"relation": "previous", "url": url(max(0, request.offset - request.count))})
+    return links
+
+
+@transaction.atomic
+def search(
+    ctx: Ctx, type_name: str, query: QueryDict, base: str, *, lenient: bool
+) -> dict[str, Any]:
+    kind = resource_type(type_name)
+    ctx.grant.check(kind.name, Permission.SEARCH)
+    request = parse(query, kind.params, set(kind.includes), lenient=lenient)
+    page = kind.search(ctx, request)
+    entries: list[dict[str, Any]] = [
+        {
+            "fullUrl": f"{base}/{kind.name}/{found.fhir_id}",
+            "resource": entry_resource(kind, found),
+            "search": {"mode": "match"},
+        }
+        for found in page.items
+    ]
+    people = [kind.person_id(found) for found in page.items]
+    for name in request.includes:
+        include = kind.includes[name]
+        target = resource_type(include.target)
+        if not ctx.grant.allows(target.name, Permission.READ):
+            continue
+        ids = sorted({i for found in page.items for i in include.ids(found)})
+        if not ids:
+            continue
+        included = target.search(
+            ctx, SearchRequest(criteria=[Criterion("_id", "", tuple(ids))], count=len(ids))
+        )
+        for found in included.items:
+            entries.append(
+                {
+                    "fullUrl": f"{base}/{target.name}/{found.fhir_id}",
+                    "resource": entry_resource(target, found),
+                    "search": {"mode": "include"},
+                }
+            )
+            people.append(target.person_id(found))
+    issues = list(request.ignored)
+    if page.withheld:
+        issues.append(
+            Issue(
+                "suppressed",
+                f"{page.withheld} matching {kind.name} resource(s) withheld: sensitive entries"
+                " the person's consent does not share with your discipline",
+                severity="information",
+            )
+        )
+    if issues:
+        entries.append({"resource": operation_outcome(issues), "search": {"mode": "outcome"}})
+    _audit_people(ctx, AuditEvent.Action.SEARCH, f"search {kind.name}", people)
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": page.total,
+        "link": _links(base, kind.name, query, request, page.total),
+        "entry": entries,
+    }
+
+
+@transaction.atomic
+def create(
+    ctx: Ctx, type_name: str, content: dict[str, Any], *, if_none_exist: str = ""
+) -> tuple[ResourceType, Item, bool]:
+    """Create, or with If-None-Exist return the one match (False: nothing created)."""
+    kind = resource_type(type_name)
+    ctx.grant.check(kind.name, Permission.CREATE)
+    _check_type(kind, content)
+    if "create" not in kind.writable:
+        raise FhirError(
+            405, [Issue("not-supported", f"{kind.name} cannot be created through the API")]
+        )
+    if if_none_exist:
+        ctx.grant.check(kind.name, Permission.SEARCH)
+        matches = kind.search(
+            ctx,
+            parse(QueryDict(if_none_exist), kind.params, set(), lenient=False)
+            if if_none_exist
+            else SearchRequest(),
+        )
+        if matches.total > 1:
+            raise FhirError(
+                412,
+                [Issue("multiple-matches", f"If-None-Exist matches {matches.total} resources")],
+            )
+        if matches.total == 1:
+            found = matches.items[0]
+            _audit(
+                ctx,
+                AuditEvent.Action.VIEW,
+                f"conditional create {kind.name}/{found.fhir_id} (already there)",
+                kind.person_id(found),
+            )
+            return kind, found, False
+    found = kind.create(ctx, content)
+    _audit(
+        ctx, AuditEvent.Action.CREATE, f"create {kind.name}/{found.fhir_id}", kind.person_id(found)
+    )
+    return kind, found, True
+
+
+@transaction.atomic
+def update(
+    ctx: Ctx, type_name: str, fhir_id: str, content: dict[str, Any], *, if_match: str = ""
+) -> tuple[ResourceType, Item]:
+    kind = resource_type(type_name)
+    ctx.grant.check(kind.name, Permission.UPDATE)
+    _check_type(kind, content)
+    if content.get("id") != fhir_id:
+        raise bad_request(
+            f"The resource's id ({content.get('id')!r}) must be the id in the URL ({fhir_id})",
+            f"{kind.name}.id",
+        )
+    if "update" not in kind.writable:
+        raise FhirError(
+            405, [Issue("not-supported", f"{kind.name} cannot be updated through the API")]
+        )
+    current = _readable(ctx, kind, fhir_id)
+    if if_match:
+        expected = if_match.removeprefix("W/").strip('"')
+        if expected != str(current.version):
+            raise FhirError(
+                412,
+                [
+                    Issue(
+                        "conflict",
+                        f"{kind.name}/{fhir_id} is at version {current.version}, not {expected}:"
+                        " read it again and reapply your change",
+                    )
+                ],
+            )
+    found = kind.update(ctx, current, content)
+    _audit(ctx, AuditEvent.Action.UPDATE, f"update {kind.name}/{fhir_id}", kind.person_id(found))
+    return kind, found
+
+
+def _check_type(kind: ResourceType, content: dict[str, Any]) -> None:
+    if content.get("resourceType") != kind.name:
+        raise bad_request(
+            f"This endpoint takes a {kind.name}, not a {content.get('resourceType')}",
+            "resourceType",
+        )

@@ -1,0 +1,121 @@
+"""The FHIR edge's own tables: resource identity and versions, search tokens, API clients, tokens.
+
+Record-backed resources (Patient, Condition, ...) live in the record's and directory's models; here
+they get a stable FHIR id and a version history. Resources the record has no model for yet
+(Observation, QuestionnaireResponse, Encounter, EpisodeOfCare, Appointment, CarePlan) are kept here
+whole, tied to the person and access-checked the same way (decision 0006).
+"""
+
+from django.db import models
+
+from wholecare.directory.models import Staff
+from wholecare.record.models import Person
+from wholecare.record.vocabulary import Sensitivity
+
+
+class Resource(models.Model):
+    """The current version of one FHIR resource."""
+
+    resource_type = models.CharField(max_length=40)
+    fhir_id = models.CharField(max_length=64)
+    version = models.PositiveIntegerField()
+    last_updated = models.DateTimeField()
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, null=True, blank=True, related_name="fhir_resources"
+    )
+    record_pk = models.BigIntegerField(null=True, blank=True)
+    """The row in the record's own table, for record-backed resource types."""
+    sensitivity = models.CharField(
+        max_length=30,
+        choices=[(s.value, s.label) for s in Sensitivity],
+        default=Sensitivity.NORMAL,
+    )
+    author = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="fhir_resources"
+    )
+    status = models.CharField(max_length=40, blank=True)
+    date_start = models.DateTimeField(null=True, blank=True)
+    date_end = models.DateTimeField(null=True, blank=True)
+    content = models.JSONField()
+    """The resource without `meta.versionId` and `meta.lastUpdated`."""
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["resource_type", "fhir_id"], name="fhir_id_unique"),
+            models.UniqueConstraint(
+                fields=["resource_type", "record_pk"], name="fhir_record_row_once"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["resource_type", "person"]),
+            models.Index(fields=["resource_type", "last_updated"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource_type}/{self.fhir_id}/_history/{self.version}"
+
+
+class ResourceVersion(models.Model):
+    """Every version of every resource, kept."""
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    last_updated = models.DateTimeField()
+    method = models.CharField(max_length=6)
+    content = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["resource", "version"], name="fhir_version_once")
+        ]
+        indexes = [models.Index(fields=["last_updated"])]
+
+    def __str__(self) -> str:
+        return f"{self.resource}@{self.version}"
+
+
+class SearchToken(models.Model):
+    """A token (code or identifier) a resource kept here can be found by."""
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="tokens")
+    param = models.CharField(max_length=40)
+    system = models.CharField(max_length=200, blank=True)
+    value = models.CharField(max_length=200)
+
+    class Meta:
+        indexes = [models.Index(fields=["param", "value"])]
+
+    def __str__(self) -> str:
+        return f"{self.param}={self.system}|{self.value}"
+
+
+class ApiClient(models.Model):
+    """A registered OAuth2 client. It acts as one member of staff (a person, or a service
+    account for a back-end system) and may be granted at most its allowed SMART scopes."""
+
+    client_id = models.CharField(max_length=64, unique=True)
+    secret_hash = models.CharField(max_length=200)
+    name = models.CharField(max_length=200)
+    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="api_clients")
+    allowed_scopes = models.CharField(max_length=1000)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AccessToken(models.Model):
+    """A bearer token, stored as its SHA-256 digest."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="tokens")
+    scope = models.CharField(max_length=1000)
+    patient = models.ForeignKey(
+        Person, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"token for {self.client} until {self.expires_at:%Y-%m-%d %H:%M}"

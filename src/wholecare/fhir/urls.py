@@ -1,0 +1,20 @@
+from django.urls import path, re_path
+
+from wholecare.fhir import views
+
+app_name = "fhir"
+
+TYPE = r"(?P<type_name>[A-Z][A-Za-z]+)"
+ID = r"(?P<fhir_id>[A-Za-z0-9\-\.]{1,64})"
+
+urlpatterns = [
+    path("metadata", views.metadata, name="metadata"),
+    path("token", views.token, name="token"),
+    re_path(rf"^{TYPE}$", views.type_level, name="type"),
+    re_path(rf"^{TYPE}/_search$", views.search_post, name="search"),
+    re_path(rf"^{TYPE}/_history$", views.history_type, name="history-type"),
+    re_path(rf"^{TYPE}/{ID}$", views.instance_level, name="instance"),
+    re_path(rf"^{TYPE}/{ID}/_history$", views.history_instance, name="history-instance"),
+    re_path(rf"^{TYPE}/{ID}/_history/(?P<version>[^/]+)$", views.vread, name="vread"),
+    re_path(r"^(?P<rest>.*)$", views.unknown, name="unknown"),
+]

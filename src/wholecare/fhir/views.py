@@ -1,0 +1,227 @@
+"""Thin views: parse the HTTP request, call one interaction, send the resource or the
+OperationOutcome."""
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from wholecare.access.services import refusal_record
+from wholecare.fhir import interactions
+from wholecare.fhir.auth import Grant, TokenError, client_authenticate, public, token_issue
+from wholecare.fhir.base import Ctx
+from wholecare.fhir.capability import capability_statement
+from wholecare.fhir.errors import FhirError, Issue
+from wholecare.fhir.http import fhir_response, outcome_response, parse_body, response_format
+from wholecare.fhir.store import Item
+from wholecare.record.models import Person
+
+View = Callable[..., HttpResponse]
+
+
+def _base(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/fhir").rstrip("/")
+
+
+def _ctx(request: HttpRequest) -> Ctx:
+    grant: Grant = request.fhir_grant  # type: ignore[attr-defined]
+    return Ctx(grant=grant, base=_base(request))
+
+
+def _headers(found: Item, base: str) -> dict[str, str]:
+    return {
+        "ETag": f'W/"{found.version}"',
+        "Last-Modified": found.last_updated.strftime("%a, %d %b %Y %H:%M:%S GMT"),
+        "Location": f"{base}/{found.resource_type}/{found.fhir_id}/_history/{found.version}",
+    }
+
+
+def _with_notes(ctx: Ctx, resource: dict[str, Any], request: HttpRequest) -> dict[str, Any]:
+    """`Prefer: return=OperationOutcome` sends what was not kept instead of the resource."""
+    if "return=OperationOutcome" in request.headers.get("Prefer", ""):
+        return {
+            "resourceType": "OperationOutcome",
+            "issue": [n.as_fhir() for n in ctx.notes]
+            or [Issue("informational", "All elements kept", severity="information").as_fhir()],
+        }
+    return resource
+
+
+def fhir_view(view: View) -> View:
+    """Errors become OperationOutcomes; the format is checked before anything is done."""
+
+    @csrf_exempt
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            response_format(request)
+            return view(request, *args, **kwargs)
+        except FhirError as problem:
+            if problem.status == 404 and kwargs.get("type_name") == "Patient":
+                _record_refusal(request, kwargs.get("fhir_id", ""))
+            return outcome_response(request, problem)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def _record_refusal(request: HttpRequest, fhir_id: str) -> None:
+    """A refused read of a person who exists is recorded, as in the web UI (after rollback)."""
+    try:
+        public_id = uuid.UUID(fhir_id)
+    except ValueError:
+        return
+    if request.user.is_authenticated and Person.objects.filter(public_id=public_id).exists():
+        refusal_record(by=request.user, public_id=public_id)
+
+
+@public
+@fhir_view
+def metadata(request: HttpRequest) -> HttpResponse:
+    if request.method != "GET":
+        raise FhirError(405, [Issue("not-supported", "metadata is read with GET")])
+    return fhir_response(request, capability_statement(_base(request)))
+
+
+@public
+@csrf_exempt
+def token(request: HttpRequest) -> HttpResponse:
+    """OAuth2 token endpoint: the client credentials grant (RFC 6749 section 4.4)."""
+    try:
+        if request.method != "POST":
+            raise TokenError("invalid_request", "Use POST")
+        if request.POST.get("grant_type") != "client_credentials":
+            raise TokenError("unsupported_grant_type", "Only client_credentials is supported")
+        client = client_authenticate(request)
+        patient = None
+        if request.POST.get("patient"):
+            patient = _launch_patient(client.staff, request.POST["patient"])
+        issued, record = token_issue(
+            client=client, scope=request.POST.get("scope", ""), patient=patient
+        )
+    except TokenError as problem:
+        return JsonResponse(
+            {"error": problem.error, "error_description": problem.description},
+            status=problem.status,
+            headers={"Cache-Control": "no-store"},
+        )
+    body: dict[str, Any] = {
+        "access_token": issued,
+        "token_type": "Bearer",
+        "expires_in": int((record.expires_at - record.issued_at).total_seconds()),
+        "scope": record.scope,
+    }
+    if patient is not None:
+        body["patient"] = str(patient.public_id)
+    return JsonResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
+def _launch_patient(staff: Any, fhir_id: str) -> Person:
+    from django.db.models import Q
+
+    from wholecare.access.permissions import people_openable_q
+
+    try:
+        public_id = uuid.UUID(fhir_id)
+    except ValueError:
+        raise TokenError("invalid_request", "patient must be a Patient id") from None
+    person = Person.objects.filter(Q(public_id=public_id), people_openable_q(staff)).first()
+    if person is None:
+        raise TokenError("invalid_request", "No such patient that this client may open")
+    return person
+
+
+@fhir_view
+def type_level(request: HttpRequest, type_name: str) -> HttpResponse:
+    ctx = _ctx(request)
+    if request.method == "GET":
+        lenient = "handling=lenient" in request.headers.get("Prefer", "")
+        return fhir_response(
+            request, interactions.search(ctx, type_name, request.GET, ctx.base, lenient=lenient)
+        )
+    if request.method == "POST":
+        content = parse_body(request, type_name)
+        kind, found, created = interactions.create(
+            ctx, type_name, content, if_none_exist=request.headers.get("If-None-Exist", "")
+        )
+        resource = interactions.entry_resource(kind, found)
+        return fhir_response(
+            request,
+            _with_notes(ctx, resource, request),
+            201 if created else 200,
+            _headers(found, ctx.base),
+        )
+    raise FhirError(405, [Issue("not-supported", f"{request.method} is not supported here")])
+
+
+@fhir_view
+def search_post(request: HttpRequest, type_name: str) -> HttpResponse:
+    """POST Type/_search with form parameters, so identifiers stay out of URLs and logs."""
+    if request.method != "POST":
+        raise FhirError(405, [Issue("not-supported", "_search takes POST")])
+    ctx = _ctx(request)
+    lenient = "handling=lenient" in request.headers.get("Prefer", "")
+    query = request.GET.copy()
+    for key in request.POST:
+        query.setlist(key, request.POST.getlist(key))
+    return fhir_response(
+        request, interactions.search(ctx, type_name, query, ctx.base, lenient=lenient)
+    )
+
+
+@fhir_view
+def instance_level(request: HttpRequest, type_name: str, fhir_id: str) -> HttpResponse:
+    ctx = _ctx(request)
+    if request.method == "GET":
+        kind, found = interactions.read(ctx, type_name, fhir_id)
+        return fhir_response(
+            request, interactions.entry_resource(kind, found), headers=_headers(found, ctx.base)
+        )
+    if request.method == "PUT":
+        content = parse_body(request, type_name)
+        kind, found = interactions.update(
+            ctx, type_name, fhir_id, content, if_match=request.headers.get("If-Match", "")
+        )
+        resource = interactions.entry_resource(kind, found)
+        return fhir_response(
+            request, _with_notes(ctx, resource, request), headers=_headers(found, ctx.base)
+        )
+    raise FhirError(405, [Issue("not-supported", f"{request.method} is not supported here")])
+
+
+@fhir_view
+def history_instance(request: HttpRequest, type_name: str, fhir_id: str) -> HttpResponse:
+    _only_get(request)
+    ctx = _ctx(request)
+    return fhir_response(
+        request, interactions.history(ctx, type_name, fhir_id, request.GET, ctx.base)
+    )
+
+
+@fhir_view
+def history_type(request: HttpRequest, type_name: str) -> HttpResponse:
+    _only_get(request)
+    ctx = _ctx(request)
+    return fhir_response(request, interactions.history(ctx, type_name, None, request.GET, ctx.base))
+
+
+@fhir_view
+def vread(request: HttpRequest, type_name: str, fhir_id: str, version: str) -> HttpResponse:
+    _only_get(request)
+    ctx = _ctx(request)
+    kind, found = interactions.vread(ctx, type_name, fhir_id, version)
+    return fhir_response(
+        request, interactions.entry_resource(kind, found), headers=_headers(found, ctx.base)
+    )
+
+
+def _only_get(request: HttpRequest) -> None:
+    if request.method != "GET":
+        raise FhirError(405, [Issue("not-supported", f"{request.method} is not supported here")])
+
+
+@fhir_view
+def unknown(request: HttpRequest, rest: str) -> HttpResponse:
+    raise FhirError(404, [Issue("not-supported", f"/fhir/{rest} is not a FHIR endpoint here")])

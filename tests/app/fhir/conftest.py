@@ -1,0 +1,63 @@
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from tests import factories
+from wholecare.directory.disciplines import Discipline
+from wholecare.fhir.auth import client_register, token_issue
+
+FHIR_JSON = "application/fhir+json"
+
+
+class Api:
+    """A FHIR client on Django's test client, with a bearer token."""
+
+    def __init__(self, token: str) -> None:
+        self.client = Client()
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def get(self, url: str, **headers: str) -> Any:
+        return self.client.get(url, headers={**self.headers, **headers})
+
+    def post(self, url: str, body: Any, **headers: str) -> Any:
+        data = body if isinstance(body, str | bytes) else json.dumps(body)
+        return self.client.post(
+            url,
+            data,
+            content_type=headers.pop("content_type", FHIR_JSON),
+            headers={**self.headers, **headers},
+        )
+
+    def put(self, url: str, body: Any, **headers: str) -> Any:
+        return self.client.put(
+            url, json.dumps(body), content_type=FHIR_JSON, headers={**self.headers, **headers}
+        )
+
+
+def api_for(staff, scope: str = "user/*.cruds", patient=None) -> Api:
+    client, _ = client_register(name=f"client for {staff}", staff=staff, allowed_scopes=scope)
+    token, _ = token_issue(client=client, scope=scope, patient=patient)
+    return Api(token)
+
+
+@pytest.fixture
+def gp_api(gp) -> Api:
+    return api_for(gp)
+
+
+@pytest.fixture
+def therapist(db):
+    return factories.StaffFactory(discipline=Discipline.HIGH_INTENSITY_THERAPIST)
+
+
+def patient_resource(nhs_number: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Patient",
+        "identifier": [{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": nhs_number}],
+        "name": [{"use": "official", "family": "Testperson", "given": ["Alex"]}],
+        "gender": "female",
+        "birthDate": "1970-03-04",
+        **extra,
+    }

@@ -1,0 +1,1 @@
+"""The synthetic demonstration area: `wholecare demo`."""

@@ -1,0 +1,423 @@
+"""Writing the synthetic area and population to the database, and the demo sign-ins.
+
+`load_demo` is what `wholecare demo` runs, and what other tests call to build a small demonstration
+area inside a test database. People are generated in batches and written with `bulk_create` inside
+one transaction, so memory stays flat however many people are loaded. Loading is a system action:
+it writes one audit event for the whole population, not one per row.
+"""
+
+import os
+import re
+import secrets
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import islice
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.utils import timezone
+from tqdm import tqdm
+
+from wholecare.access.audit import audit
+from wholecare.access.models import AuditEvent, SharingConsent
+from wholecare.demo import population
+from wholecare.demo.population import Area, PersonSpec
+from wholecare.directory.disciplines import Discipline
+from wholecare.directory.models import Organisation, Service, Staff
+from wholecare.record import nhs_number
+from wholecare.record.models import (
+    Alert,
+    CareTeamMembership,
+    Condition,
+    Person,
+    RecordEntry,
+    Referral,
+    SocialCareNeed,
+)
+from wholecare.record.vocabulary import Sensitivity
+
+PASSWORD_VARIABLE = "WHOLECARE_DEMO_PASSWORD"  # noqa: S105 (the variable's name, not a password)
+PATIENT_USERNAME = "demo-patient"
+PEOPLE_PER_BATCH = 500
+ROWS_PER_INSERT = 1000
+"""At most this many rows in one INSERT (SQLite's bound-parameter limit may make it fewer)."""
+
+
+class DemoAlreadyLoaded(Exception):
+    """The database already holds people: loading again would double the population."""
+
+
+@dataclass(frozen=True)
+class SignIn:
+    username: str
+    role: str
+    try_this: str
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    password: str
+    sign_ins: tuple[SignIn, ...]
+    people: int
+    loaded: bool
+    """False when people were already there and only the sign-ins were reset."""
+    examples: dict[str, str]
+    """NHS numbers of people worth opening, by what they show (see `examples`)."""
+
+    @property
+    def usernames(self) -> tuple[str, ...]:
+        return tuple(s.username for s in self.sign_ins)
+
+
+def demo_usernames() -> tuple[str, ...]:
+    return (*(f"demo-{d.value}" for d in Discipline), PATIENT_USERNAME)
+
+
+def demo_password(explicit: str | None = None) -> str:
+    """The given password, else WHOLECARE_DEMO_PASSWORD, else a new random one."""
+    return explicit or os.environ.get(PASSWORD_VARIABLE) or secrets.token_urlsafe(12)
+
+
+def load_demo(
+    *,
+    people: int,
+    seed: int,
+    password: str | None = None,
+    progress: bool = False,
+) -> DemoResult:
+    """Build the demonstration area with `people` people; refuse if anyone is already there."""
+    if Person.objects.exists():
+        raise DemoAlreadyLoaded(
+            f"The database already holds {Person.objects.count():,} people; the demonstration "
+            "population is loaded only into an empty database"
+        )
+    secret = demo_password(password)
+    as_of = timezone.localdate()
+    area = population.build_area(people=people, seed=seed)
+    specs = population.generate_people(area, people=people, seed=seed, as_of=as_of)
+    with transaction.atomic():
+        loader = _Loader(area, make_password(secret))
+        with tqdm(
+            total=people, unit="people", desc="Loading demo", file=sys.stderr, disable=not progress
+        ) as bar:
+            for batch in _batches(specs, PEOPLE_PER_BATCH):
+                loader.people(batch)
+                bar.update(len(batch))
+        audit(
+            by=loader.users["demo-administrator"],
+            action=AuditEvent.Action.CREATE,
+            person=None,
+            what=f"demo population loaded: {people} people, seed {seed}",
+        )
+    return _result(secret, loaded=True)
+
+
+def reset_sign_ins(*, password: str | None = None) -> DemoResult:
+    """Set a (new) password on the demo sign-ins that exist, leaving everything else alone."""
+    secret = demo_password(password)
+    encoded = make_password(secret)
+    with transaction.atomic():
+        get_user_model().objects.filter(username__in=demo_usernames()).update(
+            password=encoded, is_active=True
+        )
+    return _result(secret, loaded=False)
+
+
+def _batches(items: Iterator[PersonSpec], size: int) -> Iterator[list[PersonSpec]]:
+    while batch := list(islice(items, size)):
+        yield batch
+
+
+class _Loader:
+    """Writes the area once, then people batch by batch, mapping the generator's keys to row ids."""
+
+    def __init__(self, area: Area, demo_password_hash: str) -> None:
+        User = get_user_model()
+        self.organisations = {
+            spec.key: org.pk
+            for spec, org in zip(
+                area.organisations,
+                Organisation.objects.bulk_create(
+                    Organisation(ods_code=o.ods_code, name=o.name, kind=o.kind, postcode=o.postcode)
+                    for o in area.organisations
+                ),
+                strict=True,
+            )
+        }
+        self.services = {
+            spec.key: service.pk
+            for spec, service in zip(
+                area.services,
+                Service.objects.bulk_create(
+                    Service(
+                        organisation_id=self.organisations[s.organisation], name=s.name, kind=s.kind
+                    )
+                    for s in area.services
+                ),
+                strict=True,
+            )
+        }
+        self.demo_password_hash = demo_password_hash
+        users = User.objects.bulk_create(
+            [
+                User(
+                    username=s.username,
+                    first_name=s.given_name,
+                    last_name=s.family_name,
+                    email=f"{s.username}@example.org",
+                    password=demo_password_hash if s.demo else make_password(None),
+                )
+                for s in area.staff
+            ],
+            batch_size=ROWS_PER_INSERT,
+        )
+        self.users = {u.get_username(): u for u in users}
+        staff = Staff.objects.bulk_create(
+            [
+                Staff(
+                    user=user,
+                    discipline=s.discipline.value,
+                    organisation_id=self.organisations[s.organisation],
+                    professional_registration=s.registration,
+                )
+                for s, user in zip(area.staff, users, strict=True)
+            ],
+            batch_size=ROWS_PER_INSERT,
+        )
+        self.staff = {s.key: member.pk for s, member in zip(area.staff, staff, strict=True)}
+        Staff.services.through.objects.bulk_create(
+            [
+                Staff.services.through(staff_id=self.staff[s.key], service_id=self.services[key])
+                for s in area.staff
+                for key in s.services
+            ],
+            batch_size=ROWS_PER_INSERT,
+        )
+
+    def people(self, batch: list[PersonSpec]) -> None:
+        created = Person.objects.bulk_create(
+            [self.person(spec) for spec in batch], batch_size=ROWS_PER_INSERT
+        )
+        staff, services = self.staff, self.services
+        conditions, needs, team, referrals, consents, alerts, entries = [], [], [], [], [], [], []
+        for spec, person in zip(batch, created, strict=True):
+            pk = person.pk
+            conditions += [
+                Condition(
+                    person_id=pk,
+                    snomed_code=c.snomed,
+                    onset_date=c.onset,
+                    clinical_status=c.status,
+                    recorded_by_id=staff.get(c.recorded_by or ""),
+                    recorded_by_discipline=c.discipline.value,
+                    recorded_at=c.recorded_at,
+                )
+                for c in spec.conditions
+            ]
+            needs += [
+                SocialCareNeed(
+                    person_id=pk,
+                    need_code=n.code,
+                    status=n.status,
+                    recorded_by_id=staff.get(n.recorded_by or ""),
+                    recorded_at=n.recorded_at,
+                )
+                for n in spec.needs
+            ]
+            team += [
+                CareTeamMembership(
+                    person_id=pk,
+                    staff_id=staff[m.staff],
+                    role=m.role,
+                    start_date=m.start,
+                    end_date=m.end,
+                )
+                for m in spec.care_team
+            ]
+            referrals += [
+                Referral(
+                    person_id=pk,
+                    service_id=services[r.service],
+                    referred_by_id=staff.get(r.referred_by or ""),
+                    received_date=r.received,
+                    reason=r.reason,
+                    status=r.status,
+                    closed_date=r.closed,
+                )
+                for r in spec.referrals
+            ]
+            consents += [
+                SharingConsent(
+                    person_id=pk,
+                    sensitivity=c.sensitivity.value,
+                    discipline=c.discipline.value,
+                    decision=c.decision,
+                    recorded_by_id=staff.get(c.recorded_by or ""),
+                    recorded_at=c.recorded_at,
+                )
+                for c in spec.consents
+            ]
+            alerts += [
+                Alert(
+                    person_id=pk,
+                    category=a.category,
+                    text=a.text,
+                    raised_by_id=staff.get(a.raised_by or ""),
+                    raised_at=a.raised_at,
+                )
+                for a in spec.alerts
+            ]
+            entries += [
+                RecordEntry(
+                    public_id=e.public_id,
+                    person_id=pk,
+                    kind=e.kind,
+                    occurred_at=e.occurred_at,
+                    title=e.title,
+                    text=e.text,
+                    author_id=staff[e.author],
+                    discipline=e.discipline.value,
+                    service_id=services[e.service] if e.service else None,
+                    sensitivity=e.sensitivity.value,
+                )
+                for e in spec.entries
+            ]
+        Condition.objects.bulk_create(conditions, batch_size=ROWS_PER_INSERT)
+        SocialCareNeed.objects.bulk_create(needs, batch_size=ROWS_PER_INSERT)
+        CareTeamMembership.objects.bulk_create(team, batch_size=ROWS_PER_INSERT)
+        Referral.objects.bulk_create(referrals, batch_size=ROWS_PER_INSERT)
+        SharingConsent.objects.bulk_create(consents, batch_size=ROWS_PER_INSERT)
+        Alert.objects.bulk_create(alerts, batch_size=ROWS_PER_INSERT)
+        RecordEntry.objects.bulk_create(entries, batch_size=ROWS_PER_INSERT)
+
+    def person(self, spec: PersonSpec) -> Person:
+        user = None
+        if spec.scenario == PATIENT_USERNAME:
+            user = get_user_model().objects.create(
+                username=PATIENT_USERNAME,
+                first_name=spec.given_name,
+                last_name=spec.family_name,
+                email=f"{PATIENT_USERNAME}@example.org",
+                password=self.demo_password_hash,
+            )
+        return Person(
+            public_id=spec.public_id,
+            nhs_number=spec.nhs_number,
+            given_name=spec.given_name,
+            family_name=spec.family_name,
+            preferred_name=spec.preferred_name,
+            date_of_birth=spec.date_of_birth,
+            sex=spec.sex,
+            gender_identity=spec.gender_identity,
+            ethnic_category=spec.ethnic_category,
+            address=spec.address,
+            postcode=spec.postcode,
+            imd_decile=spec.imd_decile,
+            main_language=spec.main_language,
+            interpreter_needed=spec.interpreter_needed,
+            accessibility_needs=spec.accessibility_needs,
+            preferred_written_format=spec.preferred_written_format,
+            disability=spec.disability,
+            sexual_orientation=spec.sexual_orientation,
+            contact_method=spec.contact_method,
+            phone=spec.phone,
+            email=spec.email,
+            registered_practice_id=self.organisations[spec.practice],
+            user=user,
+        )
+
+
+# --------------------------------------------------------------------------------------------------
+# What each sign-in can try
+
+
+def examples() -> dict[str, str]:
+    """NHS numbers (3 3 4) of the people the sign-in table points to, found by what they show."""
+    people = Person.objects.order_by("pk")
+    on_team = {
+        name: people.filter(care_team__staff__user__username=username)
+        for name, username in (
+            ("gp", "demo-gp"),
+            ("social-worker", "demo-social-worker"),
+            ("psychiatrist", "demo-psychiatrist"),
+            ("voluntary", "demo-voluntary-sector-worker"),
+        )
+    }
+    found = {
+        "patient": people.filter(user__username=PATIENT_USERNAME).first(),
+        "therapy-withheld-from-gp": on_team["gp"]
+        .filter(
+            sharing_consents__sensitivity=Sensitivity.PSYCHOLOGICAL_THERAPY.value,
+            sharing_consents__discipline=Discipline.GP.value,
+            sharing_consents__decision=SharingConsent.Decision.DENY,
+        )
+        .first(),
+        "social-worker-on-team": on_team["social-worker"].first(),
+        "community-mental-health": on_team["psychiatrist"].first(),
+        "social-prescribing": on_team["voluntary"].first(),
+    }
+    return {name: nhs_number.formatted(p.nhs_number) for name, p in found.items() if p is not None}
+
+
+TRY_THIS: dict[str, str] = {
+    "gp": "My caseload (named GP of {gp_people} people). Open {patient}: diabetes and depression "
+    "side by side, therapy notes shared with you; {therapy-withheld-from-gp}: therapy notes "
+    "withheld.",
+    "practice-nurse": "Long-term condition reviews with HbA1c and blood pressure: open {patient}.",
+    "district-nurse": "Home visits to housebound people: open {social-worker-on-team}.",
+    "pwp": "Open Talking Therapies referrals; guided self-help notes are psychological therapy "
+    "notes.",
+    "therapist": "Therapy notes for {patient} and {therapy-withheld-from-gp}; the GP cannot read "
+    "the second person's.",
+    "psychiatrist": "Community mental health team caseload: open {community-mental-health}.",
+    "mental-health-nurse": "Care coordination in the community: open {community-mental-health}.",
+    "social-worker": "On {social-worker-on-team}'s care team, not on {patient}'s: break glass "
+    "with a reason to open it.",
+    "homecare-worker": "Homecare visit notes: open {social-worker-on-team}.",
+    "occupational-therapist": "Falls and equipment at home: open {social-worker-on-team}.",
+    "physiotherapist": "Strength and balance at home: open {social-worker-on-team}.",
+    "pharmacist": "Structured medication reviews: open {patient}.",
+    "peer-support-worker": "Peer support in the community team: open {community-mental-health}.",
+    "care-coordinator": "Integrated care for frail people at home: open {social-worker-on-team}.",
+    "voluntary-sector-worker": "Social prescribing for loneliness: open {social-prescribing}.",
+    "service-manager": "De-identified figures for your services.",
+    "analyst": "De-identified aggregates only: no one's record opens.",
+    "administrator": "Talking Therapies referrals: therapy notes are withheld from you.",
+    "privacy-officer": "The break-glass review queue and anyone's access history.",
+    "patient": "Your own record ({patient}) and who has looked at it.",
+}
+
+
+def _result(password: str, *, loaded: bool) -> DemoResult:
+    found = examples()
+    named = CareTeamMembership.objects.filter(staff__user__username="demo-gp", role="Named GP")
+    values = {**found, "gp_people": f"{named.count():,}"}
+    existing = set(
+        get_user_model()
+        .objects.filter(username__in=demo_usernames())
+        .values_list("username", flat=True)
+    )
+    sign_ins = []
+    for discipline in Discipline:
+        username = f"demo-{discipline.value}"
+        if username in existing:
+            text = _fill(TRY_THIS[discipline.value], values)
+            sign_ins.append(SignIn(username, discipline.label, text))
+    if PATIENT_USERNAME in existing:
+        sign_ins.append(SignIn(PATIENT_USERNAME, "Patient", _fill(TRY_THIS["patient"], values)))
+    return DemoResult(
+        password=password,
+        sign_ins=tuple(sign_ins),
+        people=Person.objects.count(),
+        loaded=loaded,
+        examples=found,
+    )
+
+
+def _fill(template: str, values: dict[str, str]) -> str:
+    """Put the examples into the text; an example not found reads as a person on the caseload."""
+    return re.sub(
+        r"\{([a-z_-]+)\}", lambda m: values.get(m.group(1), "a person on your caseload"), template
+    )

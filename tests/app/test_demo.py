@@ -1,0 +1,193 @@
+"""`wholecare demo` and `wholecare.demo.load.load_demo` against a real (test) database."""
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db.models import Model
+
+from wholecare.access import permissions
+from wholecare.access.models import AuditEvent, SharingConsent
+from wholecare.demo.load import DemoAlreadyLoaded, DemoResult, demo_usernames, load_demo
+from wholecare.directory.disciplines import MENTAL_HEALTH, Discipline
+from wholecare.directory.models import Organisation, Service, Staff
+from wholecare.record.models import (
+    Alert,
+    CareTeamMembership,
+    Condition,
+    Person,
+    RecordEntry,
+    Referral,
+    SocialCareNeed,
+)
+from wholecare.record.vocabulary import ConditionGroup, Sensitivity
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "a-long-demo-password"
+
+
+@pytest.fixture(autouse=True)
+def fast_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def demo() -> DemoResult:
+    return load_demo(people=300, seed=3, password=PASSWORD)
+
+
+def staff(username: str) -> Staff:
+    return Staff.objects.select_related("user").get(user__username=username)
+
+
+def has_ltc_and_depression_or_anxiety(person: Person) -> bool:
+    concepts = [c.concept for c in person.conditions.all()]
+    return any(c.group is ConditionGroup.LONG_TERM for c in concepts) and any(
+        c.value_set in {"depression", "anxiety"} for c in concepts
+    )
+
+
+def test_load_demo_builds_the_area_and_one_sign_in_per_discipline(demo: DemoResult) -> None:
+    assert Person.objects.count() == 300 == demo.people
+    assert demo.loaded
+    assert demo.password == PASSWORD
+    assert set(demo.usernames) == set(demo_usernames())
+    for discipline in Discipline:
+        member = staff(f"demo-{discipline.value}")
+        assert member.discipline == discipline.value
+        assert member.user.check_password(PASSWORD)
+    patient = get_user_model().objects.get(username="demo-patient")
+    assert patient.check_password(PASSWORD)
+    assert Person.objects.get(user=patient).nhs_number.startswith("999")
+    assert set(Staff.objects.values_list("discipline", flat=True)) == {d.value for d in Discipline}
+    kinds = set(Organisation.objects.values_list("kind", flat=True))
+    assert kinds == set(Organisation.Kind.values)
+    assert Organisation.objects.filter(kind=Organisation.Kind.GP_PRACTICE).count() >= 3
+    events = AuditEvent.objects.filter(what="demo population loaded: 300 people, seed 3")
+    assert events.count() == AuditEvent.objects.count() == 1
+
+
+def test_the_demo_gp_is_named_gp_of_many_including_ltc_with_depression(demo: DemoResult) -> None:
+    gp = staff("demo-gp")
+    named = Person.objects.filter(care_team__staff=gp, care_team__role="Named GP")
+    assert named.count() >= 30
+    assert sum(has_ltc_and_depression_or_anxiety(p) for p in named) >= 3
+    nurse = staff("demo-practice-nurse")
+    nursed = Person.objects.filter(care_team__staff=nurse).prefetch_related("conditions")
+    assert nursed.exists()
+    assert all(
+        any(c.concept.group is ConditionGroup.LONG_TERM for c in p.conditions.all()) for p in nursed
+    )
+
+
+def test_demo_therapists_have_open_referrals_and_write_therapy_notes(demo: DemoResult) -> None:
+    for username in ("demo-therapist", "demo-pwp"):
+        member = staff(username)
+        kinds = set(member.services.values_list("kind", flat=True))
+        assert kinds == {Service.Kind.TALKING_THERAPIES}
+        open_referrals = Referral.objects.filter(
+            service__in=member.services.all(), status=Referral.Status.OPEN
+        )
+        assert open_referrals.exists()
+        notes = RecordEntry.objects.filter(
+            author=member, sensitivity=Sensitivity.PSYCHOLOGICAL_THERAPY
+        )
+        assert notes.exists()
+        assert permissions.can_open_record(member, open_referrals.first().person)  # type: ignore[union-attr]
+    gp_decisions = SharingConsent.objects.filter(discipline=Discipline.GP.value)
+    assert gp_decisions.filter(decision=SharingConsent.Decision.PERMIT).exists()
+    assert gp_decisions.filter(decision=SharingConsent.Decision.DENY).exists()
+
+
+def test_therapy_notes_follow_consent(demo: DemoResult) -> None:
+    gp, therapist = staff("demo-gp"), staff("demo-therapist")
+    withheld = Person.objects.get(
+        nhs_number=demo.examples["therapy-withheld-from-gp"].replace(" ", "")
+    )
+    shared = Person.objects.get(user__username="demo-patient")
+    therapy = Sensitivity.PSYCHOLOGICAL_THERAPY
+    for person in (withheld, shared):
+        assert permissions.can_open_record(gp, person)
+        assert therapy in permissions.sensitive_access(therapist, person).sensitivities
+    assert therapy not in permissions.sensitive_access(gp, withheld).sensitivities
+    assert therapy in permissions.sensitive_access(gp, shared).sensitivities
+
+
+def test_the_social_worker_is_on_some_care_teams_but_not_all(demo: DemoResult) -> None:
+    social_worker = staff("demo-social-worker")
+    openable = Person.objects.filter(permissions.people_openable_q(social_worker))
+    assert CareTeamMembership.objects.filter(staff=social_worker).exists()
+    assert 0 < openable.count() < Person.objects.count()
+    patient = Person.objects.get(user__username="demo-patient")
+    assert not permissions.can_open_record(social_worker, patient)
+    assert permissions.can_break_glass(social_worker)
+
+
+def test_the_demo_patient_has_a_joined_up_record(demo: DemoResult) -> None:
+    patient = Person.objects.get(user__username="demo-patient")
+    assert has_ltc_and_depression_or_anxiety(patient)
+    entries = patient.entries.all()
+    disciplines = set(entries.values_list("discipline", flat=True))
+    assert len(disciplines) >= 4
+    assert disciplines & {d.value for d in MENTAL_HEALTH}
+    assert entries.filter(sensitivity=Sensitivity.PSYCHOLOGICAL_THERAPY).exists()
+    assert patient.care_team.filter(role="Named GP", staff__user__username="demo-gp").exists()
+
+
+def test_loaded_rows_pass_model_validation(demo: DemoResult) -> None:
+    models: list[type[Model]] = [
+        Organisation,
+        Service,
+        Staff,
+        Person,
+        Condition,
+        SocialCareNeed,
+        CareTeamMembership,
+        Referral,
+        SharingConsent,
+        Alert,
+        RecordEntry,
+    ]
+    for model in models:
+        rows = list(model.objects.order_by("pk")[:150])  # type: ignore[attr-defined]
+        assert rows, model
+        for row in rows:
+            row.full_clean()
+
+
+def test_a_second_load_is_refused() -> None:
+    call_command("demo", "--people", "20", stdout=StringIO(), stderr=StringIO())
+    with pytest.raises(CommandError, match="already holds 20 people") as refused:
+        call_command("demo", "--people", "20", stdout=StringIO(), stderr=StringIO())
+    assert refused.value.returncode == 2
+    with pytest.raises(DemoAlreadyLoaded):
+        load_demo(people=20, seed=1)
+    assert Person.objects.count() == 20
+
+
+def test_if_empty_loads_once_then_only_resets_the_sign_ins(monkeypatch) -> None:
+    monkeypatch.setenv("WHOLECARE_DEMO_PASSWORD", "first-password-123")
+    out = StringIO()
+    call_command("demo", "--people", "25", "--if-empty", stdout=out, stderr=StringIO())
+    assert "Loaded 25 synthetic people" in out.getvalue()
+    monkeypatch.setenv("WHOLECARE_DEMO_PASSWORD", "second-password-456")
+    out = StringIO()
+    call_command("demo", "--people", "25", "--if-empty", stdout=out, stderr=StringIO())
+    printed = out.getvalue()
+    assert Person.objects.count() == 25
+    assert "already loaded" in printed
+    assert "Password for every demo sign-in: second-password-456" in printed
+    for username in demo_usernames():
+        assert username in printed
+    user = get_user_model().objects.get(username="demo-privacy-officer")
+    assert user.check_password("second-password-456")
+
+
+def test_without_a_password_one_is_generated_each_run(monkeypatch) -> None:
+    monkeypatch.delenv("WHOLECARE_DEMO_PASSWORD", raising=False)
+    first = load_demo(people=10, seed=1)
+    assert len(first.password) >= 12
+    assert get_user_model().objects.get(username="demo-gp").check_password(first.password)

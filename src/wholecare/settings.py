@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "wholecare.directory",
     "wholecare.record",
     "wholecare.access",
+    "wholecare.terminology",
     "wholecare.web",
     "wholecare.demo",
     "wholecare.fhir",

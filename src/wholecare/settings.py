@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "wholecare.web",
     "wholecare.demo",
     "wholecare.fhir",
+    "wholecare.talking_therapies",
 ]
 
 MIDDLEWARE = [

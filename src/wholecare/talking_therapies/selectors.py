@@ -1,0 +1,784 @@
+"""Reads for the Talking Therapies pathway. Each checks access, filters in the query and audits
+in the same transaction, like the record's own selectors.
+
+What a member of staff sees of someone's therapy follows the sharing rule for psychological
+therapy entries: the disciplines that provide that care (and the service's own staff) see the
+scores, contacts and chart; others with a relationship see that a referral exists and where it
+is, so the diabetes nurse knows therapy is under way.
+"""
+
+import datetime as dt
+import io
+import uuid
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Sum
+from django.utils import timezone
+
+from wholecare import measures
+from wholecare.access.audit import audit, audit_many
+from wholecare.access.models import AuditEvent
+from wholecare.access.permissions import (
+    AccessDenied,
+    Relationship,
+    check_can_view_aggregates,
+    people_openable_q,
+    sensitive_access,
+)
+from wholecare.directory.disciplines import NO_DIRECT_CARE, Discipline
+from wholecare.directory.models import Organisation, Service, Staff
+from wholecare.outcomes import spec
+from wholecare.record import vocabulary
+from wholecare.record.models import Condition, Person
+from wholecare.record.selectors import openable_person, staff_of
+from wholecare.talking_therapies import chart, codes, dataset, engine, markers, stepping, waits
+from wholecare.talking_therapies.models import (
+    CareContact,
+    MeasureScore,
+    PhysicalMarker,
+    RiskTask,
+    SelfReferral,
+    TTReferral,
+)
+from wholecare.talking_therapies.workday import escalation_due
+
+SCREENING_MEASURES = ("PHQ9", "GAD7")
+SCREEN_VALID_DAYS = 365
+CASE_FINDING_LIMIT = 200
+WAITING_PAGE = 100
+CAPACITY_WEEKS = 8
+
+
+def tt_services(staff: Staff) -> QuerySet[Service]:
+    return staff.services.filter(kind=Service.Kind.TALKING_THERAPIES)
+
+
+def is_tt_staff(staff: Staff) -> bool:
+    return tt_services(staff).exists()
+
+
+def _check_service_staff(staff: Staff, service: Service) -> None:
+    if not staff.services.filter(pk=service.pk).exists():
+        raise AccessDenied(f"Only staff of {service} can see this")
+
+
+def _sees_therapy(staff: Staff, person: Person, referral: TTReferral | None = None) -> bool:
+    if referral is not None and staff.services.filter(pk=referral.service_id).exists():
+        return True
+    return (
+        vocabulary.Sensitivity.PSYCHOLOGICAL_THERAPY
+        in sensitive_access(staff, person).sensitivities
+    )
+
+
+# Risk tasks ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RiskRow:
+    task: RiskTask
+    due: dt.datetime
+    overdue: bool
+
+    @property
+    def description(self) -> str:
+        if self.task.flag == measures.RiskFlag.ITEM9_POSITIVE:
+            return f"PHQ-9 item 9 answered {self.task.item9_answer}: thoughts of self-harm"
+        if self.task.flag == measures.RiskFlag.ITEM9_NOT_ANSWERED:
+            return "PHQ-9 item 9 not answered: risk unknown, not 'no risk'"
+        return "PHQ-9 item 9 answer could not be read: risk unknown"
+
+
+def _risk_rows(tasks: QuerySet[RiskTask], now: dt.datetime) -> list[RiskRow]:
+    rows = []
+    for task in tasks.select_related("person", "referral", "assigned_to__user", "score"):
+        due = escalation_due(task.raised_at)
+        rows.append(RiskRow(task, due, now >= due))
+    return rows
+
+
+# Caseload --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseloadRow:
+    referral: TTReferral
+    treatment_contacts: int
+    last_contact: dt.datetime | None
+    last_phq9: float | None
+
+
+@dataclass(frozen=True)
+class Caseload:
+    staff: Staff
+    risks: list[RiskRow]
+    rows: list[CaseloadRow]
+    awaiting_allocation: list[TTReferral]
+
+
+@transaction.atomic
+def caseload(*, by: AbstractBaseUser) -> Caseload:
+    """My Talking Therapies caseload: risk tasks first (mine and my services' unassigned ones),
+    then the people I am treating, then referrals waiting for a step and clinician."""
+    staff = staff_of(by)
+    services = tt_services(staff)
+    now = timezone.now()
+    tasks = RiskTask.objects.filter(reviewed_at__isnull=True).filter(
+        Q(assigned_to=staff) | Q(assigned_to__isnull=True, service__in=services)
+    )
+    risks = _risk_rows(tasks, now)
+    mine = (
+        TTReferral.objects.filter(clinician=staff)
+        .exclude(status=TTReferral.Status.DISCHARGED)
+        .select_related("person", "service")
+        .annotate(
+            treatments=Count(
+                "contacts",
+                filter=Q(contacts__kind="treatment", contacts__attendance=codes.ATTENDED),
+            ),
+            last_contact=Max("contacts__starts_at"),
+        )
+        .order_by("person__family_name", "person__given_name")
+    )
+    last_phq = {
+        s.referral_id: s.total
+        for s in MeasureScore.objects.filter(referral__in=mine, measure="PHQ9").order_by(
+            "measured_on", "pk"
+        )
+    }
+    rows = [CaseloadRow(r, r.treatments, r.last_contact, last_phq.get(r.pk)) for r in mine]
+    waiting = list(
+        TTReferral.objects.filter(service__in=services, clinician__isnull=True)
+        .exclude(status=TTReferral.Status.DISCHARGED)
+        .select_related("person", "service")
+        .order_by("received_date")[:50]
+    )
+    people = (
+        {r.task.person for r in risks}
+        | {r.referral.person for r in rows}
+        | {r.person for r in waiting}
+    )
+    audit_many(
+        by=by, action=AuditEvent.Action.VIEW, people=people, what="Talking Therapies caseload"
+    )
+    return Caseload(staff, risks, rows, waiting)
+
+
+@dataclass(frozen=True)
+class ServiceOverview:
+    service: Service
+    overdue: list[RiskRow]
+    open_risks: list[RiskRow]
+    self_referrals: list[SelfReferral]
+
+
+@transaction.atomic
+def manager_overview(*, by: AbstractBaseUser) -> list[ServiceOverview]:
+    """For the service manager: every unreviewed risk task, the overdue ones (escalated at the end
+    of the working day, whether or not the scheduler has run) first."""
+    staff = staff_of(by)
+    if staff.discipline != Discipline.SERVICE_MANAGER:
+        raise AccessDenied("This page is for service managers")
+    now = timezone.now()
+    overviews = []
+    people: set[Person] = set()
+    for service in tt_services(staff):
+        rows = _risk_rows(RiskTask.objects.filter(reviewed_at__isnull=True, service=service), now)
+        people |= {r.task.person for r in rows}
+        overviews.append(
+            ServiceOverview(
+                service=service,
+                overdue=[r for r in rows if r.overdue],
+                open_risks=[r for r in rows if not r.overdue],
+                self_referrals=list(
+                    SelfReferral.objects.filter(service=service, closed_at__isnull=True)
+                ),
+            )
+        )
+    audit_many(
+        by=by, action=AuditEvent.Action.VIEW, people=people, what="Talking Therapies risk overview"
+    )
+    return overviews
+
+
+# One referral ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReferralPage:
+    referral: TTReferral
+    relationship: Relationship
+    contacts: list[CareContact]
+    scores: list[MeasureScore]
+    step_changes: list[object]
+    risks: list[RiskRow]
+    recommendation: stepping.Recommendation | None
+    anxiety_measures: tuple[str, ...]
+    outcome: spec.Outcome
+    clinicians: dict[str, list[Staff]]
+
+
+@transaction.atomic
+def referral_page(*, by: AbstractBaseUser, public_id: uuid.UUID) -> ReferralPage:
+    staff = staff_of(by)
+    referral = (
+        TTReferral.objects.filter(public_id=public_id, service__in=staff.services.all())
+        .select_related("person", "service", "clinician__user", "referred_by__user")
+        .first()
+    )
+    if referral is None:
+        raise AccessDenied("You do not work in this referral's service")
+    _, relationship = openable_person(staff, referral.person.public_id)
+    scores = list(referral.scores.order_by("measured_on", "pk"))
+    recommendation = (
+        stepping.recommend(_presentation(referral, scores))
+        if any(s.measure == "PHQ9" for s in scores)
+        else None
+    )
+    service_staff = referral.service.staff.select_related("user")
+    page = ReferralPage(
+        referral=referral,
+        relationship=relationship,
+        contacts=list(referral.contacts.select_related("clinician__user")),
+        scores=scores,
+        step_changes=list(referral.step_changes.select_related("changed_by__user")),
+        risks=_risk_rows(referral.risk_tasks.filter(reviewed_at__isnull=True), timezone.now()),
+        recommendation=recommendation,
+        anxiety_measures=engine_anxiety_measures(referral.problem_descriptor),
+        outcome=engine.referral_outcome(referral),
+        clinicians={
+            step.value: list(
+                service_staff.filter(discipline=THERAPIST[step]).order_by("user__last_name")
+            )
+            for step in stepping.Step
+        },
+    )
+    audit(
+        by=by,
+        action=AuditEvent.Action.VIEW,
+        person=referral.person,
+        what="Talking Therapies referral",
+        flagged_for_review=relationship is Relationship.BREAK_GLASS,
+    )
+    return page
+
+
+THERAPIST = {
+    stepping.Step.LOW_INTENSITY: Discipline.PSYCHOLOGICAL_WELLBEING_PRACTITIONER,
+    stepping.Step.HIGH_INTENSITY: Discipline.HIGH_INTENSITY_THERAPIST,
+}
+
+
+def engine_anxiety_measures(descriptor: str) -> tuple[str, ...]:
+    """The anxiety-disorder-specific measure(s) the descriptor calls for, as the outcomes engine
+    pairs them; GAD-7 when there is none."""
+    from wholecare.outcomes import rules
+
+    return rules.paired_measures(descriptor) or (rules.GAD7,)
+
+
+def _presentation(referral: TTReferral, scores: list[MeasureScore]) -> stepping.Presentation:
+    first: dict[str, float] = {}
+    for score in scores:
+        first.setdefault(score.measure, score.total)
+    return stepping.Presentation(
+        referral.problem_descriptor, first.get("PHQ9"), first.get("GAD7"), first.get("WSAS")
+    )
+
+
+@transaction.atomic
+def risk_task_for_review(*, by: AbstractBaseUser, pk: int) -> RiskTask:
+    staff = staff_of(by)
+    task = (
+        RiskTask.objects.filter(pk=pk, reviewed_at__isnull=True)
+        .filter(Q(service__in=staff.services.all()) | Q(service__isnull=True, assigned_to=staff))
+        .select_related("person", "referral", "score")
+        .first()
+    )
+    if task is None:
+        raise AccessDenied("No such risk task for you to review")
+    audit(by=by, action=AuditEvent.Action.VIEW, person=task.person, what="risk task")
+    return task
+
+
+@transaction.atomic
+def contact_for_change(*, by: AbstractBaseUser, pk: int) -> CareContact:
+    staff = staff_of(by)
+    contact = (
+        CareContact.objects.filter(pk=pk, referral__service__in=staff.services.all())
+        .select_related("referral__person", "referral__service")
+        .first()
+    )
+    if contact is None:
+        raise AccessDenied("No such care contact in your service")
+    audit(by=by, action=AuditEvent.Action.VIEW, person=contact.referral.person, what="care contact")
+    return contact
+
+
+# The person's Talking Therapies page -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonReferral:
+    referral: TTReferral
+    detail: bool
+    """Whether this member of staff sees scores and contacts (therapy disciplines, consent)."""
+
+
+@dataclass(frozen=True)
+class PersonPage:
+    person: Person
+    relationship: Relationship
+    long_term_conditions: list[Condition]
+    referrals: list[PersonReferral]
+    sees_therapy: bool
+    scores: list[MeasureScore]
+    physical_markers: list[PhysicalMarker]
+    marker_choices: list[markers.Marker]
+    chart: chart.Chart | None
+    tt_services: list[Service]
+    may_refer: bool
+    withheld_scores: int
+    screens: list[MeasureScore] = field(default_factory=list)
+
+
+def _mood_series(scores: list[MeasureScore], measure: str) -> chart.Series | None:
+    points = tuple((s.measured_on, s.total) for s in scores if s.measure == measure)
+    if not points:
+        return None
+    inst = measures.instrument(measure)
+    return chart.Series(
+        title=f"{inst.name} ({measure})",
+        unit="score",
+        low=inst.total_min,
+        high=inst.total_max,
+        points=points,
+        caseness=inst.caseness.value if inst.caseness else None,
+        reliable_change=inst.reliable_change.value if inst.reliable_change else None,
+    )
+
+
+def person_chart(
+    scores: list[MeasureScore], found: list[PhysicalMarker], anxiety: str
+) -> chart.Chart | None:
+    series = [s for s in (_mood_series(scores, "PHQ9"), _mood_series(scores, anxiety)) if s]
+    for marker in markers.MARKERS:
+        points = tuple((m.observed_on, m.value) for m in found if m.code == marker.code)
+        if points:
+            series.append(chart.Series(marker.label, marker.unit, marker.low, marker.high, points))
+    return chart.build(series)
+
+
+@transaction.atomic
+def person_page(*, by: AbstractBaseUser, public_id: uuid.UUID) -> PersonPage:
+    staff = staff_of(by)
+    person, relationship = openable_person(staff, public_id)
+    conditions = [
+        c
+        for c in person.conditions.filter(clinical_status=Condition.ClinicalStatus.ACTIVE)
+        if c.concept.group is vocabulary.ConditionGroup.LONG_TERM
+    ]
+    referrals = list(
+        person.tt_referrals.select_related("service", "clinician__user")
+        .prefetch_related("conditions")
+        .order_by("-received_date")
+    )
+    sees = _sees_therapy(staff, person) or any(
+        staff.services.filter(pk=r.service_id).exists() for r in referrals
+    )
+    all_scores = list(person.tt_scores.order_by("measured_on", "pk"))
+    visible = [s for s in all_scores if sees or s.entered_by_id == staff.pk]
+    found = list(person.tt_markers.order_by("observed_on", "pk"))
+    latest = next((r for r in referrals if r.problem_descriptor), None)
+    anxiety = engine_anxiety_measures(latest.problem_descriptor if latest else "")[0]
+    value_sets = {c.concept.value_set for c in conditions}
+    services = list(
+        Service.objects.filter(kind=Service.Kind.TALKING_THERAPIES).select_related("organisation")
+    )
+    page = PersonPage(
+        person=person,
+        relationship=relationship,
+        long_term_conditions=conditions,
+        referrals=[PersonReferral(r, sees) for r in referrals],
+        sees_therapy=sees,
+        scores=[s for s in visible if s.referral_id is not None],
+        screens=[s for s in visible if s.referral_id is None],
+        physical_markers=found,
+        marker_choices=list(markers.for_value_sets(value_sets)) or list(markers.MARKERS),
+        chart=person_chart(visible, found, anxiety),
+        tt_services=services,
+        may_refer=staff.discipline_enum not in NO_DIRECT_CARE,
+        withheld_scores=len(all_scores) - len(visible),
+    )
+    audit(
+        by=by,
+        action=AuditEvent.Action.VIEW,
+        person=person,
+        what="Talking Therapies and long-term conditions",
+        flagged_for_review=relationship is Relationship.BREAK_GLASS,
+    )
+    return page
+
+
+# Case-finding ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseFindingRow:
+    person: Person
+    conditions: list[str]
+    last_screen: dt.date | None
+    last_phq9: float | None
+    last_gad7: float | None
+
+
+@dataclass(frozen=True)
+class CaseFinding:
+    practices: list[Organisation]
+    practice: Organisation | None
+    register: str
+    registers: list[tuple[str, str]]
+    unscreened: list[CaseFindingRow]
+    not_referred: list[CaseFindingRow]
+    truncated: bool
+
+
+LTC_REGISTERS = [
+    (name, label)
+    for name, label in vocabulary.VALUE_SET_LABELS.items()
+    if vocabulary.value_set(name)[0].group is vocabulary.ConditionGroup.LONG_TERM
+]
+
+
+@transaction.atomic
+def case_finding(*, by: AbstractBaseUser, practice_id: int | None, register: str) -> CaseFinding:
+    """People with an LTC, among those this member of staff may open: with no PHQ-9 or GAD-7 in
+    the last 12 months, or screened at caseness and not referred since."""
+    staff = staff_of(by)
+    if staff.discipline_enum in NO_DIRECT_CARE:
+        raise AccessDenied("Case-finding is for staff who give direct care")
+    registers = LTC_REGISTERS
+    codes_wanted = [
+        c.snomed
+        for name, _ in registers
+        if not register or name == register
+        for c in vocabulary.value_set(name)
+    ]
+    openable = Person.objects.filter(people_openable_q(staff))
+    with_ltc = openable.filter(
+        Exists(
+            Condition.objects.filter(
+                person=OuterRef("pk"),
+                snomed_code__in=codes_wanted,
+                clinical_status=Condition.ClinicalStatus.ACTIVE,
+            )
+        )
+    )
+    practices = list(
+        Organisation.objects.filter(
+            pk__in=with_ltc.values("registered_practice"), kind=Organisation.Kind.GP_PRACTICE
+        )
+    )
+    practice = next((p for p in practices if p.pk == practice_id), None)
+    if practice is None and staff.organisation in practices:
+        practice = staff.organisation
+    if practice is not None:
+        with_ltc = with_ltc.filter(registered_practice=practice)
+    since = timezone.localdate() - dt.timedelta(days=SCREEN_VALID_DAYS)
+    screens = MeasureScore.objects.filter(
+        person=OuterRef("pk"), measure__in=SCREENING_MEASURES, measured_on__gt=since
+    )
+    unscreened_q = with_ltc.exclude(Exists(screens)).exclude(
+        Exists(
+            TTReferral.objects.filter(person=OuterRef("pk")).exclude(
+                status=TTReferral.Status.DISCHARGED
+            )
+        )
+    )
+    unscreened = list(unscreened_q.order_by("family_name", "given_name")[: CASE_FINDING_LIMIT + 1])
+    at_caseness = with_ltc.filter(Exists(screens.filter(at_caseness=True))).annotate(
+        last_screen=Max(
+            "tt_scores__measured_on",
+            filter=Q(tt_scores__measure__in=SCREENING_MEASURES, tt_scores__at_caseness=True),
+        )
+    )
+    not_referred = [
+        p
+        for p in at_caseness.order_by("family_name", "given_name")[: CASE_FINDING_LIMIT + 1]
+        if not p.tt_referrals.filter(received_date__gte=p.last_screen).exists()
+    ]
+    rows_unscreened = _case_rows(unscreened[:CASE_FINDING_LIMIT], codes_wanted)
+    rows_not_referred = _case_rows(not_referred[:CASE_FINDING_LIMIT], codes_wanted)
+    audit_many(
+        by=by,
+        action=AuditEvent.Action.VIEW,
+        people=[r.person for r in rows_unscreened + rows_not_referred],
+        what="Talking Therapies case-finding list",
+    )
+    return CaseFinding(
+        practices=practices,
+        practice=practice,
+        register=register,
+        registers=registers,
+        unscreened=rows_unscreened,
+        not_referred=rows_not_referred,
+        truncated=len(unscreened) > CASE_FINDING_LIMIT or len(not_referred) > CASE_FINDING_LIMIT,
+    )
+
+
+def _case_rows(people: Sequence[Person], codes_wanted: list[str]) -> list[CaseFindingRow]:
+    conditions: dict[int, list[str]] = {}
+    for c in Condition.objects.filter(person__in=people, snomed_code__in=codes_wanted):
+        conditions.setdefault(c.person_id, []).append(c.concept.display)
+    latest: dict[tuple[int, str], MeasureScore] = {}
+    for s in MeasureScore.objects.filter(
+        person__in=people, measure__in=SCREENING_MEASURES
+    ).order_by("measured_on", "pk"):
+        latest[(s.person_id, s.measure)] = s
+    rows = []
+    for p in people:
+        phq, gad = latest.get((p.pk, "PHQ9")), latest.get((p.pk, "GAD7"))
+        dates = [s.measured_on for s in (phq, gad) if s is not None]
+        rows.append(
+            CaseFindingRow(
+                person=p,
+                conditions=sorted(conditions.get(p.pk, [])),
+                last_screen=max(dates) if dates else None,
+                last_phq9=phq.total if phq else None,
+                last_gad7=gad.total if gad else None,
+            )
+        )
+    return rows
+
+
+# Waiting list ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WaitingRow:
+    referral: TTReferral
+    wait: waits.FirstTreatmentWait
+
+
+@dataclass(frozen=True)
+class SecondWaitRow:
+    referral: TTReferral
+    wait: waits.SecondTreatmentWait
+
+
+@dataclass(frozen=True)
+class StepWaits:
+    step: str
+    label: str
+    waiting: int
+    past_6_weeks: int
+    past_18_weeks: int
+    capacity_per_week: float
+    forecast: list[waits.WeekForecast]
+
+
+@dataclass(frozen=True)
+class WaitingList:
+    service: Service
+    step: str
+    steps: list[StepWaits]
+    rows: list[WaitingRow]
+    second: list[SecondWaitRow]
+    page: int
+    pages: int
+    total: int
+
+
+STEP_FILTERS: list[tuple[str, str]] = [
+    ("", "Not yet allocated"),
+    *((s.value, s.label) for s in stepping.Step),
+]
+
+
+@transaction.atomic
+def waiting_list(
+    *, by: AbstractBaseUser, service: Service, step: str | None, page: int = 1
+) -> WaitingList:
+    """Everyone waiting for a first treatment, longest first, with the 6- and 18-week marks; the
+    people waiting for a second treatment; a four-week forecast of breaches per step."""
+    staff = staff_of(by)
+    _check_service_staff(staff, service)
+    today = timezone.localdate()
+    treated = CareContact.objects.filter(
+        referral=OuterRef("pk"), kind="treatment", attendance=codes.ATTENDED
+    )
+    open_referrals = TTReferral.objects.filter(service=service).exclude(
+        status=TTReferral.Status.DISCHARGED
+    )
+    waiting = open_referrals.exclude(Exists(treated))
+    received_by_step: dict[str, list[dt.date]] = {value: [] for value, _ in STEP_FILTERS}
+    for step_value, received_date in waiting.values_list("step", "received_date"):
+        received_by_step.setdefault(step_value, []).append(received_date)
+    since = today - dt.timedelta(days=7 * CAPACITY_WEEKS)
+    firsts = (
+        TTReferral.objects.filter(service=service)
+        .annotate(
+            first=Min(
+                "contacts__starts_at",
+                filter=Q(contacts__kind="treatment", contacts__attendance=codes.ATTENDED),
+            )
+        )
+        .filter(first__date__gt=since)
+        .values_list("step", "first")
+    )
+    first_dates: dict[str, list[dt.date]] = {}
+    for step_value, first in firsts:
+        first_dates.setdefault(step_value, []).append(timezone.localtime(first).date())
+    steps = []
+    for value, label in STEP_FILTERS:
+        received = received_by_step.get(value, [])
+        statuses = [waits.FirstTreatmentWait(r, today).status for r in received]
+        rate = waits.rate_per_week(first_dates.get(value, []), today=today, weeks=CAPACITY_WEEKS)
+        steps.append(
+            StepWaits(
+                step=value,
+                label=label,
+                waiting=len(received),
+                past_6_weeks=sum(s is not waits.WaitStatus.WITHIN_6_WEEKS for s in statuses),
+                past_18_weeks=sum(s is waits.WaitStatus.PAST_18_WEEKS for s in statuses),
+                capacity_per_week=rate,
+                forecast=waits.forecast(received, today=today, first_treatments_per_week=rate),
+            )
+        )
+    listed = waiting if step is None else waiting.filter(step=step)
+    total = listed.count()
+    pages = max(1, -(-total // WAITING_PAGE))
+    page = min(max(page, 1), pages)
+    shown = list(
+        listed.select_related("person", "clinician__user").order_by("received_date", "pk")[
+            (page - 1) * WAITING_PAGE : page * WAITING_PAGE
+        ]
+    )
+    rows = [WaitingRow(r, waits.FirstTreatmentWait(r.received_date, today)) for r in shown]
+    one_treatment = (
+        open_referrals.annotate(
+            treatments=Count(
+                "contacts",
+                filter=Q(contacts__kind="treatment", contacts__attendance=codes.ATTENDED),
+            ),
+            first=Min(
+                "contacts__starts_at",
+                filter=Q(contacts__kind="treatment", contacts__attendance=codes.ATTENDED),
+            ),
+        )
+        .filter(treatments=1)
+        .select_related("person", "clinician__user")
+        .order_by("first")
+    )
+    if step is not None:
+        one_treatment = one_treatment.filter(step=step)
+    second = [
+        SecondWaitRow(r, waits.SecondTreatmentWait(timezone.localtime(r.first).date(), today))
+        for r in one_treatment[:WAITING_PAGE]
+    ]
+    audit_many(
+        by=by,
+        action=AuditEvent.Action.VIEW,
+        people=[r.referral.person for r in rows] + [r.referral.person for r in second],
+        what=f"Talking Therapies waiting list, {service}",
+    )
+    return WaitingList(service, step or "", steps, rows, second, page, pages, total)
+
+
+# Dashboard and export --------------------------------------------------------------------------
+
+
+def _check_manager(staff: Staff, service: Service) -> None:
+    check_can_view_aggregates(staff)
+    if staff.discipline == Discipline.SERVICE_MANAGER:
+        _check_service_staff(staff, service)
+
+
+def _fingerprint(service: Service, period: engine.Period) -> str:
+    """Changes whenever anything the figures depend on changes, so a cached result is current:
+    every referral change bumps its version, contacts and scores only get added (a kind change
+    bumps the referral's version), and people's details carry their update time."""
+    referrals = TTReferral.objects.filter(service=service).aggregate(
+        n=Count("pk"), versions=Sum("version"), last=Max("pk")
+    )
+    contacts = CareContact.objects.filter(referral__service=service).aggregate(
+        n=Count("pk"), last=Max("pk")
+    )
+    scores = MeasureScore.objects.filter(referral__service=service).aggregate(
+        n=Count("pk"), last=Max("pk")
+    )
+    people = Person.objects.filter(tt_referrals__service=service).aggregate(last=Max("updated_at"))
+    parts = (service.pk, period.start, period.end, referrals, contacts, scores, people)
+    return "tt-dashboard:" + ":".join(map(str, parts))
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    service: Service
+    period: engine.Period
+    figures: engine.Figures
+
+
+@transaction.atomic
+def dashboard(*, by: AbstractBaseUser, service: Service, period: engine.Period) -> Dashboard:
+    """The service's figures, computed by the outcomes engine on the period's extract, with NHS
+    small-number suppression on every grouped figure."""
+    staff = staff_of(by)
+    _check_manager(staff, service)
+    key = _fingerprint(service, period)
+    found: engine.Figures | None = cache.get(key)
+    if found is None:
+        found = engine.figures(
+            engine.extract(engine.referrals_in([service.pk], period), period), period
+        )
+        cache.set(key, found, timeout=3600)
+    audit(
+        by=by,
+        action=AuditEvent.Action.AGGREGATE,
+        person=None,
+        what=f"Talking Therapies dashboard, {service}, {period.label}",
+    )
+    return Dashboard(service, period, found)
+
+
+@transaction.atomic
+def dataset_export(*, by: AbstractBaseUser, service: Service, period: engine.Period) -> bytes:
+    """The period's extract as a ZIP of CSV files: the data set's tables and the outcomes CLI's
+    three input files. Only the service's manager may take it; every person in it is audited."""
+    staff = staff_of(by)
+    if staff.discipline != Discipline.SERVICE_MANAGER:
+        raise AccessDenied("Only the service manager exports the data set")
+    _check_service_staff(staff, service)
+    found = engine.extract(engine.referrals_in([service.pk], period), period)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, content in engine.outcome_files(found).items():
+            archive.writestr(f"outcomes/{name}", content)
+        for name, content in dataset.tables(found, service, period).items():
+            archive.writestr(f"dataset/{name}", content)
+    audit_many(
+        by=by,
+        action=AuditEvent.Action.EXPORT,
+        people={r.person for r in found.referrals},
+        what=f"NHS Talking Therapies data set extract, {service}, {period.label}",
+    )
+    return buffer.getvalue()
+
+
+@transaction.atomic
+def self_referral_for_triage(*, by: AbstractBaseUser, pk: int) -> SelfReferral:
+    staff = staff_of(by)
+    submission = (
+        SelfReferral.objects.filter(pk=pk, service__in=staff.services.all(), closed_at__isnull=True)
+        .select_related("service")
+        .first()
+    )
+    if submission is None:
+        raise AccessDenied("No such self-referral for your service")
+    audit(by=by, action=AuditEvent.Action.VIEW, person=None, what=f"self-referral {submission.pk}")
+    return submission

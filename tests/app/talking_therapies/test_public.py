@@ -1,0 +1,136 @@
+"""What the public reaches without an account: the one-time questionnaire link and the
+self-referral form."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from tests import factories
+from tests.app.talking_therapies.conftest import PHQ9_SEVERE, treated_course
+from wholecare.access.permissions import AccessDenied
+from wholecare.record.models import Person
+from wholecare.talking_therapies import services
+from wholecare.talking_therapies.models import (
+    MeasureScore,
+    QuestionnaireInvitation,
+    RiskTask,
+    SelfReferral,
+)
+
+pytestmark = pytest.mark.django_db
+CLIENT = services.client_hash("192.0.2.1")
+
+
+def _invite(tt, referral, measures=("PHQ9",)):
+    return services.invitation_create(
+        by=tt.pwp.user, person=tt.person, referral=referral, measures_wanted=list(measures)
+    )
+
+
+def test_the_code_is_stored_hashed_and_works_once(tt):
+    referral = treated_course(tt)
+    new = _invite(tt, referral)
+    stored = QuestionnaireInvitation.objects.get()
+    assert new.code not in stored.code_hash
+    assert len(new.code) == services.CODE_LENGTH
+    scores = services.questionnaire_submit(
+        code=new.code.lower(), client=CLIENT, answers={"PHQ9": [0, 0, 0, 0, 0, 0, 0, 0, 1]}
+    )
+    assert scores[0].entered_via == MeasureScore.EnteredVia.PERSON
+    task = RiskTask.objects.get()
+    assert task.assigned_to == tt.pwp, "straight to the responsible clinician"
+    assert task.flag == "ITEM9_POSITIVE"
+    with pytest.raises(ValidationError, match="That code does not work"):
+        services.questionnaire_submit(code=new.code, client=CLIENT, answers={"PHQ9": PHQ9_SEVERE})
+    assert MeasureScore.objects.filter(entered_via="person").count() == 1
+
+
+def test_an_expired_code_does_not_work(tt):
+    new = _invite(tt, treated_course(tt))
+    QuestionnaireInvitation.objects.update(expires_at=timezone.now() - dt.timedelta(minutes=1))
+    with pytest.raises(ValidationError, match="That code does not work"):
+        services.invitation_for_code(code=new.code, client=CLIENT)
+
+
+def test_out_of_range_answers_from_the_link_write_nothing_and_keep_the_code(tt):
+    new = _invite(tt, treated_course(tt))
+    before = MeasureScore.objects.count()
+    with pytest.raises(ValidationError, match="out of range"):
+        services.questionnaire_submit(
+            code=new.code, client=CLIENT, answers={"PHQ9": [4, 0, 0, 0, 0, 0, 0, 0, 0]}
+        )
+    assert MeasureScore.objects.count() == before
+    assert services.invitation_for_code(code=new.code, client=CLIENT).used_at is None
+
+
+def test_guessing_codes_is_rate_limited(tt):
+    new = _invite(tt, treated_course(tt))
+    for _ in range(services.PUBLIC_LIMITS["questionnaire"]):
+        with pytest.raises(ValidationError, match="That code does not work"):
+            services.invitation_for_code(code="WRONGCODE1", client=CLIENT)
+    with pytest.raises(ValidationError, match="Too many attempts"):
+        services.invitation_for_code(code=new.code, client=CLIENT)
+    assert services.invitation_for_code(code=new.code, client=services.client_hash("192.0.2.9"))
+
+
+def _self_refer(tt, **changes):
+    values = {
+        "service": tt.service,
+        "client": CLIENT,
+        "given_name": "Ada",
+        "family_name": "Trelawney",
+        "date_of_birth": tt.person.date_of_birth,
+        "postcode": "tq1 1aa",
+        "phone": "01632 960001",
+        "long_term_conditions": ["44054006"],
+    }
+    return services.self_referral_submit(**{**values, **changes})
+
+
+def test_self_referral_creates_no_person_and_links_to_the_existing_record(tt):
+    people = Person.objects.count()
+    submission = _self_refer(tt)
+    assert Person.objects.count() == people
+    assert services.matching_people(submission) == [tt.person]
+    with pytest.raises(ValidationError, match="matches a record already held"):
+        services.self_referral_accept(
+            by=tt.pwp.user, submission=submission, nhs_number_text=factories.next_nhs_number()
+        )
+    referral = services.self_referral_accept(
+        by=tt.pwp.user, submission=submission, person=tt.person
+    )
+    assert Person.objects.count() == people
+    assert referral.source == "B1"
+    assert list(referral.conditions.all()) == [tt.diabetes]
+
+
+def test_self_referral_for_someone_new_needs_a_traced_nhs_number(tt):
+    submission = _self_refer(tt, given_name="Wren", family_name="Pollard")
+    with pytest.raises(ValidationError, match="already on the record"):
+        services.self_referral_accept(
+            by=tt.pwp.user, submission=submission, nhs_number_text=tt.person.nhs_number
+        )
+    referral = services.self_referral_accept(
+        by=tt.pwp.user, submission=submission, nhs_number_text=factories.next_nhs_number()
+    )
+    assert referral.person.family_name == "Pollard"
+    assert SelfReferral.objects.get().tt_referral == referral
+
+
+def test_self_referral_is_checked_and_rate_limited(tt):
+    with pytest.raises(ValidationError, match="phone number or an email"):
+        _self_refer(tt, phone="")
+    with pytest.raises(ValidationError, match="must be 10 digits"):
+        _self_refer(tt, nhs_number_text="123", client=services.client_hash("198.51.100.7"))
+    for _ in range(services.PUBLIC_LIMITS["self-referral"] - 1):
+        _self_refer(tt)
+    with pytest.raises(ValidationError, match="Too many attempts"):
+        _self_refer(tt)
+
+
+def test_only_the_service_accepts_its_self_referrals(tt):
+    submission = _self_refer(tt)
+    with pytest.raises(AccessDenied):
+        services.self_referral_accept(by=tt.nurse.user, submission=submission, person=tt.person)

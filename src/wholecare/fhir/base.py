@@ -139,6 +139,67 @@ def _uuid_or_none(text: str) -> uuid.UUID | None:
         return None
 
 
+def person_q(value: str, field: str = "person__public_id") -> Q:
+    """A `patient` or `subject` search value as a filter on a row's person."""
+    public_id = _uuid_or_none(value.removeprefix("Patient/"))
+    return Q(pk__in=[]) if public_id is None else Q(**{field: public_id})
+
+
+def record_pks(resource_type: str, ids: Sequence[str]) -> QuerySet[Resource, int | None]:
+    """The record rows behind these FHIR ids (for `_id` on record-backed types)."""
+    return Resource.objects.filter(resource_type=resource_type, fhir_id__in=ids).values_list(
+        "record_pk", flat=True
+    )
+
+
+def element_dates(value: Any) -> tuple[Any, Any]:
+    """(start, end) of a dateTime, instant or Period element, as aware datetimes."""
+    from wholecare.fhir.search import parse_date
+
+    if isinstance(value, str):
+        parsed = parse_date(value)
+        return parsed.start, parsed.end
+    if isinstance(value, dict):
+        start = parse_date(value["start"]).start if value.get("start") else None
+        end = parse_date(value["end"]).end if value.get("end") else None
+        return start, end
+    return None, None
+
+
+def check_references(ctx: Ctx, content: dict[str, Any], where: str, *, skip: str) -> None:
+    """Every relative reference to a type this server serves must be to a resource the client
+    can read (422 otherwise); references to types it does not serve are reported, not checked."""
+    from wholecare.fhir.registry import registered
+
+    types = registered()
+    for path, text in _references(content, where):
+        if (
+            path.startswith(f"{where}.{skip}")
+            or "/" not in text
+            or text.startswith(("#", "urn:", "http:", "https:"))
+        ):
+            continue
+        target, _, fhir_id = text.partition("/")
+        if target not in types:
+            ctx.unsupported(path, f"reference to {target}, which this server does not serve")
+        elif types[target].find(ctx, fhir_id) is None:
+            raise unprocessable("not-found", f"{text} does not exist on this server", path)
+
+
+def _references(value: Any, path: str) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    if isinstance(value, dict):
+        if isinstance(value.get("reference"), str):
+            found.append((path, value["reference"]))
+        for key, inner in value.items():
+            if key != "reference":
+                found += _references(inner, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            found += _references(inner, f"{path}[{index}]")
+    return found
+
+
 @dataclass(frozen=True)
 class Include:
     """`_include=Source:param`: which resources of which type the results point to."""
@@ -170,9 +231,13 @@ class Page:
     withheld: int = 0
 
 
+READS = frozenset({"read", "vread", "history-instance", "history-type", "search-type"})
+
+
 class ResourceType(ABC):
     name: ClassVar[str]
     profile: ClassVar[str | None] = None
+    interactions: ClassVar[frozenset[str]] = READS
     params: ClassVar[dict[str, Param]] = {}
     includes: ClassVar[dict[str, Include]] = {}
     writable: ClassVar[frozenset[str]] = frozenset()
@@ -291,9 +356,52 @@ class StoredType(ResourceType):
     person_param = "patient"
     writable = frozenset({"create", "update"})
 
-    @abstractmethod
+    statuses: ClassVar[frozenset[str]]
+    subject_element: ClassVar[str] = "subject"
+    date_element: ClassVar[str | None] = None
+    token_elements: ClassVar[dict[str, str]] = {}
+    """Search parameter -> the CodeableConcept element (or list of them) it indexes."""
+    known_elements: ClassVar[frozenset[str]] = frozenset()
+    """Elements kept that the generic checks do not look at (for reporting nothing else)."""
+
+    def subject(self, content: dict[str, Any]) -> dict[str, Any] | None:
+        subject: dict[str, Any] | None = content.get(self.subject_element)
+        return subject
+
+    def check(self, ctx: Ctx, content: dict[str, Any]) -> None:
+        """Checks particular to the type (codes in value sets), raising FhirError."""
+
+    def tokens(self, content: dict[str, Any]) -> list[tuple[str, str, str]]:
+        found = []
+        for param, element in self.token_elements.items():
+            value = content.get(element)
+            for concept in value if isinstance(value, list) else [value]:
+                for coding in (concept or {}).get("coding", []):
+                    if coding.get("code"):
+                        found.append((param, coding.get("system", ""), str(coding["code"])))
+        return found
+
     def prepare(self, ctx: Ctx, content: dict[str, Any]) -> Prepared:
-        """Check a resource (codes, references) and say what to index it by; FhirError if not."""
+        status = content.get("status")
+        if status not in self.statuses:
+            raise unprocessable(
+                "code-invalid",
+                f"{self.name}.status {status!r} is not one of {', '.join(sorted(self.statuses))}",
+                f"{self.name}.status",
+            )
+        person = referenced_person(
+            ctx, self.subject(content), f"{self.name}.{self.subject_element}", self.name
+        )
+        self.check(ctx, content)
+        check_references(ctx, content, self.name, skip=self.subject_element)
+        return Prepared(
+            content=content,
+            person=person,
+            status=str(status),
+            dates=element_dates(content.get(self.date_element) if self.date_element else None),
+            tokens=tuple(self.tokens(content)),
+            sensitivity=sensitivity_of(content),
+        )
 
     def readable(self, ctx: Ctx, permission: Permission) -> QuerySet[Resource]:
         return self.within_people(ctx, permission).filter(readable_q(ctx.staff))
@@ -326,7 +434,7 @@ class StoredType(ResourceType):
             return Q(fhir_id__in=criterion.values)
         if name == "_lastUpdated":
             return _all(date_q("last_updated", v) for v in criterion.values)
-        if name == "date":
+        if self.params[name].kind == "date":
             return any_of(criterion, lambda v: date_q("date_start", v))
         if name == "status":
             return Q(status__in=criterion.values)

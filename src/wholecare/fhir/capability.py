@@ -5,14 +5,15 @@ from typing import Any
 
 from wholecare.fhir.registry import registered
 
+ORDER = ("read", "vread", "update", "history-instance", "history-type", "create", "search-type")
 SMART_EXTENSION = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
 
 
 def capability_statement(base: str) -> dict[str, Any]:
     resources = []
     for kind in sorted(registered().values(), key=lambda k: k.name):
-        interactions = ["read", "vread", "history-instance", "history-type", "search-type"]
-        interactions += [name for name in ("create", "update") if name in kind.writable]
+        offered = kind.interactions | kind.writable
+        interactions = [name for name in ORDER if name in offered]
         entry: dict[str, Any] = {
             "type": kind.name,
             "interaction": [{"code": code} for code in interactions],

@@ -102,6 +102,8 @@ def history(
 ) -> dict[str, Any]:
     kind = resource_type(type_name)
     ctx.grant.check(kind.name, Permission.READ)
+    if f"history-{'instance' if fhir_id else 'type'}" not in kind.interactions:
+        raise FhirError(405, [Issue("not-supported", f"{kind.name} keeps no history")])
     request = parse(query, {}, set(), lenient=False)
     if fhir_id is not None:
         current = _readable(ctx, kind, fhir_id)
@@ -321,6 +323,14 @@ def update(
     found = kind.update(ctx, current, content)
     _audit(ctx, AuditEvent.Action.UPDATE, f"update {kind.name}/{fhir_id}", kind.person_id(found))
     return kind, found
+
+
+def check_writable(type_name: str, interaction: str) -> None:
+    kind = resource_type(type_name)
+    if interaction not in kind.writable:
+        raise FhirError(
+            405, [Issue("not-supported", f"{kind.name} does not support {interaction} here")]
+        )
 
 
 def _check_type(kind: ResourceType, content: dict[str, Any]) -> None:

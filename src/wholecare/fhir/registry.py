@@ -8,9 +8,47 @@ from wholecare.fhir.errors import FhirError, Issue
 
 @cache
 def registered() -> dict[str, ResourceType]:
-    from wholecare.fhir.mappers import patient
+    from wholecare.fhir.mappers import (
+        appointment,
+        audit_event,
+        care_plan,
+        care_team,
+        condition,
+        consent,
+        encounter,
+        episode_of_care,
+        flag,
+        healthcare_service,
+        observation,
+        organization,
+        patient,
+        practitioner,
+        practitioner_role,
+        questionnaire,
+        questionnaire_response,
+        service_request,
+    )
 
-    types: list[ResourceType] = [patient.PatientType()]
+    types: list[ResourceType] = [
+        patient.PatientType(),
+        practitioner.PractitionerType(),
+        practitioner_role.PractitionerRoleType(),
+        organization.OrganizationType(),
+        healthcare_service.HealthcareServiceType(),
+        care_team.CareTeamType(),
+        condition.ConditionType(),
+        observation.ObservationType(),
+        questionnaire.QuestionnaireType(),
+        questionnaire_response.QuestionnaireResponseType(),
+        service_request.ServiceRequestType(),
+        episode_of_care.EpisodeOfCareType(),
+        encounter.EncounterType(),
+        appointment.AppointmentType(),
+        care_plan.CarePlanType(),
+        consent.ConsentType(),
+        flag.FlagType(),
+        audit_event.AuditEventType(),
+    ]
     return {kind.name: kind for kind in types}
 
 

@@ -142,6 +142,7 @@ def type_level(request: HttpRequest, type_name: str) -> HttpResponse:
             request, interactions.search(ctx, type_name, request.GET, ctx.base, lenient=lenient)
         )
     if request.method == "POST":
+        interactions.check_writable(type_name, "create")
         content = parse_body(request, type_name)
         kind, found, created = interactions.create(
             ctx, type_name, content, if_none_exist=request.headers.get("If-None-Exist", "")
@@ -180,6 +181,7 @@ def instance_level(request: HttpRequest, type_name: str, fhir_id: str) -> HttpRe
             request, interactions.entry_resource(kind, found), headers=_headers(found, ctx.base)
         )
     if request.method == "PUT":
+        interactions.check_writable(type_name, "update")
         content = parse_body(request, type_name)
         kind, found = interactions.update(
             ctx, type_name, fhir_id, content, if_match=request.headers.get("If-Match", "")

@@ -1,0 +1,148 @@
+"""Consent ↔ access.SharingConsent: the person's decision to share, or not, one kind of sensitive
+entry with one discipline."""
+
+from typing import Any, ClassVar
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+
+from wholecare.access import services as access_services
+from wholecare.access.models import SharingConsent
+from wholecare.directory.disciplines import Discipline
+from wholecare.fhir.access import openable_people
+from wholecare.fhir.base import (
+    SENSITIVITY_SYSTEM,
+    Ctx,
+    Include,
+    RecordType,
+    person_q,
+    record_pks,
+    reference_ids,
+    referenced_person,
+    security_labels,
+)
+from wholecare.fhir.errors import unprocessable
+from wholecare.fhir.mappers import coding_in, unknown_elements, validation_outcome
+from wholecare.fhir.mappers.practitioner_role import DISCIPLINE_SYSTEM
+from wholecare.fhir.scopes import Permission
+from wholecare.fhir.search import Criterion, Param, any_of
+from wholecare.fhir.store import Item
+from wholecare.record.vocabulary import Sensitivity
+
+SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
+CATEGORY = "http://loinc.org"
+PROFILE = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Consent"
+
+
+def to_fhir(consent: SharingConsent, fhir_id: str) -> dict[str, Any]:
+    discipline = Discipline(consent.discipline)
+    return {
+        "resourceType": "Consent",
+        "id": fhir_id,
+        "status": "active",
+        "scope": {"coding": [{"system": SCOPE, "code": "patient-privacy"}]},
+        "category": [{"coding": [{"system": CATEGORY, "code": "59284-0"}]}],
+        "patient": {"reference": f"Patient/{consent.person.public_id}"},
+        "dateTime": consent.recorded_at.isoformat(),
+        "provision": {
+            "type": consent.decision,
+            "actor": [
+                {
+                    "role": {
+                        "coding": [
+                            {
+                                "system": DISCIPLINE_SYSTEM,
+                                "code": discipline.value,
+                                "display": discipline.label,
+                            }
+                        ]
+                    },
+                    "reference": {"display": discipline.label},
+                }
+            ],
+            "securityLabel": security_labels(consent.sensitivity),
+        },
+    }
+
+
+class ConsentType(RecordType[SharingConsent]):
+    name = "Consent"
+    profile = PROFILE
+    model = SharingConsent
+    writable = frozenset({"create"})
+    params: ClassVar[dict[str, Param]] = {
+        "_id": Param("_id", "token", "The consent's id"),
+        "patient": Param("patient", "reference", "Patient/<id>"),
+        "status": Param("status", "token", "active"),
+    }
+    includes: ClassVar[dict[str, Include]] = {
+        "Consent:patient": Include("Patient", reference_ids(lambda r: r.get("patient"), "Patient")),
+    }
+    documentation = (
+        "Sharing decisions for sensitive entries: provision.type permit or deny, for the"
+        " discipline in provision.actor.role and the kind of entry in provision.securityLabel."
+        " A new decision for the same kind and discipline replaces the old one."
+    )
+
+    def rows(self, ctx: Ctx, permission: Permission) -> QuerySet[SharingConsent]:
+        return SharingConsent.objects.filter(
+            person__in=openable_people(ctx.grant, self.name, permission)
+        ).select_related("person")
+
+    def render(self, row: SharingConsent, fhir_id: str) -> dict[str, Any]:
+        return to_fhir(row, fhir_id)
+
+    def filter(self, criterion: Criterion) -> Q:
+        if criterion.name == "_id":
+            return Q(pk__in=record_pks(self.name, criterion.values))
+        if criterion.name == "patient":
+            return any_of(criterion, person_q)
+        return Q() if "active" in criterion.values else Q(pk__in=[])
+
+    @transaction.atomic
+    def create(self, ctx: Ctx, content: dict[str, Any]) -> Item:
+        for where, what in unknown_elements(
+            content,
+            {"status", "scope", "category", "patient", "dateTime", "provision", "text"},
+            "Consent",
+        ):
+            ctx.unsupported(where, what)
+        person = referenced_person(ctx, content.get("patient"), "Consent.patient", self.name)
+        provision = content.get("provision", {})
+        decision = provision.get("type")
+        if decision not in {"permit", "deny"}:
+            raise unprocessable(
+                "required", "provision.type must be permit or deny", "Consent.provision.type"
+            )
+        roles = [coding_in(a.get("role"), DISCIPLINE_SYSTEM) for a in provision.get("actor", [])]
+        if len(roles) != 1 or roles[0] not in {d.value for d in Discipline}:
+            raise unprocessable(
+                "code-invalid",
+                f"provision.actor must name one discipline from {DISCIPLINE_SYSTEM}",
+                "Consent.provision.actor",
+            )
+        kinds = [
+            label.get("code")
+            for label in provision.get("securityLabel", [])
+            if label.get("system") == SENSITIVITY_SYSTEM
+        ]
+        sensitive = {s.value for s in Sensitivity if s is not Sensitivity.NORMAL}
+        if len(kinds) != 1 or kinds[0] not in sensitive:
+            raise unprocessable(
+                "code-invalid",
+                f"provision.securityLabel must name one kind of sensitive entry from"
+                f" {SENSITIVITY_SYSTEM} ({', '.join(sorted(sensitive))})",
+                "Consent.provision.securityLabel",
+            )
+        try:
+            consent = access_services.sharing_consent_record(
+                by=ctx.grant.user,
+                person=person,
+                sensitivity=Sensitivity(kinds[0]),
+                discipline=Discipline(roles[0]),
+                decision=SharingConsent.Decision(decision),
+            )
+        except ValidationError as problem:
+            raise validation_outcome(problem, {}, "Consent") from None
+        return self.items([consent])[0]

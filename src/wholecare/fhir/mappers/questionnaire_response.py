@@ -1,0 +1,196 @@
+"""QuestionnaireResponse, kept whole by the FHIR edge, and what it produces: a completed response
+to one of `wholecare.measures`' instruments is scored into an Observation (its total, derived
+from the response), and every safety flag in the answers (PHQ-9 item 9 positive, missing or
+unreadable) raises a risk Flag, whether or not the answers can be scored."""
+
+from typing import Any, ClassVar
+
+from django.db import transaction
+from django.utils import timezone
+
+from wholecare import measures
+from wholecare.access.audit import audit
+from wholecare.access.models import AuditEvent
+from wholecare.fhir import store
+from wholecare.fhir.base import Ctx, Include, StoredType, reference_ids, with_meta
+from wholecare.fhir.errors import FhirError, Issue, unprocessable
+from wholecare.fhir.mappers.observation import ObservationType, total_code
+from wholecare.fhir.mappers.questionnaire import instrument_for
+from wholecare.fhir.search import Param
+from wholecare.fhir.store import Item
+from wholecare.record.models import Alert, Person
+
+PROFILE = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-QuestionnaireResponse"
+SCORED = frozenset({"completed", "amended"})
+FLAG_TEXT = {
+    measures.RiskFlag.ITEM9_POSITIVE: "{name} item 9 (thoughts of self-harm) answered {answer}:"
+    " follow up today",
+    measures.RiskFlag.ITEM9_NOT_ANSWERED: "{name} item 9 (thoughts of self-harm) not answered:"
+    " ask the person",
+    measures.RiskFlag.ITEM9_INVALID: "{name} item 9 (thoughts of self-harm) answer unreadable:"
+    " ask the person",
+}
+
+
+def answers_of(content: dict[str, Any], instrument: measures.Instrument) -> dict[int, Any]:
+    """Item number to answer (an int, or whatever unreadable value was sent), from linkIds."""
+    answers: dict[int, Any] = {}
+    for index, item in enumerate(content.get("item", [])):
+        link = str(item.get("linkId", ""))
+        where = f"QuestionnaireResponse.item[{index}]"
+        if not link.isdigit() or not 1 <= int(link) <= instrument.item_count:
+            raise unprocessable(
+                "invalid",
+                f"{instrument.code} has items 1 to {instrument.item_count}; linkId {link!r}"
+                " is not one of them",
+                f"{where}.linkId",
+            )
+        values = item.get("answer", [])
+        if not values:
+            continue
+        answer = values[0]
+        if "valueInteger" in answer:
+            answers[int(link)] = answer["valueInteger"]
+        elif "valueCoding" in answer and str(answer["valueCoding"].get("code", "")).isdigit():
+            answers[int(link)] = int(answer["valueCoding"]["code"])
+        else:
+            answers[int(link)] = next(iter(answer.values()), None)
+    return answers
+
+
+class QuestionnaireResponseType(StoredType):
+    name = "QuestionnaireResponse"
+    profile = PROFILE
+    writable = frozenset({"create"})
+    statuses = frozenset({"in-progress", "completed", "amended", "entered-in-error", "stopped"})
+    date_element = "authored"
+    params: ClassVar[dict[str, Param]] = {
+        "_id": Param("_id", "token", "The response's id"),
+        "patient": Param("patient", "reference", "Patient/<id>"),
+        "subject": Param("subject", "reference", "Patient/<id>"),
+        "questionnaire": Param("questionnaire", "token", "Questionnaire canonical URL"),
+        "authored": Param("authored", "date", "When answered, with prefixes"),
+        "status": Param("status", "token", "completed, in-progress, ..."),
+        "_lastUpdated": Param("_lastUpdated", "date", "When last changed"),
+    }
+    includes: ClassVar[dict[str, Include]] = {
+        "QuestionnaireResponse:patient": Include(
+            "Patient", reference_ids(lambda r: r.get("subject"), "Patient")
+        ),
+    }
+    documentation = (
+        "Answers to Wholecare's instruments. A completed response is scored into an Observation"
+        " (derivedFrom the response); PHQ-9 item 9 positive or missing raises a risk Flag."
+    )
+
+    def check(self, ctx: Ctx, content: dict[str, Any]) -> None:
+        canonical = str(content.get("questionnaire", ""))
+        instrument = instrument_for(canonical)
+        if instrument is None:
+            raise unprocessable(
+                "not-found",
+                f"Questionnaire {canonical!r} is not one of Wholecare's instruments"
+                " (see Questionnaire?_id=phq9 and the others)",
+                "QuestionnaireResponse.questionnaire",
+            )
+        answers = answers_of(content, instrument)
+        if content.get("status") in SCORED:
+            try:
+                measures.score(instrument.code, answers)
+            except (measures.InvalidAnswer, measures.MalformedAnswers) as problem:
+                issues = [Issue("value", str(problem), expression=("QuestionnaireResponse.item",))]
+                issues += [
+                    Issue(
+                        "business-rule",
+                        f"Safety flag in these answers: {flag.value}",
+                        severity="warning",
+                    )
+                    for flag in problem.risk_flags
+                ]
+                raise FhirError(422, issues) from None
+            except measures.TooManyMissing:
+                pass
+
+    def tokens(self, content: dict[str, Any]) -> list[tuple[str, str, str]]:
+        instrument = instrument_for(str(content.get("questionnaire", "")))
+        return [("questionnaire", "", instrument.code)] if instrument else []
+
+    @transaction.atomic
+    def create(self, ctx: Ctx, content: dict[str, Any]) -> Item:
+        kept = self.keep(ctx, content, fhir_id=store.new_id())
+        self.consequences(ctx, kept)
+        return kept
+
+    def consequences(self, ctx: Ctx, response: Item) -> None:
+        """Score a completed response into an Observation; raise a Flag for each safety flag."""
+        content = response.content
+        instrument = instrument_for(str(content["questionnaire"]))
+        if (
+            instrument is None
+            or response.person_id is None
+            or content["status"] == "entered-in-error"
+        ):
+            return
+        answers = answers_of(content, instrument)
+        person = Person.objects.get(pk=response.person_id)
+        flags = measures.risk_flags_for(instrument.code, answers)
+        for flag in flags:
+            Alert.objects.create(
+                person=person,
+                category=Alert.Category.RISK,
+                text=FLAG_TEXT[flag].format(name=instrument.name, answer=answers.get(9)),
+                raised_by=ctx.staff,
+                raised_at=timezone.now(),
+            )
+            audit(
+                by=ctx.grant.user,
+                action=AuditEvent.Action.CREATE,
+                person=person,
+                what=f"risk flag from {instrument.code} response: {flag.value}",
+            )
+        if content["status"] not in SCORED:
+            return
+        try:
+            result = measures.score(instrument.code, answers)
+        except measures.TooManyMissing as problem:
+            ctx.notes.append(Issue("business-rule", f"Not scored: {problem}", severity="warning"))
+            return
+        observation: dict[str, Any] = {
+            "resourceType": "Observation",
+            "status": "final",
+            "category": [
+                {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                            "code": "survey",
+                        }
+                    ]
+                }
+            ],
+            "code": total_code(instrument),
+            "subject": content["subject"],
+            "effectiveDateTime": content.get("authored", response.last_updated.isoformat()),
+            "valueQuantity": {
+                "value": result.total,
+                "unit": "score",
+                "system": "http://unitsofmeasure.org",
+                "code": "{score}",
+            },
+            "derivedFrom": [{"reference": f"QuestionnaireResponse/{response.fhir_id}"}],
+        }
+        if result.severity:
+            observation["interpretation"] = [{"text": f"Severity: {result.severity}"}]
+        if result.imputed_items:
+            observation["note"] = [
+                {
+                    "text": "Pro-rated: items "
+                    + ", ".join(map(str, result.imputed_items))
+                    + " missing took the mean of the answered items"
+                }
+            ]
+        if response.sensitivity != "normal":
+            observation["meta"] = {
+                "security": with_meta(response, None).get("meta", {}).get("security", [])
+            }
+        ObservationType().create(ctx, observation)

@@ -1,0 +1,168 @@
+"""ServiceRequest (UK Core) ↔ record.Referral: a referral of the person to a service. While
+open (status active), the service's staff may open the person's record."""
+
+import datetime as dt
+from typing import Any, ClassVar
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from wholecare.directory.models import Service
+from wholecare.fhir.access import openable_people
+from wholecare.fhir.base import (
+    Ctx,
+    Include,
+    RecordType,
+    person_q,
+    record_pks,
+    reference_id,
+    reference_ids,
+    referenced_person,
+)
+from wholecare.fhir.errors import unprocessable
+from wholecare.fhir.mappers import unknown_elements, validation_outcome
+from wholecare.fhir.scopes import Permission
+from wholecare.fhir.search import Criterion, Param, any_of, date_q
+from wholecare.fhir.store import Item
+from wholecare.record import services
+from wholecare.record.models import Referral
+
+PROFILE = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-ServiceRequest"
+STATUS = {Referral.Status.OPEN: "active", Referral.Status.CLOSED: "completed"}
+
+
+def to_fhir(referral: Referral, fhir_id: str) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "ServiceRequest",
+        "id": fhir_id,
+        "status": STATUS[Referral.Status(referral.status)],
+        "intent": "order",
+        "subject": {"reference": f"Patient/{referral.person.public_id}"},
+        "authoredOn": referral.received_date.isoformat(),
+        "performer": [
+            {
+                "reference": f"HealthcareService/{referral.service_id}",
+                "display": referral.service.name,
+            }
+        ],
+    }
+    if referral.reason:
+        resource["reasonCode"] = [{"text": referral.reason}]
+    if referral.referred_by_id is not None:
+        resource["requester"] = {"reference": f"Practitioner/{referral.referred_by_id}"}
+    if referral.closed_date is not None:
+        resource["occurrencePeriod"] = {
+            "start": referral.received_date.isoformat(),
+            "end": referral.closed_date.isoformat(),
+        }
+    return resource
+
+
+class ServiceRequestType(RecordType[Referral]):
+    name = "ServiceRequest"
+    profile = PROFILE
+    model = Referral
+    writable = frozenset({"create"})
+    params: ClassVar[dict[str, Param]] = {
+        "_id": Param("_id", "token", "The referral's id"),
+        "patient": Param("patient", "reference", "Patient/<id>"),
+        "subject": Param("subject", "reference", "Patient/<id>"),
+        "status": Param("status", "token", "active (open) or completed (closed)"),
+        "authored": Param("authored", "date", "Date received, with prefixes"),
+        "performer": Param("performer", "reference", "HealthcareService/<id>"),
+    }
+    includes: ClassVar[dict[str, Include]] = {
+        "ServiceRequest:patient": Include(
+            "Patient", reference_ids(lambda r: r.get("subject"), "Patient")
+        ),
+        "ServiceRequest:performer": Include(
+            "HealthcareService", reference_ids(lambda r: r.get("performer"), "HealthcareService")
+        ),
+    }
+    documentation = "Referrals to services. Creating one refers the patient to the performer."
+
+    def rows(self, ctx: Ctx, permission: Permission) -> QuerySet[Referral]:
+        return Referral.objects.filter(
+            person__in=openable_people(ctx.grant, self.name, permission)
+        ).select_related("person", "service")
+
+    def render(self, row: Referral, fhir_id: str) -> dict[str, Any]:
+        return to_fhir(row, fhir_id)
+
+    def filter(self, criterion: Criterion) -> Q:
+        name = criterion.name
+        if name == "_id":
+            return Q(pk__in=record_pks(self.name, criterion.values))
+        if name in {"patient", "subject"}:
+            return any_of(criterion, person_q)
+        if name == "status":
+            wanted = set(criterion.values)
+            return Q(status__in=[k for k, v in STATUS.items() if v in wanted])
+        if name == "performer":
+            ids = [v.removeprefix("HealthcareService/") for v in criterion.values]
+            return Q(service_id__in=[int(i) for i in ids if i.isdigit()])
+        combined = Q()
+        for value in criterion.values:
+            combined &= date_q("received_date", value, is_date=True)
+        return combined
+
+    @transaction.atomic
+    def create(self, ctx: Ctx, content: dict[str, Any]) -> Item:
+        for where, what in unknown_elements(
+            content,
+            {
+                "status",
+                "intent",
+                "subject",
+                "authoredOn",
+                "performer",
+                "reasonCode",
+                "requester",
+                "text",
+            },
+            "ServiceRequest",
+        ):
+            ctx.unsupported(where, what)
+        if content.get("status") not in {"active", "draft"}:
+            raise unprocessable(
+                "business-rule", "A new referral has status active", "ServiceRequest.status"
+            )
+        person = referenced_person(ctx, content.get("subject"), "ServiceRequest.subject", self.name)
+        performers = content.get("performer", [])
+        service_id = reference_id(
+            performers[0] if performers else None, "HealthcareService", "ServiceRequest.performer"
+        )
+        service = (
+            Service.objects.filter(pk=int(service_id)).first() if service_id.isdigit() else None
+        )
+        if service is None:
+            raise unprocessable(
+                "not-found",
+                f"HealthcareService/{service_id} does not exist",
+                "ServiceRequest.performer",
+            )
+        authored = content.get("authoredOn")
+        reason = " ".join(c.get("text", "") for c in content.get("reasonCode", [])).strip()
+        try:
+            referral = services.referral_create(
+                by=ctx.grant.user,
+                person=person,
+                service=service,
+                received_date=dt.date.fromisoformat(authored[:10])
+                if authored
+                else timezone.localdate(),
+                reason=reason[:300],
+            )
+        except ValidationError as problem:
+            raise validation_outcome(
+                problem,
+                {
+                    "received_date": "ServiceRequest.authoredOn",
+                    "service": "ServiceRequest.performer",
+                    "reason": "ServiceRequest.reasonCode",
+                },
+                "ServiceRequest",
+            ) from None
+        return self.items([referral])[0]

@@ -34,6 +34,7 @@ from wholecare.terminology.models import (
     ValueSet,
     ValueSetMember,
     ValueSetRelease,
+    search_words,
 )
 
 # Code systems first, then value sets (which list their concepts), then concept maps (which are
@@ -210,7 +211,7 @@ def _concept(
         else:
             designations.append(designation)
     display = data.get("display", "")
-    words = [data["code"], display, *(d["value"] for d in designations)]
+    words = search_words(" ".join([data["code"], display, *(d["value"] for d in designations)]))
     return Concept(
         release=release,
         code=data["code"],
@@ -221,7 +222,7 @@ def _concept(
         properties=data.get("property", []),
         parent=parent,
         position=position,
-        search_text=" ".join(words).lower(),
+        search_text="".join(f" {word}" for word in words),
     )
 
 

@@ -7,6 +7,7 @@ A changed release is a new version, imported alongside the old one; nothing here
 deleted once written (the models and their querysets refuse it).
 """
 
+import re
 from typing import Any, NoReturn
 
 from django.db import models
@@ -14,6 +15,12 @@ from django.db import models
 
 class ReleaseIsImmutable(Exception):
     pass
+
+
+def search_words(text: str) -> list[str]:
+    """The lower-case words of a text, for `$expand` filters: letters and digits, split at anything
+    else ("CFS/ME" is "cfs", "me")."""
+    return re.findall(r"[^\W_]+", text.lower())
 
 
 class _ImmutableQuerySet(models.QuerySet[Any]):
@@ -103,7 +110,9 @@ class Concept(_Immutable):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
     )
     position = models.PositiveIntegerField(help_text="Order within the release.")
-    search_text = models.TextField(help_text="Lower-case code, display and designations.")
+    search_text = models.TextField(
+        help_text="The words of the code, display and designations, each after a space."
+    )
 
     class Meta:
         constraints = [

@@ -22,7 +22,13 @@ from wholecare.terminology.fhir_io import (
     MAPPING_VERIFIED_EXTENSION,
     PLAIN_ENGLISH,
 )
-from wholecare.terminology.models import CodeSystemRelease, Concept, Mapping, ValueSetMember
+from wholecare.terminology.models import (
+    CodeSystemRelease,
+    Concept,
+    Mapping,
+    ValueSetMember,
+    search_words,
+)
 
 SNOMED_CT = "http://snomed.info/sct"
 ICD10 = "http://hl7.org/fhir/sid/icd-10"
@@ -186,8 +192,9 @@ def expand(
     offset: int = 0,
     count: int | None = None,
 ) -> dict[str, Any]:
-    """ValueSet/$expand: the release's members in order, narrowed by `filter` (every word must
-    appear in the code, display or a designation, ignoring case), paged by `offset` and `count`.
+    """ValueSet/$expand: the release's members in order, narrowed by `filter` (every word of it
+    must begin a word of the code, display or a designation, ignoring case), paged by `offset` and
+    `count`.
     Raises UnknownValueSet or UnknownVersion (404), InvalidRequest for a negative offset or count.
     """
     if offset < 0 or (count is not None and count < 0):
@@ -196,8 +203,8 @@ def expand(
         )
     release = selectors.value_set_release(url, version)
     members = release.members.all()
-    for word in (filter or "").lower().split():
-        members = members.filter(concept__search_text__contains=word)
+    for word in search_words(filter or ""):
+        members = members.filter(concept__search_text__contains=f" {word}")
     total = members.count()
     page = members.order_by("position").select_related("concept__release__code_system")
     page = page[offset : offset + count] if count is not None else page[offset:]

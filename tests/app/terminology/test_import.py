@@ -179,7 +179,7 @@ def test_nested_concepts_keep_their_hierarchy_and_glossary():
     assert warm.glossary == "Any warm colour."
     assert warm.designations == [{"language": "fr", "value": "Chaud"}]
     assert [child.code for child in warm.children.all()] == ["r"]
-    assert warm.search_text == "warm warm chaud"
+    assert warm.search_text == " warm warm chaud"
 
 
 def test_value_set_compose_filters_and_excludes():

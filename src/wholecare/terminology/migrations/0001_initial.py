@@ -118,7 +118,9 @@ class Migration(migrations.Migration):
                 ("position", models.PositiveIntegerField(help_text="Order within the release.")),
                 (
                     "search_text",
-                    models.TextField(help_text="Lower-case code, display and designations."),
+                    models.TextField(
+                        help_text="The words of the code, display and designations, each after a space."
+                    ),
                 ),
                 (
                     "parent",

@@ -106,7 +106,7 @@ class Prevalence:
     """No one younger has the condition."""
 
 
-QOF = "QOF 2019-20, England (House of Commons Library, computed in the reference notes)"
+QOF = "QOF 2019-20, England"
 ASSUMED_SHAPE = "ASSUMED shape (no age-specific source in the reference notes)"
 
 LONG_TERM_PREVALENCE: tuple[Prevalence, ...] = (

@@ -79,6 +79,7 @@ def capability_statement(base: str) -> dict[str, Any]:
                     ],
                 },
                 "resource": resources,
+                "interaction": [{"code": "transaction"}, {"code": "batch"}],
             }
         ],
     }

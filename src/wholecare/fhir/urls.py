@@ -8,6 +8,7 @@ TYPE = r"(?P<type_name>[A-Z][A-Za-z]+)"
 ID = r"(?P<fhir_id>[A-Za-z0-9\-\.]{1,64})"
 
 urlpatterns = [
+    path("", views.base, name="base"),
     path("metadata", views.metadata, name="metadata"),
     path("token", views.token, name="token"),
     re_path(rf"^{TYPE}$", views.type_level, name="type"),

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from wholecare.access.services import refusal_record
-from wholecare.fhir import interactions
+from wholecare.fhir import bundles, interactions
 from wholecare.fhir.auth import Grant, TokenError, client_authenticate, public, token_issue
 from wholecare.fhir.base import Ctx
 from wholecare.fhir.capability import capability_statement
@@ -222,6 +222,15 @@ def vread(request: HttpRequest, type_name: str, fhir_id: str, version: str) -> H
 def _only_get(request: HttpRequest) -> None:
     if request.method != "GET":
         raise FhirError(405, [Issue("not-supported", f"{request.method} is not supported here")])
+
+
+@fhir_view
+def base(request: HttpRequest) -> HttpResponse:
+    """POST a transaction or batch Bundle."""
+    if request.method != "POST":
+        raise FhirError(405, [Issue("not-supported", "POST a transaction or batch Bundle here")])
+    ctx = _ctx(request)
+    return fhir_response(request, bundles.process(ctx, parse_body(request, "Bundle")))
 
 
 @fhir_view

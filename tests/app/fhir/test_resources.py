@@ -19,7 +19,7 @@ def mine(gp, person):
     return person
 
 
-def _ref(person) -> dict:
+def _ref(person) -> dict[str, str]:
     return {"reference": f"Patient/{person.public_id}"}
 
 

@@ -7,10 +7,10 @@ import os
 
 import pytest
 from fhirclient import server as fhirclient_server
-from fhirclient.models.condition import Condition
-from fhirclient.models.observation import Observation
-from fhirclient.models.patient import Patient
-from fhirclient.models.questionnaireresponse import QuestionnaireResponse
+from fhirclient.models.condition import Condition  # type: ignore[import-untyped]
+from fhirclient.models.observation import Observation  # type: ignore[import-untyped]
+from fhirclient.models.patient import Patient  # type: ignore[import-untyped]
+from fhirclient.models.questionnaireresponse import QuestionnaireResponse  # type: ignore[import-untyped]
 from fhirpy import SyncFHIRClient
 
 from tests import factories

@@ -6,7 +6,7 @@ through a search."""
 import os
 
 import pytest
-from fhirclient import server as fhirclient_server
+from fhirclient import server as fhirclient_server  # type: ignore[import-untyped]
 from fhirclient.models.condition import Condition  # type: ignore[import-untyped]
 from fhirclient.models.observation import Observation  # type: ignore[import-untyped]
 from fhirclient.models.patient import Patient  # type: ignore[import-untyped]

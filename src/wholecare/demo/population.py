@@ -833,10 +833,14 @@ class _PersonBuilder:
             return start
         return start + dt.timedelta(days=self.rng.randrange((end - start).days + 1))
 
-    def at(self, day: dt.date, *, weekdays: bool = True) -> dt.datetime:
+    def at(self, day: dt.date, *, weekdays: bool = True, hour: int | None = None) -> dt.datetime:
+        """A time that day: office hours (weekends moved to the Friday), or in the given hour."""
         if weekdays and day.weekday() >= 5:
             day -= dt.timedelta(days=day.weekday() - 4)
-        minutes = 8 * 60 + self.rng.randrange(0, 120) * 5
+        if hour is None:
+            minutes = 8 * 60 + self.rng.randrange(0, 120) * 5
+        else:
+            minutes = hour * 60 + self.rng.randrange(0, 12) * 5
         return dt.datetime(day.year, day.month, day.day, minutes // 60, minutes % 60, tzinfo=LONDON)
 
     def entry(
@@ -849,13 +853,14 @@ class _PersonBuilder:
         sensitivity: Sensitivity = Sensitivity.NORMAL,
         *,
         weekdays: bool = True,
+        hour: int | None = None,
     ) -> None:
         day = min(max(day, self.p.date_of_birth), self.w.last_day)
         self.p.entries.append(
             EntrySpec(
                 public_id=_uuid(self.rng),
                 kind=kind,
-                occurred_at=self.at(day, weekdays=weekdays),
+                occurred_at=self.at(day, weekdays=weekdays, hour=hour),
                 title=text[0],
                 text=text[1],
                 author=author,
@@ -1018,11 +1023,13 @@ class _PersonBuilder:
         registered_years = rng.uniform(0, min(self.age + 1, 40))
         self.registered = max(born, as_of - dt.timedelta(days=round(registered_years * 365.25)))
         if s is not None:
-            self.registered = min(self.registered, as_of - dt.timedelta(days=3 * 365))
+            self.registered = min(self.registered, as_of - dt.timedelta(days=12 * 365))
             self.registered = max(self.registered, born)
         self.gp_service = "gp-" + practice.removeprefix("practice-")
         self.gp = self.pick(D.GP, self.gp_service)
-        self.member(self.gp, "Named GP", self.registered)
+        # Everyone has had a named GP since 2015; the current one for up to ten years.
+        named_since = as_of - dt.timedelta(days=rng.randrange(10 * 365))
+        self.member(self.gp, "Named GP", max(self.registered, named_since))
 
     def health(self) -> None:
         """Conditions (correlated through one latent factor), then depression and anxiety."""
@@ -1126,7 +1133,7 @@ class _PersonBuilder:
             self.entry(
                 "encounter",
                 day,
-                texts.gp_consultation(rng, child=self.age < 16, condition_names=names_),
+                texts.gp_consultation(rng, age=self.age, condition_names=names_),
                 clinician,
                 self.gp_service,
             )
@@ -1341,14 +1348,9 @@ class _PersonBuilder:
             self.member(worker, "Homecare worker", start + dt.timedelta(days=7))
         recent = max(start + dt.timedelta(days=7), w.as_of - dt.timedelta(days=60))
         for day in self.sessions(recent, rng.randint(4, 8), (5, 10)):
-            self.entry(
-                "note",
-                day,
-                texts.homecare_visit(rng, p.given_name),
-                rng.choice(workers),
-                "homecare",
-                weekdays=False,
-            )
+            text, hour = texts.homecare_visit(rng, p.given_name)
+            author = rng.choice(workers)
+            self.entry("note", day, text, author, "homecare", weekdays=False, hour=hour)
 
     def district_nursing(self) -> None:
         rng, w, p = self.rng, self.w, self.p
@@ -1497,12 +1499,16 @@ class _PersonBuilder:
             if self.scenario is not None
             else ("tt-ltc" if ltc else "tt")
         )
+        problem = rng.choice([c.snomed for c in p.conditions if c.snomed in texts.THERAPIES])
+        problem_name = vocabulary.condition(problem).display
+        guided_self_help, high_intensity = texts.THERAPIES[problem]
         if force is not None:
             received = w.as_of - dt.timedelta(days=rng.randint(60, 80))
-            step_two = force is D.PSYCHOLOGICAL_WELLBEING_PRACTITIONER
+            wants_step_two = force is D.PSYCHOLOGICAL_WELLBEING_PRACTITIONER
         else:
             received = self.day_between(w.window_start, w.last_day)
-            step_two = rng.random() < 0.55
+            wants_step_two = rng.random() < 0.55
+        step_two = wants_step_two and guided_self_help is not None
         ltc_label = next(
             (
                 vocabulary.condition(c.snomed).display.lower()
@@ -1512,9 +1518,9 @@ class _PersonBuilder:
             None,
         )
         reason = (
-            f"Low mood and worry alongside {ltc_label} (long-term conditions pathway)"
+            f"{problem_name} alongside {ltc_label} (long-term conditions pathway)"
             if service == "tt-ltc" and ltc_label
-            else "Low mood and worry"
+            else problem_name
         )
         referral = ReferralSpec(service, self.gp if rng.random() < 0.6 else None, received, reason)
         p.referrals.append(referral)
@@ -1527,7 +1533,11 @@ class _PersonBuilder:
             "note",
             assessed,
             texts.therapy_assessment(
-                rng, phq9=phq, gad7=gad, ltc=ltc_label if service == "tt-ltc" else None
+                problem=problem_name,
+                phq9=phq,
+                gad7=gad,
+                ltc=ltc_label if service == "tt-ltc" else None,
+                step_two=step_two,
             ),
             assessor,
             service,
@@ -1554,14 +1564,14 @@ class _PersonBuilder:
                     consent_at,
                 )
             )
-        if step_two:
-            clinician, therapy = assessor, rng.choice(texts.THERAPIES_STEP_2)
+        if step_two and guided_self_help is not None:
+            clinician, therapy = assessor, guided_self_help
             first = assessed + dt.timedelta(days=rng.randint(7, 21))
             planned = rng.randint(4, 8)
             role = "Psychological wellbeing practitioner"
         else:
             clinician = self.pick(D.HIGH_INTENSITY_THERAPIST, service)
-            therapy = rng.choice(texts.THERAPIES_STEP_3)
+            therapy = rng.choice(high_intensity)
             first = assessed + dt.timedelta(days=rng.randint(14, 56))
             planned = rng.randint(8, 16)
             role = "High-intensity therapist"

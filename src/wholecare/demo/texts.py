@@ -128,12 +128,6 @@ ADULT_PROBLEMS: tuple[tuple[str, str, str, str], ...] = (
         "Rotator cuff irritation. Exercises; physiotherapy referral.",
     ),
     (
-        "Fit note",
-        "Review of recovery and return to work.",
-        "Improving.",
-        "Fit note for two more weeks with a phased return.",
-    ),
-    (
         "Medication review",
         "Reviewed repeat medicines; no side effects reported.",
         "Blood pressure checked.",
@@ -214,12 +208,25 @@ def _mode(rng: Random) -> str:
     return rng.choices([m for m, _ in MODES], weights=[w for _, w in MODES])[0]
 
 
-def gp_consultation(rng: Random, *, child: bool, condition_names: list[str]) -> Text:
+WORKING_AGE_PROBLEMS: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "Fit note",
+        "Review of recovery and return to work.",
+        "Improving.",
+        "Fit note for two more weeks with a phased return.",
+    ),
+)
+
+
+def gp_consultation(rng: Random, *, age: int, condition_names: list[str]) -> Text:
     related = [name for name in condition_names if name in CONDITION_PROBLEMS]
     if related and rng.random() < 0.45:
         title, history, exam, plan = CONDITION_PROBLEMS[rng.choice(related)]
+    elif age < 16:
+        title, history, exam, plan = rng.choice(CHILD_PROBLEMS)
     else:
-        title, history, exam, plan = rng.choice(CHILD_PROBLEMS if child else ADULT_PROBLEMS)
+        working = WORKING_AGE_PROBLEMS if age < 67 else ()
+        title, history, exam, plan = rng.choice(ADULT_PROBLEMS + working)
     mode = _mode(rng)
     if mode != "Face-to-face appointment":
         exam = "Not examined." if rng.random() < 0.5 else exam
@@ -392,18 +399,25 @@ def clinic_letter(
     )
 
 
-THERAPIES_STEP_2 = (
-    "guided self-help based on CBT for low mood (behavioural activation)",
-    "guided self-help for worry (worry time and problem solving)",
-    "guided self-help for panic (understanding the panic cycle)",
-)
-THERAPIES_STEP_3 = (
-    "CBT for depression",
-    "CBT for generalised anxiety",
-    "CBT for panic disorder",
-    "counselling for depression",
-    "CBT for social anxiety",
-)
+_LOW_MOOD = "guided self-help based on CBT for low mood (behavioural activation)"
+_WORRY = "guided self-help for worry (worry time and problem solving)"
+_PANIC = "guided self-help for panic (understanding the panic cycle)"
+# The NICE-recommended treatment for each problem, by its SNOMED CT code: at step 2 (guided
+# self-help with a psychological wellbeing practitioner; None where NICE recommends none, as for
+# PTSD) and the choices at step 3 (high-intensity therapy).
+THERAPIES: dict[str, tuple[str | None, tuple[str, ...]]] = {
+    "35489007": (_LOW_MOOD, ("CBT for depression", "counselling for depression")),
+    "370143000": (_LOW_MOOD, ("CBT for depression", "behavioural activation for depression")),
+    "21897009": (_WORRY, ("CBT for generalised anxiety",)),
+    "371631005": (_PANIC, ("CBT for panic disorder",)),
+    "70691001": (_PANIC, ("CBT for agoraphobia",)),
+    "25501002": (_WORRY, ("CBT for social anxiety",)),
+    "47505003": (None, ("trauma-focused CBT for PTSD", "EMDR for PTSD")),
+    "191736004": (
+        "guided self-help for OCD (exposure and response prevention)",
+        ("CBT with exposure and response prevention for OCD",),
+    ),
+}
 SESSION_WORK = (
     "Reviewed the activity diary; planned three valued activities for the week.",
     "Worked on noticing and testing anxious predictions.",
@@ -415,19 +429,19 @@ SESSION_WORK = (
 )
 
 
-def therapy_assessment(rng: Random, *, phq9: int, gad7: int, ltc: str | None) -> Text:
+def therapy_assessment(
+    *, problem: str, phq9: int, gad7: int, ltc: str | None, step_two: bool
+) -> Text:
     context = f" Living with {ltc}, which affects mood and activity." if ltc else ""
+    plan = (
+        "Agreed guided self-help with a psychological wellbeing practitioner."
+        if step_two
+        else "Agreed a course of high-intensity therapy; placed on the waiting list."
+    )
     return (
         "Talking Therapies assessment",
-        f"Assessment by telephone. Low mood and worry for several months.{context} PHQ-9 {phq9}, "
-        f"GAD-7 {gad7}. No current risk to self or others. "
-        + rng.choice(
-            (
-                "Agreed guided self-help.",
-                "Agreed a course of high-intensity therapy.",
-                "Placed on the waiting list for therapy.",
-            )
-        ),
+        f"Assessment by telephone. Main problem: {problem.lower()}, for several months.{context} "
+        f"PHQ-9 {phq9}, GAD-7 {gad7}. No current risk to self or others. {plan}",
     )
 
 
@@ -523,19 +537,18 @@ def social_care_review(rng: Random, given: str) -> Text:
     )
 
 
-def homecare_visit(rng: Random, given: str) -> Text:
-    return (
-        "Homecare visit",
-        rng.choice(
-            (
-                f"Morning call. Helped {given} wash and dress; breakfast made; medication "
-                "prompted.",
-                f"Lunch call. Meal prepared and eaten well. {given} in good spirits.",
-                f"Evening call. Helped {given} to bed; skin checked, no red areas.",
-                f"Morning call. {given} a little confused today; family and GP informed.",
-            )
-        ),
-    )
+HOMECARE_CALLS = (
+    ("Morning call", 8, "Helped {given} wash and dress; breakfast made; medication prompted."),
+    ("Lunch call", 12, "Meal prepared and eaten well. {given} in good spirits."),
+    ("Evening call", 19, "Helped {given} to bed; skin checked, no red areas."),
+    ("Morning call", 8, "{given} a little confused today; family and GP informed."),
+)
+
+
+def homecare_visit(rng: Random, given: str) -> tuple[Text, int]:
+    """The note and the hour of the call it records."""
+    call, hour, text = rng.choice(HOMECARE_CALLS)
+    return (f"Homecare visit: {call.lower()}", f"{call}. {text.format(given=given)}"), hour
 
 
 def district_nurse_visit(rng: Random) -> Text:

@@ -38,6 +38,10 @@ class Point:
     day: dt.date
     value: float
 
+    @property
+    def text(self) -> str:
+        return _fmt(self.value)
+
 
 @dataclass(frozen=True, slots=True)
 class Tick:
@@ -68,6 +72,14 @@ class Panel:
     def plot_bottom(self) -> float:
         return self.top + self.height - PLOT_BOTTOM
 
+    @property
+    def title_y(self) -> float:
+        return self.top + 16
+
+    @property
+    def band_height(self) -> float:
+        return round(self.band[1] - self.band[0], 1) if self.band else 0.0
+
 
 @dataclass(frozen=True, slots=True)
 class Chart:
@@ -77,6 +89,14 @@ class Chart:
     right: float
     panels: tuple[Panel, ...]
     x_ticks: tuple[Tick, ...]
+
+    @property
+    def plot_width(self) -> float:
+        return self.right - self.left
+
+    @property
+    def axis_label_y(self) -> int:
+        return self.height - 4
 
 
 def _x_scale(start: dt.date, end: dt.date) -> tuple[float, float]:

@@ -263,7 +263,7 @@ class SelfReferral(models.Model):
     postcode = models.CharField(max_length=8)
     phone = models.CharField(max_length=20, blank=True)
     email = models.EmailField(blank=True)
-    long_term_conditions = models.JSONField(default=list)
+    long_term_conditions = models.JSONField(default=list, blank=True)
     what_would_help = models.TextField(max_length=2000, blank=True)
     submitted_at = models.DateTimeField()
     tt_referral = models.OneToOneField(

@@ -8,6 +8,7 @@ is, so the diabetes nurse knows therapy is under way.
 """
 
 import datetime as dt
+import hashlib
 import io
 import uuid
 import zipfile
@@ -714,7 +715,8 @@ def _fingerprint(service: Service, period: engine.Period) -> str:
     )
     people = Person.objects.filter(tt_referrals__service=service).aggregate(last=Max("updated_at"))
     parts = (service.pk, period.start, period.end, referrals, contacts, scores, people)
-    return "tt-dashboard:" + ":".join(map(str, parts))
+    digest = hashlib.sha256(":".join(map(str, parts)).encode()).hexdigest()
+    return f"tt-dashboard:{digest}"
 
 
 @dataclass(frozen=True)

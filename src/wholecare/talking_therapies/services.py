@@ -56,6 +56,7 @@ PUBLIC_LIMITS: dict[str, int] = {"questionnaire": 10, "self-referral": 5}
 PUBLIC_WINDOW = dt.timedelta(hours=1)
 ICD10 = re.compile(r"^[A-Z][0-9]{2}(\.[0-9]{1,2})?$")
 RISK_MEASURE = "PHQ9"
+Answers = Sequence[int | None] | Mapping[int, int | None]
 THERAPIST_FOR_STEP: dict[stepping.Step, Discipline] = {
     stepping.Step.LOW_INTENSITY: Discipline.PSYCHOLOGICAL_WELLBEING_PRACTITIONER,
     stepping.Step.HIGH_INTENSITY: Discipline.HIGH_INTENSITY_THERAPIST,
@@ -623,14 +624,12 @@ def _raise_risk_tasks(
     ]
 
 
-def _item9(answers: Sequence[int | None] | Mapping[int, int | None]) -> int | None:
+def _item9(answers: Answers) -> int | None:
     value = answers.get(9) if isinstance(answers, Mapping) else (answers[8:9] or [None])[0]
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _score_or_error(
-    measure: str, answers: Sequence[int | None] | Mapping[int, int | None]
-) -> measures.Score:
+def _score_or_error(measure: str, answers: Answers) -> measures.Score:
     try:
         return measures.score(measure, answers)
     except measures.UnknownMeasure:
@@ -644,7 +643,7 @@ def _record_score(
     person: Person,
     referral: TTReferral | None,
     measure: str,
-    answers: Sequence[int | None] | Mapping[int, int | None],
+    answers: Answers,
     measured_on: dt.date,
     entered_by: Staff | None,
     via: str,
@@ -699,66 +698,82 @@ def measure_record(
     by: AbstractBaseUser,
     person: Person,
     measure: str,
-    answers: Sequence[int | None] | Mapping[int, int | None],
+    answers: Answers,
     measured_on: dt.date,
     referral: TTReferral | None = None,
 ) -> MeasureScore:
-    """Score and store a questionnaire entered by a clinician (in a referral, or a screen).
+    """Score and store one questionnaire entered by a clinician; see `measures_record`."""
+    return measures_record(
+        by=by,
+        person=person,
+        answers={measure: answers},
+        measured_on=measured_on,
+        referral=referral,
+    )[0]
+
+
+def measures_record(
+    *,
+    by: AbstractBaseUser,
+    person: Person,
+    answers: Mapping[str, Answers],
+    measured_on: dt.date,
+    referral: TTReferral | None = None,
+) -> list[MeasureScore]:
+    """Score and store questionnaires entered by a clinician (in a referral, or a screen before
+    one): all of them or, if one is refused, none.
 
     A PHQ-9 whose item 9 is positive, missing or invalid raises a risk task for the responsible
-    clinician in the same transaction. A questionnaire too incomplete to score is refused, but a
-    positive item 9 on it still raises a risk task, so the safety signal is never lost.
+    clinician in the same transaction. A PHQ-9 too incomplete to score is refused, but a positive
+    item 9 on it still raises a risk task, so the safety signal is never lost.
     """
     try:
-        return _measure_record(
-            by=by,
-            person=person,
-            measure=measure,
-            answers=answers,
-            measured_on=measured_on,
-            referral=referral,
+        return _measures_record(
+            by=by, person=person, answers=answers, measured_on=measured_on, referral=referral
         )
     except ValidationError as error:
         if _unscorable_with_risk(error):
-            _unscored_risk(by=by, person=person, referral=referral, answers=answers)
+            _unscored_risk(by=by, person=person, referral=referral, answers=answers[RISK_MEASURE])
         raise
 
 
 @transaction.atomic
-def _measure_record(
+def _measures_record(
     *,
     by: AbstractBaseUser,
     person: Person,
-    measure: str,
-    answers: Sequence[int | None] | Mapping[int, int | None],
+    answers: Mapping[str, Answers],
     measured_on: dt.date,
     referral: TTReferral | None,
-) -> MeasureScore:
+) -> list[MeasureScore]:
     staff = _staff(by)
     check_can_open_record(staff, person)
     if referral is not None:
         _service_staff(by, referral.service)
         if referral.person_id != person.pk:
             raise ValidationError("That referral is not this person's")
-    score = _record_score(
-        person=person,
-        referral=referral,
-        measure=measure,
-        answers=answers,
-        measured_on=measured_on,
-        entered_by=staff,
-        via=MeasureScore.EnteredVia.CLINICIAN,
-        assignee=referral.clinician if referral is not None else staff,
-        service=referral.service if referral is not None else None,
-    )
-    audit(
-        by=by,
-        action=AuditEvent.Action.CREATE,
-        person=person,
-        what=f"{measure} recorded ({score.total:g})"
-        + (f"; risk flags: {', '.join(score.risk_flags)}" if score.risk_flags else ""),
-    )
-    return score
+    scores = []
+    for measure, given in answers.items():
+        score = _record_score(
+            person=person,
+            referral=referral,
+            measure=measure,
+            answers=given,
+            measured_on=measured_on,
+            entered_by=staff,
+            via=MeasureScore.EnteredVia.CLINICIAN,
+            assignee=referral.clinician if referral is not None else staff,
+            service=referral.service if referral is not None else None,
+        )
+        scores.append(score)
+        audit(
+            by=by,
+            action=AuditEvent.Action.CREATE,
+            person=person,
+            what=f"{measure} recorded ({score.total:g})"
+            + (f"; risk flags: {', '.join(score.risk_flags)}" if score.risk_flags else ""),
+        )
+    return scores
 
 
 @transaction.atomic
@@ -767,7 +782,7 @@ def _unscored_risk(
     by: AbstractBaseUser,
     person: Person,
     referral: TTReferral | None,
-    answers: Sequence[int | None] | Mapping[int, int | None],
+    answers: Answers,
 ) -> None:
     staff = _staff(by)
     check_can_open_record(staff, person)

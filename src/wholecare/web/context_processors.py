@@ -23,6 +23,7 @@ def staff(request: HttpRequest) -> dict[str, object]:
     if member is not None:
         if permissions.can_break_glass(member):
             items += [("My caseload", "web:caseload"), ("Find a person", "web:find-person")]
+            items.append(("Talking Therapies", "talking_therapies:home"))
         if permissions.can_review_break_glass(member):
             items.append(("Break-glass review", "web:review-queue"))
         if permissions.can_view_aggregates(member):

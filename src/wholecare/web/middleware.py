@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 
-PUBLIC_PREFIXES = ("/sign-in/", "/static/", "/health/")
+PUBLIC_PREFIXES = ("/sign-in/", "/static/", "/health/", "/talking-therapies/public/")
 
 
 class LoginRequiredMiddleware:

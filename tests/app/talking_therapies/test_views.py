@@ -1,0 +1,361 @@
+"""The pathway's pages: every URL leaks nothing without a relationship and audits what it shows;
+the public pages; the dashboard equals `wholecare outcomes` run on the export."""
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests import factories
+from tests.app.talking_therapies.conftest import (
+    GAD7_MODERATE,
+    PHQ9_SEVERE,
+    contact,
+    days_ago,
+    refer,
+    score,
+    treated_course,
+)
+from wholecare.access.models import AuditEvent
+from wholecare.directory.disciplines import Discipline
+from wholecare.outcomes import cli
+from wholecare.talking_therapies import forms, selectors, services
+from wholecare.talking_therapies.engine import Period
+from wholecare.talking_therapies.models import RiskTask, SelfReferral
+
+pytestmark = pytest.mark.django_db
+NUMERIC = "nhsuk-table__cell nhsuk-table__cell--numeric"
+
+
+def _patterns() -> list[URLPattern]:
+    for entry in get_resolver().url_patterns:
+        if isinstance(entry, URLResolver) and entry.namespace == "talking_therapies":
+            return [p for p in entry.url_patterns if isinstance(p, URLPattern) and p.name]
+    raise AssertionError("the talking_therapies URLs are not included")
+
+
+@pytest.fixture
+def busy(tt):
+    """A referral with contacts, scores, an open risk task, a self-referral and a marker."""
+    referral = treated_course(tt)
+    score(tt, referral, "PHQ9", [0, 0, 0, 0, 0, 0, 0, 0, 2], days_ago(10))
+    services.marker_record(
+        by=tt.nurse.user, person=tt.person, code="hba1c", value=71, observed_on=days_ago(30)
+    )
+    submission = services.self_referral_submit(
+        service=tt.service,
+        client="x",
+        given_name="Ada",
+        family_name="Trelawney",
+        date_of_birth=tt.person.date_of_birth,
+        postcode="TQ1 1AA",
+        phone="01632 960002",
+    )
+    return referral, submission
+
+
+def _urls(pattern: URLPattern, tt, referral, submission) -> list[str]:
+    route = str(pattern.pattern)
+    kwargs: dict[str, object] = {}
+    if "<str:code>" in route:
+        kwargs["code"] = "PHQ9"
+    if "<int:pk>" in route:
+        pk = {
+            "contact-kind": referral.contacts.first().pk,
+            "risk-review": RiskTask.objects.get().pk,
+            "self-referral": submission.pk,
+        }.get(str(pattern.name), tt.service.pk)
+        kwargs["pk"] = pk
+    name = f"talking_therapies:{pattern.name}"
+    if "<uuid:public_id>" in route:
+        return [
+            reverse(name, kwargs={**kwargs, "public_id": public_id})
+            for public_id in (tt.person.public_id, referral.public_id)
+        ]
+    return [reverse(name, kwargs=kwargs)]
+
+
+def _identifying(tt) -> list[str]:
+    person = tt.person
+    return [
+        person.given_name,
+        person.family_name,
+        person.family_name.upper(),
+        person.nhs_number,
+        f"{person.nhs_number[:3]} {person.nhs_number[3:6]} {person.nhs_number[6:]}",
+        "Type 2 diabetes",
+    ]
+
+
+@pytest.mark.parametrize(
+    "discipline",
+    [Discipline.GP, Discipline.PSYCHOLOGICAL_WELLBEING_PRACTITIONER, Discipline.ANALYST],
+)
+def test_every_url_leaks_nothing_without_a_relationship(client, tt, busy, discipline):
+    referral, submission = busy
+    # Another Talking Therapies service's PWP, a GP elsewhere, an analyst: none may see Ada.
+    other = factories.ServiceFactory(kind="talking-therapies")
+    outsider = factories.StaffFactory(discipline=discipline)
+    outsider.services.add(other)
+    client.force_login(outsider.user)
+    before = set(AuditEvent.objects.values_list("pk", flat=True))
+    walked = 0
+    for pattern in _patterns():
+        if str(pattern.name).startswith("public-"):
+            continue
+        for url in _urls(pattern, tt, referral, submission):
+            for method in ("get", "post"):
+                response = getattr(client, method)(url)
+                body = response.content.decode()
+                for text in _identifying(tt):
+                    assert text not in body, f"{method.upper()} {url} shows {text!r}"
+                walked += 1
+    assert walked >= 40
+    new_events = AuditEvent.objects.exclude(pk__in=before)
+    assert set(new_events.values_list("action", flat=True)) <= {
+        AuditEvent.Action.DENIED,
+        AuditEvent.Action.AGGREGATE,
+    }
+    assert not new_events.filter(action=AuditEvent.Action.AGGREGATE).exists() or (
+        discipline is Discipline.ANALYST
+    )
+
+
+def test_every_successful_page_about_the_person_is_audited(client, tt, busy):
+    referral, submission = busy
+    client.force_login(tt.pwp.user)
+    shown = 0
+    for pattern in _patterns():
+        if "<uuid:public_id>" not in str(pattern.pattern):
+            continue
+        for url in _urls(pattern, tt, referral, submission):
+            count = AuditEvent.objects.filter(person_id=tt.person.pk).count()
+            response = client.get(url)
+            if response.status_code == 200:
+                shown += 1
+                assert AuditEvent.objects.filter(person_id=tt.person.pk).count() > count, url
+    assert shown >= 4
+
+
+def test_gp_sees_that_therapy_is_under_way_but_not_the_scores(client, tt, busy):
+    gp = factories.StaffFactory(discipline=Discipline.GP)
+    factories.CareTeamMembershipFactory(person=tt.person, staff=gp)
+    client.force_login(gp.user)
+    body = client.get(reverse("talking_therapies:person", args=[tt.person.public_id])).content
+    text = body.decode()
+    assert "In treatment" in text or "in treatment" in text
+    assert "HbA1c" in text
+    assert "questionnaire scores withheld" in text
+    assert "Patient Health Questionnaire-9" not in text
+
+
+def test_the_chart_is_svg_with_a_table_and_caseness(client, tt, busy):
+    client.force_login(tt.pwp.user)
+    body = client.get(reverse("talking_therapies:person", args=[tt.person.public_id])).content
+    text = body.decode()
+    assert '<svg xmlns="http://www.w3.org/2000/svg"' in text
+    assert "Caseness 10" in text
+    assert "No reliable change: 5 to 17" in text
+    assert "<script" not in text.split("<main")[1]
+    assert "71 mmol/mol" in text
+
+
+def test_stale_save_on_the_page_shows_the_message(client, tt):
+    referral = refer(tt)
+    client.force_login(tt.pwp.user)
+    url = reverse("talking_therapies:referral-descriptor", args=[referral.public_id])
+    assert client.post(url, {"version": 1, "problem_descriptor": "F41.1"}).status_code == 302
+    response = client.post(url, {"version": 1, "problem_descriptor": "F32.1"})
+    assert response.status_code == 400
+    assert "changed by someone else" in response.content.decode()
+
+
+def test_contact_before_referral_shows_a_clear_error(client, tt):
+    referral = refer(tt, received=5)
+    client.force_login(tt.pwp.user)
+    response = client.post(
+        reverse("talking_therapies:referral-contact", args=[referral.public_id]),
+        {
+            "day": days_ago(6).isoformat(),
+            "time": "10:00",
+            "kind": "assessment",
+            "attendance": "5",
+            "mode": "phone",
+            "intensity": "low",
+        },
+    )
+    assert response.status_code == 400
+    assert "cannot be before the referral was received" in response.content.decode()
+
+
+def test_case_finding_lists_unscreened_then_screened_at_caseness(client, tt):
+    client.force_login(tt.nurse.user)
+    url = reverse("talking_therapies:case-finding")
+    body = client.get(url, {"register": "diabetes"}).content.decode()
+    assert "Not screened in the last 12 months (1)" in body
+    response = client.post(
+        reverse("talking_therapies:screen", args=[tt.person.public_id]),
+        {
+            "measured_on": days_ago(0).isoformat(),
+            **{f"PHQ9_{i}": v for i, v in enumerate(PHQ9_SEVERE)},
+            **{f"GAD7_{i}": v for i, v in enumerate(GAD7_MODERATE)},
+        },
+    )
+    assert response.status_code == 302
+    body = client.get(url).content.decode()
+    assert "Not screened in the last 12 months (0)" in body
+    assert "Screened at caseness, not referred (1)" in body
+    refer(tt, received=0)
+    assert "Screened at caseness, not referred (0)" in client.get(url).content.decode()
+
+
+def test_public_questionnaire_from_a_link_raises_the_risk_at_once(tt):
+    referral = treated_course(tt)
+    new = services.invitation_create(
+        by=tt.pwp.user, person=tt.person, referral=referral, measures_wanted=["PHQ9"]
+    )
+    public = Client()
+    url = reverse("talking_therapies:public-questionnaire")
+    assert "Enter the code" in public.get(url).content.decode()
+    page = public.post(url, {"code": new.code}).content.decode()
+    assert "Thoughts that you would be better off dead" in page
+    done = public.post(
+        url,
+        {
+            "code": new.code,
+            "answers": "1",
+            "measures": "PHQ9",
+            **{f"PHQ9_{i}": 0 for i in range(8)},
+            "PHQ9_8": 1,
+        },
+    ).content.decode()
+    assert "116 123" in done
+    assert "option 2" in done
+    assert "999" in done
+    assert RiskTask.objects.get().assigned_to == tt.pwp
+    pwp = Client()
+    pwp.force_login(tt.pwp.user)
+    caseload = pwp.get(reverse("talking_therapies:caseload")).content.decode()
+    assert "PHQ-9 item 9 answered 1" in caseload
+    again = public.post(url, {"code": new.code}).content.decode()
+    assert "That code does not work" in again
+
+
+def test_public_self_referral_has_bot_checks(tt, monkeypatch):
+    public = Client()
+    url = reverse("talking_therapies:public-self-referral")
+    page = public.get(url).content.decode()
+    assert "116 123" in page
+    stamp = forms.form_stamp()
+    data = {
+        "service": tt.service.pk,
+        "given_name": "Wren",
+        "family_name": "Pollard",
+        "date_of_birth": "1970-03-04",
+        "postcode": "TQ1 2AB",
+        "phone": "01632 960003",
+        "stamp": stamp,
+    }
+    assert "could not be sent" in public.post(url, data).content.decode(), "too fast for a person"
+    monkeypatch.setattr(forms, "MIN_SECONDS", 0)
+    assert "could not be sent" in public.post(url, {**data, "website": "x"}).content.decode()
+    assert "expired" in public.post(url, {**data, "stamp": "forged"}).content.decode()
+    assert not SelfReferral.objects.exists()
+    done = public.post(url, data)
+    assert "Your referral has been sent" in done.content.decode()
+    assert SelfReferral.objects.get().family_name == "Pollard"
+
+
+def test_dashboard_equals_wholecare_outcomes_on_the_export(client, tt, tmp_path: Path):
+    """The dashboard's figures are what `wholecare outcomes` computes from the exported files."""
+    recovered = treated_course(tt)
+    services.tt_referral_discharge(
+        by=tt.pwp.user,
+        referral=recovered,
+        discharge_date=days_ago(5),
+        ending_reason="46",
+        version=recovered.version,
+    )
+    for n in range(9):
+        someone = factories.PersonFactory(ethnic_category="H" if n % 2 else "A", imd_decile=n + 1)
+        factories.CareTeamMembershipFactory(person=someone, staff=tt.nurse)
+        condition = factories.ConditionFactory(
+            person=someone, snomed_code="13645005" if n % 3 else "44054006"
+        )
+        referral = services.tt_referral_create(
+            by=tt.nurse.user,
+            person=someone,
+            service=tt.service,
+            source="A3",
+            conditions=[condition],
+            received_date=days_ago(80 - n),
+            problem_descriptor="F41.1" if n % 2 else "F32.1",
+        )
+        tt.person = someone
+        contact(tt, referral, days_ago(70 - n), kind="assessment")
+        score(tt, referral, "PHQ9", PHQ9_SEVERE, days_ago(70 - n))
+        score(tt, referral, "GAD7", GAD7_MODERATE, days_ago(70 - n))
+        for offset in range(n % 4):
+            contact(tt, referral, days_ago(40 - offset * 7 - n))
+        if n % 4 >= 2:
+            score(tt, referral, "PHQ9", [1] * 8 + [0], days_ago(30 - n))
+            score(tt, referral, "GAD7", [1] * 7, days_ago(30 - n))
+            referral.refresh_from_db()
+            services.tt_referral_discharge(
+                by=tt.pwp.user,
+                referral=referral,
+                discharge_date=days_ago(20 - n),
+                ending_reason="46",
+                version=referral.version,
+            )
+    client.force_login(tt.manager.user)
+    today = days_ago(0)
+    start = today.replace(year=today.year - 1) + (days_ago(0) - days_ago(1))
+    archive = client.get(reverse("talking_therapies:export", args=[tt.service.pk])).content
+    with zipfile.ZipFile(io.BytesIO(archive)) as files:
+        names = files.namelist()
+        assert "dataset/IDS101_Referral.csv" in names
+        assert "dataset/IDS606_CodedScoredAssessmentReferral.csv" in names
+        for role in ("referrals", "contacts", "measures"):
+            (tmp_path / f"{role}.csv").write_bytes(files.read(f"outcomes/{role}.csv"))
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).count() == 10
+    code = cli.main(
+        [
+            "--referrals",
+            str(tmp_path / "referrals.csv"),
+            "--contacts",
+            str(tmp_path / "contacts.csv"),
+            "--measures",
+            str(tmp_path / "measures.csv"),
+            "--out",
+            str(tmp_path / "out"),
+            "--period-start",
+            start.isoformat(),
+            "--period-end",
+            today.isoformat(),
+        ]
+    )
+    assert code == 0
+    expected = json.loads((tmp_path / "out" / "summary.json").read_text())
+    shown = selectors.dashboard(by=tt.manager.user, service=tt.service, period=Period(start, today))
+    assert shown.figures.summary == expected
+    assert expected["overall"]["counts"]["finished"] == 5
+    assert expected["overall"]["counts"]["referrals"] == 10
+    page = client.get(reverse("talking_therapies:dashboard", args=[tt.service.pk])).content.decode()
+    overall = expected["overall"]
+    finished = overall["counts"]["finished"]
+    assert f'Finished a course of treatment</th><td class="{NUMERIC}">{finished}<' in page
+    assert f"{100 * overall['rates']['recovery']:.1f}%" in page
+    assert "*" in page, "small groups are suppressed"
+
+
+def test_only_the_services_manager_exports(client, tt):
+    client.force_login(tt.pwp.user)
+    assert client.get(reverse("talking_therapies:export", args=[tt.service.pk])).status_code == 403
+    assert (
+        client.get(reverse("talking_therapies:dashboard", args=[tt.service.pk])).status_code == 403
+    )

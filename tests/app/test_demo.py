@@ -126,6 +126,13 @@ def test_the_social_worker_is_on_some_care_teams_but_not_all(demo: DemoResult) -
     assert permissions.can_break_glass(social_worker)
 
 
+def test_managers_and_analysts_open_no_one_without_a_reason(demo: DemoResult) -> None:
+    for username in ("demo-service-manager", "demo-analyst", "demo-privacy-officer"):
+        member = staff(username)
+        assert not Person.objects.filter(permissions.people_openable_q(member)).exists()
+    assert not staff("demo-service-manager").services.exists()
+
+
 def test_the_demo_patient_has_a_joined_up_record(demo: DemoResult) -> None:
     patient = Person.objects.get(user__username="demo-patient")
     assert has_ltc_and_depression_or_anxiety(patient)

@@ -382,7 +382,8 @@ TRY_THIS: dict[str, str] = {
     "peer-support-worker": "Peer support in the community team: open {community-mental-health}.",
     "care-coordinator": "Integrated care for frail people at home: open {social-worker-on-team}.",
     "voluntary-sector-worker": "Social prescribing for loneliness: open {social-prescribing}.",
-    "service-manager": "De-identified figures for your services.",
+    "service-manager": "De-identified figures for the area; no one's record opens without a "
+    "reason.",
     "analyst": "De-identified aggregates only: no one's record opens.",
     "administrator": "Talking Therapies referrals: therapy notes are withheld from you.",
     "privacy-officer": "The break-glass review queue and anyone's access history.",

@@ -116,7 +116,7 @@ DEMO_PLACEMENT: dict[Discipline, tuple[str, tuple[str, ...]]] = {
     D.PEER_SUPPORT_WORKER: ("mental-health", ("cmht",)),
     D.CARE_COORDINATOR: ("community", ("home-first",)),
     D.VOLUNTARY_SECTOR_WORKER: ("voluntary-connect", ("connect",)),
-    D.SERVICE_MANAGER: ("mental-health", ("tt", "tt-ltc", "cmht")),
+    D.SERVICE_MANAGER: ("mental-health", ()),
     D.ANALYST: ("acute", ("analytics",)),
     D.ADMINISTRATOR: ("mental-health", ("tt", "tt-ltc")),
     D.PRIVACY_OFFICER: ("acute", ("ig",)),
@@ -256,7 +256,9 @@ def build_area(*, people: int, seed: int) -> Area:
     ]
     clinic_keys = tuple(key for key, _ in CLINICS)
 
-    # (organisation, discipline, how many, services, every nth also in these services)
+    # (organisation, discipline, how many, services, every third also in these services). Service
+    # managers belong to an organisation but to no service: an open referral to a service lets its
+    # staff open the person's record, which a manager, who gives no direct care, should not get.
     plan: list[tuple[str, Discipline, int, tuple[str, ...], tuple[str, ...]]] = []
     for i, size in enumerate(list_sizes):
         org, gp = f"practice-{i + 1}", (f"gp-{i + 1}",)
@@ -264,11 +266,11 @@ def build_area(*, people: int, seed: int) -> Area:
             (org, D.GP, _count(int(size), 1700), gp, ()),
             (org, D.PRACTICE_NURSE, _count(int(size), 4000), gp, ()),
             (org, D.ADMINISTRATOR, _count(int(size), 3000), gp, ()),
-            (org, D.SERVICE_MANAGER, 1, gp, ()),
+            (org, D.SERVICE_MANAGER, 1, (), ()),
         ]
     plan += [
         ("acute", D.ADMINISTRATOR, _count(people, 8000), clinic_keys, ()),
-        ("acute", D.SERVICE_MANAGER, 1, clinic_keys, ()),
+        ("acute", D.SERVICE_MANAGER, 1, (), ()),
         ("acute", D.PRIVACY_OFFICER, 1 + people // 100_000, ("ig",), ()),
         ("acute", D.ANALYST, _count(people, 50_000), ("analytics",), ()),
         (
@@ -288,7 +290,7 @@ def build_area(*, people: int, seed: int) -> Area:
         ("community", D.PHYSIOTHERAPIST, _count(people, 8000), ("therapies",), ("home-first",)),
         ("community", D.CARE_COORDINATOR, _count(people, 10_000), ("home-first",), ()),
         ("community", D.PHARMACIST, _count(people, 12_000), ("medicines",), ()),
-        ("community", D.SERVICE_MANAGER, 1, ("district-nursing", "home-first", "therapies"), ()),
+        ("community", D.SERVICE_MANAGER, 1, (), ()),
         ("community", D.ADMINISTRATOR, _count(people, 25_000), ("district-nursing",), ()),
         (
             "mental-health",
@@ -301,11 +303,11 @@ def build_area(*, people: int, seed: int) -> Area:
         ("mental-health", D.PSYCHIATRIST, _count(people, 20_000), ("cmht", "memory"), ()),
         ("mental-health", D.MENTAL_HEALTH_NURSE, _count(people, 5000), ("cmht",), ("memory",)),
         ("mental-health", D.PEER_SUPPORT_WORKER, _count(people, 15_000), ("cmht",), ()),
-        ("mental-health", D.SERVICE_MANAGER, 1, ("tt", "tt-ltc", "cmht", "memory"), ()),
+        ("mental-health", D.SERVICE_MANAGER, 1, (), ()),
         ("mental-health", D.ADMINISTRATOR, _count(people, 20_000), ("tt", "tt-ltc"), ()),
         ("council", D.SOCIAL_WORKER, _count(people, 4000), ("social-work",), ()),
         ("council", D.HOMECARE_WORKER, _count(people, 200, 2), ("homecare",), ()),
-        ("council", D.SERVICE_MANAGER, 1, ("social-work", "homecare"), ()),
+        ("council", D.SERVICE_MANAGER, 1, (), ()),
         ("council", D.ADMINISTRATOR, 1, ("social-work",), ()),
         ("voluntary-connect", D.VOLUNTARY_SECTOR_WORKER, _count(people, 10_000), ("connect",), ()),
         ("voluntary-carers", D.VOLUNTARY_SECTOR_WORKER, _count(people, 20_000), ("carers",), ()),

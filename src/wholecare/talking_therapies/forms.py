@@ -42,7 +42,7 @@ class ReferForm(forms.Form):
             pk__in=[c.pk for c in conditions]
         )
         self.fields["conditions"].label_from_instance = lambda c: c.concept.display  # type: ignore[attr-defined]
-        self.fields["received_date"].initial = timezone.localdate()
+        self.fields["received_date"].initial = timezone.localdate().isoformat()
 
 
 def questionnaire_items(code: str, bound: dict[str, Any], prefix: str) -> list[dict[str, Any]]:

@@ -213,7 +213,7 @@ def manager_overview(*, by: AbstractBaseUser) -> list[ServiceOverview]:
 @dataclass(frozen=True)
 class ReferralPage:
     referral: TTReferral
-    relationship: Relationship
+    relationship: Relationship | None
     contacts: list[CareContact]
     scores: list[MeasureScore]
     step_changes: list[object]
@@ -234,7 +234,12 @@ def referral_page(*, by: AbstractBaseUser, public_id: uuid.UUID) -> ReferralPage
     )
     if referral is None:
         raise AccessDenied("You do not work in this referral's service")
-    _, relationship = openable_person(staff, referral.person.public_id)
+    # The service keeps its own record of a discharged episode; an open one needs the record open.
+    relationship = (
+        None
+        if referral.status == TTReferral.Status.DISCHARGED
+        else openable_person(staff, referral.person.public_id)[1]
+    )
     scores = list(referral.scores.order_by("measured_on", "pk"))
     recommendation = (
         stepping.recommend(_presentation(referral, scores))

@@ -111,7 +111,7 @@ def _person_page(
     context: dict[str, Any] = {
         "page": page,
         "person": page.person,
-        "marker_form": forms.MarkerForm(initial={"observed_on": timezone.localdate()}),
+        "marker_form": forms.MarkerForm(initial={"observed_on": timezone.localdate().isoformat()}),
         "invite_form": forms.InviteForm(initial={"measures": ["PHQ9", "GAD7"]}),
         "screening_measures": selectors.SCREENING_MEASURES,
         **bound,
@@ -179,7 +179,7 @@ def screen(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpRespo
         person_ = person_header(by=request.user, public_id=public_id, what="screening form")
     except AccessDenied:
         return _no_access(request, public_id)
-    form = forms.ScreenForm(request.POST or {"measured_on": timezone.localdate()})
+    form = forms.ScreenForm(request.POST or {"measured_on": timezone.localdate().isoformat()})
     if request.method == "POST" and form.is_valid():
         try:
             results = _record_measures(
@@ -313,7 +313,7 @@ def _referral(
     page = selectors.referral_page(by=request.user, public_id=public_id)
     referral = page.referral
     version = {"version": referral.version}
-    today = timezone.localdate()
+    today = timezone.localdate().isoformat()
     context: dict[str, Any] = {
         "page": page,
         "referral": referral,
@@ -337,7 +337,7 @@ def _referral(
         ),
         "discharge_form": forms.DischargeForm(initial={**version, "discharge_date": today}),
         "invite_form": forms.InviteForm(initial={"measures": ["PHQ9", page.anxiety_measures[0]]}),
-        "session_measures": ["PHQ9", "GAD7", "WSAS", *page.anxiety_measures],
+        "session_measures": list(dict.fromkeys(["PHQ9", "GAD7", "WSAS", *page.anxiety_measures])),
         **bound,
     }
     return render(request, "talking_therapies/referral.html", context, status=400 if bound else 200)
@@ -459,7 +459,7 @@ def referral_measures(
     page = selectors.referral_page(by=request.user, public_id=public_id)
     if code not in measures.INSTRUMENT_CODES:
         raise AccessDenied("No such questionnaire")
-    form = forms.ScreenForm(request.POST or {"measured_on": timezone.localdate()})
+    form = forms.ScreenForm(request.POST or {"measured_on": timezone.localdate().isoformat()})
     back = reverse("talking_therapies:referral", kwargs={"public_id": public_id})
     if request.method == "POST" and form.is_valid():
         try:

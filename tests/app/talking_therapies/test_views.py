@@ -359,3 +359,20 @@ def test_only_the_services_manager_exports(client, tt):
     assert (
         client.get(reverse("talking_therapies:dashboard", args=[tt.service.pk])).status_code == 403
     )
+
+
+def test_after_discharge_the_service_keeps_its_episode_not_the_record(client, tt):
+    referral = treated_course(tt)
+    services.tt_referral_discharge(
+        by=tt.pwp.user,
+        referral=referral,
+        discharge_date=days_ago(1),
+        ending_reason="46",
+        version=referral.version,
+    )
+    client.force_login(tt.pwp.user)
+    episode = client.get(reverse("talking_therapies:referral", args=[referral.public_id]))
+    assert episode.status_code == 200
+    assert "Recovered" in episode.content.decode()
+    record = client.get(reverse("talking_therapies:person", args=[tt.person.public_id]))
+    assert record.status_code == 403

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from wholecare.fhir.models import Resource, ResourceVersion, SearchToken
@@ -71,20 +71,30 @@ def sync(
         found = known.get(row.pk)
         if found is None:
             chosen = fhir_id(row) or new_id()
-            found = Resource.objects.create(
-                resource_type=resource_type,
-                fhir_id=chosen,
-                version=1,
-                last_updated=now,
-                person_id=person_id(row),
-                record_pk=row.pk,
-                content=render(row, chosen),
-            )
-            ResourceVersion.objects.create(
-                resource=found, version=1, last_updated=now, method="POST", content=found.content
-            )
-        else:
-            content = render(row, found.fhir_id)
+            try:
+                with transaction.atomic():
+                    found = Resource.objects.create(
+                        resource_type=resource_type,
+                        fhir_id=chosen,
+                        version=1,
+                        last_updated=now,
+                        person_id=person_id(row),
+                        record_pk=row.pk,
+                        content=render(row, chosen),
+                    )
+                    ResourceVersion.objects.create(
+                        resource=found,
+                        version=1,
+                        last_updated=now,
+                        method="POST",
+                        content=found.content,
+                    )
+            except IntegrityError:
+                # Another request gave this row its id first: use theirs.
+                found = Resource.objects.get(resource_type=resource_type, record_pk=row.pk)
+        content = render(row, found.fhir_id)
+        if content != found.content:
+            found = Resource.objects.select_for_update().get(pk=found.pk)
             if content != found.content:
                 record_version(found, content, method="PUT", when=now)
         synced.append(found)

@@ -154,7 +154,11 @@ def validate_code(
 def _member(
     members: QuerySet[ValueSetMember], code: str, system: str | None, version: str | None
 ) -> Concept | None:
-    found = members.filter(concept__code=code).select_related("concept__release__code_system")
+    found = (
+        members.filter(concept__code=code)
+        .select_related("concept__release__code_system")
+        .defer("concept__release__resource")
+    )
     if system:
         found = found.filter(concept__release__code_system__url=system)
     if version:
@@ -206,16 +210,24 @@ def expand(
     for word in search_words(filter or ""):
         members = members.filter(concept__search_text__contains=f" {word}")
     total = members.count()
-    page = members.order_by("position").select_related("concept__release__code_system")
-    page = page[offset : offset + count] if count is not None else page[offset:]
-    used = (
-        CodeSystemRelease.objects.filter(concepts__in=release.members.values("concept"))
-        .distinct()
-        .select_related("code_system")
+    window = members.order_by("position").values_list(
+        "concept__code", "concept__display", "concept__release_id"
     )
+    page = window[offset : offset + count] if count is not None else window[offset:]
+    used = {
+        cs.id: cs
+        for cs in CodeSystemRelease.objects.filter(
+            id__in=Concept.objects.filter(id__in=release.members.values("concept_id")).values(
+                "release_id"
+            )
+        )
+        .select_related("code_system")
+        .defer("resource")
+        .order_by("id")
+    }
     expansion_parameters: list[dict[str, Any]] = [
         {"name": "used-codesystem", "valueUri": f"{cs.code_system.url}|{cs.version}"}
-        for cs in used.order_by("id")
+        for cs in used.values()
     ]
     if filter:
         expansion_parameters.append({"name": "filter", "valueString": filter})
@@ -238,12 +250,12 @@ def expand(
             "parameter": expansion_parameters,
             "contains": [
                 {
-                    "system": member.concept.release.code_system.url,
-                    "version": member.concept.release.version,
-                    "code": member.concept.code,
-                    "display": member.concept.display,
+                    "system": used[release_id].code_system.url,
+                    "version": used[release_id].version,
+                    "code": code,
+                    "display": display,
                 }
-                for member in page
+                for code, display, release_id in page
             ],
         },
         **({"description": resource["description"]} if resource.get("description") else {}),
@@ -257,26 +269,29 @@ def translate(
     *,
     code: str,
     system: str,
+    system_version: str | None = None,
     url: str | None = None,
-    version: str | None = None,
+    concept_map_version: str | None = None,
     target_system: str | None = None,
     reverse: bool = False,
 ) -> Parameters:
-    """ConceptMap/$translate: the mappings of `system|code` in the concept map `url` (its
-    `version`, or its current release), or in the current release of every concept map. With
-    `reverse`, reads maps from target to source, inverting wider/narrower. `result` is true when
-    some mapping is neither unmatched nor disjoint; an unmapped code gives `result: false` and a
-    message. Raises UnknownConceptMap or UnknownVersion (404) for an unknown `url`/`version`.
+    """ConceptMap/$translate: the mappings of `system|code` (from the code system release
+    `system_version`, if given) in the concept map `url` (its `concept_map_version`, or its current
+    release), or in the current release of every concept map. With `reverse`, reads maps from
+    target to source, inverting wider/narrower. `result` is true when some mapping is neither
+    unmatched nor disjoint; an unmapped code gives `result: false` and a message. Raises
+    UnknownConceptMap or UnknownVersion (404) for an unknown `url` or `concept_map_version`.
     """
     _require(code=code, system=system)
     if url:
-        releases = [selectors.concept_map_release(url, version)]
+        releases = [selectors.concept_map_release(url, concept_map_version)]
     else:
         releases = list(selectors.current_concept_map_releases())
-    matches = [
-        _match(mapping, reverse)
-        for mapping in _mappings(releases, system, code, target_system, reverse)
-    ]
+    mappings = _mappings(releases, system, code, target_system, reverse)
+    if system_version:
+        side = "target_version" if reverse else "source_version"
+        mappings = mappings.filter(**{side: system_version})
+    matches = [_match(mapping, reverse) for mapping in mappings]
     found = any(match["equivalence"] not in _NO_MATCH for match in matches)
     parameters: list[dict[str, Any]] = [{"name": "result", "valueBoolean": found}]
     if not found:
@@ -300,7 +315,11 @@ def translate(
 def _mappings(
     releases: list[Any], system: str, code: str, target_system: str | None, reverse: bool
 ) -> QuerySet[Mapping]:
-    mappings = Mapping.objects.filter(release__in=releases).select_related("release__concept_map")
+    mappings = (
+        Mapping.objects.filter(release__in=releases)
+        .select_related("release__concept_map")
+        .defer("release__resource")
+    )
     if reverse:
         mappings = mappings.filter(target_system=system, target_code=code)
         if target_system:
@@ -418,10 +437,14 @@ def _require(**values: str | None) -> None:
 
 
 def _concept(release: CodeSystemRelease, code: str) -> Concept | None:
-    concepts = release.concepts.select_related("parent", "release__code_system")
+    concepts = release.concepts.select_related("parent")
     if release.case_sensitive:
-        return concepts.filter(code=code).first()
-    return concepts.filter(Q(code=code) | Q(code__iexact=code)).order_by("position").first()
+        concept = concepts.filter(code=code).first()
+    else:
+        concept = concepts.filter(Q(code=code) | Q(code__iexact=code)).order_by("position").first()
+    if concept is not None:
+        concept.release = release  # already read, without its (possibly large) resource
+    return concept
 
 
 def _describe(release: CodeSystemRelease) -> str:

@@ -1,5 +1,6 @@
 """Finding releases. Without a version, the current release of a code system, value set or concept
-map is the one imported most recently."""
+map is the one imported most recently. The resource as imported (`resource`, large for a big code
+system) is left unread unless asked for."""
 
 from typing import TypeVar
 
@@ -14,9 +15,11 @@ from wholecare.terminology.models import (
 
 
 def code_system_release(url: str, version: str | None = None) -> CodeSystemRelease:
-    releases: QuerySet[CodeSystemRelease] = CodeSystemRelease.objects.filter(
-        code_system__url=url
-    ).select_related("code_system")
+    releases: QuerySet[CodeSystemRelease] = (
+        CodeSystemRelease.objects.filter(code_system__url=url)
+        .select_related("code_system")
+        .defer("resource")
+    )
     if not releases.exists():
         raise errors.UnknownCodeSystem(
             f"Code system {url} is not held by this server", expression="system"
@@ -36,9 +39,11 @@ def value_set_release(url: str, version: str | None = None) -> ValueSetRelease:
 
 
 def concept_map_release(url: str, version: str | None = None) -> ConceptMapRelease:
-    releases: QuerySet[ConceptMapRelease] = ConceptMapRelease.objects.filter(
-        concept_map__url=url
-    ).select_related("concept_map")
+    releases: QuerySet[ConceptMapRelease] = (
+        ConceptMapRelease.objects.filter(concept_map__url=url)
+        .select_related("concept_map")
+        .defer("resource")
+    )
     if not releases.exists():
         raise errors.UnknownConceptMap(
             f"Concept map {url} is not held by this server", expression="url"
@@ -53,7 +58,11 @@ def current_concept_map_releases() -> QuerySet[ConceptMapRelease]:
         "id", "concept_map_id"
     ):
         newest[map_id] = release_id
-    return ConceptMapRelease.objects.filter(id__in=newest.values()).select_related("concept_map")
+    return (
+        ConceptMapRelease.objects.filter(id__in=newest.values())
+        .select_related("concept_map")
+        .defer("resource")
+    )
 
 
 R = TypeVar("R", CodeSystemRelease, ValueSetRelease, ConceptMapRelease)

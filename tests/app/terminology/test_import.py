@@ -344,6 +344,16 @@ def test_builtin_and_releases_commands(capsys):
     assert "ConceptMap\thttps://wholecare.example.org/ConceptMap/snomed-ct-to-icd-10|1\t" in listing
 
 
+def test_bench_command_times_expand_and_leaves_nothing_behind(capsys):
+    before = _counts()
+    call_command("terminology", "bench", "--concepts", "40", "--repeat", "3")
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3
+    assert all(line.startswith("$expand 40 concepts, ") for line in lines)
+    assert all(" ms, p95 " in line for line in lines)
+    assert _counts() == before
+
+
 def test_a_folder_without_fhir_files_is_an_error(tmp_path):
     shutil.copy(UK_CORE / "README.md", tmp_path / "README.md")
     with pytest.raises(ImportFailed) as failed:

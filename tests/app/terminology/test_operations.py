@@ -309,7 +309,9 @@ def test_translate_with_an_unknown_map_or_version_is_a_404():
     with pytest.raises(errors.UnknownConceptMap):
         operations.translate(url="https://example.org/cm/none", system=SNOMED_CT, code="1")
     with pytest.raises(errors.UnknownVersion):
-        operations.translate(url=SNOMED_TO_ICD10, version="0", system=SNOMED_CT, code="1")
+        operations.translate(
+            url=SNOMED_TO_ICD10, concept_map_version="0", system=SNOMED_CT, code="1"
+        )
 
 
 def test_translate_uses_the_current_release_of_each_map():
@@ -323,8 +325,17 @@ def test_translate_uses_the_current_release_of_each_map():
     load(concept_map(url, group("r"), version="1"), concept_map(url, group("g"), version="2"))
     newest = _values(operations.translate(system=COLOUR, code="r"))
     assert [(m["concept"]["code"], m["source"]) for m in newest["match"]] == [("g", f"{url}|2")]
-    old = _values(operations.translate(url=url, version="1", system=COLOUR, code="r"))
+    old = _values(operations.translate(url=url, concept_map_version="1", system=COLOUR, code="r"))
     assert old["match"][0]["concept"]["code"] == "r"
+
+
+def test_translate_of_a_code_from_another_release_of_its_code_system():
+    def codes(version: str) -> list[str]:
+        answer = operations.translate(system=SNOMED_CT, code="24700007", system_version=version)
+        return [m["concept"]["code"] for m in _values(answer).get("match", [])]
+
+    assert codes("wholecare-subset-1") == ["G35"]
+    assert codes("http://snomed.info/sct/83821000000107/version/20250101") == []
 
 
 # Glossary

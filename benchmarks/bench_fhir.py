@@ -13,6 +13,7 @@ import http.client
 import json
 import os
 import random
+import socket
 import statistics
 import subprocess
 import sys
@@ -27,7 +28,6 @@ CLIENTS = 50
 READS_PER_CLIENT = 40
 SEARCHES_PER_CLIENT = 20
 TIME_LIMIT = 180.0
-PORT = 8765
 OUT = Path("bench-out")
 PG_URL = "postgres://postgres@127.0.0.1:5432"
 
@@ -99,7 +99,16 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[max(0, round(fraction * len(ordered)) - 1)]
 
 
-def _load(token: str, patients: list[str], clients: int = CLIENTS) -> dict[str, list[float]]:
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _load(
+    port: int, token: str, patients: list[str], clients: int = CLIENTS
+) -> dict[str, list[float]]:
     timings: dict[str, list[float]] = {"read": [], "search": []}
     failures: list[str] = []
     lock = threading.Lock()
@@ -107,7 +116,7 @@ def _load(token: str, patients: list[str], clients: int = CLIENTS) -> dict[str, 
 
     def client(seed: int) -> None:
         chooser = random.Random(seed)
-        connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"}
         work = ["read"] * READS_PER_CLIENT + ["search"] * SEARCHES_PER_CLIENT
         chooser.shuffle(work)
@@ -121,9 +130,16 @@ def _load(token: str, patients: list[str], clients: int = CLIENTS) -> dict[str, 
                 else f"/fhir/Condition?patient={patient}"
             )
             started = time.perf_counter()
-            connection.request("GET", path, headers=headers)
-            response = connection.getresponse()
-            response.read()
+            try:
+                connection.request("GET", path, headers=headers)
+                response = connection.getresponse()
+                response.read()
+            except OSError as problem:
+                with lock:
+                    failures.append(f"{problem} {path}")
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                continue
             elapsed = (time.perf_counter() - started) * 1000
             with lock:
                 if response.status == 200:
@@ -152,6 +168,7 @@ def _run_on(name: str, database_url: str, env: dict[str, str]) -> None:
         text=True,
     )
     data = json.loads(seeded.stdout.strip().splitlines()[-1])
+    port = _free_port()
     server = subprocess.Popen(
         [
             sys.executable,
@@ -159,7 +176,7 @@ def _run_on(name: str, database_url: str, env: dict[str, str]) -> None:
             "wholecare.cli",
             "serve",
             "--port",
-            str(PORT),
+            str(port),
             "--workers",
             "3",
             "--threads",
@@ -172,15 +189,17 @@ def _run_on(name: str, database_url: str, env: dict[str, str]) -> None:
     try:
         for _ in range(100):
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/fhir/metadata", timeout=2)
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/fhir/metadata", timeout=2)
                 break
             except OSError:
                 time.sleep(0.2)
         # Warm up: the first read of each person gives it its FHIR version 1.
-        _load(data["token"], data["patients"][:200])
-        alone = _load(data["token"], data["patients"][:200], clients=1)
+        if server.poll() is not None:
+            raise RuntimeError(f"wholecare serve exited with {server.returncode}")
+        _load(port, data["token"], data["patients"][:200])
+        alone = _load(port, data["token"], data["patients"][:200], clients=1)
         started = time.perf_counter()
-        timings = _load(data["token"], data["patients"][:200])
+        timings = _load(port, data["token"], data["patients"][:200])
         elapsed = time.perf_counter() - started
     finally:
         server.terminate()

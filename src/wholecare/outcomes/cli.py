@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
@@ -50,14 +51,21 @@ def parser() -> argparse.ArgumentParser:
 def produce(paths: Mapping[str, Path], engine: str, period: summary.Period) -> dict[str, bytes]:
     """The three output files' contents; raises `io.InputError` for unusable input."""
     inputs = io.read_inputs(paths)
-    result = engines.run(inputs, engine)
+    return render(inputs, engines.run(inputs, engine), period, paths)
+
+
+def render(
+    inputs: io.Inputs,
+    result: engines.EngineResult,
+    period: summary.Period,
+    paths: Mapping[str, Path],
+) -> dict[str, bytes]:
+    """outcomes.csv, summary.json and rejected.csv from an engine's result."""
     rejected = output.ordered_rejections(
         pa.concat_tables([inputs.rejected, result.rejected.cast(io.REJECTED_SCHEMA)])
     )
-    accepted_counts = rejected["file"].to_pandas().value_counts()
-    rows_accepted = {
-        role: inputs.rows_read[role] - int(accepted_counts.get(role, 0)) for role in io.FILES
-    }
+    rejected_by_file = Counter(rejected["file"].to_pylist())
+    rows_accepted = {role: inputs.rows_read[role] - rejected_by_file[role] for role in io.FILES}
     document = summary.build(
         result.outcomes,
         period=period,

@@ -7,13 +7,16 @@ in the canonical schema (`output.canonical`), so everything after it is engine-i
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import ibis
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from wholecare.outcomes import io, output, pipeline
 
@@ -26,15 +29,16 @@ class EngineResult:
     rejected: pa.Table
 
 
-def run_ibis(backend: Any, inputs: io.Inputs) -> EngineResult:
-    """Register the inputs with an Ibis backend and run the pipeline there."""
-    tables = {
-        io.REFERRALS: inputs.referrals,
-        io.CONTACTS: inputs.contacts,
-        io.MEASURES: inputs.measures,
+def _tables(inputs: io.Inputs) -> dict[str, pa.Table]:
+    return {
+        f"wholecare_{io.REFERRALS}": inputs.referrals,
+        f"wholecare_{io.CONTACTS}": inputs.contacts,
+        f"wholecare_{io.MEASURES}": inputs.measures,
     }
-    for name, table in tables.items():
-        backend.create_view(f"wholecare_{name}", ibis.memtable(table), overwrite=True)
+
+
+def run_ibis(backend: Any, inputs: io.Inputs) -> EngineResult:
+    """Run the pipeline on an Ibis backend where `_tables(inputs)` are registered."""
     result = pipeline.outcomes(
         backend.table(f"wholecare_{io.REFERRALS}"),
         backend.table(f"wholecare_{io.CONTACTS}"),
@@ -48,6 +52,8 @@ def run_ibis(backend: Any, inputs: io.Inputs) -> EngineResult:
 def run_duckdb(inputs: io.Inputs) -> EngineResult:
     backend = ibis.duckdb.connect()
     try:
+        for name, table in _tables(inputs).items():
+            backend.create_view(name, ibis.memtable(table), overwrite=True)
         return run_ibis(backend, inputs)
     finally:
         backend.disconnect()
@@ -63,7 +69,8 @@ def spark_session() -> Iterator[Any]:
         SparkSession.builder.master("local[2]")
         .appName("wholecare-outcomes")
         .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.driver.memory", "2g")
@@ -78,10 +85,17 @@ def spark_session() -> Iterator[Any]:
 
 def run_spark(inputs: io.Inputs, session: Any | None = None) -> EngineResult:
     """On Spark: in the given session, or in a new local one stopped afterwards."""
-    if session is not None:
+    if session is None:
+        with spark_session() as own:
+            return run_spark(inputs, own)
+    # Spark scans the inputs from Parquet files: data handed over from Python would live in
+    # the driver's query plan (and its heap).
+    with tempfile.TemporaryDirectory(prefix="wholecare-spark-") as folder:
+        for name, table in _tables(inputs).items():
+            path = Path(folder) / f"{name}.parquet"
+            pq.write_table(table, path)
+            session.read.parquet(str(path)).createOrReplaceTempView(name)
         return run_ibis(ibis.pyspark.connect(session), inputs)
-    with spark_session() as own:
-        return run_ibis(ibis.pyspark.connect(own), inputs)
 
 
 def run(inputs: io.Inputs, engine: str) -> EngineResult:

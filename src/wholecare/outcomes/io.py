@@ -45,6 +45,21 @@ OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
     MEASURES: (),
 }
 
+#: The columns the outcomes read (the others are checked in the header only).
+USED_COLUMNS: dict[str, tuple[str, ...]] = {
+    REFERRALS: (
+        "referral_id",
+        "received_date",
+        "discharge_date",
+        "problem_descriptor",
+        "ltc",
+        "ethnic_category",
+        "imd_decile",
+    ),
+    CONTACTS: ("referral_id", "contact_date", "kind", "attended", "intensity", "integrated"),
+    MEASURES: REQUIRED_COLUMNS[MEASURES],
+}
+
 # Reasons a row is rejected, checked in this order within each file (the first that applies).
 WRONG_FIELD_COUNT = "wrong number of fields"
 MISSING_REFERRAL_ID = "missing referral_id"
@@ -134,10 +149,11 @@ def _check_header(role: str, path: Path, names: list[str]) -> None:
 
 def _read_parquet(role: str, path: Path) -> pa.Table:
     try:
-        table = pq.read_table(path)
+        names = pq.read_schema(path).names
+        _check_header(role, path, names)
+        table = pq.read_table(path, columns=[c for c in names if c in USED_COLUMNS[role]])
     except (OSError, pa.ArrowException) as error:
         raise InputError(f"{role} file {path}: unreadable Parquet ({error})") from error
-    _check_header(role, path, table.column_names)
     lines = pa.array(np.arange(1, table.num_rows + 1, dtype=np.int64))
     return table.append_column("line", lines)
 
@@ -199,7 +215,10 @@ def _text(column: pa.ChunkedArray) -> pa.ChunkedArray:
         column = column.cast(column.type.value_type)
     if not pa.types.is_string(column.type):
         column = column.cast(pa.string())
-    return pc.if_else(pc.equal(column, ""), pa.scalar(None, pa.string()), column)
+    empty = pc.equal(column, "")
+    if not pc.any(empty).as_py():
+        return column
+    return pc.if_else(empty, pa.scalar(None, pa.string()), column)
 
 
 def _dates(column: pa.ChunkedArray) -> tuple[pa.ChunkedArray, np.ndarray]:
@@ -254,7 +273,7 @@ def _split(
         reason[failed] = code
     lines = table["line"]
     typed = pa.table({"line": lines, **columns})
-    accepted = typed.filter(pa.array(reason == 0))
+    accepted = typed.filter(pa.array(reason == 0)) if reason.any() else typed
     rejected_at = np.flatnonzero(reason)
     names = np.array(["", *(name for name, _ in checks)], dtype=object)
     rejected = pa.table(
@@ -314,11 +333,12 @@ def _validate_referrals(table: pa.Table) -> tuple[pa.Table, list[pa.Table]]:
 
 
 def _validate_contacts(table: pa.Table) -> tuple[pa.Table, list[pa.Table]]:
+    referral_id = _text(table["referral_id"])
     contact_date, bad_date = _dates(table["contact_date"])
     kind = _text(table["kind"])
     attended = _flags(table["attended"])
     checks = [
-        (MISSING_REFERRAL_ID, ~_mask(pc.is_valid(_text(table["referral_id"])))),
+        (MISSING_REFERRAL_ID, ~_mask(pc.is_valid(referral_id))),
         (BAD_DATE, bad_date | ~_mask(pc.is_valid(contact_date))),
         (BAD_KIND, _not_in(kind, rules.CONTACT_KINDS, optional=False)),
         (BAD_ATTENDED, _not_in(attended, ("Y", "N"), optional=False)),
@@ -332,7 +352,7 @@ def _validate_contacts(table: pa.Table) -> tuple[pa.Table, list[pa.Table]]:
         ),
     ]
     columns = {
-        "referral_id": _text(table["referral_id"]),
+        "referral_id": referral_id,
         "contact_date": contact_date,
         "kind": kind,
         "attended": pc.equal(attended, "Y"),
@@ -340,36 +360,47 @@ def _validate_contacts(table: pa.Table) -> tuple[pa.Table, list[pa.Table]]:
     return _split(CONTACTS, table, checks, columns)
 
 
-def _valid_scores(measure: pa.ChunkedArray, score: pa.ChunkedArray) -> np.ndarray:
-    """`instrument(m).is_valid_total(s)`, asked once per distinct (measure, score) pair."""
-    codes, names = pd.factorize(pd.Series(measure.to_numpy(zero_copy_only=False)))
+def _score_checks(
+    measure: pa.ChunkedArray, score: pa.ChunkedArray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Unknown measures, and scores `instrument(m).is_valid_total` rejects.
+
+    Each distinct (measure, score) pair is asked once, so a national year costs a few thousand
+    calls rather than millions.
+    """
+    encoded = pc.dictionary_encode(measure.combine_chunks())
+    names = encoded.dictionary.to_pylist()
+    codes = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False), np.int64)
+    known_names = np.array([name in INSTRUMENT_CODES for name in names] + [False])
+    unknown = ~known_names[codes]
     values = np.asarray(pc.fill_null(score, np.nan).to_numpy(zero_copy_only=False), dtype=float)
     value_codes, distinct_values = pd.factorize(values, use_na_sentinel=False)
-    pair = codes.astype(np.int64) * (len(distinct_values) + 1) + value_codes
-    pair_codes, distinct_pairs = pd.factorize(pair)
+    span = len(distinct_values) + 1
+    pair_codes, distinct_pairs = pd.factorize(codes * span + value_codes)
     verdicts = np.zeros(len(distinct_pairs), dtype=bool)
     for i, key in enumerate(distinct_pairs):
-        name_code, value_code = divmod(int(key), len(distinct_values) + 1)
-        name = names[name_code] if name_code >= 0 else None
-        if name in INSTRUMENT_CODES:
-            verdicts[i] = instrument(name).is_valid_total(float(distinct_values[value_code]))
-    return verdicts[pair_codes]
+        name_code, value_code = divmod(int(key), span)
+        if name_code >= 0 and known_names[name_code]:
+            total = float(distinct_values[value_code])
+            verdicts[i] = instrument(names[name_code]).is_valid_total(total)
+    return unknown, ~verdicts[pair_codes]
 
 
 def _validate_measures(table: pa.Table) -> tuple[pa.Table, list[pa.Table]]:
+    referral_id = _text(table["referral_id"])
     measure_date, bad_date = _dates(table["measure_date"])
     measure = _text(table["measure"])
-    score_text = table["score"]
-    score = _numbers(score_text, _NUMBER_PATTERN, pa.float64())
+    score = _numbers(table["score"], _NUMBER_PATTERN, pa.float64())
+    unknown_measure, out_of_range = _score_checks(measure, score)
     checks = [
-        (MISSING_REFERRAL_ID, ~_mask(pc.is_valid(_text(table["referral_id"])))),
+        (MISSING_REFERRAL_ID, ~_mask(pc.is_valid(referral_id))),
         (BAD_DATE, bad_date | ~_mask(pc.is_valid(measure_date))),
-        (UNKNOWN_MEASURE, _not_in(measure, INSTRUMENT_CODES, optional=False)),
+        (UNKNOWN_MEASURE, unknown_measure),
         (BAD_SCORE, ~_mask(pc.is_valid(score))),
-        (SCORE_OUT_OF_RANGE, ~_valid_scores(measure, score)),
+        (SCORE_OUT_OF_RANGE, out_of_range),
     ]
     columns = {
-        "referral_id": _text(table["referral_id"]),
+        "referral_id": referral_id,
         "measure_date": measure_date,
         "measure": measure,
         "score": score,

@@ -17,6 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from wholecare.outcomes import io, rules
 
@@ -80,17 +81,25 @@ def _csv_field(column: pa.ChunkedArray) -> pa.ChunkedArray:
 
 def csv_bytes(table: pa.Table, columns: Sequence[str]) -> bytes:
     """`table[columns]` as CSV text with a header; missing values are empty fields."""
+    fields = {name: _csv_field(table[name]) for name in columns}
+    try:
+        # Arrow's writer is quickest, but refuses the quoted values some text needs.
+        buffer = pa.BufferOutputStream()
+        options = pa_csv.WriteOptions(quoting_style="none", quoting_header="none")
+        pa_csv.write_csv(pa.table(fields), buffer, options)
+        content: bytes = buffer.getvalue().to_pybytes()
+        return content
+    except pa.ArrowInvalid:
+        pass
     header = (",".join(columns) + "\n").encode()
-    if table.num_rows == 0:
-        return header
-    fields = [_csv_field(table[name]) for name in columns]
-    lines = pc.binary_join_element_wise(*fields, ",", null_handling="replace", null_replacement="")
+    lines = pc.binary_join_element_wise(
+        *fields.values(), ",", null_handling="replace", null_replacement=""
+    )
     lines = pc.binary_join_element_wise(lines, "\n", "")
-    body = b"".join(chunk_bytes(chunk) for chunk in lines.chunks)
-    return header + body
+    return header + b"".join(_chunk_bytes(chunk) for chunk in lines.chunks)
 
 
-def chunk_bytes(chunk: pa.Array) -> bytes:
+def _chunk_bytes(chunk: pa.Array) -> bytes:
     """The concatenated values of a null-free string array, straight from its data buffer."""
     data = chunk.buffers()[2]
     if data is None:

@@ -168,15 +168,17 @@ def outcomes(referrals: ir.Table, contacts: ir.Table, measures: ir.Table) -> Res
         first=counted.score.argmin(counted.order),
         last=counted.score.argmax(counted.order),
     )
-    by_role = {}
+    # One column set per role: a join per role is cheaper than a pivoting aggregate.
+    t = _attach(_attach(kept, treated), assessed)
     for code, role in enumerate(roles):
-        is_role = runs.role == code
-        by_role[f"{role}_n"] = runs.n.max(where=is_role)
-        by_role[f"{role}_first"] = runs.first.max(where=is_role)
-        by_role[f"{role}_last"] = runs.last.max(where=is_role)
-    scored = runs.group_by("rix").aggregate(**by_role)
+        of_role = runs.filter(runs.role == code)
+        t = _attach(
+            t,
+            of_role.select(
+                "rix", **{f"{role}_n": "n", f"{role}_first": "first", f"{role}_last": "last"}
+            ),
+        )
 
-    t = _attach(_attach(_attach(kept, treated), assessed), scored)
     pairable = rules.MIN_SCORES_FOR_PAIRING
     c1_n, c2_n = t.c1_n.fill_null(0), t.c2_n.fill_null(0)
     t = t.mutate(

@@ -10,15 +10,17 @@ the unrounded counts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from wholecare.measures import INSTRUMENT_CODES
 from wholecare.outcomes import rules
 
 SUPPRESSED = "*"
@@ -39,21 +41,38 @@ RATES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
 )
 
 
+Days = np.ndarray[Any, np.dtype[np.int64]]
+Mask = np.ndarray[Any, np.dtype[np.bool_]]
+_NO_DATE = np.iinfo(np.int64).min
+
+
+def _days(column: pa.ChunkedArray) -> Days:
+    """Days since 1970 for a date column; missing dates become a sentinel below any date."""
+    days: Days = np.asarray(pc.fill_null(column.cast(pa.int32()), 0).to_numpy(), dtype=np.int64)
+    days[~_mask(pc.is_valid(column))] = _NO_DATE
+    return days
+
+
+def _mask(values: pa.ChunkedArray | pa.Array) -> Mask:
+    return np.asarray(pc.fill_null(values, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
 @dataclass(frozen=True)
 class Period:
     start: date | None = None
     end: date | None = None
 
-    def holds(self, days: pd.Series) -> np.ndarray:
+    def holds(self, days: Days) -> Mask:
         """Whether each date falls in the period (both ends inclusive); missing dates never do."""
-        present = days.notna().to_numpy()
-        inside = present.copy()
-        values = days.to_numpy(dtype="datetime64[D]")
+        inside: Mask = days != _NO_DATE
         if self.start is not None:
-            inside &= values >= np.datetime64(self.start, "D")
+            inside &= days >= (self.start - _EPOCH).days
         if self.end is not None:
-            inside &= values <= np.datetime64(self.end, "D")
-        return inside & present
+            inside &= days <= (self.end - _EPOCH).days
+        return inside
+
+
+_EPOCH = date(1970, 1, 1)
 
 
 def suppress(count: int) -> int | str:
@@ -65,47 +84,63 @@ def suppress(count: int) -> int | str:
     return int((count + ROUND_TO // 2) // ROUND_TO * ROUND_TO)
 
 
-def _flag(frame: pd.DataFrame, name: str) -> np.ndarray:
-    return frame[name].fillna(False).to_numpy(dtype=bool)
-
-
-def measure_columns(outcomes: pa.Table, period: Period) -> pd.DataFrame:
-    """One 0/1 column per counted measure, one row per referral."""
-    frame = outcomes.to_pandas(date_as_object=False)
-    discharged_in = period.holds(frame["discharge_date"])
-    finished = _flag(frame, "finished_treatment") & discharged_in
-    wait_to_assessment = (frame["first_assessment_date"] - frame["received_date"]).dt.days
-    first_to_second = (frame["second_treatment_date"] - frame["first_treatment_date"]).dt.days
-    assessed = period.holds(frame["first_assessment_date"])
-    second = period.holds(frame["second_treatment_date"])
-    counts: dict[str, np.ndarray] = {
-        "referrals": period.holds(frame["received_date"]),
+def measure_columns(outcomes: pa.Table, period: Period) -> dict[str, Mask]:
+    """One boolean array per counted measure, one entry per referral."""
+    day = {name: _days(outcomes[name]) for name in _DATES}
+    flag = {name: _mask(outcomes[name]) for name in _FLAGS}
+    discharged_in = period.holds(day["discharge_date"])
+    finished = flag["finished_treatment"] & discharged_in
+    assessed = period.holds(day["first_assessment_date"])
+    second = period.holds(day["second_treatment_date"])
+    with np.errstate(over="ignore"):
+        wait_to_assessment = day["first_assessment_date"] - day["received_date"]
+        first_to_second = day["second_treatment_date"] - day["first_treatment_date"]
+    counts: dict[str, Mask] = {
+        "referrals": period.holds(day["received_date"]),
         "ended": discharged_in,
         "finished": finished,
-        "finished_not_at_caseness": finished
-        & _flag(frame, "paired")
-        & ~_flag(frame, "at_caseness"),
-        "recovered": finished & _flag(frame, "recovered"),
-        "reliable_recovery": finished & _flag(frame, "reliable_recovery"),
-        "reliable_improvement": finished & _flag(frame, "reliable_improvement"),
-        "reliable_deterioration": finished & _flag(frame, "reliable_deterioration"),
-        "no_reliable_change": finished & _flag(frame, "no_reliable_change"),
-        "finished_within_6_weeks": finished & _flag(frame, "within_6_weeks"),
-        "finished_within_18_weeks": finished & _flag(frame, "within_18_weeks"),
+        "finished_not_at_caseness": finished & flag["paired"] & ~flag["at_caseness"],
+        "recovered": finished & flag["recovered"],
+        "reliable_recovery": finished & flag["reliable_recovery"],
+        "reliable_improvement": finished & flag["reliable_improvement"],
+        "reliable_deterioration": finished & flag["reliable_deterioration"],
+        "no_reliable_change": finished & flag["no_reliable_change"],
+        "finished_within_6_weeks": finished & flag["within_6_weeks"],
+        "finished_within_18_weeks": finished & flag["within_18_weeks"],
         "second_treatments": second,
         "first_to_second_over_90_days": second
-        & (first_to_second > rules.FIRST_TO_SECOND_OVER_DAYS).to_numpy(),
+        & (first_to_second > rules.FIRST_TO_SECOND_OVER_DAYS),
         "first_assessments": assessed,
     }
     lower = -1
     for band, upper in rules.ASSESSMENT_WAIT_BANDS:
-        above = (wait_to_assessment > lower).to_numpy()
-        below = (
-            np.ones(len(frame), bool) if upper is None else (wait_to_assessment <= upper).to_numpy()
-        )
-        counts[f"first_assessment_{band}"] = assessed & above & below
-        lower = upper if upper is not None else lower
-    return pd.DataFrame({name: values.astype(np.int64) for name, values in counts.items()})
+        within = wait_to_assessment > lower
+        if upper is not None:
+            within &= wait_to_assessment <= upper
+            lower = upper
+        counts[f"first_assessment_{band}"] = assessed & within
+    return counts
+
+
+_DATES = (
+    "received_date",
+    "discharge_date",
+    "first_treatment_date",
+    "second_treatment_date",
+    "first_assessment_date",
+)
+_FLAGS = (
+    "finished_treatment",
+    "paired",
+    "at_caseness",
+    "recovered",
+    "reliable_recovery",
+    "reliable_improvement",
+    "reliable_deterioration",
+    "no_reliable_change",
+    "within_6_weeks",
+    "within_18_weeks",
+)
 
 
 def _figures(counts: Mapping[str, int], *, suppressed: bool) -> dict[str, Any]:
@@ -125,17 +160,35 @@ def _figures(counts: Mapping[str, int], *, suppressed: bool) -> dict[str, Any]:
     return {"counts": shown, "rates": rates}
 
 
-def _grouped(measures: pd.DataFrame, keys: pd.Series) -> dict[str, Any]:
-    totals = measures.groupby(keys.to_numpy(), sort=True).sum()
-    return {
-        str(group): _figures({str(k): int(v) for k, v in row.items()}, suppressed=True)
-        for group, row in totals.iterrows()
+def _grouped(
+    measures: Mapping[str, Mask], codes: np.ndarray[Any, Any], labels: list[str]
+) -> dict[str, Any]:
+    """Suppressed figures for each group; `codes` index into `labels`, one per referral."""
+    totals = {
+        name: np.bincount(codes, weights=values, minlength=len(labels)).astype(np.int64)
+        for name, values in measures.items()
     }
+    present = np.bincount(codes, minlength=len(labels)) > 0
+    by_label = {
+        labels[i]: _figures({name: int(t[i]) for name, t in totals.items()}, suppressed=True)
+        for i in range(len(labels))
+        if present[i]
+    }
+    return dict(sorted(by_label.items()))
 
 
-def _labels(values: pd.Series, mapping: Mapping[Any, str] | None = None) -> pd.Series:
-    named = values.map(mapping) if mapping is not None else values.astype("string")
-    return named.fillna("Not stated").astype(str)
+def _groups(column: pa.ChunkedArray, label: Callable[[Any], str]) -> tuple[Any, list[str]]:
+    """Group codes for a column: one label per distinct value (missing values included)."""
+    encoded = pc.dictionary_encode(column.combine_chunks(), null_encoding="encode")
+    names = [label(v) for v in encoded.dictionary.to_pylist()]
+    distinct = sorted(set(names))
+    remap = np.array([distinct.index(n) for n in names], dtype=np.int64)
+    indices = encoded.indices.to_numpy(zero_copy_only=False)
+    return remap[indices] if len(indices) else indices.astype(np.int64), distinct
+
+
+def _stated(value: Any) -> str:
+    return "Not stated" if value is None else str(value)
 
 
 def build(
@@ -148,16 +201,21 @@ def build(
 ) -> dict[str, Any]:
     """The whole summary.json document."""
     measures = measure_columns(outcomes, period)
-    frame = outcomes.select(
-        ["problem_descriptor", "ltc", "ethnic_category", "imd_decile", "anxiety_measure"]
-    ).to_pandas()
-    descriptors = frame["problem_descriptor"]
-    named = {d: rules.descriptor_group(d) for d in descriptors.dropna().unique()}
-    groups = descriptors.map(named).astype(object).fillna(rules.UNSPECIFIED_GROUP)
-    deciles = frame["imd_decile"].map(lambda v: f"{int(v):02d}" if pd.notna(v) else None)
-    reasons = rejected["reason"].to_pandas().value_counts().sort_index()
-    files = rejected["file"].to_pandas().value_counts()
-    return {
+    ltc_names = {"Y": "LTC", "N": "No LTC"}
+    groupings = {
+        "by_ltc": _groups(outcomes["ltc"], lambda v: ltc_names.get(v, "Not stated")),
+        "by_problem_descriptor_group": _groups(
+            outcomes["problem_descriptor"], rules.descriptor_group
+        ),
+        "by_ethnic_category": _groups(outcomes["ethnic_category"], _stated),
+        "by_deprivation_decile": _groups(
+            outcomes["imd_decile"], lambda v: "Not stated" if v is None else f"{v:02d}"
+        ),
+    }
+    reasons = Counter(rejected["reason"].to_pylist())
+    files = Counter(rejected["file"].to_pylist())
+    anxiety = outcomes["anxiety_measure"]
+    document: dict[str, Any] = {
         "period": {
             "start": period.start.isoformat() if period.start else None,
             "end": period.end.isoformat() if period.end else None,
@@ -166,32 +224,37 @@ def build(
             role: {
                 "rows": rows_read[role],
                 "accepted": rows_accepted[role],
-                "rejected": int(files.get(role, 0)),
+                "rejected": files.get(role, 0),
             }
             for role in rows_read
         },
-        "rejected": {
-            "total": int(rejected.num_rows),
-            "by_reason": {str(k): int(v) for k, v in reasons.items()},
-        },
-        "unverified": unverified(frame["anxiety_measure"], measures["finished"].to_numpy()),
-        "overall": _figures({str(k): int(v) for k, v in measures.sum().items()}, suppressed=False),
-        "by_ltc": _grouped(measures, _labels(frame["ltc"], {"Y": "LTC", "N": "No LTC"})),
-        "by_problem_descriptor_group": _grouped(measures, groups),
-        "by_ethnic_category": _grouped(measures, _labels(frame["ethnic_category"])),
-        "by_deprivation_decile": _grouped(measures, _labels(deciles)),
-        "suppression": (
-            "Grouped counts of 1 to 7 are shown as '*', others rounded to the nearest 5; a rate "
-            "is withheld ('*') when a count it uses is suppressed. Overall figures are exact."
+        "rejected": {"total": rejected.num_rows, "by_reason": dict(sorted(reasons.items()))},
+        "unverified": unverified(anxiety, measures["finished"]),
+        "paired_measures_without_thresholds": without_thresholds(),
+        "overall": _figures(
+            {name: int(values.sum()) for name, values in measures.items()}, suppressed=False
         ),
     }
+    for key, (codes, labels) in groupings.items():
+        document[key] = _grouped(measures, codes, labels)
+    document["suppression"] = (
+        "Grouped counts of 1 to 7 are shown as '*', others rounded to the nearest 5; a rate "
+        "is withheld ('*') when a count it uses is suppressed. Overall figures are exact."
+    )
+    return document
 
 
-def unverified(anxiety_measure: pd.Series, finished: np.ndarray) -> dict[str, Any]:
+def without_thresholds() -> list[str]:
+    """Paired measures that fall back to GAD-7 because they lack caseness or reliable change."""
+    named = {m for pairing in rules.PAIRINGS for m in pairing.measures}
+    return sorted(m for m in named if m in INSTRUMENT_CODES and rules.thresholds(m) is None)
+
+
+def unverified(anxiety_measure: pa.ChunkedArray, finished: Mask) -> dict[str, Any]:
     """Which thresholds used here lack an authoritative source, and how many rows rely on them."""
-    used = [rules.PHQ9, *sorted(set(anxiety_measure.dropna().unique()) - {rules.PHQ9})]
+    used = pc.unique(anxiety_measure).drop_null().to_pylist()
     listed = {}
-    for measure in used:
+    for measure in [rules.PHQ9, *sorted(set(used) - {rules.PHQ9})]:
         limits = rules.thresholds(measure)
         if limits is not None and limits.unverified:
             listed[measure] = {
@@ -199,11 +262,10 @@ def unverified(anxiety_measure: pd.Series, finished: np.ndarray) -> dict[str, An
                 "caseness": limits.caseness_value,
                 "reliable_change": limits.reliable_change,
             }
-    relying = anxiety_measure.isin([m for m in listed if m != rules.PHQ9]).to_numpy()
+    anxious = [m for m in listed if m != rules.PHQ9]
+    relying = _mask(pc.is_in(anxiety_measure, value_set=pa.array(anxious, pa.string())))
     return {
         "thresholds": listed,
         "outcome_rows_with_unverified_anxiety_thresholds": int(relying.sum()),
-        "finished_in_period_with_unverified_anxiety_thresholds": int(
-            (relying & (finished == 1)).sum()
-        ),
+        "finished_in_period_with_unverified_anxiety_thresholds": int((relying & finished).sum()),
     }

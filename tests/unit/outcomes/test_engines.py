@@ -24,9 +24,15 @@ from .histories import History, histories, inputs
 _DUCKDB = ibis.duckdb.connect()
 
 ENGINES: dict[str, Callable[[io.Inputs], EngineResult]] = {
-    "duckdb": lambda data: engines.run_ibis(_DUCKDB, data),
+    "duckdb": lambda data: _on_duckdb(data),
     "pandas": pandas_engine.run,
 }
+
+
+def _on_duckdb(data: io.Inputs) -> EngineResult:
+    for name, table in engines._tables(data).items():
+        _DUCKDB.create_view(name, ibis.memtable(table), overwrite=True)
+    return engines.run_ibis(_DUCKDB, data)
 
 
 def expected(history: History) -> tuple[list[dict[str, object]], list[tuple[str, int, str]]]:

@@ -1,0 +1,108 @@
+"""Talking Therapies outcomes over a synthetic national year: DuckDB against plain pandas.
+
+Targets (issue 3), on 2 cores: the DuckDB run under 10 s and 4 GB, and at least 10 times
+faster than a plain pandas implementation of the same rules. Each engine runs the whole
+`wholecare outcomes` command (read the Parquet files, compute, write the three outputs) in its
+own child process, so its peak memory is that child's peak resident set size. The synthetic
+year (1.8 million referrals, about 15 million scores) is generated once and kept under
+bench-out/.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+REFERRALS = 1_800_000
+SEED = 2025
+OUT = Path("bench-out")
+FILES = ("referrals", "contacts", "measures")
+
+
+@dataclass(frozen=True)
+class Run:
+    engine: str
+    seconds: float
+    peak_bytes: int
+    outcomes: bytes
+
+
+def _national_year() -> Path:
+    folder = OUT / f"outcomes-national-{REFERRALS}-{SEED}"
+    if not all((folder / f"{name}.parquet").exists() for name in FILES):
+        print(f"generating a synthetic national year (kept at {folder})", flush=True)
+        partial = folder.with_name(folder.name + ".partial")
+        started = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "wholecare.cli",
+                "synth",
+                "talking-therapies",
+                "--referrals",
+                str(REFERRALS),
+                "--seed",
+                str(SEED),
+                "--out",
+                str(partial),
+                "--format",
+                "parquet",
+            ],
+            check=True,
+        )
+        partial.rename(folder)
+        print(f"generated in {time.perf_counter() - started:.1f} s", flush=True)
+    return folder
+
+
+def _run(engine: str, data: Path) -> Run:
+    """`wholecare outcomes` in a child process: its wall time and peak resident memory."""
+    out = OUT / f"outcomes-{engine}"
+    command = [sys.executable, "-m", "wholecare.cli", "outcomes", "--engine", engine]
+    for name in FILES:
+        command += [f"--{name}", str(data / f"{name}.parquet")]
+    command += ["--out", str(out)]
+    started = time.perf_counter()
+    child = subprocess.Popen(command)
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise RuntimeError(f"wholecare outcomes --engine {engine} failed ({child.returncode})")
+    # ru_maxrss is in kilobytes on Linux.
+    return Run(engine, seconds, usage.ru_maxrss * 1024, (out / "outcomes.csv").read_bytes())
+
+
+def run() -> None:
+    data = _national_year()
+    rows = {name: pq.ParquetFile(data / f"{name}.parquet").metadata.num_rows for name in FILES}
+    print(
+        f"input: {rows['referrals']:,} referrals, {rows['contacts']:,} contacts, "
+        f"{rows['measures']:,} scores (Parquet)",
+        flush=True,
+    )
+    results = [_run(engine, data) for engine in ("duckdb", "pandas")]
+    for result in results:
+        print(
+            f"{result.engine:>7}: {result.seconds:6.1f} s wall, "
+            f"{result.peak_bytes / 2**30:5.2f} GiB peak RSS",
+            flush=True,
+        )
+    duckdb, pandas = results
+    print(f"pandas / duckdb wall time: {pandas.seconds / duckdb.seconds:.1f}x")
+    print(f"identical outcomes.csv: {'yes' if duckdb.outcomes == pandas.outcomes else 'NO'}")
+    print(
+        "targets: duckdb < 10 s: "
+        + ("met" if duckdb.seconds < 10 else "missed")
+        + "; < 4 GiB: "
+        + ("met" if duckdb.peak_bytes < 4 * 2**30 else "missed")
+        + "; >= 10x pandas: "
+        + ("met" if pandas.seconds >= 10 * duckdb.seconds else "missed")
+    )

@@ -21,6 +21,10 @@ SYSTEMS = {
         "https://wholecare.example.org/CodeSystem/social-care-need",
         operations.SNOMED_CT,
     ),
+    "discipline-to-sds-job-role": (
+        "https://wholecare.example.org/CodeSystem/discipline",
+        "https://fhir.hl7.org.uk/CodeSystem/UKCore-SDSJobRoleName",
+    ),
 }
 with (Path(__file__).parent / "golden_translations.csv").open(encoding="utf-8") as table:
     ROWS = list(csv.DictReader(table))

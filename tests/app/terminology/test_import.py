@@ -337,7 +337,7 @@ def test_import_command_fails_naming_the_file_and_writes_nothing(tmp_path):
 
 def test_builtin_and_releases_commands(capsys):
     call_command("terminology", "builtin")
-    assert capsys.readouterr().out.splitlines()[-1] == "0 new releases, 41 already held"
+    assert capsys.readouterr().out.splitlines()[-1] == "0 new releases, 43 already held"
     call_command("terminology", "releases")
     listing = capsys.readouterr().out
     assert "CodeSystem\thttp://snomed.info/sct|wholecare-subset-1\t" in listing

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from wholecare.directory.disciplines import LABELS, Discipline
 from wholecare.record import vocabulary
 from wholecare.terminology import fhir_io
 from wholecare.terminology.builtin import DATA_DIR
@@ -82,6 +83,14 @@ def test_social_care_need_terms_match_the_vocabulary():
     for need in vocabulary.SOCIAL_CARE_NEEDS:
         assert concepts[need.code]["display"] == need.display
         assert _plain(concepts[need.code]) == need.plain
+
+
+def test_disciplines_match_the_directory():
+    concepts = _concepts(_newest("https://wholecare.example.org/CodeSystem/discipline")["concept"])
+    assert {code: c["display"] for code, c in concepts.items()} == {
+        discipline.value: LABELS[discipline] for discipline in Discipline
+    }
+    assert all(_plain(concept) for concept in concepts.values())
 
 
 def test_ethnic_categories_match_uk_core():

@@ -12,7 +12,7 @@ systems, for pages. Signatures and shapes: docs/terminology.md.
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from wholecare.terminology import errors, selectors
@@ -122,16 +122,14 @@ def validate_code(
     Unknown value sets, code systems, versions and codes give `result: false` and a `message`;
     only a missing `code` (or, without `url`, a missing `system`) raises InvalidRequest (400).
     """
-    _require(code=code)
+    _require(code=code, **({} if url else {"system": system}))
     try:
         if url:
             release = selectors.value_set_release(url, value_set_version)
             concept = _member(release.members.all(), code, system, version)
             where = f"value set {release}"
         else:
-            _require(system=system)
-            assert system is not None
-            code_system = selectors.code_system_release(system, version)
+            code_system = selectors.code_system_release(str(system), version)
             concept = _concept(code_system, code)
             where = _describe(code_system)
     except errors.NotFound as error:
@@ -139,16 +137,17 @@ def validate_code(
     if concept is None:
         shown = f"{system}|{code}" if system else repr(code)
         return _validation(False, f"Code {shown} is not in {where}")
-    known = {concept.display, *(d["value"] for d in concept.designations)}
-    answer = _validation(True, None, concept)
-    if display is not None and display not in known:
+    if display is not None and display not in {
+        concept.display,
+        *(d["value"] for d in concept.designations),
+    }:
         return _validation(
             False,
             f"Display {display!r} is not a display of code {code!r} in {_describe(concept.release)}"
             f": expected {concept.display!r}",
             concept,
         )
-    return answer
+    return _validation(True, None, concept)
 
 
 def _member(
@@ -441,7 +440,7 @@ def _concept(release: CodeSystemRelease, code: str) -> Concept | None:
     if release.case_sensitive:
         concept = concepts.filter(code=code).first()
     else:
-        concept = concepts.filter(Q(code=code) | Q(code__iexact=code)).order_by("position").first()
+        concept = concepts.filter(code__iexact=code).order_by("position").first()
     if concept is not None:
         concept.release = release  # already read, without its (possibly large) resource
     return concept

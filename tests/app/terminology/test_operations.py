@@ -109,6 +109,13 @@ def test_lookup_of_unknowns_is_a_404_with_an_operation_outcome(
     assert outcome["issue"][0]["diagnostics"] == message
 
 
+def test_lookup_honours_case_sensitivity():
+    load(code_system([{"code": "Red", "display": "Red"}], caseSensitive=False))
+    assert _values(operations.lookup(COLOUR, "RED"))["display"] == "Red"
+    with pytest.raises(errors.UnknownCode):
+        operations.lookup(ETHNIC, "a")
+
+
 def test_lookup_without_a_code_is_a_400():
     with pytest.raises(errors.InvalidRequest) as raised:
         operations.lookup(SNOMED_CT, "")

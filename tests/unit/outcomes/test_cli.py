@@ -272,3 +272,27 @@ def test_unverified_thresholds_are_reported(tmp_path, monkeypatch):
     }
     assert document["unverified"]["outcome_rows_with_unverified_anxiety_thresholds"] == 2
     assert document["unverified"]["finished_in_period_with_unverified_anxiety_thresholds"] == 1
+
+
+def test_pandas_engine_writes_the_same_files(tmp_path):
+    paths = write_inputs(tmp_path / "in")
+    assert run(paths, tmp_path / "duckdb") == 0
+    assert run(paths, tmp_path / "pandas", "--engine", "pandas") == 0
+    for name in ("outcomes.csv", "summary.json", "rejected.csv"):
+        assert (tmp_path / "duckdb" / name).read_bytes() == (
+            tmp_path / "pandas" / name
+        ).read_bytes()
+
+
+def test_text_that_needs_quotes_is_quoted(tmp_path):
+    referrals = (
+        "referral_id,person_id,received_date,discharge_date,problem_descriptor,ltc\n"
+        '"R,1",P1,2024-04-01,,F32,N\n'
+        'R"2,P2,2024-04-01,,F32,N\n'
+    )
+    paths = write_inputs(tmp_path / "in", referrals=referrals)
+    assert run(paths, tmp_path / "out") == 0
+    with (tmp_path / "out" / "outcomes.csv").open(newline="") as handle:
+        ids = [row[0] for row in csv.reader(handle)][1:]
+    assert ids == ["R,1", 'R"2']
+    assert (tmp_path / "out" / "outcomes.csv").read_text().splitlines()[1].startswith('"R,1",')

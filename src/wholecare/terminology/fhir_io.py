@@ -12,10 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import pydantic
+from fhir.resources import R4B
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.codesystem import CodeSystem
 from fhir.resources.R4B.conceptmap import ConceptMap
 from fhir.resources.R4B.valueset import ValueSet
+from fhir_core.utils import (
+    determine_version_prefix,
+    get_fhir_type_name,
+    is_list_type,
+    is_primitive_type,
+)
 from lxml import etree  # type: ignore[import-untyped]
 
 FHIR_NS = "http://hl7.org/fhir"
@@ -156,16 +163,11 @@ def _parse_xml(data: bytes, source: str) -> dict[str, Any]:
             [Problem(source, tag.localname, f"is not in the FHIR namespace {FHIR_NS}")]
         )
     model = _model_for(tag.localname, source)
+    raw = {"resourceType": tag.localname, **_xml_object(root, model, tag.localname, source)}
     try:
-        return _dump(model.model_validate_xml(data))
+        return _dump(model.model_validate(raw))
     except pydantic.ValidationError as error:
-        raise ImportFailed(_validation_problems(error, tag.localname, source)) from None
-    except KeyError as error:
-        # fhir.resources raises KeyError(name) for an element the resource type does not have.
-        name = str(error.args[0]) if error.args else "?"
-        raise ImportFailed(
-            [Problem(source, _xml_path(root, name), f"is not an element of {tag.localname}")]
-        ) from None
+        raise ImportFailed(_validation_problems(error, tag.localname, source, root)) from None
 
 
 def _model_for(resource_type: str, source: str) -> Any:
@@ -208,31 +210,92 @@ def _bundle_entries(bundle: dict[str, Any], source: str) -> list[SourcedResource
 
 
 def _validation_problems(
-    error: pydantic.ValidationError, resource_type: str, source: str
+    error: pydantic.ValidationError, resource_type: str, source: str, root: Any = None
 ) -> list[Problem]:
     problems = []
     for detail in error.errors():
         element = resource_type
         for part in detail["loc"]:
             element += f"[{part}]" if isinstance(part, int) else f".{part}"
+        if root is not None:
+            element += f" (line {_xml_line(root, detail['loc'])})"
         problems.append(Problem(source, element, detail["msg"]))
     return problems
 
 
-def _xml_path(root: Any, name: str) -> str:
-    """The element path and line of the first element called `name`, for an error message."""
-    found = next(iter(root.iter(f"{{{FHIR_NS}}}{name}")), None)
-    if found is None:
-        return name
-    parts = []
-    node = found
-    while node is not None:
-        local = etree.QName(node).localname
-        parent = node.getparent()
-        if parent is None:
-            parts.append(local)
+# FHIR XML to FHIR JSON, guided by the R4 model: each element is looked up in its type, so an
+# unknown element is reported where it is, and the JSON is then validated exactly as a JSON file
+# is (with element paths such as CodeSystem.concept[3].code).
+
+_PREFIX = determine_version_prefix(R4B.__name__)
+
+
+def _xml_object(element: Any, model: Any, path: str, source: str) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    aliases = model.get_alias_mapping()
+    for name in ("id", "url"):
+        if element.get(name) is not None and name in aliases and element.getparent() is not None:
+            found[name] = element.get(name)
+    counts: dict[str, int] = {}
+    for child in element:
+        name = etree.QName(child).localname
+        index = counts.get(name, 0)
+        counts[name] = index + 1
+        if name not in aliases:
+            raise ImportFailed(
+                [
+                    Problem(
+                        source,
+                        f"{path}.{name} (line {child.sourceline})",
+                        f"is not an element of {model.get_resource_type()}",
+                    )
+                ]
+            )
+        field = model.model_fields[aliases[name]]
+        many = is_list_type(field)
+        where = f"{path}.{name}" + (f"[{index}]" if many else "")
+        if is_primitive_type(field):
+            value: Any = child.get("value")
+            if len(child):
+                extensions = _xml_object(child, R4B.get_fhir_model_class("Element"), where, source)
+                _place(found, f"_{name}", extensions, many, index)
         else:
-            same = [sibling for sibling in parent if etree.QName(sibling).localname == local]
-            parts.append(f"{local}[{same.index(node)}]" if len(same) > 1 else local)
-        node = parent
-    return ".".join(reversed(parts)) + f" (line {found.sourceline})"
+            value = _xml_complex(child, field, where, source)
+        _place(found, name, value, many, index)
+    return found
+
+
+def _xml_complex(element: Any, field: Any, path: str, source: str) -> dict[str, Any]:
+    type_name = get_fhir_type_name(field, prefix=_PREFIX)
+    if type_name == "Resource":
+        (inner,) = list(element) or [None]
+        if inner is None:
+            raise ImportFailed([Problem(source, path, "is empty")])
+        resource_type = etree.QName(inner).localname
+        model = R4B.get_fhir_model_class(resource_type)
+        return {"resourceType": resource_type, **_xml_object(inner, model, path, source)}
+    return _xml_object(element, R4B.get_fhir_model_class(type_name), path, source)
+
+
+def _place(found: dict[str, Any], name: str, value: Any, many: bool, index: int) -> None:
+    if many:
+        values = found.setdefault(name, [])
+        values.extend([None] * (index - len(values)))
+        values.append(value)
+    else:
+        found[name] = value
+
+
+def _xml_line(root: Any, loc: tuple[Any, ...]) -> int:
+    """The line of the element a validation error names, or of its nearest ancestor."""
+    node = root
+    for position, part in enumerate(loc):
+        if isinstance(part, int):
+            continue
+        same = [child for child in node if etree.QName(child).localname == part]
+        following = loc[position + 1] if position + 1 < len(loc) else 0
+        index = following if isinstance(following, int) else 0
+        if index >= len(same):
+            break
+        node = same[index]
+    return int(node.sourceline)

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fhir.resources.R4B.codesystem import CodeSystem
 
 from wholecare.terminology import fhir_io
 from wholecare.terminology.fhir_io import ImportFailed
@@ -90,7 +91,15 @@ def test_unknown_xml_element_is_named_with_its_path_and_line():
     bad = XML.replace(b'<display value="Green"/>', b'<colour value="Green"/>')
     message = _problem(bad)
     assert message == (
-        "colour.file: CodeSystem.concept[1].colour (line 7): is not an element of CodeSystem"
+        "colour.file: CodeSystem.concept[1].colour (line 7): is not an element of CodeSystemConcept"
+    )
+
+
+def test_invalid_xml_values_are_named_by_path_and_line():
+    bad = XML.replace(b'<concept><code value="g"/>', b'<concept><display value="g"/>')
+    message = _problem(bad)
+    assert message == (
+        "colour.file: CodeSystem.concept[1].code (line 7): Value for the field 'code' is required."
     )
 
 
@@ -149,8 +158,21 @@ def test_folders_are_searched_for_json_and_xml_in_a_stable_order(tmp_path):
 
 
 @pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.xml")), ids=lambda p: p.stem)
-def test_every_uk_core_code_system_reads(path):
+def test_every_uk_core_code_system_reads_as_fhir_resources_reads_it(path):
     (read,) = fhir_io.read_file(path)
     assert read.resource_type == "CodeSystem"
     assert read.resource["url"].startswith("https://fhir.hl7.org.uk/CodeSystem/UKCore-")
-    assert read.resource["concept"]
+    reference = CodeSystem.model_validate_xml(path.read_bytes()).model_dump_json()
+    assert read.resource == json.loads(reference)
+
+
+def test_primitive_extensions_and_nested_resources_in_xml():
+    data = b"""<Bundle xmlns="http://hl7.org/fhir"><type value="collection"/><entry><resource>
+      <CodeSystem><url value="https://example.org/cs"><extension url="https://example.org/e">
+      <valueString value="note"/></extension></url><status value="active"/>
+      <content value="complete"/></CodeSystem></resource></entry></Bundle>"""
+    (read,) = fhir_io.parse(data, "b.xml")
+    assert read.path == "Bundle.entry[0].resource"
+    assert read.resource["_url"] == {
+        "extension": [{"url": "https://example.org/e", "valueString": "note"}]
+    }

@@ -71,6 +71,7 @@ def sync(
         found = known.get(row.pk)
         if found is None:
             chosen = fhir_id(row) or new_id()
+            first = render(row, chosen)
             try:
                 with transaction.atomic():
                     found = Resource.objects.create(
@@ -80,7 +81,7 @@ def sync(
                         last_updated=now,
                         person_id=person_id(row),
                         record_pk=row.pk,
-                        content=render(row, chosen),
+                        content=first,
                     )
                     ResourceVersion.objects.create(
                         resource=found,

@@ -66,10 +66,6 @@ class _Release(_Immutable):
     class Meta:
         abstract = True
 
-    @property
-    def label(self) -> str:
-        return f"{self.title or self.name} {self.version}"
-
 
 class CodeSystem(_Immutable):
     url = models.CharField(max_length=300, unique=True)

@@ -7,10 +7,9 @@ talking-therapies-dataset.md maps every column to the Wholecare field it comes f
 names could not be checked against the published specification.
 """
 
-from django.utils import timezone
-
 from wholecare import measures
 from wholecare.directory.models import Service
+from wholecare.record import vocabulary
 from wholecare.talking_therapies import codes
 from wholecare.talking_therapies.engine import Extract, Period, csv_bytes
 
@@ -21,74 +20,70 @@ def tables(found: Extract, service: Service, period: Period) -> dict[str, bytes]
     conditions = []
     complaints = []
     for r in found.referrals:
-        rid = str(r.public_id)
-        discharged = (
-            r.discharge_date if r.discharge_date and r.discharge_date <= period.end else None
-        )
+        discharged = r["discharge_date"]
         referrals.append(
             {
-                "ServiceRequestId": rid,
-                "LocalPatientId": str(r.person.public_id),
+                "ServiceRequestId": r["referral_id"],
+                "LocalPatientId": r["person_id"],
                 "OrgIdProv": provider,
-                "SourceOfReferralIAPT": r.source,
-                "ReferralRequestReceivedDate": r.received_date.isoformat(),
+                "SourceOfReferralIAPT": r["source"],
+                "ReferralRequestReceivedDate": r["received_date"].isoformat(),
                 "ServDischDate": discharged.isoformat() if discharged else "",
-                "EndCode": r.ending_reason if discharged else "",
+                "EndCode": r["ending_reason"],
                 "ReportingPeriodStartDate": period.start.isoformat(),
                 "ReportingPeriodEndDate": period.end.isoformat(),
             }
         )
-        for c in r.conditions.all():
+        for code in r["conditions"]:
             conditions.append(
                 {
-                    "ServiceRequestId": rid,
-                    "LocalPatientId": str(r.person.public_id),
-                    "LongTermCondition": c.snomed_code,
-                    "LongTermConditionName": c.concept.display,
+                    "ServiceRequestId": r["referral_id"],
+                    "LocalPatientId": r["person_id"],
+                    "LongTermCondition": code,
+                    "LongTermConditionName": vocabulary.condition(code).display,
                 }
             )
-        if r.problem_descriptor:
+        if r["problem_descriptor"]:
             complaints.append(
                 {
-                    "ServiceRequestId": rid,
-                    "PresComp": r.problem_descriptor.replace(".", ""),
+                    "ServiceRequestId": r["referral_id"],
+                    "PresComp": r["problem_descriptor"].replace(".", ""),
                     "PresCompCodSig": "01",
                 }
             )
     contacts = []
     activities = []
-    for contact in found.contacts:
-        local = timezone.localtime(contact.starts_at)
-        contact_id = f"{contact.referral.public_id}-{contact.pk}"
+    for c in found.contacts:
+        contact_id = f"{c['referral_id']}-{c['pk']}"
         contacts.append(
             {
                 "CareContactId": contact_id,
-                "ServiceRequestId": str(contact.referral.public_id),
-                "CareContDate": local.date().isoformat(),
-                "CareContTime": f"{local:%H:%M}",
-                "AttendOrDNACode": contact.attendance,
-                "ConsMediumUsed": codes.CONSULTATION_MEDIUM[contact.mode],
-                "ActLocTypeCode": contact.mode,
-                "ContactKind": contact.kind,
-                "IntegratedLTC": "Y" if contact.integrated_ltc else "N",
+                "ServiceRequestId": c["referral_id"],
+                "CareContDate": c["starts_at"].date().isoformat(),
+                "CareContTime": f"{c['starts_at']:%H:%M}",
+                "AttendOrDNACode": c["attendance"],
+                "ConsMediumUsed": codes.CONSULTATION_MEDIUM[c["mode"]],
+                "ActLocTypeCode": c["mode"],
+                "ContactKind": c["kind"],
+                "IntegratedLTC": "Y" if c["integrated_ltc"] else "N",
             }
         )
-        if contact.therapy_type:
+        if c["therapy_type"]:
             activities.append(
                 {
                     "CareActId": f"{contact_id}-1",
                     "CareContactId": contact_id,
-                    "CodeProcAndProcStatus": contact.therapy_type,
-                    "Intensity": contact.intensity,
+                    "CodeProcAndProcStatus": c["therapy_type"],
+                    "Intensity": c["intensity"],
                 }
             )
     scores = [
         {
-            "ServiceRequestId": str(s.referral.public_id) if s.referral else "",
-            "CodedAssToolType": measures.instrument(s.measure).snomed or "",
-            "WholecareMeasure": s.measure,
-            "PersScore": f"{s.total:g}",
-            "AssToolCompDate": s.measured_on.isoformat(),
+            "ServiceRequestId": s["referral_id"],
+            "CodedAssToolType": measures.instrument(s["measure"]).snomed or "",
+            "WholecareMeasure": s["measure"],
+            "PersScore": f"{s['total']:g}",
+            "AssToolCompDate": s["measured_on"].isoformat(),
         }
         for s in found.scores
     ]

@@ -771,7 +771,7 @@ def dataset_export(*, by: AbstractBaseUser, service: Service, period: engine.Per
     audit_many(
         by=by,
         action=AuditEvent.Action.EXPORT,
-        people={r.person for r in found.referrals},
+        people=Person.objects.filter(pk__in=[r["person_pk"] for r in found.referrals]).only("pk"),
         what=f"NHS Talking Therapies data set extract, {service}, {period.label}",
     )
     return buffer.getvalue()

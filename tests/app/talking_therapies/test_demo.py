@@ -1,0 +1,57 @@
+"""The pathway in the demonstration area: a living service for the demo sign-ins."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from wholecare.demo.load import load_demo
+from wholecare.directory.models import Staff
+from wholecare.talking_therapies import engine, selectors
+from wholecare.talking_therapies.demo import AlreadyLoaded, load_talking_therapies
+from wholecare.talking_therapies.models import RiskTask, SelfReferral, TTReferral
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def area(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    load_demo(people=300, seed=3, password="a-long-demo-password")
+    load_talking_therapies(seed=3)
+
+
+def _staff(username: str) -> Staff:
+    return Staff.objects.select_related("user").get(user__username=username)
+
+
+def test_every_state_is_there_and_outcomes_come_from_the_engine(area):
+    statuses = set(TTReferral.objects.values_list("status", flat=True))
+    assert statuses == {s.value for s in TTReferral.Status}
+    assert (
+        TTReferral.objects.exclude(ending_reason="").values("ending_reason").distinct().count() >= 3
+    )
+    assert RiskTask.objects.filter(reviewed_at__isnull=True).exists()
+    assert SelfReferral.objects.exists()
+    outcomes = [engine.referral_outcome(r) for r in TTReferral.objects.filter(status="discharged")]
+    assert any(o.recovered for o in outcomes)
+    with pytest.raises(AlreadyLoaded):
+        load_talking_therapies(seed=3)
+
+
+def test_the_demo_sign_ins_see_a_living_service(area):
+    pwp, therapist, nurse = (
+        _staff("demo-pwp"),
+        _staff("demo-therapist"),
+        _staff("demo-practice-nurse"),
+    )
+    assert selectors.caseload(by=pwp.user).rows
+    assert selectors.caseload(by=therapist.user).rows
+    found = selectors.case_finding(by=nurse.user, practice_id=None, register="")
+    assert found.unscreened or found.not_referred
+    service = selectors.tt_services(pwp).first()
+    assert service is not None
+    client = Client()
+    client.force_login(pwp.user)
+    page = client.get(reverse("talking_therapies:waiting-list", args=[service.pk]))
+    assert page.status_code == 200
+    assert "Waiting for a first treatment" in page.content.decode()

@@ -2,7 +2,7 @@
 the UK Core code systems (ethnic category, SDS job roles, language, contact method and the rest),
 the SNOMED CT and ICD-10 subsets for the record's conditions, local social-care terms, the record's
 value sets and the concept maps between them. They are FHIR files in `data/`; a change to one is a
-new file with a new version, never an edit (see docs/decisions/0007-terminology-releases.md)."""
+new file with a new version, never an edit (see docs/decisions/0008-terminology-releases.md)."""
 
 from pathlib import Path
 

@@ -61,6 +61,13 @@ USED_COLUMNS: dict[str, tuple[str, ...]] = {
     MEASURES: REQUIRED_COLUMNS[MEASURES],
 }
 
+#: Text columns with few distinct values, handled dictionary-encoded.
+CODED_COLUMNS: dict[str, tuple[str, ...]] = {
+    REFERRALS: ("problem_descriptor", "ltc", "ethnic_category"),
+    CONTACTS: ("kind", "attended", "intensity", "integrated"),
+    MEASURES: ("measure",),
+}
+
 # Reasons a row is rejected, checked in this order within each file (the first that applies).
 WRONG_FIELD_COUNT = "wrong number of fields"
 MISSING_REFERRAL_ID = "missing referral_id"
@@ -154,9 +161,17 @@ def _check_header(role: str, path: Path, names: list[str]) -> None:
 
 def _read_parquet(role: str, path: Path) -> pa.Table:
     try:
-        names = pq.read_schema(path).names
+        schema = pq.read_schema(path)
+        names = schema.names
         _check_header(role, path, names)
-        table = pq.read_table(path, columns=[c for c in names if c in USED_COLUMNS[role]])
+        coded = [
+            c
+            for c in CODED_COLUMNS[role]
+            if c in names and pa.types.is_string(schema.field(c).type)
+        ]
+        table = pq.read_table(
+            path, columns=[c for c in names if c in USED_COLUMNS[role]], read_dictionary=coded
+        )
     except (OSError, pa.ArrowException) as error:
         raise InputError(f"{role} file {path}: unreadable Parquet ({error})") from error
     lines = pa.array(np.arange(1, table.num_rows + 1, dtype=np.int64))
@@ -252,21 +267,59 @@ def _numbers(column: pa.ChunkedArray, pattern: str, kind: pa.DataType) -> pa.Chu
     return pc.if_else(shaped, text, pa.scalar(None, pa.string())).cast(kind)
 
 
-def _flags(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Coded text; booleans become Y/N."""
+@dataclass(frozen=True)
+class _Coded:
+    """A coded text column (kind, measure, ltc, ...) as integer codes into its distinct values.
+
+    Checks then cost one test per distinct value; the column reaches the engines dictionary
+    encoded. Missing (null or empty) values have code -1.
+    """
+
+    codes: np.ndarray
+    names: list[str]
+
+    @property
+    def present(self) -> np.ndarray:
+        return np.asarray(self.codes >= 0)
+
+    def where(self, test: Callable[[str], bool]) -> np.ndarray:
+        """`test` of each row's value; False where the value is missing."""
+        verdicts = np.array([test(name) for name in self.names] + [False], dtype=bool)
+        return np.asarray(verdicts[self.codes])
+
+    def not_in(self, allowed: tuple[str, ...], *, optional: bool) -> np.ndarray:
+        outside = ~self.where(lambda name: name in allowed)
+        return outside & self.present if optional else outside
+
+    def array(self) -> pa.DictionaryArray:
+        indices = pa.array(self.codes, pa.int32(), mask=self.codes < 0)
+        return pa.DictionaryArray.from_arrays(indices, pa.array(self.names, pa.string()))
+
+
+def _coded(column: pa.ChunkedArray) -> _Coded:
     if pa.types.is_boolean(column.type):
-        return pc.if_else(column, "Y", "N")
-    return _text(column)
+        column = pc.if_else(column, "Y", "N")
+    if not pa.types.is_dictionary(column.type):
+        if not pa.types.is_string(column.type):
+            column = column.cast(pa.string())
+        column = pc.dictionary_encode(column)
+    unified = pa.table({"c": column}).unify_dictionaries()["c"]
+    if unified.num_chunks == 0:
+        return _Coded(np.empty(0, dtype=np.int64), [])
+    names = [str(n) for n in unified.chunk(0).dictionary.cast(pa.string()).to_pylist()]
+    codes = np.concatenate(
+        [
+            np.asarray(pc.fill_null(chunk.indices, -1).to_numpy(zero_copy_only=False), np.int64)
+            for chunk in unified.chunks
+        ]
+    )
+    if "" in names:
+        codes[codes == names.index("")] = -1
+    return _Coded(codes, names)
 
 
 def _mask(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return np.asarray(pc.fill_null(values, False).to_numpy(zero_copy_only=False), dtype=bool)
-
-
-def _not_in(column: pa.ChunkedArray, allowed: tuple[str, ...], *, optional: bool) -> np.ndarray:
-    inside = _mask(pc.is_in(column, value_set=pa.array(allowed)))
-    present = _mask(pc.is_valid(column))
-    return ~inside & present if optional else ~inside
 
 
 def _split(
@@ -312,7 +365,7 @@ def _validate_referrals(table: pa.Table) -> tuple[pa.Table, pa.Table]:
     referral_id = _text(table["referral_id"])
     received, bad_received = _dates(table["received_date"])
     discharge, bad_discharge = _dates(table["discharge_date"])
-    ltc = _flags(table["ltc"])
+    ltc = _coded(table["ltc"])
     imd_text = _text(_column(table, "imd_decile"))
     imd = _numbers(imd_text, _INTEGER_PATTERN, pa.int64())
     bad_imd = _mask(pc.is_valid(imd_text)) & ~_mask(
@@ -322,16 +375,16 @@ def _validate_referrals(table: pa.Table) -> tuple[pa.Table, pa.Table]:
         (MISSING_REFERRAL_ID, ~_mask(pc.is_valid(referral_id))),
         (BAD_DATE, bad_received | ~_mask(pc.is_valid(received)) | bad_discharge),
         (DISCHARGE_BEFORE_RECEIVED, _mask(pc.less(discharge, received))),
-        (BAD_LTC, _not_in(ltc, ("Y", "N"), optional=True)),
+        (BAD_LTC, ltc.not_in(("Y", "N"), optional=True)),
         (BAD_IMD_DECILE, bad_imd),
     ]
     columns = {
         "referral_id": referral_id,
         "received_date": received,
         "discharge_date": discharge,
-        "problem_descriptor": _text(table["problem_descriptor"]),
-        "ltc": ltc,
-        "ethnic_category": _text(_column(table, "ethnic_category")),
+        "problem_descriptor": _coded(table["problem_descriptor"]).array(),
+        "ltc": ltc.array(),
+        "ethnic_category": _coded(_column(table, "ethnic_category")).array(),
         "imd_decile": imd,
     }
     return _split(REFERRALS, table, checks, columns)
@@ -340,74 +393,61 @@ def _validate_referrals(table: pa.Table) -> tuple[pa.Table, pa.Table]:
 def _validate_contacts(table: pa.Table) -> tuple[pa.Table, pa.Table]:
     referral_id = _text(table["referral_id"])
     contact_date, bad_date = _dates(table["contact_date"])
-    kind = _text(table["kind"])
-    attended = _flags(table["attended"])
+    kind = _coded(table["kind"])
+    attended = _coded(table["attended"])
     checks = [
         (MISSING_REFERRAL_ID, ~_mask(pc.is_valid(referral_id))),
         (BAD_DATE, bad_date | ~_mask(pc.is_valid(contact_date))),
-        (BAD_KIND, _not_in(kind, rules.CONTACT_KINDS, optional=False)),
-        (BAD_ATTENDED, _not_in(attended, ("Y", "N"), optional=False)),
-        (
-            BAD_INTENSITY,
-            _not_in(_text(_column(table, "intensity")), ("low", "high"), optional=True),
-        ),
-        (
-            BAD_INTEGRATED,
-            _not_in(_flags(_column(table, "integrated")), ("Y", "N"), optional=True),
-        ),
+        (BAD_KIND, kind.not_in(rules.CONTACT_KINDS, optional=False)),
+        (BAD_ATTENDED, attended.not_in(("Y", "N"), optional=False)),
+        (BAD_INTENSITY, _coded(_column(table, "intensity")).not_in(("low", "high"), optional=True)),
+        (BAD_INTEGRATED, _coded(_column(table, "integrated")).not_in(("Y", "N"), optional=True)),
     ]
     columns = {
         "referral_id": referral_id,
         "contact_date": contact_date,
-        "kind": kind,
-        "attended": pc.equal(attended, "Y"),
+        "kind": kind.array(),
+        "attended": pa.array(attended.where(lambda name: name == "Y")),
     }
     return _split(CONTACTS, table, checks, columns)
 
 
-def _score_checks(
-    measure: pa.ChunkedArray, score: pa.ChunkedArray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Unknown measures, and scores `instrument(m).is_valid_total` rejects.
+def _out_of_range(measure: _Coded, score: pa.ChunkedArray) -> np.ndarray:
+    """Scores `instrument(measure).is_valid_total` rejects (unknown measures are not checked).
 
     Each distinct (measure, score) pair is asked once, so a national year costs a few thousand
     calls rather than millions.
     """
-    encoded = pc.dictionary_encode(measure.combine_chunks())
-    names = encoded.dictionary.to_pylist()
-    codes = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False), np.int64)
-    known_names = np.array([name in INSTRUMENT_CODES for name in names] + [False])
-    unknown = ~known_names[codes]
+    known = measure.where(lambda name: name in INSTRUMENT_CODES)
     values = np.asarray(pc.fill_null(score, np.nan).to_numpy(zero_copy_only=False), dtype=float)
     value_codes, distinct_values = pd.factorize(values, use_na_sentinel=False)
     span = len(distinct_values) + 1
-    pair_codes, distinct_pairs = pd.factorize(codes * span + value_codes)
+    pair_codes, distinct_pairs = pd.factorize(measure.codes * span + value_codes)
     verdicts = np.zeros(len(distinct_pairs), dtype=bool)
     for i, key in enumerate(distinct_pairs):
         name_code, value_code = divmod(int(key), span)
-        if name_code >= 0 and known_names[name_code]:
+        if name_code >= 0 and measure.names[name_code] in INSTRUMENT_CODES:
             total = float(distinct_values[value_code])
-            verdicts[i] = instrument(names[name_code]).is_valid_total(total)
-    return unknown, ~verdicts[pair_codes]
+            verdicts[i] = instrument(measure.names[name_code]).is_valid_total(total)
+    return np.asarray(known & ~verdicts[pair_codes])
 
 
 def _validate_measures(table: pa.Table) -> tuple[pa.Table, pa.Table]:
     referral_id = _text(table["referral_id"])
     measure_date, bad_date = _dates(table["measure_date"])
-    measure = _text(table["measure"])
+    measure = _coded(table["measure"])
     score = _numbers(table["score"], _NUMBER_PATTERN, pa.float64())
-    unknown_measure, out_of_range = _score_checks(measure, score)
     checks = [
         (MISSING_REFERRAL_ID, ~_mask(pc.is_valid(referral_id))),
         (BAD_DATE, bad_date | ~_mask(pc.is_valid(measure_date))),
-        (UNKNOWN_MEASURE, unknown_measure),
+        (UNKNOWN_MEASURE, ~measure.where(lambda name: name in INSTRUMENT_CODES)),
         (BAD_SCORE, ~_mask(pc.is_valid(score))),
-        (SCORE_OUT_OF_RANGE, out_of_range),
+        (SCORE_OUT_OF_RANGE, _out_of_range(measure, score)),
     ]
     columns = {
         "referral_id": referral_id,
         "measure_date": measure_date,
-        "measure": measure,
+        "measure": measure.array(),
         "score": score,
     }
     return _split(MEASURES, table, checks, columns)

@@ -69,10 +69,22 @@ def _at_caseness(measure: pd.Series, score: np.ndarray) -> np.ndarray:
     return np.where(inclusive, score >= value, score > value)
 
 
+def _frame(table: pa.Table) -> pd.DataFrame:
+    """As pandas, with coded (dictionary) columns as plain text rather than categoricals."""
+    decoded = [
+        column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
+        for column in table.columns
+    ]
+    frame: pd.DataFrame = pa.table(decoded, names=table.column_names).to_pandas(
+        date_as_object=False
+    )
+    return frame
+
+
 def run(inputs: io.Inputs) -> EngineResult:
-    referrals = inputs.referrals.to_pandas(date_as_object=False)
-    contacts = inputs.contacts.to_pandas(date_as_object=False)
-    measures = inputs.measures.to_pandas(date_as_object=False)
+    referrals = _frame(inputs.referrals)
+    contacts = _frame(inputs.contacts)
+    measures = _frame(inputs.measures)
 
     referrals = referrals.sort_values("line", kind="stable")
     duplicate = referrals.duplicated("referral_id", keep="first")

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from hypothesis import strategies as st
 
 from wholecare.measures import INSTRUMENT_CODES, instrument
@@ -99,6 +100,13 @@ def histories(draw: st.DrawFn, max_referrals: int = 12) -> History:
     return history
 
 
+def _encoded(table: pa.Table, names: tuple[str, ...]) -> pa.Table:
+    for name in names:
+        index = table.schema.get_field_index(name)
+        table = table.set_column(index, name, pc.dictionary_encode(table[name]))
+    return table
+
+
 def inputs(history: History) -> io.Inputs:
     """The typed tables `io.read_inputs` would produce for this history (lines from 2)."""
     referrals = pa.table(
@@ -134,6 +142,15 @@ def inputs(history: History) -> io.Inputs:
             "measure": pa.array([s[1].measure for s in history.scores], pa.string()),
             "score": pa.array([s[1].score for s in history.scores], pa.float64()),
         }
+    )
+    # Coded text columns reach the engines dictionary encoded, as io.read_inputs hands them over.
+    referrals, contacts, measures = (
+        _encoded(table, coded)
+        for table, coded in (
+            (referrals, io.CODED_COLUMNS[io.REFERRALS]),
+            (contacts, ("kind",)),
+            (measures, io.CODED_COLUMNS[io.MEASURES]),
+        )
     )
     empty = pa.table({"file": [], "line": [], "reason": []}, schema=io.REJECTED_SCHEMA)
     rows = {

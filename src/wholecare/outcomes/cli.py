@@ -14,7 +14,6 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -62,19 +61,6 @@ def render(
     paths: Mapping[str, Path],
 ) -> dict[str, bytes]:
     """outcomes.csv, summary.json and rejected.csv from an engine's result."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # Formatting the CSV overlaps with the summary (both mostly outside the GIL).
-        outcomes_csv = pool.submit(output.outcomes_csv, result.outcomes)
-        return _with_summary(inputs, result, period, paths, outcomes_csv)
-
-
-def _with_summary(
-    inputs: io.Inputs,
-    result: engines.EngineResult,
-    period: summary.Period,
-    paths: Mapping[str, Path],
-    outcomes_csv: Future[bytes],
-) -> dict[str, bytes]:
     rejected = output.ordered_rejections(
         pa.concat_tables([inputs.rejected, result.rejected.cast(io.REJECTED_SCHEMA)])
     )
@@ -89,7 +75,7 @@ def _with_summary(
     )
     names = {role: str(path) for role, path in paths.items()}
     return {
-        "outcomes.csv": outcomes_csv.result(),
+        "outcomes.csv": output.outcomes_csv(result.outcomes),
         "summary.json": output.json_bytes(document),
         "rejected.csv": output.rejected_csv(rejected, names),
     }

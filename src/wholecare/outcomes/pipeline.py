@@ -88,6 +88,12 @@ def _reliable_rise(
     )
 
 
+def _measures_with_a_role() -> list[str]:
+    """PHQ-9, GAD-7 and every measure some descriptor pairs with: the scores outcomes use."""
+    paired = {m for p in rules.PAIRINGS for m in p.measures if m in INSTRUMENT_CODES}
+    return sorted({rules.PHQ9, rules.GAD7} | {m for m in paired if rules.thresholds(m)})
+
+
 def _attach(left: ir.Table, right: ir.Table) -> ir.Table:
     """Left join on the referral key `rix`, keeping the left key only."""
     renamed = right.rename(right_rix="rix")
@@ -124,8 +130,11 @@ def outcomes(referrals: ir.Table, contacts: ir.Table, measures: ir.Table) -> Res
     unknown_contacts = _rejections(
         contacts.anti_join(span, contacts.referral_id == span.key), io.CONTACTS, UNKNOWN_REFERRAL
     )
-    c = contacts.inner_join(span, contacts.referral_id == span.key)
-    attended = c.filter(c.attended & _within(c.contact_date, c.received, c.discharge))
+    counting = contacts.filter(
+        contacts.attended & contacts.kind.isin([rules.TREATMENT, rules.ASSESSMENT])
+    )
+    c = counting.inner_join(span, counting.referral_id == span.key)
+    attended = c.filter(_within(c.contact_date, c.received, c.discharge))
     treatment = attended.filter(attended.kind == rules.TREATMENT)
     treatment = treatment.mutate(
         order=ibis.row_number().over(group_by=treatment.rix, order_by=treatment.contact_date)
@@ -140,14 +149,25 @@ def outcomes(referrals: ir.Table, contacts: ir.Table, measures: ir.Table) -> Res
         first_assessment_date=assessment.contact_date.min()
     )
 
-    # Scores: only those dated within an accepted referral count.
-    unknown_scores = _rejections(
-        measures.anti_join(span, measures.referral_id == span.key), io.MEASURES, UNKNOWN_REFERRAL
+    # Scores: only those dated within an accepted referral count. The rejected ones come from
+    # one left join (unknown referral, or dated outside it); the outcomes from an inner join.
+    every_score = measures.left_join(span, measures.referral_id == span.key)
+    known = every_score.rix.notnull()
+    rejected_scores = every_score.filter(
+        ~known | ~_within(every_score.measure_date, every_score.received, every_score.discharge)
     )
-    m = measures.inner_join(span, measures.referral_id == span.key)
-    inside = _within(m.measure_date, m.received, m.discharge)
-    outside = _rejections(m.filter(~inside), io.MEASURES, SCORE_OUTSIDE_REFERRAL)
-    counted = m.filter(inside)
+    rejected_scores = rejected_scores.select(
+        file=ibis.literal(io.MEASURES),
+        line=rejected_scores.line,
+        reason=ibis.ifelse(
+            rejected_scores.rix.isnull(),
+            ibis.literal(UNKNOWN_REFERRAL),
+            ibis.literal(SCORE_OUTSIDE_REFERRAL),
+        ),
+    )
+    playing = measures.filter(measures.measure.isin(_measures_with_a_role()))
+    m = playing.inner_join(span, playing.referral_id == span.key)
+    counted = m.filter(_within(m.measure_date, m.received, m.discharge))
     # Each score plays at most one role: PHQ-9, a paired candidate, or GAD-7 (the fallback).
     roles = ("phq", "c1", "c2", "gad")
     counted = counted.mutate(
@@ -266,5 +286,5 @@ def outcomes(referrals: ir.Table, contacts: ir.Table, measures: ir.Table) -> Res
         second_treatment_date="second_treatment_date",
         first_assessment_date="first_assessment_date",
     )
-    rejected = duplicates.union(unknown_contacts).union(unknown_scores).union(outside)
+    rejected = duplicates.union(unknown_contacts).union(rejected_scores)
     return Result(outcomes=result, rejected=rejected)

@@ -176,6 +176,8 @@ class ServiceOverview:
     overdue: list[RiskRow]
     open_risks: list[RiskRow]
     self_referrals: list[SelfReferral]
+    caseloads: list[tuple[str, int]]
+    """Open referrals per clinician: the caseloads the manager balances."""
 
 
 @transaction.atomic
@@ -199,6 +201,20 @@ def manager_overview(*, by: AbstractBaseUser) -> list[ServiceOverview]:
                 self_referrals=list(
                     SelfReferral.objects.filter(service=service, closed_at__isnull=True)
                 ),
+                caseloads=[
+                    (f"{first} {last}".strip() or username, n)
+                    for first, last, username, n in TTReferral.objects.filter(
+                        service=service, clinician__isnull=False
+                    )
+                    .exclude(status=TTReferral.Status.DISCHARGED)
+                    .values_list(
+                        "clinician__user__first_name",
+                        "clinician__user__last_name",
+                        "clinician__user__username",
+                    )
+                    .annotate(n=Count("pk"))
+                    .order_by("clinician__user__last_name", "clinician__user__first_name")
+                ],
             )
         )
     audit_many(
@@ -452,6 +468,8 @@ class CaseFinding:
     unscreened: list[CaseFindingRow]
     not_referred: list[CaseFindingRow]
     truncated: bool
+    risks: list[RiskRow]
+    """Risk tasks from screens this member of staff recorded or invited, until reviewed."""
 
 
 LTC_REGISTERS = [
@@ -520,10 +538,14 @@ def case_finding(*, by: AbstractBaseUser, practice_id: int | None, register: str
     ]
     rows_unscreened = _case_rows(unscreened[:CASE_FINDING_LIMIT], codes_wanted)
     rows_not_referred = _case_rows(not_referred[:CASE_FINDING_LIMIT], codes_wanted)
+    risks = _risk_rows(
+        RiskTask.objects.filter(reviewed_at__isnull=True, assigned_to=staff), timezone.now()
+    )
     audit_many(
         by=by,
         action=AuditEvent.Action.VIEW,
-        people=[r.person for r in rows_unscreened + rows_not_referred],
+        people=[r.person for r in rows_unscreened + rows_not_referred]
+        + [r.task.person for r in risks],
         what="Talking Therapies case-finding list",
     )
     return CaseFinding(
@@ -534,6 +556,7 @@ def case_finding(*, by: AbstractBaseUser, practice_id: int | None, register: str
         unscreened=rows_unscreened,
         not_referred=rows_not_referred,
         truncated=len(unscreened) > CASE_FINDING_LIMIT or len(not_referred) > CASE_FINDING_LIMIT,
+        risks=risks,
     )
 
 
@@ -626,8 +649,14 @@ def waiting_list(
     for step_value, received_date in waiting.values_list("step", "received_date"):
         received_by_step.setdefault(step_value, []).append(received_date)
     since = today - dt.timedelta(days=7 * CAPACITY_WEEKS)
+    recently_treated = CareContact.objects.filter(
+        referral=OuterRef("pk"),
+        kind="treatment",
+        attendance=codes.ATTENDED,
+        starts_at__date__gt=since,
+    )
     firsts = (
-        TTReferral.objects.filter(service=service)
+        TTReferral.objects.filter(Exists(recently_treated), service=service)
         .annotate(
             first=Min(
                 "contacts__starts_at",
@@ -667,7 +696,8 @@ def waiting_list(
     )
     rows = [WaitingRow(r, waits.FirstTreatmentWait(r.received_date, today)) for r in shown]
     one_treatment = (
-        open_referrals.annotate(
+        open_referrals.filter(status=TTReferral.Status.IN_TREATMENT)
+        .annotate(
             treatments=Count(
                 "contacts",
                 filter=Q(contacts__kind="treatment", contacts__attendance=codes.ATTENDED),

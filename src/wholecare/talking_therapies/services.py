@@ -942,7 +942,7 @@ def _questionnaire_save(
     *, code: str, answers: Mapping[str, Sequence[int | None]]
 ) -> list[MeasureScore]:
     invitation = (
-        QuestionnaireInvitation.objects.select_for_update()
+        QuestionnaireInvitation.objects.select_for_update(of=("self",))
         .filter(code_hash=hash_code(code), used_at__isnull=True, expires_at__gt=timezone.now())
         .select_related("referral", "person", "created_by")
         .first()

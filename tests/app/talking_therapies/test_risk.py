@@ -38,6 +38,7 @@ def test_unreviewed_task_is_overdue_on_the_caseload_and_with_the_manager_without
     client.force_login(tt.manager.user)
     page = client.get(reverse("talking_therapies:overview")).content.decode()
     assert "Overdue: escalated to the service manager" in page
+    assert f"{tt.pwp.display_name}: 1 open referral" in page
 
 
 def test_escalate_risk_command_records_the_escalation_once(tt, task):

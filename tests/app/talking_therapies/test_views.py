@@ -376,3 +376,23 @@ def test_after_discharge_the_service_keeps_its_episode_not_the_record(client, tt
     assert "Recovered" in episode.content.decode()
     record = client.get(reverse("talking_therapies:person", args=[tt.person.public_id]))
     assert record.status_code == 403
+
+
+def test_a_screen_from_a_link_reaches_the_nurse_who_sent_it(client, tt):
+    client.force_login(tt.nurse.user)
+    page = client.post(
+        reverse("talking_therapies:invite", args=[tt.person.public_id]),
+        {"measures": ["PHQ9", "GAD7"]},
+    ).content.decode()
+    code = page.split('id="one-time-code">')[1].split("<")[0]
+    services.questionnaire_submit(
+        code=code,
+        client="y",
+        answers={"PHQ9": [1, 1, 1, 1, 1, 1, 1, 1, 2], "GAD7": GAD7_MODERATE},
+    )
+    task = RiskTask.objects.get()
+    assert task.assigned_to == tt.nurse
+    assert task.referral is None
+    body = client.get(reverse("talking_therapies:case-finding")).content.decode()
+    assert "PHQ-9 item 9 answered 2" in body
+    assert "Screened at caseness, not referred (1)" in body

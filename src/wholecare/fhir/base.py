@@ -243,6 +243,8 @@ class ResourceType(ABC):
     writable: ClassVar[frozenset[str]] = frozenset()
     """Which of create and update this type supports."""
     documentation: ClassVar[str] = ""
+    operations: ClassVar[dict[str, str]] = {}
+    """Type-level operations (without the `$`) and their OperationDefinition canonical URLs."""
 
     @abstractmethod
     def find(self, ctx: Ctx, fhir_id: str) -> Item | None:

@@ -17,8 +17,8 @@ def capability_statement(base: str) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "type": kind.name,
             "interaction": [{"code": code} for code in interactions],
-            "versioning": "versioned",
-            "readHistory": True,
+            "versioning": "versioned" if "vread" in offered else "no-version",
+            "readHistory": "vread" in offered,
             "updateCreate": False,
             "conditionalCreate": "create" in kind.writable,
             "conditionalUpdate": False,
@@ -34,6 +34,11 @@ def capability_statement(base: str) -> dict[str, Any]:
             entry["searchInclude"] = sorted(kind.includes)
         if kind.documentation:
             entry["documentation"] = kind.documentation
+        if kind.operations:
+            entry["operation"] = [
+                {"name": name, "definition": definition}
+                for name, definition in sorted(kind.operations.items())
+            ]
         resources.append(entry)
     return {
         "resourceType": "CapabilityStatement",

@@ -27,6 +27,7 @@ def registered() -> dict[str, ResourceType]:
         questionnaire,
         questionnaire_response,
         service_request,
+        terminology,
     )
 
     types: list[ResourceType] = [
@@ -48,6 +49,9 @@ def registered() -> dict[str, ResourceType]:
         consent.ConsentType(),
         flag.FlagType(),
         audit_event.AuditEventType(),
+        terminology.CodeSystemType(),
+        terminology.ValueSetType(),
+        terminology.ConceptMapType(),
     ]
     return {kind.name: kind for kind in types}
 

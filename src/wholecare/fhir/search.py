@@ -27,7 +27,7 @@ _DATE = re.compile(
     r"^(?P<prefix>[a-z]{2})?(?P<year>\d{4})(-(?P<month>\d{2})(-(?P<day>\d{2})"
     r"(T(?P<time>\d{2}:\d{2}(:\d{2}(\.\d+)?)?)(?P<tz>Z|[+-]\d{2}:\d{2})?)?)?)?$"
 )
-ParamKind = Literal["token", "date", "reference", "string"]
+ParamKind = Literal["token", "date", "reference", "string", "uri"]
 
 
 @dataclass(frozen=True)

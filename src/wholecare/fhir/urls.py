@@ -12,6 +12,7 @@ urlpatterns = [
     path("metadata", views.metadata, name="metadata"),
     path("token", views.token, name="token"),
     re_path(rf"^{TYPE}$", views.type_level, name="type"),
+    re_path(rf"^{TYPE}/\$(?P<operation>[a-z][a-z\-]*)$", views.type_operation, name="operation"),
     re_path(rf"^{TYPE}/_search$", views.search_post, name="search"),
     re_path(rf"^{TYPE}/_history$", views.history_type, name="history-type"),
     re_path(rf"^{TYPE}/{ID}$", views.instance_level, name="instance"),

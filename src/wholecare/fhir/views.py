@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from wholecare.access.services import refusal_record
-from wholecare.fhir import bundles, interactions
+from wholecare.fhir import bundles, interactions, terminology_views
 from wholecare.fhir.auth import Grant, TokenError, client_authenticate, public, token_issue
 from wholecare.fhir.base import Ctx
 from wholecare.fhir.capability import capability_statement
@@ -222,6 +222,13 @@ def vread(request: HttpRequest, type_name: str, fhir_id: str, version: str) -> H
 def _only_get(request: HttpRequest) -> None:
     if request.method != "GET":
         raise FhirError(405, [Issue("not-supported", f"{request.method} is not supported here")])
+
+
+@fhir_view
+def type_operation(request: HttpRequest, type_name: str, operation: str) -> HttpResponse:
+    """A type-level operation: the terminology service's $lookup, $validate-code, $expand and
+    $translate."""
+    return terminology_views.respond(request, _ctx(request), type_name, operation)
 
 
 @fhir_view

@@ -1,5 +1,7 @@
 """Condition (UK Core) ↔ record.Condition. Codes are SNOMED CT from the record's condition value
-sets (with the ICD-10 equivalent added on the way out); any other code is refused with 422."""
+sets, as the terminology service holds them (the current releases of the long-term and mental
+health condition value sets), with the ICD-10 equivalent added on the way out; any other code is
+refused with 422."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -22,18 +24,43 @@ from wholecare.fhir.base import (
     referenced_person,
 )
 from wholecare.fhir.errors import FhirError, Issue, not_found, unprocessable
-from wholecare.fhir.mappers import Mapped, coding_in, unknown_elements, validation_outcome
+from wholecare.fhir.mappers import (
+    WHOLECARE,
+    Mapped,
+    coding_in,
+    unknown_elements,
+    validation_outcome,
+)
 from wholecare.fhir.scopes import Permission
 from wholecare.fhir.search import Criterion, Param, any_of, date_q, parse_token
 from wholecare.fhir.store import Item
 from wholecare.record import services, vocabulary
 from wholecare.record.models import Condition
+from wholecare.terminology import operations
 
 PROFILE = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Condition"
 CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 CLINICAL_STATUSES = {s.value for s in Condition.ClinicalStatus}
+VALUE_SETS = (
+    f"{WHOLECARE}/ValueSet/long-term-conditions",
+    f"{WHOLECARE}/ValueSet/mental-health-conditions",
+)
+
+
+def condition_codes() -> frozenset[str]:
+    """The SNOMED CT codes a Condition may have: the members of the current releases of the
+    record's condition value sets in the terminology service."""
+    codes: set[str] = set()
+    for url in VALUE_SETS:
+        expansion = operations.expand(url)["expansion"]
+        codes |= {
+            member["code"]
+            for member in expansion.get("contains", [])
+            if member["system"] == vocabulary.SNOMED_CT
+        }
+    return frozenset(codes)
 
 
 def to_fhir(condition: Condition, fhir_id: str) -> dict[str, Any]:
@@ -72,7 +99,8 @@ class ConditionFields:
     onset_date: dt.date | None
 
 
-def from_fhir(resource: dict[str, Any]) -> Mapped[ConditionFields]:
+def from_fhir(resource: dict[str, Any], codes: frozenset[str]) -> Mapped[ConditionFields]:
+    """`codes`: the SNOMED CT codes allowed (`condition_codes()`)."""
     unsupported = unknown_elements(
         resource,
         {
@@ -93,10 +121,11 @@ def from_fhir(resource: dict[str, Any]) -> Mapped[ConditionFields]:
         raise unprocessable(
             "code-invalid", "Condition.code needs a SNOMED CT coding", "Condition.code"
         )
-    if code not in vocabulary.CONDITIONS_BY_SNOMED:
+    if code not in codes:
         raise unprocessable(
             "code-invalid",
-            f"SNOMED CT {code} is not in Wholecare's condition value sets",
+            f"SNOMED CT {code} is not in Wholecare's condition value sets"
+            f" ({', '.join(VALUE_SETS)})",
             "Condition.code",
         )
     status = coding_in(resource.get("clinicalStatus"), CLINICAL) or "active"
@@ -170,7 +199,7 @@ class ConditionType(RecordType[Condition]):
 
     @transaction.atomic
     def create(self, ctx: Ctx, content: dict[str, Any]) -> Item:
-        mapped = from_fhir(content)
+        mapped = from_fhir(content, condition_codes())
         for where, what in mapped.unsupported:
             ctx.unsupported(where, what)
         person = referenced_person(ctx, content.get("subject"), "Condition.subject", self.name)
@@ -200,7 +229,7 @@ class ConditionType(RecordType[Condition]):
 
     @transaction.atomic
     def update(self, ctx: Ctx, current: Item, content: dict[str, Any]) -> Item:
-        mapped = from_fhir(content)
+        mapped = from_fhir(content, condition_codes())
         for where, what in mapped.unsupported:
             ctx.unsupported(where, what)
         fields = mapped.value

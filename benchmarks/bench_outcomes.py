@@ -29,6 +29,7 @@ FILES = ("referrals", "contacts", "measures")
 class Run:
     engine: str
     seconds: float
+    cpu_seconds: float
     peak_bytes: int
     outcomes: bytes
 
@@ -77,7 +78,8 @@ def _run(engine: str, data: Path) -> Run:
     if child.returncode != 0:
         raise RuntimeError(f"wholecare outcomes --engine {engine} failed ({child.returncode})")
     # ru_maxrss is in kilobytes on Linux.
-    return Run(engine, seconds, usage.ru_maxrss * 1024, (out / "outcomes.csv").read_bytes())
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(engine, seconds, cpu, usage.ru_maxrss * 1024, (out / "outcomes.csv").read_bytes())
 
 
 def run() -> None:
@@ -91,12 +93,16 @@ def run() -> None:
     results = [_run(engine, data) for engine in ("duckdb", "pandas")]
     for result in results:
         print(
-            f"{result.engine:>7}: {result.seconds:6.1f} s wall, "
+            f"{result.engine:>7}: {result.seconds:6.1f} s wall, {result.cpu_seconds:6.1f} s CPU, "
             f"{result.peak_bytes / 2**30:5.2f} GiB peak RSS",
             flush=True,
         )
     duckdb, pandas = results
-    print(f"pandas / duckdb wall time: {pandas.seconds / duckdb.seconds:.1f}x")
+    print(
+        f"pandas / duckdb: {pandas.seconds / duckdb.seconds:.1f}x wall time, "
+        f"{pandas.cpu_seconds / duckdb.cpu_seconds:.1f}x CPU time"
+    )
+    print(f"load average while running: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"identical outcomes.csv: {'yes' if duckdb.outcomes == pandas.outcomes else 'NO'}")
     print(
         "targets: duckdb < 10 s: "

@@ -112,11 +112,14 @@ def outcomes(referrals: ir.Table, contacts: ir.Table, measures: ir.Table) -> Res
     )
     duplicates = _rejections(ranked.filter(ranked.copy > 0), io.REFERRALS, DUPLICATE_REFERRAL)
     kept = ranked.filter(ranked.copy == 0).drop("copy")
-    kept = kept.mutate(
-        rix=kept.line,
-        candidate_1=_candidate(kept.problem_descriptor, 0),
-        candidate_2=_candidate(kept.problem_descriptor, 1),
-    ).cache()
+    # Candidates are worked out once per distinct descriptor, not once per referral.
+    descriptors = referrals.select("problem_descriptor").distinct()
+    descriptors = descriptors.mutate(
+        candidate_1=_candidate(descriptors.problem_descriptor, 0),
+        candidate_2=_candidate(descriptors.problem_descriptor, 1),
+    ).rename(descriptor="problem_descriptor")
+    kept = kept.left_join(descriptors, kept.problem_descriptor == descriptors.descriptor)
+    kept = kept.drop("descriptor").mutate(rix=kept.line).cache()
     span = kept.select(
         key="referral_id",
         rix="rix",
@@ -285,6 +288,6 @@ def outcomes(referrals: ir.Table, contacts: ir.Table, measures: ir.Table) -> Res
         reliable_recovery="reliable_recovery",
         second_treatment_date="second_treatment_date",
         first_assessment_date="first_assessment_date",
-    )
+    ).order_by("line")
     rejected = duplicates.union(unknown_contacts).union(rejected_scores)
     return Result(outcomes=result, rejected=rejected)

@@ -88,12 +88,12 @@ def tables(found: Extract, service: Service, period: Period) -> dict[str, bytes]
         for s in found.scores
     ]
     return {
-        "IDS101_Referral.csv": csv_bytes(COLUMNS["IDS101"], referrals),
-        "IDS201_CareContact.csv": csv_bytes(COLUMNS["IDS201"], contacts),
-        "IDS202_CareActivity.csv": csv_bytes(COLUMNS["IDS202"], activities),
-        "IDS602_LongTermCondition.csv": csv_bytes(COLUMNS["IDS602"], conditions),
-        "IDS603_PresentingComplaints.csv": csv_bytes(COLUMNS["IDS603"], complaints),
-        "IDS606_CodedScoredAssessmentReferral.csv": csv_bytes(COLUMNS["IDS606"], scores),
+        "IDS101_Referral.csv": _table("IDS101", referrals),
+        "IDS201_CareContact.csv": _table("IDS201", contacts),
+        "IDS202_CareActivity.csv": _table("IDS202", activities),
+        "IDS602_LongTermCondition.csv": _table("IDS602", conditions),
+        "IDS603_PresentingComplaints.csv": _table("IDS603", complaints),
+        "IDS606_CodedScoredAssessmentReferral.csv": _table("IDS606", scores),
     }
 
 
@@ -131,3 +131,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "AssToolCompDate",
     ),
 }
+
+
+def _table(name: str, rows: list[dict[str, str]]) -> bytes:
+    columns = COLUMNS[name]
+    return csv_bytes(columns, [[row[c] for c in columns] for row in rows])

@@ -11,7 +11,7 @@ import csv
 import datetime as dt
 import io
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -256,40 +256,36 @@ def _number(value: float) -> str:
     return f"{value:g}" if value == int(value) else repr(value)
 
 
-def _outcome_rows(found: Extract) -> dict[str, list[dict[str, Any]]]:
+def _outcome_rows(found: Extract) -> dict[str, list[tuple[Any, ...]]]:
+    """The three files' rows, in the column order of FILE_COLUMNS."""
     return {
         outcomes_io.REFERRALS: [
-            {
-                "referral_id": r["referral_id"],
-                "person_id": r["person_id"],
-                "received_date": r["received_date"].isoformat(),
-                "discharge_date": r["discharge_date"].isoformat() if r["discharge_date"] else "",
-                "problem_descriptor": r["problem_descriptor"],
-                "ltc": "Y" if r["conditions"] else "N",
-                "ethnic_category": r["ethnic_category"],
-                "imd_decile": r["imd_decile"] or "",
-                "service_id": r["service_id"],
-            }
+            (
+                r["referral_id"],
+                r["person_id"],
+                r["received_date"].isoformat(),
+                r["discharge_date"].isoformat() if r["discharge_date"] else "",
+                r["problem_descriptor"],
+                "Y" if r["conditions"] else "N",
+                r["ethnic_category"],
+                r["imd_decile"] or "",
+                r["service_id"],
+            )
             for r in found.referrals
         ],
         outcomes_io.CONTACTS: [
-            {
-                "referral_id": c["referral_id"],
-                "contact_date": c["starts_at"].date().isoformat(),
-                "kind": c["kind"],
-                "attended": "Y" if c["attended"] else "N",
-                "intensity": c["intensity"],
-                "integrated": "Y" if c["integrated_ltc"] else "N",
-            }
+            (
+                c["referral_id"],
+                c["starts_at"].date().isoformat(),
+                c["kind"],
+                "Y" if c["attended"] else "N",
+                c["intensity"],
+                "Y" if c["integrated_ltc"] else "N",
+            )
             for c in found.contacts
         ],
         outcomes_io.MEASURES: [
-            {
-                "referral_id": s["referral_id"],
-                "measure_date": s["measured_on"].isoformat(),
-                "measure": s["measure"],
-                "score": _number(s["total"]),
-            }
+            (s["referral_id"], s["measured_on"].isoformat(), s["measure"], _number(s["total"]))
             for s in found.scores
         ],
     }
@@ -303,10 +299,11 @@ FILE_COLUMNS: dict[str, tuple[str, ...]] = {
 FILE_NAMES: dict[str, str] = {role: f"{role}.csv" for role in FILE_COLUMNS}
 
 
-def csv_bytes(columns: Iterable[str], rows: Iterable[Mapping[str, Any]]) -> bytes:
+def csv_bytes(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """A header and the rows (values in column order) as CSV text."""
     text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(columns)
     writer.writerows(rows)
     return text.getvalue().encode()
 

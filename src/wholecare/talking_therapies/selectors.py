@@ -649,11 +649,15 @@ def waiting_list(
     for step_value, received_date in waiting.values_list("step", "received_date"):
         received_by_step.setdefault(step_value, []).append(received_date)
     since = today - dt.timedelta(days=7 * CAPACITY_WEEKS)
+    # The start of the day after `since`, so the query compares stored times (no per-row casts).
+    cutoff = dt.datetime.combine(
+        since + dt.timedelta(days=1), dt.time(), tzinfo=timezone.get_current_timezone()
+    )
     recently_treated = CareContact.objects.filter(
         referral=OuterRef("pk"),
         kind="treatment",
         attendance=codes.ATTENDED,
-        starts_at__date__gt=since,
+        starts_at__gte=cutoff,
     )
     firsts = (
         TTReferral.objects.filter(Exists(recently_treated), service=service)
@@ -663,7 +667,7 @@ def waiting_list(
                 filter=Q(contacts__kind="treatment", contacts__attendance=codes.ATTENDED),
             )
         )
-        .filter(first__date__gt=since)
+        .filter(first__gte=cutoff)
         .values_list("step", "first")
     )
     first_dates: dict[str, list[dt.date]] = {}
@@ -695,28 +699,31 @@ def waiting_list(
         ]
     )
     rows = [WaitingRow(r, waits.FirstTreatmentWait(r.received_date, today)) for r in shown]
-    one_treatment = (
-        open_referrals.filter(status=TTReferral.Status.IN_TREATMENT)
-        .annotate(
-            treatments=Count(
-                "contacts",
-                filter=Q(contacts__kind="treatment", contacts__attendance=codes.ATTENDED),
-            ),
-            first=Min(
-                "contacts__starts_at",
-                filter=Q(contacts__kind="treatment", contacts__attendance=codes.ATTENDED),
-            ),
+    singles = (
+        CareContact.objects.filter(
+            referral__service=service,
+            referral__status=TTReferral.Status.IN_TREATMENT,
+            kind="treatment",
+            attendance=codes.ATTENDED,
         )
-        .filter(treatments=1)
-        .select_related("person", "clinician__user")
-        .order_by("first")
+        .values("referral_id")
+        .annotate(n=Count("pk"), first=Min("starts_at"))
+        .filter(n=1)
+        .order_by("first", "referral_id")
     )
     if step is not None:
-        one_treatment = one_treatment.filter(step=step)
+        singles = singles.filter(referral__step=step)
+    firsts_by_referral = {row["referral_id"]: row["first"] for row in singles[:WAITING_PAGE]}
     second = [
-        SecondWaitRow(r, waits.SecondTreatmentWait(timezone.localtime(r.first).date(), today))
-        for r in one_treatment[:WAITING_PAGE]
+        SecondWaitRow(
+            r,
+            waits.SecondTreatmentWait(timezone.localtime(firsts_by_referral[r.pk]).date(), today),
+        )
+        for r in TTReferral.objects.filter(pk__in=firsts_by_referral).select_related(
+            "person", "clinician__user"
+        )
     ]
+    second.sort(key=lambda row: (row.wait.first_treatment, row.referral.pk))
     audit_many(
         by=by,
         action=AuditEvent.Action.VIEW,

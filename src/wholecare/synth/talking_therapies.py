@@ -370,7 +370,9 @@ def write(n: int, seed: int, out: Path, file_format: str, *, progress: bool = Tr
                         if file_format == "parquet":
                             writers[name] = pq.ParquetWriter(path, table.schema)
                         else:
-                            options = pa_csv.WriteOptions(quoting_style="none")
+                            options = pa_csv.WriteOptions(
+                                quoting_style="none", quoting_header="none"
+                            )
                             writers[name] = pa_csv.CSVWriter(
                                 path, table.schema, write_options=options
                             )

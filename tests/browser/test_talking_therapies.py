@@ -2,13 +2,15 @@
 
 import datetime as dt
 import re
+from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import Browser, Page, expect
 
 from tests import factories
 from wholecare.directory.disciplines import Discipline
-from wholecare.directory.models import Service
-from wholecare.talking_therapies import engine
+from wholecare.directory.models import Service, Staff
+from wholecare.talking_therapies import engine, services
 from wholecare.talking_therapies.models import RiskTask, TTReferral
 
 MODERATE_PHQ9 = [2, 2, 1, 2, 1, 1, 1, 1, 0]  # 11: at caseness, less severe (step 2)
@@ -171,3 +173,88 @@ def test_ltc_pathway_from_case_finding_to_discharge(
     ):
         expect(page.locator(f'[data-flag="{label}"]')).to_have_text("Yes" if value else "No")
     assert referral.service == service
+
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def _violations(page: Page) -> list[dict[str, Any]]:
+    page.add_script_tag(path=str(AXE))
+    result: dict[str, Any] = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG
+    )
+    return [
+        {"id": v["id"], "nodes": [n["target"] for n in v["nodes"]]} for v in result["violations"]
+    ]
+
+
+def test_pathway_pages_meet_wcag_aa_at_tablet_width(
+    browser: Browser, live_server, allow_audit_reset
+):
+    """axe-core is injected as a script, so this context alone bypasses the app's CSP."""
+    person, service = _setting()
+    manager = factories.StaffFactory(discipline=Discipline.SERVICE_MANAGER, user__username="mgr")
+    manager.services.add(service)
+    nurse = Staff.objects.get(user__username="nurse-kay")
+    pwp = Staff.objects.get(user__username="pwp-lee")
+    referral = services.tt_referral_create(
+        by=nurse.user,
+        person=person,
+        service=service,
+        source="A3",
+        conditions=list(person.conditions.all()),
+        received_date=dt.date.today() - dt.timedelta(days=40),
+    )
+    services.measures_record(
+        by=pwp.user,
+        person=person,
+        referral=referral,
+        answers={"PHQ9": [*MODERATE_PHQ9[:8], 1], "GAD7": MODERATE_GAD7},
+        measured_on=dt.date.today() - dt.timedelta(days=30),
+    )
+    services.marker_record(
+        by=nurse.user,
+        person=person,
+        code="hba1c",
+        value=66,
+        observed_on=dt.date.today() - dt.timedelta(days=20),
+    )
+    context = browser.new_context(bypass_csp=True, viewport={"width": 768, "height": 1024})
+    page = context.new_page()
+    base = live_server.url
+    pages = {
+        "nurse-kay": [
+            "/talking-therapies/case-finding/",
+            f"/talking-therapies/people/{person.public_id}/",
+        ],
+        "pwp-lee": [
+            "/talking-therapies/caseload/",
+            f"/talking-therapies/referrals/{referral.public_id}/",
+            f"/talking-therapies/referrals/{referral.public_id}/measures/PHQ9/",
+            f"/talking-therapies/services/{service.pk}/waiting-list/",
+            f"/talking-therapies/risks/{RiskTask.objects.get().pk}/review/",
+        ],
+        "mgr": [
+            "/talking-therapies/overview/",
+            f"/talking-therapies/services/{service.pk}/dashboard/",
+        ],
+    }
+    for username, paths in pages.items():
+        page.goto(f"{base}/sign-in/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(factories.PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        for path in paths:
+            page.goto(f"{base}{path}")
+            assert _violations(page) == [], path
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"{path} scrolls sideways on a tablet"
+        page.get_by_role("button", name="Sign out").click()
+    for path in [
+        "/talking-therapies/public/self-referral/",
+        "/talking-therapies/public/questionnaire/",
+    ]:
+        page.goto(f"{base}{path}")
+        assert _violations(page) == [], path
+    context.close()

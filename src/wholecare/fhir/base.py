@@ -172,7 +172,7 @@ def check_references(ctx: Ctx, content: dict[str, Any], where: str, *, skip: str
     from wholecare.fhir.registry import registered
 
     types = registered()
-    for path, text in _references(content, where):
+    for path, text in references_in(content, where):
         if (
             path.startswith(f"{where}.{skip}")
             or "/" not in text
@@ -186,17 +186,18 @@ def check_references(ctx: Ctx, content: dict[str, Any], where: str, *, skip: str
             raise unprocessable("not-found", f"{text} does not exist on this server", path)
 
 
-def _references(value: Any, path: str) -> list[tuple[str, str]]:
+def references_in(value: Any, path: str) -> list[tuple[str, str]]:
+    """(FHIRPath, reference text) of every literal reference in a resource."""
     found: list[tuple[str, str]] = []
     if isinstance(value, dict):
         if isinstance(value.get("reference"), str):
             found.append((path, value["reference"]))
         for key, inner in value.items():
             if key != "reference":
-                found += _references(inner, f"{path}.{key}")
+                found += references_in(inner, f"{path}.{key}")
     elif isinstance(value, list):
         for index, inner in enumerate(value):
-            found += _references(inner, f"{path}[{index}]")
+            found += references_in(inner, f"{path}[{index}]")
     return found
 
 
@@ -384,6 +385,15 @@ class StoredType(ResourceType):
         return found
 
     def prepare(self, ctx: Ctx, content: dict[str, Any]) -> Prepared:
+        self.check_status(content)
+        person = referenced_person(
+            ctx, self.subject(content), f"{self.name}.{self.subject_element}", self.name
+        )
+        self.check(ctx, content)
+        check_references(ctx, content, self.name, skip=self.subject_element)
+        return self.prepared(content, person)
+
+    def check_status(self, content: dict[str, Any]) -> None:
         status = content.get("status")
         if status not in self.statuses:
             raise unprocessable(
@@ -391,15 +401,14 @@ class StoredType(ResourceType):
                 f"{self.name}.status {status!r} is not one of {', '.join(sorted(self.statuses))}",
                 f"{self.name}.status",
             )
-        person = referenced_person(
-            ctx, self.subject(content), f"{self.name}.{self.subject_element}", self.name
-        )
-        self.check(ctx, content)
-        check_references(ctx, content, self.name, skip=self.subject_element)
+
+    def prepared(self, content: dict[str, Any], person: Person | None) -> Prepared:
+        """What a checked resource is kept and indexed by (bulk import checks it the same way:
+        `check_status`, the subject, `check`, then this)."""
         return Prepared(
             content=content,
             person=person,
-            status=str(status),
+            status=str(content["status"]),
             dates=element_dates(content.get(self.date_element) if self.date_element else None),
             tokens=tuple(self.tokens(content)),
             sensitivity=sensitivity_of(content),

@@ -119,3 +119,42 @@ class AccessToken(models.Model):
 
     def __str__(self) -> str:
         return f"token for {self.client} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+
+class ImportedId(models.Model):
+    """What each imported resource became on this server, by the id it had where it came from
+    (`resource_type` and `source_id`), or by its Bundle `fullUrl` (`resource_type` empty), so that
+    references between imported resources resolve, in this import or a later one."""
+
+    resource_type = models.CharField(max_length=40, blank=True)
+    source_id = models.CharField(max_length=300)
+    target = models.CharField(max_length=110)
+    """`Type/id` on this server."""
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resource_type", "source_id"], name="fhir_imported_id_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource_type or 'fullUrl'} {self.source_id} -> {self.target}"
+
+
+class ImportFile(models.Model):
+    """How far bulk import has got through one file, known by the SHA-256 of its content, so a
+    rerun skips what was loaded (each step is committed with the resources it loaded)."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    path = models.CharField(max_length=1000)
+    done = models.PositiveIntegerField(default=0)
+    """Lines (NDJSON) or Bundle entries read so far; for other files 1 when read."""
+    loaded = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    finished = models.BooleanField(default=False)
+    started_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.done} read{' (finished)' if self.finished else ''}"

@@ -2,6 +2,7 @@
 other instruments, usually produced by scoring a QuestionnaireResponse) and physical markers
 (vital signs, BMI, HbA1c, cholesterol). A code outside these value sets is refused with 422."""
 
+from functools import cache
 from typing import Any, ClassVar
 
 from django.db.models import Q
@@ -60,6 +61,12 @@ PHYSICAL_MARKERS: dict[tuple[str, str], str] = {
 }
 
 
+@cache
+def known_codes() -> dict[tuple[str, str], str]:
+    """Every code an Observation may have: physical markers and questionnaire totals."""
+    return {**PHYSICAL_MARKERS, **measure_codes()}
+
+
 def measure_codes() -> dict[tuple[str, str], str]:
     """Totals of every instrument in `wholecare.measures`, by their LOINC, SNOMED CT and
     Wholecare codes."""
@@ -116,7 +123,7 @@ class ObservationType(StoredType):
     )
 
     def check(self, ctx: Ctx, content: dict[str, Any]) -> None:
-        known = {**PHYSICAL_MARKERS, **measure_codes()}
+        known = known_codes()
         codings = content.get("code", {}).get("coding", [])
         if not any((c.get("system"), c.get("code")) in known for c in codings):
             shown = ", ".join(f"{c.get('system')}|{c.get('code')}" for c in codings) or "none"

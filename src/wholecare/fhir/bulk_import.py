@@ -1,0 +1,957 @@
+"""Bulk import of FHIR resources (`wholecare fhir import PATH...`, decision 0009).
+
+Resources are read (`bulk_read`), checked against the FHIR R4 model and then by the same mapper
+checks as the API (codes in value sets, NHS numbers, statuses, the record's rules), and written in
+batches: one transaction per chunk of a file, with the file's progress committed in it, so a rerun
+carries on after the last chunk committed. A resource that fails a check is rejected with its place
+and reason and everything else loads; should the database still refuse a batch, it is written
+again one resource at a time (a savepoint each) to find the one it refuses.
+
+The import acts as one member of staff, as an API client does: it may register people, and it may
+add to the records of people that member of staff may open (their care team, an open referral),
+exactly as through the API. References between imported resources are resolved through
+`ImportedId` (the source id, or the Bundle `fullUrl`); a patient that does not resolve rejects the
+resource; any other reference that does not resolve is kept as written and reported.
+"""
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any, Protocol
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+from fhir.resources.R4B import get_fhir_model_class
+from pydantic import ValidationError as PydanticError
+
+from wholecare.access.audit import audit_many
+from wholecare.access.models import AuditEvent
+from wholecare.access.permissions import people_openable_q
+from wholecare.directory.models import Organisation, Service, Staff
+from wholecare.fhir import bulk_read, store
+from wholecare.fhir.auth import Grant
+from wholecare.fhir.base import Ctx, RecordType, StoredType, references_in, strip_meta
+from wholecare.fhir.bulk_read import Unit
+from wholecare.fhir.errors import FhirError
+from wholecare.fhir.mappers import condition as condition_mapper
+from wholecare.fhir.mappers import patient as patient_mapper
+from wholecare.fhir.mappers.organization import ODS
+from wholecare.fhir.mappers.questionnaire import instrument_for, questionnaire_id
+from wholecare.fhir.mappers.questionnaire_response import QuestionnaireResponseType
+from wholecare.fhir.models import ImportedId, ImportFile, Resource, ResourceVersion, SearchToken
+from wholecare.fhir.registry import registered
+from wholecare.fhir.scopes import parse_scopes
+from wholecare.record.models import CareTeamMembership, Condition, Person
+
+CHUNK = 2_000
+READ_ONLY = {
+    "CareTeam": "care teams are kept by the record (add members in Wholecare)",
+    "Flag": "risk flags are raised in Wholecare, or from QuestionnaireResponses",
+    "AuditEvent": "the audit trail is written only by Wholecare itself",
+    "CodeSystem": "terminology is imported with `wholecare terminology import`",
+    "ValueSet": "terminology is imported with `wholecare terminology import`",
+    "ConceptMap": "terminology is imported with `wholecare terminology import`",
+}
+SERVER_META = frozenset({"versionId", "lastUpdated", "security"})
+
+
+@dataclass
+class Outcome:
+    """What became of one resource read."""
+
+    where: str
+    resource_type: str
+    source_id: str
+    loaded_as: str = ""
+    """`Type/id` on this server, when loaded (or mapped onto the directory)."""
+    rejected: str = ""
+    not_kept: list[tuple[str, str]] = field(default_factory=list)
+    """(FHIRPath, what) of each element not kept, or reference kept unresolved."""
+    mapped: bool = False
+    """Matched to something Wholecare already holds (the directory, an instrument)."""
+    person_id: int | None = None
+    """Whose record the resource was added to (for the audit trail)."""
+
+
+@dataclass
+class Totals:
+    read: int = 0
+    loaded: int = 0
+    rejected: int = 0
+    skipped_files: int = 0
+    not_kept: Counter[str] = field(default_factory=Counter)
+
+
+class Rejected(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _reason(problem: FhirError) -> str:
+    return "; ".join(
+        f"{', '.join(issue.expression)}: {issue.diagnostics}"
+        if issue.expression
+        else issue.diagnostics
+        for issue in problem.issues
+    )
+
+
+def import_grant(staff: Staff) -> Grant:
+    """What the import may do: what this member of staff may, through every resource type."""
+    from wholecare.fhir.models import ApiClient
+
+    client = ApiClient(name="FHIR bulk import", staff=staff, allowed_scopes="system/*.cruds")
+    return Grant(staff=staff, client=client, scopes=parse_scopes("system/*.cruds"), patient=None)
+
+
+class Progress(Protocol):
+    def start(self, total: int) -> None: ...
+
+    def advance(self, done: int) -> None: ...
+
+
+class NoProgress:
+    def start(self, total: int) -> None:
+        pass
+
+    def advance(self, done: int) -> None:
+        pass
+
+
+class Importer:
+    """One run of bulk import, acting as `staff`. `report` is told the outcome of every resource;
+    `care_team_role`, when given, puts `staff` on the care team of each person registered."""
+
+    def __init__(
+        self,
+        staff: Staff,
+        *,
+        report: Callable[[Outcome], None],
+        care_team_role: str = "",
+        progress: Progress | None = None,
+    ) -> None:
+        self.staff = staff
+        self.user: AbstractBaseUser = staff.user
+        self.ctx = Ctx(grant=import_grant(staff), base="")
+        self.report = report
+        self.care_team_role = care_team_role
+        self.progress = progress or NoProgress()
+        self.totals = Totals()
+        self.codes = condition_mapper.condition_codes()
+        self.types = registered()
+        self._pending: list[Outcome] = []
+        self._source = ""
+
+    # Files ---------------------------------------------------------------------------------
+
+    def run(self, paths: Iterable[Path]) -> Totals:
+        """Import these files (and folders' files), in dependency order of what they hold."""
+        now = timezone.now()
+        plan = []
+        for path in bulk_read.files_in(paths):
+            record, _ = ImportFile.objects.get_or_create(
+                digest=bulk_read.digest(path),
+                defaults={"path": str(path), "started_at": now, "updated_at": now},
+            )
+            if record.finished:
+                self.totals.skipped_files += 1
+            else:
+                plan.append((path, record))
+        self.progress.start(sum(max(0, bulk_read.count(p) - r.done) for p, r in plan))
+        for path, record in plan:
+            self._file(path, record)
+        return self.totals
+
+    def _file(self, path: Path, record: ImportFile) -> None:
+        self._source = path.name
+        stream = bulk_read.units(path, after=record.done)
+        for chunk in iter(lambda: list(islice(stream, CHUNK)), []):
+            with transaction.atomic():
+                loaded, rejected = self._chunk(chunk)
+                advanced = chunk[-1].position - record.done
+                record.done = chunk[-1].position
+                record.loaded += loaded
+                record.rejected += rejected
+                record.updated_at = timezone.now()
+                record.save(update_fields=["done", "loaded", "rejected", "updated_at"])
+            self.progress.advance(advanced)
+        record.finished = True
+        record.updated_at = timezone.now()
+        record.save(update_fields=["finished", "updated_at"])
+
+    def _chunk(self, chunk: list[Unit]) -> tuple[int, int]:
+        """Load one chunk (inside its transaction); returns (loaded, rejected)."""
+        self._pending = []
+        groups: dict[str, list[tuple[Unit, dict[str, Any]]]] = defaultdict(list)
+        for unit in chunk:
+            content = self._checked(unit)
+            if content is not None:
+                groups[content["resourceType"]].append((unit, content))
+        for name in sorted(groups, key=bulk_read.rank):
+            self._group(name, groups[name])
+        self._write_audits()
+        outcomes, self._pending = self._pending, []
+        for outcome in outcomes:
+            self._tally(outcome)
+        return (
+            sum(1 for o in outcomes if o.loaded_as),
+            sum(1 for o in outcomes if o.rejected),
+        )
+
+    def _tally(self, outcome: Outcome) -> None:
+        self.totals.read += 1
+        if outcome.rejected:
+            self.totals.rejected += 1
+        else:
+            self.totals.loaded += 1
+        for path, _ in outcome.not_kept:
+            self.totals.not_kept[path] += 1
+        self.report(outcome)
+
+    # Checks before loading -----------------------------------------------------------------
+
+    def _outcome(self, unit: Unit, **what: Any) -> Outcome:
+        resource = unit.resource or {}
+        outcome = Outcome(unit.where, unit.resource_type, str(resource.get("id", "")), **what)
+        self._pending.append(outcome)
+        return outcome
+
+    def _checked(self, unit: Unit) -> dict[str, Any] | None:
+        """The unit's resource if it is a FHIR R4 resource of a type that can be imported."""
+        if unit.problem is not None or unit.resource is None:
+            self._outcome(unit, rejected=unit.problem or "no resource")
+            return None
+        name = unit.resource_type
+        if name in READ_ONLY:
+            self._outcome(unit, rejected=f"{name} is not imported: {READ_ONLY[name]}")
+            return None
+        if name not in self.types:
+            self._outcome(unit, rejected=f"Wholecare does not serve {name or 'this'} resources")
+            return None
+        try:
+            get_fhir_model_class(name).model_validate(unit.resource)
+        except PydanticError as problem:
+            errors = "; ".join(
+                f"{'.'.join([name, *map(str, e['loc'])])}: {e['msg']}" for e in problem.errors()[:5]
+            )
+            self._outcome(unit, rejected=f"not the FHIR R4 model: {errors}")
+            return None
+        except (ValueError, TypeError) as problem:
+            self._outcome(unit, rejected=f"not the FHIR R4 model: {problem}")
+            return None
+        return unit.resource
+
+    # Loading a group of one type -----------------------------------------------------------
+
+    def _group(self, name: str, group: list[tuple[Unit, dict[str, Any]]]) -> None:
+        load = self._loader(name)
+        resolved = resolve(
+            {text for _, content in group for _, text in references_in(content, name)}
+        )
+        rewritten = [(unit, _rewrite(content, resolved)) for unit, content in group]
+        targets = frozenset(resolved.values())
+        mark = len(self._pending)
+        try:
+            with transaction.atomic():
+                load(rewritten, targets)
+        except DatabaseError:
+            # Find the resource the database refuses: one at a time, a savepoint each.
+            del self._pending[mark:]
+            for one in rewritten:
+                before = len(self._pending)
+                try:
+                    with transaction.atomic():
+                        load([one], targets)
+                except DatabaseError as problem:
+                    del self._pending[before:]
+                    self._outcome(one[0], rejected=f"the database refused it: {problem}")
+
+    def _loader(
+        self, name: str
+    ) -> Callable[[list[tuple[Unit, dict[str, Any]]], frozenset[str]], None]:
+        special: dict[str, Callable[..., None]] = {
+            "Patient": self._patients,
+            "Condition": self._conditions,
+            "Organization": self._organizations,
+            "Practitioner": self._practitioners,
+            "PractitionerRole": self._practitioner_roles,
+            "HealthcareService": self._healthcare_services,
+            "Questionnaire": self._questionnaires,
+        }
+        if name in special:
+            return special[name]
+        kind = self.types[name]
+        if isinstance(kind, StoredType):
+            return lambda group, targets: self._stored(kind, group, targets)
+        return lambda group, targets: self._one_by_one(kind, group)
+
+    def _unresolved(
+        self, name: str, content: dict[str, Any], targets: frozenset[str], skip: str = ""
+    ) -> list[tuple[str, str]]:
+        notes = []
+        for path, text in references_in(content, name):
+            if text in targets or text.startswith("#") or (skip and path == skip):
+                continue
+            target = text.partition("/")[0]
+            if target in self.types:
+                notes.append((path, f"reference {text} does not resolve here; kept as written"))
+            else:
+                notes.append((path, f"reference {text}: a type this server does not serve"))
+        return notes
+
+    def _map_id(self, unit: Unit, content: dict[str, Any], target: str) -> list[ImportedId]:
+        rows = []
+        if content.get("id"):
+            rows.append(
+                ImportedId(
+                    resource_type=content["resourceType"],
+                    source_id=str(content["id"]),
+                    target=target,
+                )
+            )
+        if unit.full_url:
+            rows.append(ImportedId(resource_type="", source_id=unit.full_url, target=target))
+        return rows
+
+    def _claim(self, group: list[tuple[Unit, dict[str, Any]]]) -> list[tuple[Unit, dict[str, Any]]]:
+        """Those not imported before (by source id or fullUrl); the import never updates."""
+        keys = {(content["resourceType"], str(content.get("id", ""))) for _, content in group} | {
+            ("", unit.full_url) for unit, _ in group if unit.full_url
+        }
+        done = {
+            (t, s): target
+            for t, s, target in ImportedId.objects.filter(
+                source_id__in=[s for _, s in keys]
+            ).values_list("resource_type", "source_id", "target")
+            if (t, s) in keys
+        }
+        fresh = []
+        seen: set[tuple[str, str]] = set()
+        for unit, content in group:
+            mine = (
+                [(content["resourceType"], str(content.get("id", "")))] if content.get("id") else []
+            )
+            mine += [("", unit.full_url)] if unit.full_url else []
+            earlier = next((done[key] for key in mine if key in done), None)
+            if earlier is not None:
+                self._outcome(
+                    unit,
+                    rejected=f"already imported as {earlier}; the import never updates a resource",
+                )
+            elif any(key in seen for key in mine):
+                self._outcome(unit, rejected="the same id (or fullUrl) twice in one import")
+            else:
+                seen.update(mine)
+                fresh.append((unit, content))
+        return fresh
+
+    def _people(self, references: Iterable[str]) -> dict[str, Person]:
+        """The people these `Patient/<id>` references name, if the importer may open them."""
+        ids = {text.removeprefix("Patient/") for text in references if text.startswith("Patient/")}
+        found = Person.objects.filter(
+            people_openable_q(self.staff), public_id__in=[i for i in ids if _is_uuid(i)]
+        )
+        return {f"Patient/{person.public_id}": person for person in found}
+
+    def _person(
+        self, people: dict[str, Person], reference: dict[str, Any] | None, where: str
+    ) -> Person:
+        text = str((reference or {}).get("reference", ""))
+        if not text:
+            raise Rejected(f"{where}: needs a reference to the Patient")
+        person = people.get(text)
+        if person is None:
+            raise Rejected(
+                f"{where}: {text} is not on the record, or you have no care relationship with"
+                " them (import the Patient first, or add yourself to their care team)"
+            )
+        return person
+
+    def _write_audits(self) -> None:
+        """One audit event for each person whose record this chunk added to, saying what."""
+        added: dict[int, Counter[str]] = defaultdict(Counter)
+        for outcome in self._pending:
+            if outcome.loaded_as and outcome.person_id is not None:
+                added[outcome.person_id][outcome.resource_type] += 1
+        by_what: dict[str, list[Person]] = defaultdict(list)
+        for person_id, counts in added.items():
+            what = f"FHIR bulk import from {self._source}: " + ", ".join(
+                f"{n} {name}" for name, n in sorted(counts.items())
+            )
+            by_what[what].append(Person(pk=person_id))
+        for what, people in by_what.items():
+            audit_many(
+                by=self.user,
+                action=AuditEvent.Action.CREATE,
+                people=people,
+                what=what,
+                why="FHIR bulk import",
+            )
+
+    def _keep(
+        self,
+        rows: list[tuple[Unit, dict[str, Any], Outcome, Resource]],
+        tokens: dict[int, tuple[tuple[str, str, str], ...]] | None = None,
+    ) -> None:
+        """Write Resource rows (version 1), their versions, tokens and id mappings."""
+        created = Resource.objects.bulk_create([resource for _, _, _, resource in rows])
+        ResourceVersion.objects.bulk_create(
+            ResourceVersion(
+                resource=resource,
+                version=1,
+                last_updated=resource.last_updated,
+                method="POST",
+                content=resource.content,
+            )
+            for resource in created
+        )
+        if tokens:
+            SearchToken.objects.bulk_create(
+                SearchToken(resource=resource, param=p, system=s[:200], value=v[:200])
+                for index, resource in enumerate(created)
+                for p, s, v in tokens.get(index, ())
+            )
+        mappings = []
+        for unit, content, outcome, resource in rows:
+            outcome.loaded_as = f"{resource.resource_type}/{resource.fhir_id}"
+            mappings += self._map_id(unit, content, outcome.loaded_as)
+        ImportedId.objects.bulk_create(mappings)
+
+    # Patients ------------------------------------------------------------------------------
+
+    def _patients(self, group: list[tuple[Unit, dict[str, Any]]], targets: frozenset[str]) -> None:
+        group = self._claim(group)
+        numbers = set()
+        for _, content in group:
+            for identifier in content.get("identifier", []):
+                if identifier.get("system") == patient_mapper.NHS_NUMBER:
+                    numbers.add(str(identifier.get("value", "")).replace(" ", ""))
+        taken = set(
+            Person.objects.filter(nhs_number__in=numbers).values_list("nhs_number", flat=True)
+        )
+        practices: dict[str, Organisation] = {}
+        today = timezone.localdate()
+        people: list[tuple[Unit, dict[str, Any], Outcome, Person, list[str]]] = []
+        for unit, content in group:
+            try:
+                mapped = patient_mapper.from_fhir(content)
+                fields = mapped.value
+                if fields.nhs_number in taken:
+                    raise Rejected(
+                        "Patient.identifier: a person with this NHS number is already on the record"
+                    )
+                if fields.date_of_birth > today:
+                    raise Rejected("Patient.birthDate: date of birth must be today or in the past")
+                practice = None
+                if fields.practice_ods is not None:
+                    practice = practices.get(fields.practice_ods) or (
+                        Organisation.objects.filter(ods_code=fields.practice_ods).first()
+                    )
+                    if practice is None:
+                        raise Rejected(
+                            f"Patient.generalPractitioner: Organization/{fields.practice_ods}"
+                            " does not exist"
+                        )
+                    practices[fields.practice_ods] = practice
+                person = Person(
+                    nhs_number=fields.nhs_number,
+                    given_name=fields.given_name.strip(),
+                    family_name=fields.family_name.strip(),
+                    date_of_birth=fields.date_of_birth,
+                    sex=fields.sex,
+                    registered_practice=practice,
+                    **fields.details,
+                )
+                person.full_clean(
+                    exclude=["user"], validate_unique=False, validate_constraints=False
+                )
+            except FhirError as problem:
+                self._outcome(unit, rejected=_reason(problem))
+                continue
+            except Rejected as problem:
+                self._outcome(unit, rejected=problem.reason)
+                continue
+            except ValidationError as problem:
+                reason = _validation_reason(problem, patient_mapper.FIELD_PATHS)
+                self._outcome(unit, rejected=reason)
+                continue
+            taken.add(fields.nhs_number)
+            notes = list(mapped.unsupported)
+            roles = []
+            for practitioner in fields.general_practitioners:
+                if practitioner == str(self.staff.pk):
+                    roles.append(patient_mapper.REGISTERED_GP_ROLE)
+                    notes.append(
+                        (
+                            "Patient.generalPractitioner",
+                            f"Practitioner/{practitioner}: kept as the person's care team"
+                            f" ({patient_mapper.REGISTERED_GP_ROLE}), not on the Patient",
+                        )
+                    )
+                else:
+                    notes.append(
+                        (
+                            "Patient.generalPractitioner",
+                            f"Practitioner/{practitioner}: only the importing practitioner is"
+                            " put on the care team",
+                        )
+                    )
+            if self.care_team_role and self.care_team_role not in roles:
+                roles.append(self.care_team_role)
+            outcome = self._outcome(unit, not_kept=notes)
+            people.append((unit, content, outcome, person, roles))
+        Person.objects.bulk_create([person for *_, person, _ in people])
+        CareTeamMembership.objects.bulk_create(
+            CareTeamMembership(person=person, staff=self.staff, role=role, start_date=today)
+            for *_, person, roles in people
+            for role in roles
+        )
+        now = timezone.now()
+        rows = []
+        for unit, content, outcome, person, _ in people:
+            fhir_id = str(person.public_id)
+            rendered = patient_mapper.to_fhir(person, fhir_id)
+            outcome.not_kept += not_kept_elements(content, rendered, outcome.not_kept)
+            resource = Resource(
+                resource_type="Patient",
+                fhir_id=fhir_id,
+                version=1,
+                last_updated=now,
+                person=person,
+                record_pk=person.pk,
+                content=rendered,
+            )
+            outcome.person_id = person.pk
+            rows.append((unit, content, outcome, resource))
+        self._keep(rows)
+
+    # Conditions ----------------------------------------------------------------------------
+
+    def _conditions(
+        self, group: list[tuple[Unit, dict[str, Any]]], targets: frozenset[str]
+    ) -> None:
+        group = self._claim(group)
+        people = self._people(
+            str(content.get("subject", {}).get("reference", "")) for _, content in group
+        )
+        held = set(
+            Condition.objects.filter(person__in=list(people.values())).values_list(
+                "person_id", "snomed_code"
+            )
+        )
+        today = timezone.localdate()
+        now = timezone.now()
+        made: list[tuple[Unit, dict[str, Any], Outcome, Condition]] = []
+        for unit, content in group:
+            try:
+                mapped = condition_mapper.from_fhir(content, self.codes)
+                fields = mapped.value
+                person = self._person(people, content.get("subject"), "Condition.subject")
+                if (person.pk, fields.snomed_code) in held:
+                    raise Rejected("Condition.code: this person already has this condition")
+                if fields.onset_date is not None and not (
+                    person.date_of_birth <= fields.onset_date <= today
+                ):
+                    raise Rejected(
+                        "Condition.onsetDateTime: onset must be between the person's date of"
+                        " birth and today"
+                    )
+                recorded = content.get("recordedDate")
+                condition = Condition(
+                    person=person,
+                    snomed_code=fields.snomed_code,
+                    onset_date=fields.onset_date,
+                    clinical_status=fields.clinical_status,
+                    recorded_by=self.staff,
+                    recorded_by_discipline=self.staff.discipline,
+                    recorded_at=_instant(recorded) if recorded else now,
+                )
+                condition.full_clean(validate_unique=False, validate_constraints=False)
+            except FhirError as problem:
+                self._outcome(unit, rejected=_reason(problem))
+                continue
+            except Rejected as problem:
+                self._outcome(unit, rejected=problem.reason)
+                continue
+            except ValidationError as problem:
+                self._outcome(unit, rejected=_validation_reason(problem, condition_mapper.PATHS))
+                continue
+            held.add((person.pk, fields.snomed_code))
+            notes = list(mapped.unsupported) + self._unresolved(
+                "Condition", content, targets, skip="Condition.subject"
+            )
+            made.append((unit, content, self._outcome(unit, not_kept=notes), condition))
+        Condition.objects.bulk_create([condition for *_, condition in made])
+        rows = []
+        for unit, content, outcome, condition in made:
+            fhir_id = store.new_id()
+            rendered = condition_mapper.to_fhir(condition, fhir_id)
+            outcome.not_kept += not_kept_elements(content, rendered, outcome.not_kept)
+            resource = Resource(
+                resource_type="Condition",
+                fhir_id=fhir_id,
+                version=1,
+                last_updated=now,
+                person=condition.person,
+                record_pk=condition.pk,
+                content=rendered,
+            )
+            outcome.person_id = condition.person.pk
+            rows.append((unit, content, outcome, resource))
+        self._keep(rows)
+
+    # Resources kept whole ------------------------------------------------------------------
+
+    def _stored(
+        self, kind: StoredType, group: list[tuple[Unit, dict[str, Any]]], targets: frozenset[str]
+    ) -> None:
+        group = self._claim(group)
+        subjects = []
+        for _, content in group:
+            try:
+                subjects.append(str((kind.subject(content) or {}).get("reference", "")))
+            except FhirError:
+                continue
+        people = self._people(subjects)
+        now = timezone.now()
+        rows: list[tuple[Unit, dict[str, Any], Outcome, Resource]] = []
+        tokens: dict[int, tuple[tuple[str, str, str], ...]] = {}
+        for unit, content in group:
+            where = f"{kind.name}.{kind.subject_element}"
+            try:
+                kind.check_status(content)
+                person = self._person(people, kind.subject(content), where)
+                kind.check(self.ctx, content)
+                prepared = kind.prepared(content, person)
+            except FhirError as problem:
+                self._outcome(unit, rejected=_reason(problem))
+                continue
+            except Rejected as problem:
+                self._outcome(unit, rejected=problem.reason)
+                continue
+            fhir_id = store.new_id()
+            notes = meta_not_kept(kind.name, content, kind.profile) + self._unresolved(
+                kind.name, content, targets, skip=where
+            )
+            outcome = self._outcome(unit, not_kept=notes, person_id=person.pk)
+            tokens[len(rows)] = prepared.tokens
+            resource = Resource(
+                resource_type=kind.name,
+                fhir_id=fhir_id,
+                version=1,
+                last_updated=now,
+                person=person,
+                status=prepared.status,
+                date_start=prepared.dates[0],
+                date_end=prepared.dates[1],
+                sensitivity=prepared.sensitivity,
+                author=self.staff,
+                content={"resourceType": kind.name, "id": fhir_id, **strip_meta(content)},
+            )
+            rows.append((unit, content, outcome, resource))
+        self._keep(rows, tokens)
+        if isinstance(kind, QuestionnaireResponseType):
+            for *_, resource in rows:
+                kind.consequences(self.ctx, store.item(resource))
+
+    # Other record-backed types: through the API's own create -------------------------------
+
+    def _one_by_one(self, kind: Any, group: list[tuple[Unit, dict[str, Any]]]) -> None:
+        if not isinstance(kind, RecordType) or "create" not in kind.writable:
+            for unit, _ in group:
+                self._outcome(unit, rejected=f"{kind.name} cannot be imported")
+            return
+        for unit, content in self._claim(group):
+            self.ctx.notes.clear()
+            try:
+                with transaction.atomic():
+                    found = kind.create(self.ctx, content)
+            except FhirError as problem:
+                self._outcome(unit, rejected=_reason(problem))
+                continue
+            notes = [
+                (issue.expression[0] if issue.expression else kind.name, issue.diagnostics)
+                for issue in self.ctx.notes
+            ]
+            rendered = found.content
+            notes += not_kept_elements(content, rendered, notes)
+            target = f"{kind.name}/{found.fhir_id}"
+            self._outcome(unit, loaded_as=target, not_kept=notes)
+            ImportedId.objects.bulk_create(self._map_id(unit, content, target))
+
+    # Matched onto what Wholecare holds: the directory, the instruments ---------------------
+
+    def _match(
+        self,
+        group: list[tuple[Unit, dict[str, Any]]],
+        find: Callable[[dict[str, Any]], tuple[str, dict[str, Any]] | str],
+    ) -> None:
+        """`find` gives (target, its rendering) or the reason there is no match."""
+        mappings = []
+        for unit, content in self._claim(group):
+            found = find(content)
+            if isinstance(found, str):
+                self._outcome(unit, rejected=found)
+                continue
+            target, rendered = found
+            notes = not_kept_elements(content, rendered, [])
+            self._outcome(unit, loaded_as=target, not_kept=notes, mapped=True)
+            mappings += self._map_id(unit, content, target)
+        ImportedId.objects.bulk_create(mappings)
+
+    def _organizations(
+        self, group: list[tuple[Unit, dict[str, Any]]], targets: frozenset[str]
+    ) -> None:
+        from wholecare.fhir.mappers.organization import to_fhir
+
+        def find(content: dict[str, Any]) -> tuple[str, dict[str, Any]] | str:
+            codes = [
+                str(i.get("value")) for i in content.get("identifier", []) if i.get("system") == ODS
+            ]
+            found = Organisation.objects.filter(ods_code__in=codes).first()
+            if found is None:
+                return (
+                    f"Organization.identifier: no organisation with ODS code"
+                    f" {', '.join(codes) or '(none given)'} in the directory; the directory is"
+                    " kept by its owners, so add it there first"
+                )
+            return f"Organization/{found.ods_code}", to_fhir(found, found.ods_code)
+
+        self._match(group, find)
+
+    def _practitioners(
+        self, group: list[tuple[Unit, dict[str, Any]]], targets: frozenset[str]
+    ) -> None:
+        from wholecare.fhir.mappers.practitioner import to_fhir
+
+        def find(content: dict[str, Any]) -> tuple[str, dict[str, Any]] | str:
+            numbers = [str(i.get("value")) for i in content.get("identifier", []) if i.get("value")]
+            found = (
+                Staff.objects.select_related("user")
+                .filter(professional_registration__in=numbers)
+                .exclude(professional_registration="")
+                .first()
+            )
+            if found is None:
+                return (
+                    "Practitioner.identifier: no member of staff with professional registration"
+                    f" {', '.join(numbers) or '(none given)'} in the directory"
+                )
+            return f"Practitioner/{found.pk}", to_fhir(found, str(found.pk))
+
+        self._match(group, find)
+
+    def _practitioner_roles(
+        self, group: list[tuple[Unit, dict[str, Any]]], targets: frozenset[str]
+    ) -> None:
+        from wholecare.fhir.mappers.practitioner_role import to_fhir
+
+        def find(content: dict[str, Any]) -> tuple[str, dict[str, Any]] | str:
+            text = str(content.get("practitioner", {}).get("reference", ""))
+            staff_id = text.removeprefix("Practitioner/")
+            found = (
+                Staff.objects.select_related("user", "organisation")
+                .filter(pk=int(staff_id))
+                .first()
+                if text.startswith("Practitioner/") and staff_id.isdigit()
+                else None
+            )
+            if found is None:
+                return (
+                    f"PractitionerRole.practitioner: {text or '(none)'} is not a member of staff"
+                    " in the directory"
+                )
+            return f"PractitionerRole/{found.pk}", to_fhir(found, str(found.pk))
+
+        self._match(group, find)
+
+    def _healthcare_services(
+        self, group: list[tuple[Unit, dict[str, Any]]], targets: frozenset[str]
+    ) -> None:
+        from wholecare.fhir.mappers.healthcare_service import to_fhir
+
+        def find(content: dict[str, Any]) -> tuple[str, dict[str, Any]] | str:
+            provider = str(content.get("providedBy", {}).get("reference", ""))
+            found = (
+                Service.objects.select_related("organisation")
+                .filter(
+                    organisation__ods_code=provider.removeprefix("Organization/"),
+                    name=content.get("name", ""),
+                )
+                .first()
+            )
+            if found is None:
+                return (
+                    f"HealthcareService: no service named {content.get('name')!r} of"
+                    f" {provider or '(no providedBy)'} in the directory"
+                )
+            return f"HealthcareService/{found.pk}", to_fhir(found, str(found.pk))
+
+        self._match(group, find)
+
+    def _questionnaires(
+        self, group: list[tuple[Unit, dict[str, Any]]], targets: frozenset[str]
+    ) -> None:
+        from wholecare.fhir.mappers.questionnaire import to_fhir
+
+        def find(content: dict[str, Any]) -> tuple[str, dict[str, Any]] | str:
+            instrument = instrument_for(str(content.get("url", "")))
+            if instrument is None:
+                return (
+                    f"Questionnaire.url: {content.get('url')!r} is not one of Wholecare's"
+                    " instruments (Questionnaires are Wholecare's own, from wholecare.measures)"
+                )
+            fhir_id = questionnaire_id(instrument.code)
+            return f"Questionnaire/{fhir_id}", to_fhir(instrument)
+
+        self._match(group, find)
+
+
+# References ----------------------------------------------------------------------------------
+
+
+def resolve(references: set[str]) -> dict[str, str]:
+    """Each reference that names something on this server, to the `Type/id` it is here: an
+    imported resource (by source id or Bundle fullUrl), or one already here by its own id."""
+    keys: dict[str, tuple[str, str]] = {}
+    for text in references:
+        if text.startswith(("urn:", "http:", "https:")):
+            keys[text] = ("", text)
+        elif "/" in text and not text.startswith("#"):
+            name, _, fhir_id = text.partition("/")
+            keys[text] = (name, fhir_id)
+    found: dict[str, str] = {}
+    texts: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for text, key in keys.items():
+        texts[key].append(text)
+    for name, source_id, target in ImportedId.objects.filter(
+        source_id__in={source for _, source in texts}
+    ).values_list("resource_type", "source_id", "target"):
+        for text in texts.get((name, source_id), []):
+            found[text] = target
+    native: dict[str, set[str]] = defaultdict(set)
+    for text, (name, fhir_id) in keys.items():
+        if text not in found and name:
+            native[name].add(fhir_id)
+    for name, ids in native.items():
+        for fhir_id in _existing(name, ids):
+            found[f"{name}/{fhir_id}"] = f"{name}/{fhir_id}"
+    return found
+
+
+def _existing(name: str, ids: set[str]) -> Iterator[str]:
+    """Those of `ids` that are resources of type `name` on this server."""
+    numbers = [int(i) for i in ids if i.isdigit()]
+    if name == "Patient":
+        uuids = [i for i in ids if _is_uuid(i)]
+        yield from (
+            str(u)
+            for u in Person.objects.filter(public_id__in=uuids).values_list("public_id", flat=True)
+        )
+    elif name in {"Practitioner", "PractitionerRole"}:
+        yield from (
+            str(pk) for pk in Staff.objects.filter(pk__in=numbers).values_list("pk", flat=True)
+        )
+    elif name == "Organization":
+        yield from Organisation.objects.filter(ods_code__in=ids).values_list("ods_code", flat=True)
+    elif name == "HealthcareService":
+        yield from (
+            str(pk) for pk in Service.objects.filter(pk__in=numbers).values_list("pk", flat=True)
+        )
+    elif name == "Questionnaire":
+        yield from (i for i in ids if instrument_for(i) is not None)
+    else:
+        yield from Resource.objects.filter(resource_type=name, fhir_id__in=ids).values_list(
+            "fhir_id", flat=True
+        )
+
+
+def _rewrite(value: Any, resolved: dict[str, str]) -> Any:
+    if isinstance(value, dict):
+        return {
+            key: resolved.get(inner, inner)
+            if key == "reference" and isinstance(inner, str)
+            else _rewrite(inner, resolved)
+            for key, inner in value.items()
+        }
+    if isinstance(value, list):
+        return [_rewrite(inner, resolved) for inner in value]
+    return value
+
+
+# What was not kept ---------------------------------------------------------------------------
+
+
+def meta_not_kept(name: str, content: dict[str, Any], profile: str | None) -> list[tuple[str, str]]:
+    """`meta` elements the server does not keep (it writes versionId, lastUpdated and profile;
+    security labels are kept as the resource's sensitivity)."""
+    notes = []
+    for key, value in (content.get("meta") or {}).items():
+        if key in SERVER_META:
+            continue
+        if key == "profile" and value == [profile]:
+            continue
+        notes.append((f"{name}.meta.{key}", f"meta.{key}: the server writes its own"))
+    return notes
+
+
+def _leaves(value: Any, path: str, plain: str) -> Iterator[tuple[str, str, Any]]:
+    """(indexed path, path without indices, value) of every primitive in a resource."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _leaves(inner, f"{path}.{key}", f"{plain}.{key}")
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            yield from _leaves(inner, f"{path}[{index}]", plain)
+    else:
+        yield path, plain, value
+
+
+def not_kept_elements(
+    source: dict[str, Any], rendered: dict[str, Any], reported: list[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """Elements of `source` whose value the server's rendering does not carry, besides those
+    already `reported` (so nothing is dropped silently): one note per element path."""
+    name = str(source["resourceType"])
+    body = {k: v for k, v in source.items() if k not in {"id", "meta", "resourceType"}}
+    kept = {(plain, value) for _, plain, value in _leaves(rendered, name, name)}
+    already = [where for where, _ in reported]
+    notes: dict[str, str] = {}
+    for path, plain, value in _leaves(body, name, name):
+        if (plain, value) in kept or plain in notes:
+            continue
+        if any(path == w or path.startswith((f"{w}.", f"{w}[")) for w in already):
+            continue
+        notes[plain] = f"{plain} ({value!r}) is not kept"
+    return [*meta_not_kept(name, source, None), *notes.items()]
+
+
+def _validation_reason(problem: ValidationError, paths: dict[str, str]) -> str:
+    if hasattr(problem, "error_dict"):
+        return "; ".join(
+            f"{paths.get(name, name)}: {' '.join(messages)}"
+            for name, messages in problem.message_dict.items()
+        )
+    return "; ".join(problem.messages)
+
+
+def _instant(text: str) -> dt.datetime:
+    from wholecare.fhir.search import parse_date
+
+    return parse_date(text).start
+
+
+def _is_uuid(text: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,317 @@
+"""`wholecare fhir import`: NDJSON and Bundle files, every rejection reported with its place and
+reason, everything else loaded, resumable, and readable through the API afterwards."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from tests import factories
+from tests.app.fhir.conftest import api_for
+from wholecare.access.models import AuditEvent
+from wholecare.fhir import bulk_import
+from wholecare.fhir.models import ImportedId, ImportFile, Resource
+from wholecare.record.models import CareTeamMembership, Condition, Person
+
+pytestmark = pytest.mark.django_db
+NHS = "https://fhir.nhs.uk/Id/nhs-number"
+SNOMED = "http://snomed.info/sct"
+LOINC = "http://loinc.org"
+
+
+def _patient(source_id: str, number: str, gp=None, **extra: Any) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "Patient",
+        "id": source_id,
+        "identifier": [{"system": NHS, "value": number}],
+        "name": [{"use": "official", "family": "Importer", "given": [source_id.title()]}],
+        "gender": "female",
+        "birthDate": "1960-01-02",
+        **extra,
+    }
+    if gp is not None:
+        resource["generalPractitioner"] = [{"reference": f"Practitioner/{gp.pk}"}]
+    return resource
+
+
+def _condition(source_id: str, patient: str, code: str = "44054006") -> dict[str, Any]:
+    return {
+        "resourceType": "Condition",
+        "id": source_id,
+        "subject": {"reference": patient},
+        "code": {"coding": [{"system": SNOMED, "code": code}]},
+        "onsetDateTime": "2001-02-03",
+    }
+
+
+def _heart_rate(source_id: str, patient: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Observation",
+        "id": source_id,
+        "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": "8867-4"}]},
+        "subject": {"reference": patient},
+        "effectiveDateTime": "2024-05-01T10:00:00Z",
+        "valueQuantity": {"value": 72, "unit": "/min"},
+        **extra,
+    }
+
+
+def _ndjson(path: Path, *lines: Any) -> Path:
+    path.write_text(
+        "\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines) + "\n"
+    )
+    return path
+
+
+def _report(path: Path) -> list[list[str]]:
+    return [line.split("\t") for line in path.read_text().splitlines()]
+
+
+def _import(*paths: Path, report: Path, **options: Any) -> str:
+    from io import StringIO
+
+    out = StringIO()
+    call_command(
+        "fhir",
+        "import",
+        *map(str, paths),
+        "--as",
+        "gp",
+        "--report",
+        str(report),
+        stdout=out,
+        stderr=StringIO(),
+        **options,
+    )
+    return out.getvalue()
+
+
+def test_ndjson_loads_the_good_and_reports_the_bad_by_file_and_line(tmp_path, gp):
+    first, second = factories.next_nhs_number(), factories.next_nhs_number()
+    # Given in the wrong order: Observations first; they are loaded after the patients.
+    observations = _ndjson(
+        tmp_path / "Observation.ndjson",
+        _heart_rate("o1", "Patient/p2"),
+        _heart_rate("o2", "Patient/nobody"),
+        {**_heart_rate("o3", "Patient/p1"), "code": {"coding": [{"system": LOINC, "code": "1-8"}]}},
+        _heart_rate("o4", "Patient/p1"),
+    )
+    patients = _ndjson(
+        tmp_path / "Patient.ndjson",
+        _patient("p1", first, gp),
+        _patient("p2", second, gp, birthDate="1961-13-01"),
+        _patient("p3", "1234567890", gp),
+        "{not json",
+        "",
+        _patient("p4", factories.next_nhs_number(), gp, gender="lizard"),
+        {"resourceType": "Basic", "id": "b1", "code": {"text": "x"}},
+    )
+    conditions = _ndjson(
+        tmp_path / "Condition.ndjson",
+        _condition("c1", "Patient/p1"),
+        _condition("c2", "Patient/p1", code="26322001"),
+        _condition("c3", "Patient/p1"),
+    )
+    report = tmp_path / "report.tsv"
+    out = _import(observations, patients, conditions, report=report)
+
+    assert "13 resources read: 3 loaded, 10 rejected" in out
+    person = Person.objects.get(nhs_number=first)
+    assert CareTeamMembership.objects.get(person=person, staff=gp).role == "Registered GP"
+    assert Condition.objects.get(person=person).snomed_code == "44054006"
+    rejected = {
+        row[0].rpartition("/")[2]: row[3] for row in _report(report) if row[2] == "rejected"
+    }
+    assert set(rejected) == {
+        "Observation.ndjson:1",
+        "Observation.ndjson:2",
+        "Observation.ndjson:3",
+        "Patient.ndjson:2",
+        "Patient.ndjson:3",
+        "Patient.ndjson:4",
+        "Patient.ndjson:6",
+        "Patient.ndjson:7",
+        "Condition.ndjson:2",
+        "Condition.ndjson:3",
+    }
+    assert "Patient.birthDate" in rejected["Patient.ndjson:2"]
+    assert "check digit" in rejected["Patient.ndjson:3"]
+    assert "not valid JSON" in rejected["Patient.ndjson:4"]
+    assert "Patient.gender" in rejected["Patient.ndjson:6"]
+    assert "does not serve Basic" in rejected["Patient.ndjson:7"]
+    assert "Patient/p2 is not on the record" in rejected["Observation.ndjson:1"]
+    assert "Patient/nobody" in rejected["Observation.ndjson:2"]
+    assert "Observation.code" in rejected["Observation.ndjson:3"]
+    assert "condition value sets" in rejected["Condition.ndjson:2"]
+    assert "already has this condition" in rejected["Condition.ndjson:3"]
+    assert (
+        AuditEvent.objects.filter(
+            person_id=person.pk,
+            action=AuditEvent.Action.CREATE,
+            what__startswith="FHIR bulk import",
+        ).count()
+        == 3
+    )
+
+
+def test_imported_resources_are_read_through_the_api_with_their_references_mapped(tmp_path, gp):
+    number = factories.next_nhs_number()
+    files = [
+        _ndjson(tmp_path / "Patient.ndjson", _patient("p1", number, gp)),
+        _ndjson(
+            tmp_path / "Observation.ndjson",
+            _heart_rate(
+                "o1",
+                "Patient/p1",
+                performer=[{"reference": "Practitioner/someone-elsewhere"}],
+                meta={
+                    "security": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                            "code": "PSY",
+                        }
+                    ],
+                    "source": "#gp-system",
+                },
+            ),
+        ),
+    ]
+    report = tmp_path / "report.tsv"
+    _import(*files, report=report)
+    person = Person.objects.get(nhs_number=number)
+    api = api_for(gp, "user/*.rs")
+    found = api.get(f"/fhir/Observation?patient={person.public_id}").json()
+    assert found["total"] == 1
+    observation = found["entry"][0]["resource"]
+    assert observation["subject"] == {"reference": f"Patient/{person.public_id}"}
+    assert observation["performer"] == [{"reference": "Practitioner/someone-elsewhere"}]
+    assert {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "PSY"} in (
+        observation["meta"]["security"]
+    )
+    assert api.get(f"/fhir/Patient/{person.public_id}").json()["name"][0]["family"] == "Importer"
+    notes = [row[3] for row in _report(report) if row[2] == "not kept"]
+    assert any("Practitioner/someone-elsewhere does not resolve" in n for n in notes)
+    assert any("meta.source" in n for n in notes)
+    assert ImportedId.objects.get(resource_type="Observation", source_id="o1").target == (
+        f"Observation/{observation['id']}"
+    )
+
+
+def test_patient_elements_not_kept_are_reported_never_dropped(tmp_path, gp):
+    patient = _patient(
+        "p1",
+        factories.next_nhs_number(),
+        gp,
+        maritalStatus={"text": "Married"},
+        name=[{"use": "official", "family": "Importer", "given": ["Ann"], "prefix": ["Dr"]}],
+        telecom=[{"system": "phone", "value": "0113 496 0000", "use": "mobile"}],
+    )
+    report = tmp_path / "report.tsv"
+    _import(_ndjson(tmp_path / "p.ndjson", patient), report=report)
+    notes = {row[3].partition(":")[0] for row in _report(report) if row[2] == "not kept"}
+    assert notes == {
+        "Patient.generalPractitioner",
+        "Patient.maritalStatus",
+        "Patient.name.prefix",
+        "Patient.telecom.use",
+    }
+
+
+def test_a_transaction_bundle_with_urn_uuid_references_loads_in_dependency_order(tmp_path, gp):
+    number = factories.next_nhs_number()
+    urn = "urn:uuid:5f0bd2a5-3c1a-4bcd-9a3e-3d6a0b7f2a11"
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "fullUrl": "urn:uuid:0d5c3e2b-8e7a-4a39-9a71-2b1f6a4c9e01",
+                "resource": {
+                    "resourceType": "Encounter",
+                    "status": "finished",
+                    "class": {
+                        "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                        "code": "AMB",
+                    },
+                    "subject": {"reference": urn},
+                    "period": {"start": "2024-05-01T09:00:00Z"},
+                },
+                "request": {"method": "POST", "url": "Encounter"},
+            },
+            {
+                "fullUrl": urn,
+                "resource": {k: v for k, v in _patient("x", number, gp).items() if k != "id"},
+                "request": {"method": "POST", "url": "Patient"},
+            },
+            {"request": {"method": "GET", "url": "Patient?name=x"}},
+        ],
+    }
+    path = tmp_path / "synthea.json"
+    path.write_text(json.dumps(bundle))
+    report = tmp_path / "report.tsv"
+    out = _import(path, report=report)
+    assert "3 resources read: 2 loaded, 1 rejected" in out
+    person = Person.objects.get(nhs_number=number)
+    encounter = Resource.objects.get(resource_type="Encounter")
+    assert encounter.person == person
+    assert encounter.content["subject"] == {"reference": f"Patient/{person.public_id}"}
+    assert _report(report)[0][:3] == [f"{path} entry[2]", "-", "rejected"]
+
+
+def test_a_rerun_skips_what_was_loaded_and_carries_on_after_a_crash(tmp_path, gp, monkeypatch):
+    numbers = [factories.next_nhs_number() for _ in range(5)]
+    path = _ndjson(
+        tmp_path / "Patient.ndjson", *(_patient(f"p{i}", n, gp) for i, n in enumerate(numbers))
+    )
+    report = tmp_path / "report.tsv"
+    monkeypatch.setattr(bulk_import, "CHUNK", 2)
+    real = bulk_import.Importer._chunk
+    calls = []
+
+    def crash_on_the_second_chunk(self, chunk):
+        calls.append(len(chunk))
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(self, chunk)
+
+    monkeypatch.setattr(bulk_import.Importer, "_chunk", crash_on_the_second_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        _import(path, report=report)
+    assert Person.objects.count() == 2
+    assert ImportFile.objects.get().done == 2
+    monkeypatch.setattr(bulk_import.Importer, "_chunk", real)
+    assert "3 resources read: 3 loaded, 0 rejected" in _import(path, report=report)
+    assert Person.objects.count() == 5
+    again = _import(path, report=report)
+    assert "0 resources read" in again
+    assert "1 file(s) already imported, skipped" in again
+    copy = tmp_path / "copy.ndjson"
+    copy.write_text(path.read_text() + "\n")
+    _import(copy, report=report)
+    assert Person.objects.count() == 5
+    assert all("already imported as Patient/" in row[3] for row in _report(report))
+
+
+def test_bad_paths_or_an_unknown_member_of_staff_write_nothing(tmp_path, gp):
+    good = _ndjson(tmp_path / "Patient.ndjson", _patient("p1", factories.next_nhs_number(), gp))
+    with pytest.raises(CommandError, match=r"missing\.ndjson: no such file"):
+        _import(good, tmp_path / "missing.ndjson", report=tmp_path / "r.tsv")
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with pytest.raises(CommandError, match=r"notes\.txt: not a \.ndjson"):
+        _import(good, text, report=tmp_path / "r.tsv")
+    with pytest.raises(CommandError, match="no member of staff"):
+        call_command("fhir", "import", str(good), "--as", "nobody")
+    assert not Person.objects.exists()
+    assert not ImportFile.objects.exists()
+
+
+def test_care_team_role_opens_imported_records_to_the_importer(tmp_path, gp):
+    number = factories.next_nhs_number()
+    path = _ndjson(tmp_path / "Patient.ndjson", _patient("p1", number))
+    _import(path, report=tmp_path / "r.tsv", care_team_role="Data migration")
+    membership = CareTeamMembership.objects.get(person__nhs_number=number)
+    assert (membership.staff, membership.role) == (gp, "Data migration")

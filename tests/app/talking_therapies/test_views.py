@@ -396,3 +396,55 @@ def test_a_screen_from_a_link_reaches_the_nurse_who_sent_it(client, tt):
     body = client.get(reverse("talking_therapies:case-finding")).content.decode()
     assert "PHQ-9 item 9 answered 2" in body
     assert "Screened at caseness, not referred (1)" in body
+
+
+def test_waiting_list_shows_marks_second_treatment_waits_and_the_forecast(client, tt):
+    waiting = refer(tt, received=50)
+    contact(tt, waiting, days_ago(45), kind="assessment")
+    other = factories.PersonFactory(family_name="Polglaze")
+    factories.CareTeamMembershipFactory(person=other, staff=tt.nurse)
+    diabetes = factories.ConditionFactory(person=other, snomed_code="44054006")
+    once = services.tt_referral_create(
+        by=tt.nurse.user,
+        person=other,
+        service=tt.service,
+        source="A1",
+        conditions=[diabetes],
+        received_date=days_ago(150),
+    )
+    contact(tt, once, days_ago(140), kind="treatment")
+    client.force_login(tt.pwp.user)
+    body = client.get(reverse("talking_therapies:waiting-list", args=[tt.service.pk])).content
+    text = body.decode()
+    assert "Waiting for a first treatment (1)" in text
+    assert "Past 6 weeks" in text
+    assert f"{days_ago(8):%-d %b %Y}" in text, "the 6-week mark: received + 42 days"
+    assert "Over 90 days" in text
+    assert "POLGLAZE" in text.split("Waiting for a second treatment")[1]
+    assert "w/c" in text
+
+
+def test_kind_change_and_self_referral_triage_through_the_pages(client, tt):
+    referral = refer(tt, received=20)
+    assessment = contact(tt, referral, days_ago(10), kind="assessment")
+    client.force_login(tt.pwp.user)
+    url = reverse("talking_therapies:contact-kind", args=[assessment.pk])
+    refused = client.post(url, {"kind": "treatment", "reason": ""})
+    assert "Say why the kind of contact is changing" in refused.content.decode()
+    done = client.post(url, {"kind": "treatment", "reason": "It was the first CBT session"})
+    assert done.status_code == 302
+    assert AuditEvent.objects.filter(what__contains="from assessment to treatment").exists()
+    submission = services.self_referral_submit(
+        service=tt.service,
+        client="z",
+        given_name="Wren",
+        family_name="Pollard",
+        date_of_birth=days_ago(15000),
+        postcode="TQ1 2AB",
+        email="wren@example.org",
+    )
+    triage = reverse("talking_therapies:self-referral", args=[submission.pk])
+    assert "No matching record" in client.get(triage).content.decode()
+    created = client.post(triage, {"nhs_number": factories.next_nhs_number(), "sex": "female"})
+    assert created.status_code == 302
+    assert SelfReferral.objects.get().tt_referral is not None

@@ -926,7 +926,10 @@ def not_kept_elements(
     for path, plain, value in _leaves(body, name, name):
         if (plain, value) in kept or plain in notes:
             continue
-        if any(path == w or path.startswith((f"{w}.", f"{w}[")) for w in already):
+        if any(
+            where in {path, plain} or path.startswith((f"{where}.", f"{where}["))
+            for where in already
+        ):
             continue
         notes[plain] = f"{plain} ({value!r}) is not kept"
     return [*meta_not_kept(name, source, None), *notes.items()]

@@ -154,8 +154,10 @@ def read(path: Path) -> list[Unit]:
         return [Unit(str(path), 1, problem="the file must hold one JSON object")]
     if resource.get("resourceType") != "Bundle":
         return [Unit(str(path), 1, resource=resource)]
+    if not resource.get("entry"):
+        return [Unit(str(path), 1, problem="the Bundle has no entries")]
     found = []
-    for index, entry in enumerate(resource.get("entry") or []):
+    for index, entry in enumerate(resource["entry"]):
         where = f"{path} entry[{index}]"
         if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
             found.append(Unit(where, index + 1, problem="the entry has no resource"))

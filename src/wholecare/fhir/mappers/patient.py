@@ -39,6 +39,9 @@ WRITTEN_FORMAT_SYSTEM = (
     "https://fhir.hl7.org.uk/CodeSystem/UKCore-PreferredWrittenCommunicationFormat"
 )
 LANGUAGE_SYSTEM = "https://fhir.hl7.org.uk/CodeSystem/UKCore-HumanLanguage"
+BCP47 = "urn:ietf:bcp:47"
+BCP47_LANGUAGES = {"bfi": "q4"}
+"""BCP-47 tags whose UK Core Human Language code differs (British Sign Language)."""
 INTERPRETER_EXTENSION = "http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired"
 REGISTERED_GP_ROLE = "Registered GP"
 
@@ -217,8 +220,9 @@ def from_fhir(resource: dict[str, Any]) -> Mapped[PatientFields]:
         if values:
             details[name] = values[0]
     for index, communication in enumerate(resource.get("communication", [])[:1]):
-        code = coding_in(communication.get("language"), LANGUAGE_SYSTEM) or coding_in(
-            communication.get("language"), "urn:ietf:bcp:47"
+        tag = coding_in(communication.get("language"), BCP47)
+        code = coding_in(communication.get("language"), LANGUAGE_SYSTEM) or (
+            BCP47_LANGUAGES.get(tag, tag) if tag else None
         )
         if code not in vocabulary.LANGUAGES:
             raise unprocessable(

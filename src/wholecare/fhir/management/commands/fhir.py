@@ -1,4 +1,5 @@
-"""`wholecare fhir import PATH...`: bulk import of NDJSON and Bundle files (decision 0009)."""
+"""`wholecare fhir import PATH...`: bulk import of NDJSON and Bundle files (decision 0009).
+`wholecare fhir conformance --out docs/fhir-conformance.md`: the UK Core conformance table."""
 
 import argparse
 from pathlib import Path
@@ -10,6 +11,7 @@ from tqdm import tqdm
 from wholecare.directory.models import Staff
 from wholecare.fhir.bulk_import import Importer, Outcome
 from wholecare.fhir.bulk_read import UnreadablePaths
+from wholecare.fhir.conformance import CORPUS, run, table
 
 
 class Bar:
@@ -77,7 +79,23 @@ class Command(BaseCommand):
             " (default: fhir-import-report.tsv).",
         )
 
+        conformance = actions.add_parser(
+            "conformance",
+            help="Import every UK Core example (in a transaction rolled back), export it and"
+            " write the conformance table.",
+        )
+        conformance.add_argument("--out", type=Path, required=True)
+        conformance.add_argument(
+            "--corpus", type=Path, default=CORPUS, help=f"Folder of examples (default: {CORPUS})"
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "conformance":
+            if not options["corpus"].is_dir():
+                raise CommandError(f"--corpus: {options['corpus']} is not a folder")
+            options["out"].write_text(table(run(options["corpus"])), encoding="utf-8")
+            self.stdout.write(f"Wrote {options['out']}")
+            return
         staff = (
             Staff.objects.select_related("user").filter(user__username=options["username"]).first()
         )

@@ -1,0 +1,271 @@
+"""The UK Core conformance corpus: every example imported through bulk import, exported as the API
+serves it, checked against the FHIR R4 model and compared with what went in
+(`wholecare fhir conformance`, which writes docs/fhir-conformance.md; a test keeps that table
+current).
+
+How the corpus's references are resolved (decision 0009): Wholecare's directory is kept by its
+owners, so bulk import matches Organization, Practitioner and HealthcareService onto the directory
+rather than writing it. For the corpus, the directory is first given the organisations, people and
+services the corpus's own examples describe (ODS code and name; professional registration number;
+service name), as an ICS's directory would hold them; the examples are then imported in dependency
+order, acting as a member of staff who joins the care team of each person imported, so references
+to them map onto the directory and each other. References that still do not resolve are reported.
+Everything runs in one transaction that is rolled back.
+"""
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from fhir.resources.R4B import get_fhir_model_class
+from pydantic import ValidationError as PydanticError
+
+from wholecare.directory.models import Organisation, Service, Staff
+from wholecare.fhir import bulk_read
+from wholecare.fhir.base import references_in, with_meta
+from wholecare.fhir.bulk_import import (
+    READ_ONLY,
+    Importer,
+    Outcome,
+    _rewrite,
+    not_kept_elements,
+    resolve,
+)
+from wholecare.fhir.mappers.organization import ODS
+from wholecare.fhir.models import ImportedId, ImportFile
+from wholecare.fhir.registry import registered
+
+REFERENCE = re.compile(r"\b[A-Z][A-Za-z]+/[A-Za-z0-9\-.]+")
+CORPUS = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "uk-core-examples"
+ROLE = "UK Core conformance corpus"
+
+
+@dataclass
+class Example:
+    """What became of one resource of the corpus (an example, or a Bundle example's entry)."""
+
+    where: str
+    resource_type: str
+    support: str
+    imported: str
+    round_trip: str = "—"
+    not_kept: list[str] = field(default_factory=list)
+
+
+class _RollBack(Exception):
+    pass
+
+
+def run(folder: Path = CORPUS) -> list[Example]:
+    """Import, export and compare every example in `folder`; nothing is kept."""
+    results: list[Example] = []
+    try:
+        with transaction.atomic():
+            results = _run(folder)
+            raise _RollBack
+    except _RollBack:
+        pass
+    return results
+
+
+def _run(folder: Path) -> list[Example]:
+    ImportedId.objects.all().delete()
+    ImportFile.objects.all().delete()
+    files = sorted(folder.glob("*.xml"))
+    staff = _directory(files)
+    outcomes: list[Outcome] = []
+    importer = Importer(staff, report=outcomes.append, care_team_role=ROLE)
+    importer.run(files)
+    sources = {str(path): path for path in files}
+    examples = [_example(importer, outcome, sources) for outcome in outcomes]
+    back = _source_names()
+    for example in examples:
+        example.imported = back(example.imported)
+        example.round_trip = back(example.round_trip)
+    return sorted(examples, key=lambda e: e.where)
+
+
+def _source_names() -> Callable[[str], str]:
+    """Server ids in messages as the corpus's own ids, so the table is the same on any database."""
+    back = {
+        target: f"{name}/{source}"
+        for name, source, target in ImportedId.objects.exclude(resource_type="").values_list(
+            "resource_type", "source_id", "target"
+        )
+    }
+
+    def named(text: str) -> str:
+        return REFERENCE.sub(lambda found: back.get(found.group(0), found.group(0)), text)
+
+    return named
+
+
+def _resources(files: list[Path]) -> Iterator[dict[str, Any]]:
+    for path in files:
+        for unit in bulk_read.read(path):
+            if unit.resource is not None:
+                yield unit.resource
+
+
+def _directory(files: list[Path]) -> Staff:
+    """Give the directory the corpus's own organisations, staff and services; return the member
+    of staff the import acts as."""
+    users = get_user_model().objects
+    home, _ = Organisation.objects.get_or_create(
+        ods_code="ZZCORP", defaults={"name": "Conformance corpus importer", "kind": "acute-trust"}
+    )
+    user, _ = users.get_or_create(username="uk-core-corpus-importer")
+    importer, _ = Staff.objects.get_or_create(
+        user=user, defaults={"discipline": "gp", "organisation": home}
+    )
+    resources = list(_resources(files))
+    names: dict[str, str] = {}
+    for resource in resources:
+        if resource["resourceType"] == "Organization":
+            for identifier in resource.get("identifier", []):
+                if identifier.get("system") == ODS:
+                    organisation, _ = Organisation.objects.get_or_create(
+                        ods_code=identifier["value"],
+                        defaults={"name": resource.get("name", ""), "kind": "acute-trust"},
+                    )
+                    names[resource["id"]] = organisation.ods_code
+    for resource in resources:
+        if resource["resourceType"] == "Practitioner":
+            numbers = [i["value"] for i in resource.get("identifier", []) if i.get("value")]
+            if numbers and not Staff.objects.filter(professional_registration=numbers[0]).exists():
+                name = (resource.get("name") or [{}])[0]
+                user = users.create(
+                    username=f"corpus-{resource['id']}"[:150],
+                    first_name=" ".join(name.get("given", []))[:150],
+                    last_name=str(name.get("family", ""))[:150],
+                )
+                Staff.objects.create(
+                    user=user,
+                    discipline="gp",
+                    organisation=home,
+                    professional_registration=numbers[0],
+                )
+        if resource["resourceType"] == "HealthcareService":
+            provider = str(resource.get("providedBy", {}).get("reference", ""))
+            ods = names.get(provider.removeprefix("Organization/"))
+            if ods is not None:
+                Service.objects.get_or_create(
+                    organisation=Organisation.objects.get(ods_code=ods),
+                    name=resource.get("name", ""),
+                    defaults={"kind": "hospital-clinic"},
+                )
+    return importer
+
+
+def _support(resource_type: str) -> str:
+    if resource_type in {
+        "Organization",
+        "Practitioner",
+        "PractitionerRole",
+        "HealthcareService",
+        "Questionnaire",
+    }:
+        return "mapped onto Wholecare's own"
+    if resource_type in READ_ONLY:
+        return "read-only"
+    if resource_type in registered():
+        return "yes"
+    return "no"
+
+
+def _example(importer: Importer, outcome: Outcome, sources: dict[str, Path]) -> Example:
+    """The row of the table for one outcome."""
+    path, entry, index = outcome.where.partition(" entry[")
+    where = Path(path).name + (f"{entry}{index}" if entry else "")
+    if outcome.rejected:
+        return Example(
+            where, outcome.resource_type, _support(outcome.resource_type), f"no: {outcome.rejected}"
+        )
+    paths = sorted({path for path, _ in outcome.not_kept})
+    if outcome.mapped:
+        return Example(
+            where,
+            outcome.resource_type,
+            _support(outcome.resource_type),
+            "mapped onto what Wholecare holds",
+            not_kept=paths,
+        )
+    return Example(
+        where,
+        outcome.resource_type,
+        _support(outcome.resource_type),
+        "yes",
+        _round_trip(importer, outcome, sources),
+        paths,
+    )
+
+
+def _round_trip(importer: Importer, outcome: Outcome, sources: dict[str, Path]) -> str:
+    """Read the imported resource back as the API serves it: it must validate against the FHIR R4
+    model and carry every element of the example that was not reported as not kept."""
+    name, _, fhir_id = outcome.loaded_as.partition("/")
+    kind = registered()[name]
+    found = kind.find(importer.ctx, fhir_id)
+    if found is None:
+        return "no: not readable after import"
+    exported = with_meta(found, kind.profile)
+    try:
+        get_fhir_model_class(name).model_validate(exported)
+    except PydanticError as problem:
+        return f"no: the export does not validate: {problem.errors()[0]['msg']}"
+    source = _source(outcome, sources)
+    mapped = _rewrite(source, resolve({text for _, text in references_in(source, name)}))
+    lost = not_kept_elements(mapped, exported, outcome.not_kept)
+    if lost:
+        return "no: lost " + ", ".join(path for path, _ in lost)
+    return "yes"
+
+
+def _source(outcome: Outcome, sources: dict[str, Path]) -> dict[str, Any]:
+    path, _, entry = outcome.where.partition(" entry[")
+    units = bulk_read.read(sources[path])
+    unit = units[int(entry.rstrip("]")) if entry else 0]
+    assert unit.resource is not None
+    return unit.resource
+
+
+def table(examples: list[Example]) -> str:
+    """docs/fhir-conformance.md."""
+    counts: dict[str, int] = defaultdict(int)
+    for example in examples:
+        counts[example.imported.partition(":")[0]] += 1
+    round_trips = sum(1 for e in examples if e.round_trip == "yes")
+    lines = [
+        "# UK Core conformance",
+        "",
+        "Generated by `wholecare fhir conformance --out docs/fhir-conformance.md` from the 142 UK"
+        " Core examples in `tests/fixtures/uk-core-examples/`; `tests/app/fhir/test_conformance.py`"
+        " fails when this file is out of date. How the corpus is imported, and why examples are"
+        " refused: [decision 0009](decisions/0009-fhir-bulk-data.md) and"
+        " [docs/fhir.md](fhir.md#bulk-import).",
+        "",
+        f"{len(examples)} resources (Bundle examples by entry): {counts['yes']} imported,"
+        f" {counts['mapped onto what Wholecare holds']} mapped onto what Wholecare holds (the"
+        f" directory, its instruments), {counts['no']} not imported; {round_trips} of"
+        f" {counts['yes']} imported round-trip (the export validates against the FHIR R4 model and"
+        " keeps every element not listed as not kept).",
+        "",
+        "| example | type | supported | imported | round-trips | not kept |",
+        "|---|---|---|---|---|---|",
+    ]
+    for e in examples:
+        cells = [
+            e.where.removesuffix(".xml").replace(".xml entry", " entry"),
+            e.resource_type or "—",
+            e.support,
+            e.imported,
+            e.round_trip,
+            ", ".join(f"`{p}`" for p in e.not_kept) or "—",
+        ]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"

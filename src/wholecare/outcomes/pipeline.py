@@ -91,7 +91,8 @@ def _reliable_rise(
 def _measures_with_a_role() -> list[str]:
     """PHQ-9, GAD-7 and every measure some descriptor pairs with: the scores outcomes use."""
     paired = {m for p in rules.PAIRINGS for m in p.measures if m in INSTRUMENT_CODES}
-    return sorted({rules.PHQ9, rules.GAD7} | {m for m in paired if rules.thresholds(m)})
+    usable = {m for m in paired if rules.thresholds(m) is not None}
+    return sorted({rules.PHQ9, rules.GAD7} | usable)
 
 
 def _attach(left: ir.Table, right: ir.Table) -> ir.Table:
@@ -119,7 +120,8 @@ def outcomes(referrals: ir.Table, contacts: ir.Table, measures: ir.Table) -> Res
         candidate_2=_candidate(descriptors.problem_descriptor, 1),
     ).rename(descriptor="problem_descriptor")
     kept = kept.left_join(descriptors, kept.problem_descriptor == descriptors.descriptor)
-    kept = kept.drop("descriptor").mutate(rix=kept.line).cache()
+    kept = kept.drop("descriptor")
+    kept = kept.mutate(rix=kept.line).cache()
     span = kept.select(
         key="referral_id",
         rix="rix",
@@ -155,9 +157,9 @@ def outcomes(referrals: ir.Table, contacts: ir.Table, measures: ir.Table) -> Res
     # Scores: only those dated within an accepted referral count. The rejected ones come from
     # one left join (unknown referral, or dated outside it); the outcomes from an inner join.
     every_score = measures.left_join(span, measures.referral_id == span.key)
-    known = every_score.rix.notnull()
     rejected_scores = every_score.filter(
-        ~known | ~_within(every_score.measure_date, every_score.received, every_score.discharge)
+        every_score.rix.isnull()
+        | ~_within(every_score.measure_date, every_score.received, every_score.discharge)
     )
     rejected_scores = rejected_scores.select(
         file=ibis.literal(io.MEASURES),

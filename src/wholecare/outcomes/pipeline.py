@@ -290,6 +290,6 @@ def outcomes(referrals: ir.Table, contacts: ir.Table, measures: ir.Table) -> Res
         reliable_recovery="reliable_recovery",
         second_treatment_date="second_treatment_date",
         first_assessment_date="first_assessment_date",
-    ).order_by("line")
+    )
     rejected = duplicates.union(unknown_contacts).union(rejected_scores)
     return Result(outcomes=result, rejected=rejected)

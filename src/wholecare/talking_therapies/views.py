@@ -610,6 +610,10 @@ COUNTS = (
     ("reliable_improvement", "Reliable improvement"),
     ("reliable_recovery", "Reliable recovery"),
     ("reliable_deterioration", "Reliable deterioration"),
+    ("first_assessment_within_28_days", "First assessment within 28 days of referral"),
+    ("first_assessment_29_to_56_days", "First assessment in 29 to 56 days"),
+    ("first_assessment_57_to_90_days", "First assessment in 57 to 90 days"),
+    ("first_assessment_over_90_days", "First assessment after more than 90 days"),
 )
 RATES = (
     ("recovery", "Recovery rate"),

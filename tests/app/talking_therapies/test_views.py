@@ -350,6 +350,8 @@ def test_dashboard_equals_wholecare_outcomes_on_the_export(client, tt, tmp_path:
     finished = overall["counts"]["finished"]
     assert f'Finished a course of treatment</th><td class="{NUMERIC}">{finished}<' in page
     assert f"{100 * overall['rates']['recovery']:.1f}%" in page
+    within = overall["counts"]["first_assessment_within_28_days"]
+    assert f'within 28 days of referral</th><td class="{NUMERIC}">{within}<' in page
     assert "*" in page, "small groups are suppressed"
 
 

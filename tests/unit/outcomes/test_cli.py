@@ -296,3 +296,34 @@ def test_text_that_needs_quotes_is_quoted(tmp_path):
         ids = [row[0] for row in csv.reader(handle)][1:]
     assert ids == ["R,1", 'R"2']
     assert (tmp_path / "out" / "outcomes.csv").read_text().splitlines()[1].startswith('"R,1",')
+
+
+def test_line_numbers_survive_blank_and_short_lines(tmp_path):
+    paths = write_inputs(tmp_path / "in")
+    paths["measures"].write_text(
+        "referral_id,measure_date,measure,score\n"
+        "R1,2024-04-10,PHQ9,15\n"
+        "\n"
+        "R1,2024-04-10\n"
+        "R1,2023-02-29,PHQ9,15\n"
+        "R1,2024-05-08,PHQ9,99\n"
+    )
+    assert run(paths, tmp_path / "out") == 0
+    rejected = (tmp_path / "out" / "rejected.csv").read_text().splitlines()
+    measures = [row.split(",", 1)[1] for row in rejected if row.startswith(str(paths["measures"]))]
+    assert measures == [
+        "3,missing referral_id",
+        "4,wrong number of fields",
+        "5,bad date",
+        "6,score out of range",
+    ]
+
+
+def test_a_value_spanning_lines_stops_the_run(tmp_path, capsys):
+    paths = write_inputs(tmp_path / "in")
+    paths["contacts"].write_text(
+        'referral_id,contact_date,kind,attended\n"R\n1",2024-04-10,assessment,Y\n'
+    )
+    assert run(paths, tmp_path / "out") == 2
+    assert not (tmp_path / "out").exists()
+    assert "spans lines" in capsys.readouterr().err

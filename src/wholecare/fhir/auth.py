@@ -18,6 +18,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
@@ -168,11 +169,11 @@ def _unauthorised(diagnostics: str) -> FhirError:
     return FhirError(401, [Issue("login", diagnostics)])
 
 
-def is_public(view: Callable[..., HttpResponse]) -> bool:
+def is_public(view: Callable[..., HttpResponseBase]) -> bool:
     return bool(getattr(view, "fhir_public", False))
 
 
-def public(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def public(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Mark a FHIR view that needs no token (the CapabilityStatement, the token endpoint)."""
     view.fhir_public = True  # type: ignore[attr-defined]
     return view
@@ -186,7 +187,7 @@ class BearerTokenMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if not request.path_info.startswith(PREFIX):
             return self.get_response(request)
         from wholecare.fhir.http import outcome_response
@@ -206,7 +207,7 @@ class BearerTokenMiddleware:
             match = None
         if match is not None and is_public(match.func):
             # The rest of the chain would send an anonymous request to the sign-in page.
-            response: HttpResponse = match.func(request, *match.args, **match.kwargs)
+            response: HttpResponseBase = match.func(request, *match.args, **match.kwargs)
             return response
         return outcome_response(
             request, _unauthorised("Send an OAuth2 bearer token: Authorization: Bearer <token>")

@@ -85,6 +85,14 @@ def capability_statement(base: str) -> dict[str, Any]:
                 },
                 "resource": resources,
                 "interaction": [{"code": "transaction"}, {"code": "batch"}],
+                "operation": [
+                    {
+                        "name": "export",
+                        "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export",
+                        "documentation": "FHIR Bulk Data $export (back-end clients, system/"
+                        " scopes): Prefer: respond-async, _type, _since; NDJSON per type.",
+                    }
+                ],
             }
         ],
     }

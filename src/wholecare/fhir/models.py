@@ -158,3 +158,44 @@ class ImportFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.path}: {self.done} read{' (finished)' if self.finished else ''}"
+
+
+class ExportJob(models.Model):
+    """One `$export` request (FHIR Bulk Data Access): kept in the database so that it survives a
+    restart; a worker thread (or `wholecare fhir export-worker`) runs queued jobs."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        COMPLETE = "complete"
+        FAILED = "failed"
+
+    id = models.UUIDField(primary_key=True)
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="export_jobs")
+    scope = models.CharField(max_length=1000)
+    """The requesting token's scopes: the job may read what they allowed."""
+    patient = models.ForeignKey(
+        Person, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    level = models.CharField(max_length=10)
+    """`system` or `patient`."""
+    types = models.CharField(max_length=1000)
+    """The resource types to export, comma-separated."""
+    since = models.DateTimeField(null=True, blank=True)
+    request_url = models.CharField(max_length=2000)
+    base = models.CharField(max_length=500)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.CharField(max_length=200, blank=True)
+    output = models.JSONField(default=list)
+    """[{"type", "count"}] for each file written; errors under type OperationOutcome."""
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    """Moved on as the job works, so a job left running by a stopped process can be told."""
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"$export {self.id} ({self.status})"

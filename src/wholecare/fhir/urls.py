@@ -11,6 +11,16 @@ urlpatterns = [
     path("", views.base, name="base"),
     path("metadata", views.metadata, name="metadata"),
     path("token", views.token, name="token"),
+    path("$export", views.export_system, name="export"),
+    path("Patient/$export", views.export_patients, name="export-patients"),
+    re_path(
+        r"^\$export-status/(?P<job_id>[0-9a-f\-]{1,36})$", views.export_status, name="export-status"
+    ),
+    re_path(
+        r"^\$export-file/(?P<job_id>[0-9a-f\-]{1,36})/(?P<name>[A-Za-z]+)\.ndjson$",
+        views.export_file,
+        name="export-file",
+    ),
     re_path(rf"^{TYPE}$", views.type_level, name="type"),
     re_path(rf"^{TYPE}/\$(?P<operation>[a-z][a-z\-]*)$", views.type_operation, name="operation"),
     re_path(rf"^{TYPE}/_search$", views.search_post, name="search"),

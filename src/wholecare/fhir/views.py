@@ -5,20 +5,22 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
 from wholecare.access.services import refusal_record
-from wholecare.fhir import bundles, interactions, terminology_views
+from wholecare.fhir import bulk_export, bundles, interactions, terminology_views
 from wholecare.fhir.auth import Grant, TokenError, client_authenticate, public, token_issue
 from wholecare.fhir.base import Ctx
 from wholecare.fhir.capability import capability_statement
 from wholecare.fhir.errors import FhirError, Issue
 from wholecare.fhir.http import fhir_response, outcome_response, parse_body, response_format
+from wholecare.fhir.models import ExportJob
 from wholecare.fhir.store import Item
 from wholecare.record.models import Person
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def _base(request: HttpRequest) -> str:
@@ -53,7 +55,7 @@ def fhir_view(view: View) -> View:
     """Errors become OperationOutcomes; the format is checked before anything is done."""
 
     @csrf_exempt
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             response_format(request)
             return view(request, *args, **kwargs)
@@ -229,6 +231,63 @@ def type_operation(request: HttpRequest, type_name: str, operation: str) -> Http
     """A type-level operation: the terminology service's $lookup, $validate-code, $expand and
     $translate."""
     return terminology_views.respond(request, _ctx(request), type_name, operation)
+
+
+@fhir_view
+def export_system(request: HttpRequest) -> HttpResponse:
+    """`$export` of everything the client may read (back-end clients with system/ scopes)."""
+    return _export(request, "system")
+
+
+@fhir_view
+def export_patients(request: HttpRequest) -> HttpResponse:
+    """`Patient/$export`: the people the client may open, and what is about them."""
+    return _export(request, "patient")
+
+
+def _export(request: HttpRequest, level: str) -> HttpResponse:
+    _only_get(request)
+    ctx = _ctx(request)
+    job = bulk_export.kick_off(
+        ctx.grant,
+        level=level,
+        query={name: request.GET.getlist(name) for name in request.GET},
+        prefer=request.headers.get("Prefer", ""),
+        url=request.build_absolute_uri(),
+        base=ctx.base,
+    )
+    bulk_export.start_worker()
+    return HttpResponse(
+        status=202, headers={"Content-Location": f"{ctx.base}/$export-status/{job.id}"}
+    )
+
+
+@fhir_view
+def export_status(request: HttpRequest, job_id: str) -> HttpResponse:
+    """Poll (202 with X-Progress, then 200 with the manifest), or DELETE to cancel."""
+    ctx = _ctx(request)
+    job = bulk_export.job_for(ctx.grant, job_id)
+    if request.method == "DELETE":
+        bulk_export.cancel(ctx.grant, job)
+        return HttpResponse(status=202)
+    _only_get(request)
+    if job.status == ExportJob.Status.COMPLETE:
+        return JsonResponse(bulk_export.manifest(job), headers={"Cache-Control": "no-store"})
+    if job.status == ExportJob.Status.FAILED:
+        raise FhirError(500, [Issue("exception", f"The export failed: {job.error}")])
+    if bulk_export.has_work():
+        bulk_export.start_worker()
+    return HttpResponse(
+        status=202, headers={"X-Progress": job.progress or "queued", "Retry-After": "2"}
+    )
+
+
+@fhir_view
+def export_file(request: HttpRequest, job_id: str, name: str) -> HttpResponseBase:
+    """One NDJSON file of a completed export, for the client that asked for it."""
+    _only_get(request)
+    path = bulk_export.file_path(_ctx(request).grant, job_id, name)
+    return FileResponse(path.open("rb"), content_type="application/fhir+ndjson")
 
 
 @fhir_view

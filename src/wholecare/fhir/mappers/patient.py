@@ -316,6 +316,9 @@ class PatientType(RecordType[Person]):
     profile = PROFILE
     model = Person
     writable = frozenset({"create", "update"})
+    operations: ClassVar[dict[str, str]] = {
+        "export": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export"
+    }
     params: ClassVar[dict[str, Param]] = {
         "_id": Param("_id", "token", "The patient's id"),
         "identifier": Param("identifier", "token", f"NHS number ({NHS_NUMBER}|9990000018)"),

@@ -1,5 +1,6 @@
 """`wholecare fhir import PATH...`: bulk import of NDJSON and Bundle files (decision 0009).
-`wholecare fhir conformance --out docs/fhir-conformance.md`: the UK Core conformance table."""
+`wholecare fhir conformance --out docs/fhir-conformance.md`: the UK Core conformance table.
+`wholecare fhir export-jobs`: run the $export jobs waiting."""
 
 import argparse
 from pathlib import Path
@@ -9,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from wholecare.directory.models import Staff
+from wholecare.fhir import bulk_export
 from wholecare.fhir.bulk_import import Importer, Outcome
 from wholecare.fhir.bulk_read import UnreadablePaths
 from wholecare.fhir.conformance import CORPUS, run, table
@@ -84,12 +86,20 @@ class Command(BaseCommand):
             help="Import every UK Core example (in a transaction rolled back), export it and"
             " write the conformance table.",
         )
+        actions.add_parser(
+            "export-jobs",
+            help="Run the $export jobs waiting (the server also runs them in a background"
+            " thread), then stop.",
+        )
         conformance.add_argument("--out", type=Path, required=True)
         conformance.add_argument(
             "--corpus", type=Path, default=CORPUS, help=f"Folder of examples (default: {CORPUS})"
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "export-jobs":
+            self.stdout.write(f"{bulk_export.run_pending()} export job(s) run")
+            return
         if options["action"] == "conformance":
             if not options["corpus"].is_dir():
                 raise CommandError(f"--corpus: {options['corpus']} is not a folder")

@@ -365,10 +365,11 @@ TRY_THIS: dict[str, str] = {
     "gp": "My caseload (named GP of {gp_people} people). Open {patient}: diabetes and depression "
     "side by side, therapy notes shared with you; {therapy-withheld-from-gp}: therapy notes "
     "withheld.",
-    "practice-nurse": "Long-term condition reviews with HbA1c and blood pressure: open {patient}.",
+    "practice-nurse": "Long-term condition reviews with HbA1c and blood pressure: open {patient}."
+    " Talking Therapies > Case-finding: people with an LTC not screened in 12 months.",
     "district-nurse": "Home visits to housebound people: open {social-worker-on-team}.",
-    "pwp": "Open Talking Therapies referrals; guided self-help notes are psychological therapy "
-    "notes.",
+    "pwp": "Talking Therapies: your caseload, risk tasks and the waiting list; guided self-help "
+    "notes are psychological therapy notes.",
     "therapist": "Therapy notes for {patient} and {therapy-withheld-from-gp}; the GP cannot read "
     "the second person's.",
     "psychiatrist": "Community mental health team caseload: open {community-mental-health}.",
@@ -382,8 +383,8 @@ TRY_THIS: dict[str, str] = {
     "peer-support-worker": "Peer support in the community team: open {community-mental-health}.",
     "care-coordinator": "Integrated care for frail people at home: open {social-worker-on-team}.",
     "voluntary-sector-worker": "Social prescribing for loneliness: open {social-prescribing}.",
-    "service-manager": "De-identified figures for the area; no one's record opens without a "
-    "reason.",
+    "service-manager": "Talking Therapies dashboard, waiting list and escalated risk tasks;"
+    " de-identified figures for the area.",
     "analyst": "De-identified aggregates only: no one's record opens.",
     "administrator": "Talking Therapies referrals: therapy notes are withheld from you.",
     "privacy-officer": "The break-glass review queue and anyone's access history.",

@@ -16,6 +16,7 @@ from wholecare.demo.load import (
 )
 from wholecare.demo.population import MAX_PEOPLE
 from wholecare.record.models import Person
+from wholecare.talking_therapies.demo import load_talking_therapies
 
 
 class Command(BaseCommand):
@@ -56,6 +57,7 @@ class Command(BaseCommand):
                 result = load_demo(people=people, seed=seed, progress=True)
             except DemoAlreadyLoaded as error:
                 raise CommandError(str(error), returncode=2) from error
+            load_talking_therapies(seed=seed, progress=True)
             self.stdout.write(
                 self.style.SUCCESS(f"Loaded {result.people:,} synthetic people (seed {seed}).")
             )

@@ -11,6 +11,7 @@ bench-out/.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -30,6 +31,7 @@ class Run:
     engine: str
     seconds: float
     cpu_seconds: float
+    engine_seconds: float
     peak_bytes: int
     outcomes: bytes
 
@@ -71,15 +73,25 @@ def _run(engine: str, data: Path) -> Run:
         command += [f"--{name}", str(data / f"{name}.parquet")]
     command += ["--out", str(out)]
     started = time.perf_counter()
-    child = subprocess.Popen(command)
+    child = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    assert child.stderr is not None
+    report = child.stderr.read()
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
-        raise RuntimeError(f"wholecare outcomes --engine {engine} failed ({child.returncode})")
-    # ru_maxrss is in kilobytes on Linux.
-    cpu = usage.ru_utime + usage.ru_stime
-    return Run(engine, seconds, cpu, usage.ru_maxrss * 1024, (out / "outcomes.csv").read_bytes())
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"wholecare outcomes --engine {engine} failed: {report}")
+    print(report.strip(), flush=True)
+    found = re.search(r"engine ([0-9.]+) s", report)
+    if found is None:
+        raise RuntimeError(f"no engine time in the report of --engine {engine}: {report}")
+    return Run(
+        engine,
+        seconds,
+        usage.ru_utime + usage.ru_stime,
+        float(found.group(1)),
+        usage.ru_maxrss * 1024,  # kilobytes on Linux
+        (out / "outcomes.csv").read_bytes(),
+    )
 
 
 def run() -> None:
@@ -100,7 +112,9 @@ def run() -> None:
     duckdb, pandas = results
     print(
         f"pandas / duckdb: {pandas.seconds / duckdb.seconds:.1f}x wall time, "
-        f"{pandas.cpu_seconds / duckdb.cpu_seconds:.1f}x CPU time"
+        f"{pandas.cpu_seconds / duckdb.cpu_seconds:.1f}x CPU time, "
+        f"{pandas.engine_seconds / duckdb.engine_seconds:.1f}x engine time "
+        "(reading and writing are shared)"
     )
     print(f"load average while running: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"identical outcomes.csv: {'yes' if duckdb.outcomes == pandas.outcomes else 'NO'}")

@@ -48,10 +48,25 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def produce(paths: Mapping[str, Path], engine: str, period: summary.Period) -> dict[str, bytes]:
-    """The three output files' contents; raises `io.InputError` for unusable input."""
+def produce(
+    paths: Mapping[str, Path],
+    engine: str,
+    period: summary.Period,
+    timings: dict[str, float] | None = None,
+) -> dict[str, bytes]:
+    """The three output files' contents; raises `io.InputError` for unusable input.
+
+    `timings`, when given, receives the seconds spent reading, in the engine and rendering.
+    """
+    clock = time.perf_counter()
+    stages = timings if timings is not None else {}
     inputs = io.read_inputs(paths)
-    return render(inputs, engines.run(inputs, engine), period, paths)
+    stages["read"], clock = time.perf_counter() - clock, time.perf_counter()
+    result = engines.run(inputs, engine)
+    stages["engine"], clock = time.perf_counter() - clock, time.perf_counter()
+    files = render(inputs, result, period, paths)
+    stages["render"] = time.perf_counter() - clock
+    return files
 
 
 def render(
@@ -91,8 +106,10 @@ def main(argv: Sequence[str]) -> int:
         return 2
     paths = {io.REFERRALS: args.referrals, io.CONTACTS: args.contacts, io.MEASURES: args.measures}
     started = time.perf_counter()
+    timings: dict[str, float] = {}
+    period = summary.Period(args.period_start, args.period_end)
     try:
-        files = produce(paths, args.engine, summary.Period(args.period_start, args.period_end))
+        files = produce(paths, args.engine, period, timings)
     except io.InputError as error:
         print(f"wholecare outcomes: {error}; nothing written", file=sys.stderr)
         return 2
@@ -101,7 +118,9 @@ def main(argv: Sequence[str]) -> int:
     rejected = files["rejected.csv"].count(b"\n") - 1
     print(
         f"wrote {args.out}/outcomes.csv ({rows} referrals), summary.json and rejected.csv "
-        f"({rejected} rows rejected) with {args.engine} in {time.perf_counter() - started:.1f} s",
+        f"({rejected} rows rejected) with {args.engine} in {time.perf_counter() - started:.1f} s "
+        f"(read {timings['read']:.1f} s, engine {timings['engine']:.1f} s, "
+        f"outputs {timings['render']:.1f} s)",
         file=sys.stderr,
     )
     return 0

@@ -110,7 +110,7 @@ def outcomes(referrals: ir.Table, contacts: ir.Table, measures: ir.Table) -> Res
     # row's line number is the referral's integer key (`rix`) from here on.
     ranked = referrals.mutate(
         copy=ibis.row_number().over(group_by=referrals.referral_id, order_by=referrals.line)
-    )
+    ).cache()
     duplicates = _rejections(ranked.filter(ranked.copy > 0), io.REFERRALS, DUPLICATE_REFERRAL)
     kept = ranked.filter(ranked.copy == 0).drop("copy")
     # Candidates are worked out once per distinct descriptor, not once per referral.
@@ -140,18 +140,17 @@ def outcomes(referrals: ir.Table, contacts: ir.Table, measures: ir.Table) -> Res
     )
     c = counting.inner_join(span, counting.referral_id == span.key)
     attended = c.filter(_within(c.contact_date, c.received, c.discharge))
-    treatment = attended.filter(attended.kind == rules.TREATMENT)
-    treatment = treatment.mutate(
-        order=ibis.row_number().over(group_by=treatment.rix, order_by=treatment.contact_date)
+    attended = attended.mutate(
+        order=ibis.row_number().over(
+            group_by=[attended.rix, attended.kind], order_by=attended.contact_date
+        )
     )
-    treated = treatment.group_by("rix").aggregate(
-        treatment_contacts=treatment.count(),
-        first_treatment_date=treatment.contact_date.min(),
-        second_treatment_date=treatment.contact_date.min(where=treatment.order == 1),
-    )
-    assessment = attended.filter(attended.kind == rules.ASSESSMENT)
-    assessed = assessment.group_by("rix").aggregate(
-        first_assessment_date=assessment.contact_date.min()
+    is_treatment = attended.kind == rules.TREATMENT
+    contacted = attended.group_by("rix").aggregate(
+        treatment_contacts=is_treatment.sum(),
+        first_treatment_date=attended.contact_date.min(where=is_treatment),
+        second_treatment_date=attended.contact_date.min(where=is_treatment & (attended.order == 1)),
+        first_assessment_date=attended.contact_date.min(where=attended.kind == rules.ASSESSMENT),
     )
 
     # Scores: only those dated within an accepted referral count. The rejected ones come from
@@ -194,7 +193,7 @@ def outcomes(referrals: ir.Table, contacts: ir.Table, measures: ir.Table) -> Res
         last=counted.score.argmax(counted.order),
     )
     # One column set per role: a join per role is cheaper than a pivoting aggregate.
-    t = _attach(_attach(kept, treated), assessed)
+    t = _attach(kept, contacted)
     for code, role in enumerate(roles):
         of_role = runs.filter(runs.role == code)
         t = _attach(

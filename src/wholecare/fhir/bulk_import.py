@@ -16,15 +16,15 @@ resource; any other reference that does not resolve is kept as written and repor
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError as PydanticError
@@ -305,18 +305,13 @@ class Importer:
                 notes.append((path, f"reference {text}: a type this server does not serve"))
         return notes
 
-    def _map_id(self, unit: Unit, content: dict[str, Any], target: str) -> list[ImportedId]:
-        rows = []
+    def _map_id(self, unit: Unit, content: dict[str, Any], target: str) -> list[Sequence[str]]:
+        """`ImportedId` rows: (resource type or "" for a fullUrl, source id, target)."""
+        rows: list[Sequence[str]] = []
         if content.get("id"):
-            rows.append(
-                ImportedId(
-                    resource_type=content["resourceType"],
-                    source_id=str(content["id"]),
-                    target=target,
-                )
-            )
+            rows.append((content["resourceType"], str(content["id"]), target))
         if unit.full_url:
-            rows.append(ImportedId(resource_type="", source_id=unit.full_url, target=target))
+            rows.append(("", unit.full_url, target))
         return rows
 
     def _claim(self, group: list[tuple[Unit, dict[str, Any]]]) -> list[tuple[Unit, dict[str, Any]]]:
@@ -401,27 +396,26 @@ class Importer:
     ) -> None:
         """Write Resource rows (version 1), their versions, tokens and id mappings."""
         created = Resource.objects.bulk_create([resource for _, _, _, resource in rows])
-        ResourceVersion.objects.bulk_create(
-            ResourceVersion(
-                resource=resource,
-                version=1,
-                last_updated=resource.last_updated,
-                method="POST",
-                content=resource.content,
-            )
-            for resource in created
+        insert_many(
+            ResourceVersion,
+            ("resource", "version", "last_updated", "method", "content"),
+            [(r.pk, 1, r.last_updated, "POST", r.content) for r in created],
         )
         if tokens:
-            SearchToken.objects.bulk_create(
-                SearchToken(resource=resource, param=p, system=s[:200], value=v[:200])
-                for index, resource in enumerate(created)
-                for p, s, v in tokens.get(index, ())
+            insert_many(
+                SearchToken,
+                ("resource", "param", "system", "value"),
+                [
+                    (resource.pk, p, s[:200], v[:200])
+                    for index, resource in enumerate(created)
+                    for p, s, v in tokens.get(index, ())
+                ],
             )
         mappings = []
         for unit, content, outcome, resource in rows:
             outcome.loaded_as = f"{resource.resource_type}/{resource.fhir_id}"
             mappings += self._map_id(unit, content, outcome.loaded_as)
-        ImportedId.objects.bulk_create(mappings)
+        _map_ids(mappings)
 
     # Patients ------------------------------------------------------------------------------
 
@@ -469,7 +463,9 @@ class Importer:
                     **fields.details,
                 )
                 person.full_clean(
-                    exclude=["user"], validate_unique=False, validate_constraints=False
+                    exclude=["user", "registered_practice"],
+                    validate_unique=False,
+                    validate_constraints=False,
                 )
             except FhirError as problem:
                 self._outcome(unit, rejected=_reason(problem))
@@ -572,7 +568,11 @@ class Importer:
                     recorded_by_discipline=self.staff.discipline,
                     recorded_at=_instant(recorded) if recorded else now,
                 )
-                condition.full_clean(validate_unique=False, validate_constraints=False)
+                condition.full_clean(
+                    exclude=["person", "recorded_by"],
+                    validate_unique=False,
+                    validate_constraints=False,
+                )
             except FhirError as problem:
                 self._outcome(unit, rejected=_reason(problem))
                 continue
@@ -683,7 +683,7 @@ class Importer:
             notes += not_kept_elements(content, rendered, notes)
             target = f"{kind.name}/{found.fhir_id}"
             self._outcome(unit, loaded_as=target, not_kept=notes)
-            ImportedId.objects.bulk_create(self._map_id(unit, content, target))
+            _map_ids(self._map_id(unit, content, target))
 
     # Matched onto what Wholecare holds: the directory, the instruments ---------------------
 
@@ -703,7 +703,7 @@ class Importer:
             notes = not_kept_elements(content, rendered, [])
             self._outcome(unit, loaded_as=target, not_kept=notes, mapped=True)
             mappings += self._map_id(unit, content, target)
-        ImportedId.objects.bulk_create(mappings)
+        _map_ids(mappings)
 
     def _organizations(
         self, group: list[tuple[Unit, dict[str, Any]]], targets: frozenset[str]
@@ -811,6 +811,40 @@ class Importer:
             return f"Questionnaire/{fhir_id}", to_fhir(instrument)
 
         self._match(group, find)
+
+
+def _map_ids(rows: list[Sequence[str]]) -> None:
+    insert_many(ImportedId, ("resource_type", "source_id", "target"), rows)
+
+
+def insert_many(
+    model: type[models.Model], columns: Sequence[str], rows: list[Sequence[Any]]
+) -> None:
+    """INSERT many rows with one `executemany`, without a model instance per row (for the rows
+    bulk import writes most). Each value is adapted by its column's field as Django's own insert
+    would; values of the same (hashable) kind once."""
+    if not rows:
+        return
+    fields = [cast("models.Field[Any, Any]", model._meta.get_field(name)) for name in columns]
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(str(f.column)) for f in fields)
+    places = ", ".join(["%s"] * len(fields))
+    # Table and column names come from the model, quoted; values are parameters.
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({places})"  # noqa: S608
+    seen: list[dict[Any, Any]] = [{} for _ in fields]
+
+    def adapt(index: int, value: Any) -> Any:
+        field = fields[index]
+        if isinstance(value, dict | list):
+            return field.get_db_prep_save(value, connection)
+        if value not in seen[index]:
+            seen[index][value] = field.get_db_prep_save(value, connection)
+        return seen[index][value]
+
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            sql, [tuple(adapt(i, value) for i, value in enumerate(row)) for row in rows]
+        )
 
 
 # References ----------------------------------------------------------------------------------

@@ -255,13 +255,22 @@ def _dates(column: pa.ChunkedArray) -> tuple[pa.ChunkedArray, np.ndarray]:
     return dates, bad
 
 
-def _numbers(column: pa.ChunkedArray, pattern: str, kind: pa.DataType) -> pa.ChunkedArray:
-    """Numbers from text (or a numeric column); anything else becomes missing."""
+def _numbers(column: pa.ChunkedArray, *, integer: bool = False) -> pa.ChunkedArray:
+    """Numbers from text (or a numeric column); anything else becomes missing.
+
+    With `integer`, values that are not whole numbers (or too large) become missing too.
+    """
     if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
-        return column.cast(kind)
-    text = _text(column)
-    shaped = pc.fill_null(pc.match_substring_regex(text, pattern), False)
-    return pc.if_else(shaped, text, pa.scalar(None, pa.string())).cast(kind)
+        values = column.cast(pa.float64())
+    else:
+        text = _text(column)
+        pattern = _INTEGER_PATTERN if integer else _NUMBER_PATTERN
+        shaped = pc.fill_null(pc.match_substring_regex(text, pattern), False)
+        values = pc.if_else(shaped, text, pa.scalar(None, pa.string())).cast(pa.float64())
+    if not integer:
+        return values
+    whole = pc.and_(pc.equal(pc.floor(values), values), pc.less_equal(pc.abs(values), 2.0**53))
+    return pc.if_else(whole, values, pa.scalar(None, pa.float64())).cast(pa.int64())
 
 
 @dataclass(frozen=True)
@@ -364,7 +373,7 @@ def _validate_referrals(table: pa.Table) -> tuple[pa.Table, pa.Table]:
     discharge, bad_discharge = _dates(table["discharge_date"])
     ltc = _coded(table["ltc"])
     imd_text = _text(_column(table, "imd_decile"))
-    imd = _numbers(imd_text, _INTEGER_PATTERN, pa.int64())
+    imd = _numbers(imd_text, integer=True)
     bad_imd = _mask(pc.is_valid(imd_text)) & ~_mask(
         pc.and_(pc.greater_equal(imd, 1), pc.less_equal(imd, 10))
     )
@@ -433,7 +442,7 @@ def _validate_measures(table: pa.Table) -> tuple[pa.Table, pa.Table]:
     referral_id = _text(table["referral_id"])
     measure_date, bad_date = _dates(table["measure_date"])
     measure = _coded(table["measure"])
-    score = _numbers(table["score"], _NUMBER_PATTERN, pa.float64())
+    score = _numbers(table["score"])
     checks = [
         (MISSING_REFERRAL_ID, ~_mask(pc.is_valid(referral_id))),
         (BAD_DATE, bad_date | ~_mask(pc.is_valid(measure_date))),

@@ -327,3 +327,17 @@ def test_a_value_spanning_lines_stops_the_run(tmp_path, capsys):
     assert run(paths, tmp_path / "out") == 2
     assert not (tmp_path / "out").exists()
     assert "spans lines" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("decile", ["99999999999999999999", "3.5", "0", "x"])
+def test_a_bad_deprivation_decile_is_rejected_not_fatal(tmp_path, decile):
+    referrals = (
+        "referral_id,person_id,received_date,discharge_date,problem_descriptor,ltc,imd_decile\n"
+        f"R1,P1,2024-04-01,,F32,N,{decile}\n"
+        "R2,P2,2024-04-01,,F32,N,10\n"
+    )
+    paths = write_inputs(tmp_path / "in", referrals=referrals)
+    assert run(paths, tmp_path / "out") == 0
+    rejected = (tmp_path / "out" / "rejected.csv").read_text()
+    assert f"{paths['referrals']},2,bad imd_decile" in rejected
+    assert "R2," in (tmp_path / "out" / "outcomes.csv").read_text()

@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 PEOPLE = int(os.environ.get("BENCH_FHIR_BULK_PEOPLE", "50000"))
 OUT = Path("bench-out") / "fhir-bulk"
@@ -56,7 +57,7 @@ def generate(folder: Path, people: int) -> int:
             patient_id = f"p{index}"
             subject = {"reference": f"Patient/{patient_id}"}
             born = dt.date(1930 + rng.randrange(75), 1 + rng.randrange(12), 1 + rng.randrange(28))
-            records = {
+            records: dict[str, list[dict[str, Any]]] = {
                 "Patient": [
                     {
                         "resourceType": "Patient",
@@ -172,7 +173,7 @@ def child(folder: str) -> None:
     )
 
 
-def _import(folder: Path, database_url: str) -> dict[str, object]:
+def _import(folder: Path, database_url: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as var:
         env = {
             **os.environ,
@@ -193,7 +194,7 @@ def _import(folder: Path, database_url: str) -> dict[str, object]:
         )
         if done.returncode != 0:
             raise RuntimeError(f"the import failed:\n{done.stderr[-3000:]}")
-        figures: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+        figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
         return figures
 
 
@@ -207,16 +208,16 @@ def _postgres_answers() -> bool:
     return True
 
 
-def _print(database: str, figures: dict[str, object]) -> None:
-    seconds = float(str(figures["seconds"]))
-    read = int(str(figures["read"]))
+def _print(database: str, figures: dict[str, Any]) -> None:
+    seconds = float(figures["seconds"])
+    read = int(figures["read"])
     print(
         f"{database}: {read:,} resources in {seconds:.0f} s = {read / seconds:,.0f} resources/s"
         f" ({figures['loaded']:,} loaded, {figures['rejected']:,} rejected);"
-        f" peak memory of the importing process {float(str(figures['peak_mib'])):,.0f} MiB",
+        f" peak memory of the importing process {figures['peak_mib']:,.0f} MiB",
         flush=True,
     )
-    for example in figures.get("examples") or []:  # type: ignore[attr-defined]
+    for example in figures["examples"]:
         print(f"  rejected: {example}")
 
 

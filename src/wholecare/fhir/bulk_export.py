@@ -272,7 +272,8 @@ def expire_old() -> None:
 
 
 def run(job: ExportJob) -> None:
-    """Write the job's files; the job ends complete or failed (or is gone, if cancelled)."""
+    """Write the job's files; the job ends complete, or failed (its files removed), or is gone
+    (cancelled)."""
     out = folder(job.pk)
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
@@ -288,6 +289,8 @@ def run(job: ExportJob) -> None:
     withheld: list[Issue] = []
     exported: dict[int, Counter[str]] = defaultdict(Counter)
     try:
+        if not job.client.active:
+            raise PermissionError("the client that asked for this export has been deactivated")
         for index, name in enumerate(types):
             count, hidden = _write_type(job, ctx, registered()[name], out, exported)
             if count:
@@ -309,7 +312,7 @@ def run(job: ExportJob) -> None:
             written.append({"type": "OperationOutcome", "count": 1})
         with transaction.atomic():
             _audit_people(grant, job, exported)
-            finished = ExportJob.objects.filter(pk=job.pk).update(
+            complete = ExportJob.objects.filter(pk=job.pk).update(
                 status=ExportJob.Status.COMPLETE,
                 output=written,
                 finished_at=timezone.now(),
@@ -317,15 +320,16 @@ def run(job: ExportJob) -> None:
                 progress="complete",
             )
     except Cancelled:
-        finished = 0
-    except Exception as problem:
-        finished = ExportJob.objects.filter(pk=job.pk).update(
+        complete = 0
+    except Exception as problem:  # any failure ends the job as failed, said on its status URL
+        complete = 0
+        ExportJob.objects.filter(pk=job.pk).update(
             status=ExportJob.Status.FAILED,
             error=f"{type(problem).__name__}: {problem}"[:2000],
             finished_at=timezone.now(),
             updated_at=timezone.now(),
         )
-    if not finished:
+    if not complete:
         shutil.rmtree(out, ignore_errors=True)
 
 

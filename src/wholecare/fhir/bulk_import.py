@@ -157,7 +157,7 @@ class Importer:
         for path in bulk_read.files_in(paths):
             record, _ = ImportFile.objects.get_or_create(
                 digest=bulk_read.digest(path),
-                defaults={"path": str(path), "started_at": now, "updated_at": now},
+                defaults={"path": str(path)[-1000:], "started_at": now, "updated_at": now},
             )
             if record.finished:
                 self.totals.skipped_files += 1
@@ -319,13 +319,7 @@ class Importer:
         keys = {(content["resourceType"], str(content.get("id", ""))) for _, content in group} | {
             ("", unit.full_url) for unit, _ in group if unit.full_url
         }
-        done = {
-            (t, s): target
-            for t, s, target in ImportedId.objects.filter(
-                source_id__in=[s for _, s in keys]
-            ).values_list("resource_type", "source_id", "target")
-            if (t, s) in keys
-        }
+        done = imported_ids(keys)
         fresh = []
         seen: set[tuple[str, str]] = set()
         for unit, content in group:
@@ -813,6 +807,21 @@ class Importer:
         self._match(group, find)
 
 
+def imported_ids(keys: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The targets of these (resource type or "", source id) keys already imported: one indexed
+    query per resource type."""
+    by_type: dict[str, list[str]] = defaultdict(list)
+    for name, source_id in keys:
+        by_type[name].append(source_id)
+    found: dict[tuple[str, str], str] = {}
+    for name, source_ids in by_type.items():
+        for source_id, target in ImportedId.objects.filter(
+            resource_type=name, source_id__in=source_ids
+        ).values_list("source_id", "target"):
+            found[(name, source_id)] = target
+    return found
+
+
 def _map_ids(rows: list[Sequence[str]]) -> None:
     insert_many(ImportedId, ("resource_type", "source_id", "target"), rows)
 
@@ -864,10 +873,8 @@ def resolve(references: set[str]) -> dict[str, str]:
     texts: dict[tuple[str, str], list[str]] = defaultdict(list)
     for text, key in keys.items():
         texts[key].append(text)
-    for name, source_id, target in ImportedId.objects.filter(
-        source_id__in={source for _, source in texts}
-    ).values_list("resource_type", "source_id", "target"):
-        for text in texts.get((name, source_id), []):
+    for key, target in imported_ids(set(texts)).items():
+        for text in texts[key]:
             found[text] = target
     native: dict[str, set[str]] = defaultdict(set)
     for text, (name, fhir_id) in keys.items():

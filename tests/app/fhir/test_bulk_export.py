@@ -205,6 +205,20 @@ def test_a_failed_job_is_reported(gp, care, no_thread, monkeypatch):
     assert "disk full" in failed.json()["issue"][0]["diagnostics"]
 
 
+def test_a_job_of_a_client_deactivated_since_fails(gp, care, no_thread):
+    api = api_for(gp, "user/*.rs")
+    location = api.get("/fhir/Patient/$export", **ASYNC)["Content-Location"]
+    job = ExportJob.objects.select_related("client").get()
+    job.client.active = False
+    job.client.save(update_fields=["active"])
+    bulk_export.run_pending()
+    job.refresh_from_db()
+    assert job.status == ExportJob.Status.FAILED
+    assert "deactivated" in job.error
+    assert not bulk_export.folder(job.pk).exists()
+    assert _status(api, location).status_code == 401  # its tokens stop at once too
+
+
 def test_finished_jobs_expire_after_a_day(gp, care, no_thread):
     api = api_for(gp, "user/*.rs")
     location = api.get("/fhir/Patient/$export", **ASYNC)["Content-Location"]

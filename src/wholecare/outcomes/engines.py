@@ -37,8 +37,14 @@ def _tables(inputs: io.Inputs) -> dict[str, pa.Table]:
     }
 
 
-def run_ibis(backend: Any, inputs: io.Inputs) -> EngineResult:
-    """Run the pipeline on an Ibis backend where `_tables(inputs)` are registered."""
+def register(backend: Any, inputs: io.Inputs) -> None:
+    """Hand the inputs to an Ibis backend that can read Arrow in place (DuckDB)."""
+    for name, table in _tables(inputs).items():
+        backend.create_view(name, ibis.memtable(table), overwrite=True)
+
+
+def run_ibis(backend: Any) -> EngineResult:
+    """Run the pipeline on an Ibis backend where the inputs are registered."""
     result = pipeline.outcomes(
         backend.table(f"wholecare_{io.REFERRALS}"),
         backend.table(f"wholecare_{io.CONTACTS}"),
@@ -52,9 +58,8 @@ def run_ibis(backend: Any, inputs: io.Inputs) -> EngineResult:
 def run_duckdb(inputs: io.Inputs) -> EngineResult:
     backend = ibis.duckdb.connect()
     try:
-        for name, table in _tables(inputs).items():
-            backend.create_view(name, ibis.memtable(table), overwrite=True)
-        return run_ibis(backend, inputs)
+        register(backend, inputs)
+        return run_ibis(backend)
     finally:
         backend.disconnect()
 
@@ -95,7 +100,7 @@ def run_spark(inputs: io.Inputs, session: Any | None = None) -> EngineResult:
             path = Path(folder) / f"{name}.parquet"
             pq.write_table(table, path)
             session.read.parquet(str(path)).createOrReplaceTempView(name)
-        return run_ibis(ibis.pyspark.connect(session), inputs)
+        return run_ibis(ibis.pyspark.connect(session))
 
 
 def run(inputs: io.Inputs, engine: str) -> EngineResult:

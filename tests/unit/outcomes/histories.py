@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 from hypothesis import strategies as st
 
 from wholecare.measures import INSTRUMENT_CODES, instrument
-from wholecare.outcomes import io
+from wholecare.outcomes import io, rules
 from wholecare.outcomes.spec import Contact, Referral, Score
 
 BASE = date(2024, 4, 1)
@@ -48,27 +48,34 @@ def _day(offset: int) -> date:
     return BASE + timedelta(days=offset)
 
 
-@st.composite
-def score_values(draw: st.DrawFn, measure: str) -> float:
+def boundary_scores(measure: str) -> list[float]:
+    """Valid totals at and around the measure's caseness and reliable-change boundaries."""
     inst = instrument(measure)
-    low, high = int(inst.total_min), int(inst.total_max)
-    if inst.is_valid_total(low + 0.5) if low + 0.5 <= high else False:
-        return draw(st.integers(low * 10, high * 10)) / 10
-    return float(draw(st.integers(low, high)))
+    limits = rules.thresholds(measure)
+    step = 0.01 if inst.is_valid_total(inst.total_min + 0.5) else 1.0
+    candidates = [inst.total_min, inst.total_max]
+    if limits is not None:
+        c, r = limits.caseness_value, limits.reliable_change
+        candidates += [c - step, c, c + step, c - r, c - r - step, c + r, c + r - step, 2 * r]
+    return sorted({round(v, 2) for v in candidates if inst.is_valid_total(round(v, 2))})
 
 
 @st.composite
 def histories(draw: st.DrawFn, max_referrals: int = 12) -> History:
+    """Referral histories dense in the cases the rules distinguish.
+
+    Scores sit on the caseness and reliable-change boundaries, most contacts and scores fall
+    within their referral (some outside, some on its first or last day), dates repeat, and each
+    referral's paired measure is likely to be recorded.
+    """
     history = History()
     ids = [f"R{i}" for i in range(draw(st.integers(1, max_referrals)))]
     for rid in ids:
         received = draw(st.integers(0, 20))
-        length = draw(st.one_of(st.none(), st.integers(0, 150)))
+        length = draw(st.one_of(st.none(), st.integers(0, 90), st.just(40)))
+        descriptor = draw(st.sampled_from(DESCRIPTORS))
         referral = Referral(
-            rid,
-            _day(received),
-            None if length is None else _day(received + length),
-            draw(st.sampled_from(DESCRIPTORS)),
+            rid, _day(received), None if length is None else _day(received + length), descriptor
         )
         extra = (
             draw(st.sampled_from(["Y", "N", None])),
@@ -78,22 +85,29 @@ def histories(draw: st.DrawFn, max_referrals: int = 12) -> History:
         history.referrals.append((rid, referral, *extra))
         if draw(st.integers(0, 9)) == 0:  # a duplicate row: the first one wins
             history.referrals.append((rid, Referral(rid, _day(0), None, "F42"), "Y", None, None))
-        for _ in range(draw(st.integers(0, 7))):
+        paired = [m for m in rules.paired_measures(descriptor) if m in INSTRUMENT_CODES]
+        inside = st.integers(0, 45 if length is None else length)
+        if draw(st.integers(0, 4)) > 0:  # most referrals have a course of treatment
+            for _ in range(draw(st.integers(1, 4))):
+                contact = Contact(_day(received + draw(inside)), "treatment", True)
+                history.contacts.append((rid, contact))
+            for measure in ("PHQ9", draw(st.sampled_from([*paired, *paired, "GAD7"]))):
+                for _ in range(draw(st.integers(1, 3))):
+                    value = draw(st.sampled_from(boundary_scores(measure)))
+                    score = Score(_day(received + draw(inside)), measure, value)
+                    history.scores.append((rid, score))
+        anywhere = st.integers(-2, 50)
+        for _ in range(draw(st.integers(0, 3))):
             contact = Contact(
-                _day(received + draw(st.integers(-5, 160))),
-                draw(st.sampled_from(["treatment", "treatment", "assessment", "follow_up"])),
+                _day(received + draw(anywhere)),
+                draw(st.sampled_from(["treatment", "assessment", "follow_up"])),
                 draw(st.booleans()),
             )
             history.contacts.append((rid, contact))
-        measures = list(INSTRUMENT_CODES)
-        for _ in range(draw(st.integers(0, 9))):
-            measure = draw(st.sampled_from(["PHQ9", "PHQ9", "GAD7", *measures]))
-            score = Score(
-                _day(received + draw(st.integers(-5, 160))),
-                measure,
-                draw(score_values(measure)),
-            )
-            history.scores.append((rid, score))
+        for _ in range(draw(st.integers(0, 3))):
+            measure = draw(st.sampled_from(["PHQ9", "GAD7", *paired, *INSTRUMENT_CODES]))
+            value = draw(st.sampled_from(boundary_scores(measure)))
+            history.scores.append((rid, Score(_day(received + draw(anywhere)), measure, value)))
     if draw(st.booleans()):  # rows for a referral that does not exist
         history.contacts.append(("NOPE", Contact(_day(3), "treatment", True)))
         history.scores.append(("NOPE", Score(_day(3), "PHQ9", 12.0)))

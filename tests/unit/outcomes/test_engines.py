@@ -19,20 +19,21 @@ from wholecare.outcomes import engines, io, pandas_engine, pipeline, summary
 from wholecare.outcomes.engines import EngineResult
 from wholecare.outcomes.spec import referral_outcome, within_referral
 
+from . import test_spec
 from .histories import History, histories, inputs
 
 _DUCKDB = ibis.duckdb.connect()
 
-ENGINES: dict[str, Callable[[io.Inputs], EngineResult]] = {
-    "duckdb": lambda data: _on_duckdb(data),
-    "pandas": pandas_engine.run,
-}
-
 
 def _on_duckdb(data: io.Inputs) -> EngineResult:
-    for name, table in engines._tables(data).items():
-        _DUCKDB.create_view(name, ibis.memtable(table), overwrite=True)
-    return engines.run_ibis(_DUCKDB, data)
+    engines.register(_DUCKDB, data)
+    return engines.run_ibis(_DUCKDB)
+
+
+ENGINES: dict[str, Callable[[io.Inputs], EngineResult]] = {
+    "duckdb": _on_duckdb,
+    "pandas": pandas_engine.run,
+}
 
 
 def expected(history: History) -> tuple[list[dict[str, object]], list[tuple[str, int, str]]]:
@@ -111,3 +112,34 @@ def test_invariants(history):
     for section in sections:
         for rate in section["rates"].values():
             assert rate in (None, summary.SUPPRESSED) or 0 <= rate <= 1
+
+
+def golden_history() -> History:
+    """Every golden-table case from test_spec, one referral each."""
+    spec = test_spec
+    cases = [
+        (spec.referral(), spec.treatments(5, 12), spec.course(p, a)) for p, a, *_ in spec.OUTCOMES
+    ]
+    cases += [
+        (spec.referral(), spec.treatments(5, 12), spec.course(p, a)) for p, a, *_ in spec.CASENESS
+    ]
+    cases += [(spec.referral(), spec.treatments(5, 12), given) for given, *_ in spec.SCORE_ORDER]
+    cases += [(spec.referral(d), contacts, []) for contacts, d, *_ in spec.TREATMENT_CONTACTS]
+    cases += [(spec.referral(d), contacts, []) for contacts, d, *_ in spec.FINISHED]
+    cases += [(spec.referral(400), spec.treatments(f, f + 7), []) for f, *_ in spec.WAITS]
+    history = History()
+    for number, (referral, contacts, scores) in enumerate(cases):
+        rid = f"G{number}"
+        history.referrals.append(
+            (rid, dataclasses.replace(referral, referral_id=rid), "N", None, None)
+        )
+        history.contacts += [(rid, c) for c in contacts]
+        history.scores += [(rid, s) for s in scores]
+    return history
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+def test_engine_on_the_golden_cases(engine):
+    history = golden_history()
+    rows, _ = expected(history)
+    assert ENGINES[engine](inputs(history)).outcomes.to_pylist() == rows

@@ -41,9 +41,9 @@ run: install
 	$(BIN)/wholecare serve --host 127.0.0.1 --port 8000
 
 lint: install
-	$(BIN)/ruff check src tests scripts
-	$(BIN)/ruff format --check src tests scripts
-	$(BIN)/mypy src tests
+	$(BIN)/ruff check src tests scripts benchmarks
+	$(BIN)/ruff format --check src tests scripts benchmarks
+	$(BIN)/mypy src tests benchmarks scripts
 	$(BIN)/wholecare makemigrations --check --dry-run
 
 test: install system-packages lint test-sqlite test-postgres

@@ -1,4 +1,4 @@
-"""Every test the hazard log names as proof of a control exists, so the log cannot drift from the code."""
+"""Every test the hazard log names as proof of a control exists: the log cannot drift from code."""
 
 import re
 from pathlib import Path

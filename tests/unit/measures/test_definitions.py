@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Protocol
 
 import pytest
 
@@ -61,7 +62,14 @@ def test_item_text_only_where_the_licence_allows(code: str) -> None:
         assert all(item.text for item in measure.items)
 
 
-def _thresholds(measure: Instrument) -> dict[str, object]:
+class _Sourced(Protocol):
+    @property
+    def source(self) -> str: ...
+    @property
+    def verified(self) -> bool: ...
+
+
+def _thresholds(measure: Instrument) -> dict[str, _Sourced | None]:
     return {
         "caseness": measure.caseness,
         "reliable_change": measure.reliable_change,

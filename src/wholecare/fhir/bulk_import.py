@@ -389,7 +389,8 @@ class Importer:
         tokens: dict[int, tuple[tuple[str, str, str], ...]] | None = None,
     ) -> None:
         """Write Resource rows (version 1), their versions, tokens and id mappings."""
-        created = Resource.objects.bulk_create([resource for _, _, _, resource in rows])
+        created = [resource for _, _, _, resource in rows]
+        insert_resources(created)
         insert_many(
             ResourceVersion,
             ("resource", "version", "last_updated", "method", "content"),
@@ -829,17 +830,15 @@ def _map_ids(rows: list[Sequence[str]]) -> None:
 def insert_many(
     model: type[models.Model], columns: Sequence[str], rows: list[Sequence[Any]]
 ) -> None:
-    """INSERT many rows with one `executemany`, without a model instance per row (for the rows
-    bulk import writes most). Each value is adapted by its column's field as Django's own insert
-    would; values of the same (hashable) kind once."""
+    """INSERT many rows at once, without a model instance per row (for the rows bulk import
+    writes most): PostgreSQL's COPY, or one `executemany` on SQLite. Each value is adapted by its
+    column's field as Django's own insert would; equal (hashable) values once."""
     if not rows:
         return
     fields = [cast("models.Field[Any, Any]", model._meta.get_field(name)) for name in columns]
     quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
     names = ", ".join(quote(str(f.column)) for f in fields)
-    places = ", ".join(["%s"] * len(fields))
-    # Table and column names come from the model, quoted; values are parameters.
-    sql = f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({places})"  # noqa: S608
     seen: list[dict[Any, Any]] = [{} for _ in fields]
 
     def adapt(index: int, value: Any) -> Any:
@@ -850,10 +849,59 @@ def insert_many(
             seen[index][value] = field.get_db_prep_save(value, connection)
         return seen[index][value]
 
+    adapted = [tuple(adapt(i, value) for i, value in enumerate(row)) for row in rows]
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        with (
+            connection.connection.cursor() as cursor,
+            cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+        ):
+            for row in adapted:
+                copy.write_row(row)
+        return
+    places = ", ".join(["%s"] * len(fields))
+    # Table and column names come from the model, quoted; values are parameters.
+    sql = f"INSERT INTO {table} ({names}) VALUES ({places})"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.executemany(
-            sql, [tuple(adapt(i, value) for i, value in enumerate(row)) for row in rows]
-        )
+        cursor.executemany(sql, adapted)
+
+
+RESOURCE_COLUMNS = (
+    "resource_type",
+    "fhir_id",
+    "version",
+    "last_updated",
+    "person",
+    "record_pk",
+    "sensitivity",
+    "author",
+    "status",
+    "date_start",
+    "date_end",
+    "content",
+)
+
+
+def insert_resources(resources: list[Resource]) -> None:
+    """Insert new Resource rows with `insert_many`, then give each its primary key (one indexed
+    query per resource type)."""
+    attributes = [
+        cast("models.Field[Any, Any]", Resource._meta.get_field(c)).attname
+        for c in RESOURCE_COLUMNS
+    ]
+    insert_many(
+        Resource,
+        RESOURCE_COLUMNS,
+        [tuple(getattr(r, name) for name in attributes) for r in resources],
+    )
+    by_type: dict[str, dict[str, Resource]] = defaultdict(dict)
+    for resource in resources:
+        by_type[resource.resource_type][resource.fhir_id] = resource
+    for name, ids in by_type.items():
+        for pk, fhir_id in Resource.objects.filter(
+            resource_type=name, fhir_id__in=list(ids)
+        ).values_list("pk", "fhir_id"):
+            ids[fhir_id].pk = pk
 
 
 # References ----------------------------------------------------------------------------------

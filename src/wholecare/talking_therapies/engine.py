@@ -187,6 +187,7 @@ def extract(queryset: QuerySet[TTReferral], period: Period) -> Extract:
         )
     )
     ids = {r["pk"]: str(r["public_id"]) for r in referrals}
+    local = timezone.get_current_timezone()
     conditions: dict[int, list[str]] = {}
     links = TTReferral.conditions.through.objects.filter(ttreferral__in=queryset)
     for referral_id, code in links.values_list("ttreferral_id", "condition__snomed_code"):
@@ -216,7 +217,7 @@ def extract(queryset: QuerySet[TTReferral], period: Period) -> Extract:
         {
             "pk": pk,
             "referral_id": ids[referral],
-            "starts_at": timezone.localtime(starts),
+            "starts_at": starts.astimezone(local),
             "kind": kind,
             "attendance": attendance,
             "attended": attendance == codes.ATTENDED,

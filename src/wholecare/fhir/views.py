@@ -14,7 +14,7 @@ from wholecare.fhir import bulk_export, bundles, interactions, terminology_views
 from wholecare.fhir.auth import Grant, TokenError, client_authenticate, public, token_issue
 from wholecare.fhir.base import Ctx
 from wholecare.fhir.capability import capability_statement
-from wholecare.fhir.errors import FhirError, Issue
+from wholecare.fhir.errors import FhirError, Issue, operation_outcome
 from wholecare.fhir.http import fhir_response, outcome_response, parse_body, response_format
 from wholecare.fhir.models import ExportJob
 from wholecare.fhir.store import Item
@@ -257,9 +257,17 @@ def _export(request: HttpRequest, level: str) -> HttpResponse:
         base=ctx.base,
     )
     bulk_export.start_worker()
-    return HttpResponse(
-        status=202, headers={"Content-Location": f"{ctx.base}/$export-status/{job.id}"}
+    status_url = f"{ctx.base}/$export-status/{job.id}"
+    return fhir_response(
+        request,
+        _information(f"Export queued: poll {status_url}"),
+        202,
+        {"Content-Location": status_url},
     )
+
+
+def _information(text: str) -> dict[str, Any]:
+    return operation_outcome([Issue("informational", text, severity="information")])
 
 
 @fhir_view
@@ -269,7 +277,7 @@ def export_status(request: HttpRequest, job_id: str) -> HttpResponse:
     job = bulk_export.job_for(ctx.grant, job_id)
     if request.method == "DELETE":
         bulk_export.cancel(ctx.grant, job)
-        return HttpResponse(status=202)
+        return fhir_response(request, _information("Export cancelled, its files deleted"), 202)
     _only_get(request)
     if job.status == ExportJob.Status.COMPLETE:
         return JsonResponse(bulk_export.manifest(job), headers={"Cache-Control": "no-store"})
@@ -277,8 +285,12 @@ def export_status(request: HttpRequest, job_id: str) -> HttpResponse:
         raise FhirError(500, [Issue("exception", f"The export failed: {job.error}")])
     if bulk_export.has_work():
         bulk_export.start_worker()
-    return HttpResponse(
-        status=202, headers={"X-Progress": job.progress or "queued", "Retry-After": "2"}
+    progress = job.progress or "queued"
+    return fhir_response(
+        request,
+        _information(f"Export in progress: {progress}"),
+        202,
+        {"X-Progress": progress, "Retry-After": "2"},
     )
 
 

@@ -4,6 +4,7 @@ produce a 500, and every answer is FHIR (a resource, a Bundle or an OperationOut
 
 import json
 from typing import Any
+from unittest import mock
 
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
@@ -12,6 +13,7 @@ from hypothesis.extra.django import TestCase
 
 from tests import factories
 from tests.app.fhir.conftest import patient_resource
+from wholecare.fhir import bulk_export
 from wholecare.fhir.auth import client_register, token_issue
 from wholecare.fhir.registry import registered
 
@@ -74,6 +76,47 @@ BODIES = st.one_of(
 )
 
 
+OPERATIONS = ["lookup", "validate-code", "expand", "translate", "export", "subsumes", "everything"]
+OPERATION_PARAMS = [
+    "system",
+    "code",
+    "version",
+    "url",
+    "display",
+    "valueSetVersion",
+    "systemVersion",
+    "filter",
+    "offset",
+    "count",
+    "conceptMapVersion",
+    "targetsystem",
+    "reverse",
+    "coding",
+    "_type",
+    "_since",
+    "_outputFormat",
+    "_format",
+]
+PARAMETERS = st.builds(
+    lambda parameters: json.dumps({"resourceType": "Parameters", "parameter": parameters}),
+    st.lists(
+        st.fixed_dictionaries(
+            {"name": st.sampled_from(OPERATION_PARAMS)},
+            optional={
+                "valueString": st.text(max_size=20),
+                "valueUri": st.sampled_from(
+                    ["http://snomed.info/sct", "https://wholecare.example.org/ValueSet/x", ""]
+                ),
+                "valueInteger": st.integers(),
+                "valueBoolean": st.booleans(),
+                "valueCoding": JSON,
+            },
+        ),
+        max_size=4,
+    ),
+)
+
+
 class FuzzTheEndpoints(TestCase):
     def setUp(self) -> None:
         gp = factories.StaffFactory(discipline="gp")
@@ -116,3 +159,39 @@ class FuzzTheEndpoints(TestCase):
         headers = {"If-Match": if_match} if if_match is not None else {}
         response = getattr(self.api, method)(path, body, content_type=content_type, headers=headers)
         self._check(response)
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        resource_type=st.sampled_from(["", "CodeSystem", "ValueSet", "ConceptMap", "Patient"]),
+        operation=st.sampled_from(OPERATIONS),
+        query=st.lists(st.tuples(st.sampled_from(OPERATION_PARAMS), VALUES), max_size=4),
+        body=st.one_of(st.none(), PARAMETERS, BODIES),
+        prefer=st.sampled_from(["", "respond-async"]),
+    )
+    def test_operations_and_bulk_export(self, resource_type, operation, query, body, prefer):
+        path = f"/fhir/{resource_type}/${operation}".replace("//", "/")
+        headers = {"Prefer": prefer}
+        with mock.patch.object(bulk_export, "start_worker"):
+            if body is None:
+                response = self.api.get(path, query, headers=headers)
+            else:
+                response = self.api.post(
+                    path, body, content_type="application/fhir+json", headers=headers
+                )
+        self._check(response)
+        if response.status_code == 202:
+            status = self.api.get(response["Content-Location"].removeprefix("http://testserver"))
+            self._check(status)
+            self._check(self.api.delete(status.wsgi_request.path))
+
+    @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        job=st.one_of(st.uuids().map(str), st.from_regex(r"[0-9a-f\-]{1,36}", fullmatch=True)),
+        name=st.sampled_from(["Patient", "Observation", "x"]),
+        method=st.sampled_from(["get", "delete", "post"]),
+    )
+    def test_export_status_and_files_of_jobs_that_are_not_yours(self, job, name, method):
+        for path in (f"/fhir/$export-status/{job}", f"/fhir/$export-file/{job}/{name}.ndjson"):
+            response = getattr(self.api, method)(path)
+            self._check(response)
+            assert response.status_code in {404, 405}

@@ -251,3 +251,14 @@ def test_a_job_left_running_by_a_restart_is_run_by_a_background_thread(gp, care)
     while _status(api, location).status_code == 202 and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _status(api, location).status_code == 200
+
+
+def test_a_patient_scoped_token_exports_only_its_patient(gp, care, no_thread):
+    mine, _ = care
+    other = factories.PersonFactory()
+    factories.CareTeamMembershipFactory(person=other, staff=gp)
+    api = api_for(gp, "patient/*.rs", patient=mine)
+    location = api.get("/fhir/Patient/$export?_type=Patient", **ASYNC)["Content-Location"]
+    bulk_export.run_pending()
+    [patients] = _status(api, location).json()["output"]
+    assert [p["id"] for p in _lines(api, patients["url"])] == [str(mine.public_id)]

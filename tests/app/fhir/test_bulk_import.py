@@ -315,3 +315,88 @@ def test_care_team_role_opens_imported_records_to_the_importer(tmp_path, gp):
     _import(path, report=tmp_path / "r.tsv", care_team_role="Data migration")
     membership = CareTeamMembership.objects.get(person__nhs_number=number)
     assert (membership.staff, membership.role) == (gp, "Data migration")
+
+
+def test_directory_resources_are_matched_and_references_to_them_map(tmp_path, gp):
+    practice = factories.OrganisationFactory(ods_code="B82617")
+    service = factories.ServiceFactory(organisation=practice, name="Memory clinic")
+    number = factories.next_nhs_number()
+    organization = {
+        "resourceType": "Organization",
+        "id": "org-1",
+        "identifier": [
+            {"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "B82617"}
+        ],
+        "name": "Somewhere else's name for it",
+    }
+    unknown = {
+        "resourceType": "Practitioner",
+        "id": "dr-x",
+        "identifier": [{"system": "https://fhir.hl7.org.uk/Id/gmc-number", "value": "C1"}],
+    }
+    healthcare = {
+        "resourceType": "HealthcareService",
+        "id": "hs-1",
+        "providedBy": {"reference": "Organization/org-1"},
+        "name": "Memory clinic",
+    }
+    phq9 = {
+        "resourceType": "Questionnaire",
+        "id": "q",
+        "url": "https://wholecare.example.org/Questionnaire/phq9",
+        "status": "active",
+    }
+    referral = {
+        "resourceType": "ServiceRequest",
+        "id": "sr-1",
+        "status": "active",
+        "intent": "order",
+        "subject": {"reference": "Patient/p1"},
+        "performer": [{"reference": "HealthcareService/hs-1"}],
+        "authoredOn": "2026-01-05",
+        "requester": {"reference": "Practitioner/dr-x"},
+    }
+    files = [
+        _ndjson(tmp_path / "directory.ndjson", organization, unknown, healthcare, phq9),
+        _ndjson(
+            tmp_path / "Patient.ndjson",
+            _patient(
+                "p1",
+                number,
+                generalPractitioner=[
+                    {"reference": f"Practitioner/{gp.pk}"},
+                    {"reference": "Organization/org-1"},
+                ],
+            ),
+        ),
+        _ndjson(tmp_path / "ServiceRequest.ndjson", referral),
+    ]
+    report = tmp_path / "report.tsv"
+    out = _import(*files, report=report)
+    assert "6 resources read: 5 loaded, 1 rejected" in out
+    person = Person.objects.get(nhs_number=number)
+    assert person.registered_practice == practice
+    assert person.referrals.get().service == service
+    targets = dict(ImportedId.objects.values_list("source_id", "target"))
+    assert targets["org-1"] == "Organization/B82617"
+    assert targets["hs-1"] == f"HealthcareService/{service.pk}"
+    assert targets["q"] == "Questionnaire/phq9"
+    assert targets["sr-1"].startswith("ServiceRequest/")
+    rows = _report(report)
+    rejected = [row for row in rows if row[2] == "rejected"]
+    assert [(row[1], "no member of staff" in row[3]) for row in rejected] == [
+        ("Practitioner/dr-x", True)
+    ]
+    notes = {row[3].partition(":")[0] for row in rows if row[1] == "Organization/org-1"}
+    assert "Organization.name" in notes
+
+
+def test_a_patient_scoped_import_of_an_unopenable_record_is_refused(tmp_path, gp):
+    stranger = factories.PersonFactory()
+    path = _ndjson(
+        tmp_path / "Observation.ndjson", _heart_rate("o1", f"Patient/{stranger.public_id}")
+    )
+    report = tmp_path / "report.tsv"
+    assert "1 rejected" in _import(path, report=report)
+    assert "no care relationship" in _report(report)[0][3]
+    assert not Resource.objects.filter(resource_type="Observation").exists()

@@ -83,13 +83,12 @@ def _import(*paths: Path, report: Path, **options: Any) -> str:
         "--report",
         str(report),
         stdout=out,
-        stderr=StringIO(),
         **options,
     )
     return out.getvalue()
 
 
-def test_ndjson_loads_the_good_and_reports_the_bad_by_file_and_line(tmp_path, gp):
+def test_ndjson_loads_the_good_and_reports_the_bad_by_file_and_line(tmp_path, gp, capsys):
     first, second = factories.next_nhs_number(), factories.next_nhs_number()
     # Given in the wrong order: Observations first; they are loaded after the patients.
     observations = _ndjson(
@@ -119,6 +118,9 @@ def test_ndjson_loads_the_good_and_reports_the_bad_by_file_and_line(tmp_path, gp
     out = _import(observations, patients, conditions, report=report)
 
     assert "13 resources read: 3 loaded, 10 rejected" in out
+    assert (
+        f"rejected {patients}:3 (Patient/p3): Patient.identifier.value" in capsys.readouterr().err
+    )
     person = Person.objects.get(nhs_number=first)
     assert CareTeamMembership.objects.get(person=person, staff=gp).role == "Registered GP"
     assert Condition.objects.get(person=person).snomed_code == "44054006"

@@ -3,6 +3,7 @@
 `wholecare fhir export-jobs`: run the $export jobs waiting."""
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -35,8 +36,8 @@ class Bar:
 
 
 class Report:
-    """Each rejected resource, and each element not kept, one line each (tab-separated: where,
-    resource, what happened, detail)."""
+    """Each rejected resource, and each element not kept, one line each in the report file
+    (tab-separated: where, resource, what happened, detail); each rejection on stderr too."""
 
     def __init__(self, out: TextIO) -> None:
         self.out = out
@@ -45,6 +46,7 @@ class Report:
         what = f"{outcome.resource_type}/{outcome.source_id}" if outcome.source_id else "-"
         if outcome.rejected:
             self.out.write(f"{outcome.where}\t{what}\trejected\t{outcome.rejected}\n")
+            tqdm.write(f"rejected {outcome.where} ({what}): {outcome.rejected}", file=sys.stderr)
         for path, detail in outcome.not_kept:
             self.out.write(f"{outcome.where}\t{what}\tnot kept\t{path}: {detail}\n")
 
@@ -134,5 +136,5 @@ class Command(BaseCommand):
             )
         )
         for path, times in totals.not_kept.most_common(10):
-            self.stdout.write(f"  not kept: {path} ({times} times)")
+            self.stdout.write(f"  not kept: {path} (in {times} resources)")
         self.stdout.write(f"Report: {options['report']}")

@@ -6,16 +6,22 @@ whenever its numerator or denominator is suppressed.
 
 SUPPRESSED = "*"
 SMALLEST_SHOWN = 8
+ROUND_TO = 5
 
 
-def suppress_count(count: int) -> str:
+def suppress(count: int) -> int | str:
+    """The count as published: 0 stays 0, 1-7 become `*`, others round to the nearest 5."""
     if count < 0:
         raise ValueError(f"a count cannot be negative ({count})")
     if count == 0:
-        return "0"
+        return 0
     if count < SMALLEST_SHOWN:
         return SUPPRESSED
-    return str(5 * ((count + 2) // 5))
+    return (count + ROUND_TO // 2) // ROUND_TO * ROUND_TO
+
+
+def suppress_count(count: int) -> str:
+    return str(suppress(count))
 
 
 def suppress_rate(numerator: int, denominator: int) -> str:

@@ -20,12 +20,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from wholecare.disclosure import SUPPRESSED, suppress
 from wholecare.measures import INSTRUMENT_CODES
 from wholecare.outcomes import rules
 
-SUPPRESSED = "*"
-SMALLEST_SHOWN = 8
-ROUND_TO = 5
 RATE_DIGITS = 4
 
 #: (rate, numerator, denominator counts added, denominator counts subtracted)
@@ -73,15 +71,6 @@ class Period:
 
 
 _EPOCH = date(1970, 1, 1)
-
-
-def suppress(count: int) -> int | str:
-    """NHS small-number suppression: 0 stays 0, 1-7 become "*", others round to the nearest 5."""
-    if count == 0:
-        return 0
-    if count < SMALLEST_SHOWN:
-        return SUPPRESSED
-    return int((count + ROUND_TO // 2) // ROUND_TO * ROUND_TO)
 
 
 def measure_columns(outcomes: pa.Table, period: Period) -> dict[str, Mask]:

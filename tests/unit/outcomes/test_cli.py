@@ -11,6 +11,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
 
+from wholecare import disclosure
 from wholecare.cli import main as wholecare
 from wholecare.outcomes import rules, summary
 
@@ -217,7 +218,7 @@ SUPPRESSION = [(0, 0), (1, "*"), (7, "*"), (8, 10), (12, 10), (13, 15), (15, 15)
 
 @pytest.mark.parametrize(("count", "shown"), SUPPRESSION)
 def test_suppression(count, shown):
-    assert summary.suppress(count) == shown
+    assert disclosure.suppress(count) == shown
 
 
 def test_rate_withheld_when_a_count_it_uses_is_suppressed():

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from wholecare import disclosure
 from wholecare.outcomes import engines, io, pandas_engine, pipeline, summary
 from wholecare.outcomes.engines import EngineResult
 from wholecare.outcomes.spec import referral_outcome, within_referral
@@ -111,7 +112,7 @@ def test_invariants(history):
         sections.extend(document[key].values())
     for section in sections:
         for rate in section["rates"].values():
-            assert rate in (None, summary.SUPPRESSED) or 0 <= rate <= 1
+            assert rate in (None, disclosure.SUPPRESSED) or 0 <= rate <= 1
 
 
 def golden_history() -> History:

@@ -99,7 +99,10 @@ def test_every_url_leaks_nothing_without_a_relationship(client, tt, busy, discip
     referral, submission = busy
     # Another Talking Therapies service's PWP, a GP elsewhere, an analyst: none may see Ada.
     other = factories.ServiceFactory(kind="talking-therapies")
-    outsider = factories.StaffFactory(discipline=discipline)
+    # A fixed name: a random one (say "Adams") could contain the subject's name and fail falsely.
+    outsider = factories.StaffFactory(
+        discipline=discipline, user__first_name="Olu", user__last_name="Tsider"
+    )
     outsider.services.add(other)
     client.force_login(outsider.user)
     before = set(AuditEvent.objects.values_list("pk", flat=True))

@@ -24,6 +24,14 @@ class AccessDenied(PermissionDenied):
     existence."""
 
 
+def staff_of(user: object) -> Staff:
+    """The user's staff identity; AccessDenied for anyone else (a patient, an anonymous user)."""
+    staff: Staff | None = getattr(user, "staff", None)
+    if staff is None:
+        raise AccessDenied("Only members of staff can do this")
+    return staff
+
+
 class Relationship(StrEnum):
     CARE_TEAM = "care-team"
     REFERRAL = "referral"

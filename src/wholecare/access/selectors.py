@@ -13,18 +13,11 @@ from wholecare.access.permissions import (
     AccessDenied,
     check_can_review_break_glass,
     check_can_view_person_audit,
+    staff_of,
 )
-from wholecare.directory.models import Staff
 from wholecare.record.models import Person
 
 PAGE = 100
-
-
-def _staff(by: AbstractBaseUser) -> Staff:
-    staff: Staff | None = getattr(by, "staff", None)
-    if staff is None:
-        raise AccessDenied("Only members of staff can see this")
-    return staff
 
 
 @dataclass(frozen=True)
@@ -50,13 +43,13 @@ def my_audit(*, by: AbstractBaseUser) -> list[AuditRow]:
     A refused attempt is listed without the person's name: being refused must not tell anyone whose
     record an identifier belongs to.
     """
-    _staff(by)
+    staff_of(by)
     return _with_people(AuditEvent.objects.filter(actor_user_id=by.pk), name_refused=False)
 
 
 @transaction.atomic
 def person_audit(*, by: AbstractBaseUser, public_id: uuid.UUID) -> tuple[Person, list[AuditRow]]:
-    check_can_view_person_audit(_staff(by))
+    check_can_view_person_audit(staff_of(by))
     person = Person.objects.filter(public_id=public_id).first()
     if person is None:
         raise AccessDenied("No such record")
@@ -75,7 +68,7 @@ def who_looked_at_my_record(*, by: AbstractBaseUser) -> list[AuditEvent]:
 
 
 def review_queue(*, by: AbstractBaseUser) -> list[BreakGlassAccess]:
-    check_can_review_break_glass(_staff(by))
+    check_can_review_break_glass(staff_of(by))
     return list(
         BreakGlassAccess.objects.filter(review=BreakGlassAccess.Review.PENDING)
         .select_related("staff__user", "staff__organisation", "person")
@@ -84,7 +77,7 @@ def review_queue(*, by: AbstractBaseUser) -> list[BreakGlassAccess]:
 
 
 def break_glass_for_review(*, by: AbstractBaseUser, pk: int) -> BreakGlassAccess:
-    check_can_review_break_glass(_staff(by))
+    check_can_review_break_glass(staff_of(by))
     access = (
         BreakGlassAccess.objects.select_related("staff__user", "person", "reviewed_by__user")
         .filter(pk=pk)

@@ -16,6 +16,7 @@ from wholecare.access.permissions import (
     check_can_break_glass,
     check_can_open_record,
     check_can_review_break_glass,
+    staff_of,
 )
 from wholecare.directory.disciplines import Discipline
 from wholecare.directory.models import Staff
@@ -25,16 +26,9 @@ from wholecare.record.vocabulary import Sensitivity
 MIN_REASON_LENGTH = 10
 
 
-def _staff(by: AbstractBaseUser) -> Staff:
-    staff: Staff | None = getattr(by, "staff", None)
-    if staff is None:
-        raise AccessDenied("Only members of staff can do this")
-    return staff
-
-
 @transaction.atomic
 def break_glass_open(*, by: AbstractBaseUser, person: Person, reason: str) -> BreakGlassAccess:
-    staff = _staff(by)
+    staff = staff_of(by)
     check_can_break_glass(staff)
     reason = reason.strip()
     if len(reason) < MIN_REASON_LENGTH:
@@ -66,7 +60,7 @@ def break_glass_open(*, by: AbstractBaseUser, person: Person, reason: str) -> Br
 def break_glass_review(
     *, by: AbstractBaseUser, access: BreakGlassAccess, outcome: str, note: str
 ) -> BreakGlassAccess:
-    reviewer = _staff(by)
+    reviewer = staff_of(by)
     check_can_review_break_glass(reviewer)
     access = BreakGlassAccess.objects.select_for_update().get(pk=access.pk)
     if access.review != BreakGlassAccess.Review.PENDING:

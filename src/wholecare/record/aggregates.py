@@ -12,11 +12,10 @@ from django.db.models import Count, Exists, OuterRef
 
 from wholecare.access.audit import audit
 from wholecare.access.models import AuditEvent
-from wholecare.access.permissions import check_can_view_aggregates
+from wholecare.access.permissions import check_can_view_aggregates, staff_of
 from wholecare.disclosure import suppress_count, suppress_rate
 from wholecare.record import vocabulary
 from wholecare.record.models import Condition, Person
-from wholecare.record.selectors import staff_of
 
 
 @dataclass(frozen=True)

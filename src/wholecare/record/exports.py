@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from wholecare.access.audit import audit
 from wholecare.access.models import AuditEvent
-from wholecare.access.permissions import Relationship, sensitive_access
+from wholecare.access.permissions import Relationship, sensitive_access, staff_of
 from wholecare.record.models import RecordEntry
-from wholecare.record.selectors import openable_person, staff_of
+from wholecare.record.selectors import openable_person
 
 
 @transaction.atomic

@@ -21,6 +21,7 @@ from wholecare.access.permissions import (
     check_can_open_record,
     people_openable_q,
     sensitive_access,
+    staff_of,
 )
 from wholecare.directory.models import Staff
 from wholecare.record import nhs_number
@@ -36,13 +37,6 @@ from wholecare.record.models import (
 from wholecare.record.vocabulary import ConditionGroup
 
 TIMELINE_PAGE = 50
-
-
-def staff_of(user: AbstractBaseUser) -> Staff:
-    staff: Staff | None = getattr(user, "staff", None)
-    if staff is None:
-        raise AccessDenied("Only members of staff can open records")
-    return staff
 
 
 def openable_person(staff: Staff, public_id: uuid.UUID) -> tuple[Person, Relationship]:

@@ -30,13 +30,14 @@ from wholecare.access.permissions import (
     check_can_view_aggregates,
     people_openable_q,
     sensitive_access,
+    staff_of,
 )
 from wholecare.directory.disciplines import NO_DIRECT_CARE, Discipline
 from wholecare.directory.models import Organisation, Service, Staff
 from wholecare.outcomes import spec
 from wholecare.record import vocabulary
 from wholecare.record.models import Condition, Person
-from wholecare.record.selectors import openable_person, staff_of
+from wholecare.record.selectors import openable_person
 from wholecare.talking_therapies import chart, codes, dataset, engine, markers, stepping, waits
 from wholecare.talking_therapies.models import (
     CareContact,

@@ -25,7 +25,7 @@ from django.utils import timezone
 from wholecare import measures
 from wholecare.access.audit import audit
 from wholecare.access.models import AuditEvent
-from wholecare.access.permissions import AccessDenied, check_can_open_record
+from wholecare.access.permissions import AccessDenied, check_can_open_record, staff_of
 from wholecare.directory.disciplines import Discipline
 from wholecare.directory.models import Service, Staff
 from wholecare.record import nhs_number
@@ -63,15 +63,8 @@ THERAPIST_FOR_STEP: dict[stepping.Step, Discipline] = {
 }
 
 
-def _staff(by: AbstractBaseUser) -> Staff:
-    staff: Staff | None = getattr(by, "staff", None)
-    if staff is None:
-        raise AccessDenied("Only members of staff can do this")
-    return staff
-
-
 def _service_staff(by: AbstractBaseUser, service: Service) -> Staff:
-    staff = _staff(by)
+    staff = staff_of(by)
     if not staff.services.filter(pk=service.pk).exists():
         raise AccessDenied(f"Only staff of {service} can do this")
     return staff
@@ -142,7 +135,7 @@ def tt_referral_create(
 ) -> TTReferral:
     """A referral from the person's record in one step: the shared-record referral (so the
     service can open the record) and the pathway's own, together."""
-    staff = _staff(by)
+    staff = staff_of(by)
     check_can_open_record(staff, person)
     _check_service(service)
     if source not in {c.code for c in codes.SOURCES_OF_REFERRAL}:
@@ -746,7 +739,7 @@ def _measures_record(
     measured_on: dt.date,
     referral: TTReferral | None,
 ) -> list[MeasureScore]:
-    staff = _staff(by)
+    staff = staff_of(by)
     check_can_open_record(staff, person)
     if referral is not None:
         _service_staff(by, referral.service)
@@ -784,7 +777,7 @@ def _unscored_risk(
     referral: TTReferral | None,
     answers: Answers,
 ) -> None:
-    staff = _staff(by)
+    staff = staff_of(by)
     check_can_open_record(staff, person)
     _raise_risk_tasks(
         person=person,
@@ -806,7 +799,7 @@ def _unscored_risk(
 @transaction.atomic
 def risk_task_review(*, by: AbstractBaseUser, task: RiskTask, note: str) -> RiskTask:
     """A named person records the risk review; until then the task stays on the caseload."""
-    staff = _staff(by)
+    staff = staff_of(by)
     check_can_open_record(staff, task.person)
     if task.service_id is not None and not staff.services.filter(pk=task.service_id).exists():
         raise AccessDenied("Only staff of the service can review this risk task")
@@ -872,7 +865,7 @@ def invitation_create(
     measures_wanted: Sequence[str],
     referral: TTReferral | None = None,
 ) -> NewInvitation:
-    staff = _staff(by)
+    staff = staff_of(by)
     check_can_open_record(staff, person)
     if referral is not None:
         _service_staff(by, referral.service)
@@ -1047,7 +1040,7 @@ def tt_referral_discharge(
 def marker_record(
     *, by: AbstractBaseUser, person: Person, code: str, value: float, observed_on: dt.date
 ) -> PhysicalMarker:
-    staff = _staff(by)
+    staff = staff_of(by)
     check_can_open_record(staff, person)
     try:
         markers.check_value(code, value)

@@ -15,11 +15,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from wholecare import measures
 from wholecare.access import services as access_services
-from wholecare.access.permissions import AccessDenied, can_break_glass
+from wholecare.access.permissions import AccessDenied, can_break_glass, staff_of
 from wholecare.directory.disciplines import Discipline
 from wholecare.directory.models import Service, Staff
 from wholecare.record import vocabulary
-from wholecare.record.selectors import person_header, staff_of
+from wholecare.record.selectors import person_header
 from wholecare.talking_therapies import forms, selectors, services
 from wholecare.talking_therapies.engine import Period
 from wholecare.talking_therapies.models import TTReferral

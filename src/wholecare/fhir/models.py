@@ -178,7 +178,14 @@ class ExportJob(models.Model):
         Person, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     level = models.CharField(max_length=10)
-    """`system` or `patient`."""
+    """`system`, `patient` or `group`."""
+    group = models.CharField(max_length=64, blank=True)
+    """For a Group-level export, the Group's id (`caseload-<service id>`)."""
+    patients = models.JSONField(default=list)
+    """Keys of the people a POST kick-off's `patient` parameters named: the export is held to
+    them (empty: not held)."""
+    type_filters = models.JSONField(default=dict)
+    """`_typeFilter`: resource type -> its search queries (alternatives), as query strings."""
     types = models.CharField(max_length=1000)
     """The resource types to export, comma-separated."""
     since = models.DateTimeField(null=True, blank=True)

@@ -100,9 +100,18 @@ class ApiClient(models.Model):
     allowed_scopes = models.CharField(max_length=1000)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField()
+    redirect_uris = models.TextField(blank=True)
+    """For the SMART App Launch (authorization code) flow: the exact redirect URIs, one a line."""
+    public = models.BooleanField(default=False)
+    """A public client (an app that cannot keep a secret) has no secret and relies on PKCE; it
+    cannot use the client credentials grant."""
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def redirect_uri_list(self) -> list[str]:
+        return self.redirect_uris.split()
 
 
 class AccessToken(models.Model):
@@ -116,9 +125,60 @@ class AccessToken(models.Model):
     )
     issued_at = models.DateTimeField()
     expires_at = models.DateTimeField(db_index=True)
+    staff = models.ForeignKey(
+        Staff, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    """The signed-in member of staff who authorised the app (authorization code grant); empty for
+    the client credentials grant, whose tokens act as the client's own member of staff."""
+    family = models.UUIDField(null=True, blank=True, db_index=True)
+    """The authorisation it descends from, so that a replayed code or refresh token revokes all."""
 
     def __str__(self) -> str:
         return f"token for {self.client} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+
+class AuthorizationCode(models.Model):
+    """A SMART App Launch authorization code, stored as its SHA-256 digest: single use, short
+    lived, bound to its client, redirect URI and PKCE challenge."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="+")
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="+")
+    redirect_uri = models.CharField(max_length=2000)
+    scope = models.CharField(max_length=1000)
+    patient = models.ForeignKey(
+        Person, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    code_challenge = models.CharField(max_length=128)
+    """BASE64URL(SHA-256(code_verifier)): only S256 is accepted."""
+    family = models.UUIDField(unique=True)
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"code for {self.client} ({'used' if self.used_at else 'unused'})"
+
+
+class RefreshToken(models.Model):
+    """A refresh token, stored as its SHA-256 digest. Each use rotates it; using one twice revokes
+    its whole family (RFC 9700 section 4.14)."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="+")
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=1000)
+    patient = models.ForeignKey(
+        Person, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    family = models.UUIDField(db_index=True)
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"refresh token for {self.client} until {self.expires_at:%Y-%m-%d %H:%M}"
 
 
 class ImportedId(models.Model):

@@ -2,6 +2,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("fhir/", include("wholecare.fhir.urls")),
+    path("oauth/", include("wholecare.fhir.oauth_urls")),
     path("talking-therapies/", include("wholecare.talking_therapies.urls")),
     path("", include("wholecare.web.urls")),
 ]

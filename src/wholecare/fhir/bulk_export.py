@@ -1,14 +1,15 @@
-"""Bulk export (`$export`, FHIR Bulk Data Access IG, decision 0009).
+"""Bulk export (`$export`, FHIR Bulk Data Access IG v2, decisions 0009 and 0010).
 
-A kick-off (`GET /fhir/$export`, `GET /fhir/Patient/$export`, with `Prefer: respond-async`) records
-an `ExportJob` and answers 202 with its status URL. A worker thread, started by the kick-off (and
-by any status poll that finds work queued, so jobs survive a restart), runs queued jobs one at a
-time: each resource type is read page by page through the type's own `search`, with the
-requester's grant, so the export holds exactly what the requester could search for (legitimate
-relationships, sensitivity and consent, scopes), and written as NDJSON under
-`VAR_DIR/fhir-export/<job id>/`. Withheld sensitive resources are counted in an OperationOutcome
-file. Every person whose data is exported gets one audit event (action EXPORT) naming the job and
-what was exported, and the kick-off and each file download are audited too.
+A kick-off (`GET` or `POST` with a Parameters body, at `/fhir/$export`, `/fhir/Patient/$export` or
+`/fhir/Group/<id>/$export`, with `Prefer: respond-async`) records an `ExportJob` and answers 202
+with its status URL. A worker thread, started by the kick-off (and by any status poll that finds
+work queued, so jobs survive a restart), runs queued jobs one at a time: each resource type is read
+page by page through the type's own `search`, with the requester's grant, so the export holds
+exactly what the requester could search for (legitimate relationships, sensitivity and consent,
+scopes), narrowed to a Group's members or the patients named and by `_typeFilter`, and written as
+NDJSON under `VAR_DIR/fhir-export/<job id>/`. Withheld sensitive resources are counted in an
+OperationOutcome file. Every person whose data is exported gets one audit event (action EXPORT)
+naming the job and what was exported, and the kick-off and each file download are audited too.
 """
 
 import datetime as dt
@@ -23,20 +24,27 @@ from typing import Any
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.db.models import QuerySet
+from django.http import QueryDict
 from django.utils import timezone
 
 from wholecare.access.audit import audit, audit_many
 from wholecare.access.models import AuditEvent
+from wholecare.access.permissions import people_openable_q
+from wholecare.access.services import refusal_record
+from wholecare.fhir.access import openable_people
 from wholecare.fhir.auth import Grant
 from wholecare.fhir.base import Ctx, ResourceType, with_meta
-from wholecare.fhir.errors import FhirError, Issue, bad_request, operation_outcome
+from wholecare.fhir.errors import FhirError, Issue, bad_request, not_found, operation_outcome
+from wholecare.fhir.mappers import group
 from wholecare.fhir.models import ExportJob
 from wholecare.fhir.registry import registered
 from wholecare.fhir.scopes import Context, Permission, parse_scopes
-from wholecare.fhir.search import SearchRequest, parse_date
+from wholecare.fhir.search import Criterion, SearchRequest, parse, parse_date
 from wholecare.record.models import Person
 
 PAGE = 1_000
+PEOPLE_AT_ONCE = 200
+"""A Group or `patient` export searches each type for this many of its people at a time."""
 KEEP_FOR = dt.timedelta(hours=24)
 STALE = dt.timedelta(minutes=5)
 """A running job whose process has not moved it on for this long was stopped: it is run again."""
@@ -57,6 +65,15 @@ COMPARTMENT = (
 """What a patient-level export holds: the types about a person."""
 DIRECTORY = ("Organization", "Practitioner", "PractitionerRole", "HealthcareService")
 FORMATS = frozenset({"application/fhir+ndjson", "application/ndjson", "ndjson"})
+PARAMETERS = {"_type", "_since", "_outputFormat", "_typeFilter"}
+"""What a kick-off takes (and `patient`, at Patient and Group level, in a POST body only)."""
+VALUE_TYPES = {
+    "_outputFormat": ("valueString",),
+    "_since": ("valueInstant", "valueDateTime"),
+    "_type": ("valueString",),
+    "_typeFilter": ("valueString",),
+}
+PATHS = {"system": "$export", "patient": "Patient/$export", "group": "Group/{}/$export"}
 
 
 class Cancelled(Exception):
@@ -67,24 +84,70 @@ def folder(job_id: uuid.UUID | str) -> Path:
     return Path(settings.VAR_DIR) / "fhir-export" / str(job_id)
 
 
+def parameters(body: dict[str, Any]) -> tuple[dict[str, list[str]], list[str]]:
+    """A POST kick-off's Parameters resource as the GET form's query, and the references its
+    `patient` parameters name (400 for anything else, saying where)."""
+    query: dict[str, list[str]] = defaultdict(list)
+    patients: list[str] = []
+    for index, parameter in enumerate(body.get("parameter", [])):
+        where = f"Parameters.parameter[{index}]"
+        name = parameter.get("name")
+        given = {key: value for key, value in parameter.items() if key.startswith("value")}
+        if name == "patient":
+            reference = given.get("valueReference", {}).get("reference")
+            if len(given) != 1 or not isinstance(reference, str):
+                raise bad_request("patient takes a valueReference to a Patient", where)
+            patients.append(reference)
+        elif name in VALUE_TYPES:
+            expected = VALUE_TYPES[name]
+            if len(given) != 1 or next(iter(given)) not in expected:
+                raise bad_request(f"{name} takes a {' or '.join(expected)}", where)
+            query[name].append(str(next(iter(given.values()))))
+        else:
+            raise _unsupported(str(name), where)
+    return dict(query), patients
+
+
+def _unsupported(name: str, where: str) -> FhirError:
+    return bad_request(
+        f"$export has no parameter {name!r} here (it takes _type, _since, _outputFormat,"
+        " _typeFilter, and patient at Patient and Group level)",
+        where,
+    )
+
+
 def kick_off(
-    grant: Grant, *, level: str, query: dict[str, list[str]], prefer: str, url: str, base: str
+    grant: Grant,
+    *,
+    level: str,
+    query: dict[str, list[str]],
+    prefer: str,
+    url: str,
+    base: str,
+    group_id: str = "",
+    patients: list[str] | None = None,
 ) -> ExportJob:
-    """Check an $export request and queue its job (400/403 for what cannot be exported)."""
+    """Check an $export request and queue its job (400/403/404 for what cannot be exported).
+
+    `patients` holds the `patient` references of a POST kick-off (None for a GET, where the
+    parameter is refused)."""
     if "respond-async" not in prefer:
         raise bad_request("$export is asynchronous: send the header Prefer: respond-async")
     for name in query:
-        if name not in {"_type", "_since", "_outputFormat", "_format"}:
+        if name == "patient" and patients is None:
             raise bad_request(
-                f"$export has no parameter {name!r} here (it takes _type, _since, _outputFormat)",
-                name,
+                "patient is given in the Parameters body of a POST kick-off, not in the URL", name
             )
+        if name not in PARAMETERS | {"_format"}:
+            raise _unsupported(name, name)
     output_format = _single(query, "_outputFormat")
     if output_format is not None and output_format not in FORMATS:
         raise bad_request(
-            f"_outputFormat {output_format!r} is not supported: only application/fhir+ndjson",
+            f"_outputFormat {output_format!r} is not supported: only application/fhir+ndjson"
+            " (or application/ndjson, ndjson)",
             "_outputFormat",
         )
+    ctx = Ctx(grant=grant, base=base)
     if level == "system" and not any(s.context is Context.SYSTEM for s in grant.scopes):
         raise FhirError(
             403,
@@ -94,6 +157,13 @@ def kick_off(
                 )
             ],
         )
+    if level == "group":
+        grant.check("Group", Permission.READ)
+        if registered()["Group"].find(ctx, group_id) is None:
+            raise not_found("Group", group_id)
+    if patients and level == "system":
+        raise bad_request("patient is for Patient- and Group-level $export", "patient")
+    people = _named(grant, patients or [], group_id if level == "group" else None)
     exportable = COMPARTMENT + (DIRECTORY if level == "system" else ())
     asked = [t for value in query.get("_type", []) for t in value.split(",") if t.strip()]
     for name in asked:
@@ -112,6 +182,7 @@ def kick_off(
         if asked
         else [t for t in exportable if _may_read(grant, t)]
     )
+    type_filters = _type_filters(ctx, query.get("_typeFilter", []), types)
     since_text = _single(query, "_since")
     since = None
     if since_text is not None:
@@ -119,6 +190,7 @@ def kick_off(
         if since > timezone.now():
             raise bad_request("_since is in the future", "_since")
     now = timezone.now()
+    path = PATHS[level].format(group_id)
     with transaction.atomic():
         job = ExportJob.objects.create(
             id=uuid.uuid4(),
@@ -126,6 +198,9 @@ def kick_off(
             scope=" ".join(str(s) for s in grant.scopes),
             patient=grant.patient,
             level=level,
+            group=group_id if level == "group" else "",
+            patients=people,
+            type_filters=type_filters,
             types=",".join(types),
             since=since,
             request_url=url[:2000],
@@ -133,8 +208,75 @@ def kick_off(
             created_at=now,
             updated_at=now,
         )
-        _audit_job(grant, job, f"FHIR $export requested ({', '.join(types) or 'nothing'})")
+        named = f"; {len(people)} patient(s) named" if people else ""
+        _audit_job(grant, job, f"FHIR {path} requested ({', '.join(types) or 'nothing'}{named})")
     return job
+
+
+def _named(grant: Grant, references: list[str], group_id: str | None) -> list[int]:
+    """The people `patient` parameters name, each one the client may open (and, for a Group,
+    one of its members); 400 alike for someone who does not exist and someone it may not open."""
+    may_open = openable_people(grant, "Patient", Permission.READ)
+    openable = may_open
+    if group_id is not None:
+        openable = openable.filter(pk__in=group.caseload(group_id).values("pk"))
+    found: list[int] = []
+    for index, reference in enumerate(references):
+        fhir_id = reference.removeprefix("Patient/")
+        try:
+            public_id = uuid.UUID(fhir_id) if reference.startswith("Patient/") else None
+        except ValueError:
+            public_id = None
+        person = None if public_id is None else openable.filter(public_id=public_id).first()
+        if person is None:
+            if public_id is not None and not may_open.filter(public_id=public_id).exists():
+                refusal_record(by=grant.user, public_id=public_id)
+            member = f" in Group/{group_id}" if group_id is not None else ""
+            raise bad_request(
+                f"patient {reference!r} is not a Patient{member} whose record you may open",
+                f"Parameters.parameter.where(name='patient')[{index}]",
+            )
+        if person.pk not in found:
+            found.append(person.pk)
+    return found
+
+
+def _type_filters(ctx: Ctx, values: list[str], types: list[str]) -> dict[str, list[str]]:
+    """`_typeFilter` queries by type, each checked by compiling it (400 for one that cannot be
+    run). Queries are separated by commas; a comma inside a query's values is written %2C."""
+    filters: dict[str, list[str]] = defaultdict(list)
+    for value in (q for text in values for q in text.split(",")):
+        name, mark, query = value.partition("?")
+        if not mark or not query:
+            raise bad_request(
+                f"_typeFilter {value!r} is not a search such as Condition?code=...", "_typeFilter"
+            )
+        if name not in types:
+            raise bad_request(
+                f"_typeFilter {value!r} is for {name}, which this export does not hold (it"
+                f" holds {', '.join(types)})",
+                "_typeFilter",
+            )
+        kind = registered()[name]
+        try:
+            with transaction.atomic():
+                kind.search(ctx, SearchRequest(criteria=_filter_criteria(kind, query), count=0))
+        except FhirError as problem:
+            raise bad_request(f"_typeFilter {value!r}: {problem}", "_typeFilter") from None
+        filters[name].append(query)
+    return dict(filters)
+
+
+def _filter_criteria(kind: ResourceType, query: str) -> list[Criterion]:
+    """One `_typeFilter` query's criteria: search parameters only (no _count, _sort, _include)."""
+    parsed = QueryDict(query)
+    for key in parsed:
+        if key.partition(":")[0] not in kind.params:
+            raise bad_request(
+                f"{kind.name} has no search parameter {key!r} for _typeFilter (it has"
+                f" {', '.join(sorted(kind.params))})"
+            )
+    return parse(parsed, kind.params, set(), lenient=False).criteria
 
 
 def _single(query: dict[str, list[str]], name: str) -> str | None:
@@ -180,9 +322,10 @@ def manifest(job: ExportJob) -> dict[str, Any]:
             "count": written["count"],
         }
         files["error" if written["type"] == "OperationOutcome" else "output"].append(entry)
-    assert job.finished_at is not None
     return {
-        "transactionTime": job.finished_at.isoformat(),
+        # Data is read as the job runs, so everything changed up to the kick-off is in it; an
+        # export `_since` this time misses nothing (it may repeat what changed while this ran).
+        "transactionTime": job.created_at.isoformat(),
         "request": job.request_url,
         "requiresAccessToken": True,
         **files,
@@ -285,6 +428,7 @@ def run(job: ExportJob) -> None:
     )
     ctx = Ctx(grant=grant, base=job.base)
     types = [t for t in job.types.split(",") if t]
+    people = _held_to(job, grant)
     written: list[dict[str, Any]] = []
     withheld: list[Issue] = []
     exported: dict[int, Counter[str]] = defaultdict(Counter)
@@ -292,7 +436,7 @@ def run(job: ExportJob) -> None:
         if not job.client.active:
             raise PermissionError("the client that asked for this export has been deactivated")
         for index, name in enumerate(types):
-            count, hidden = _write_type(job, ctx, registered()[name], out, exported)
+            count, hidden = _write_type(job, ctx, registered()[name], out, exported, people)
             if count:
                 written.append({"type": name, "count": count})
             if hidden:
@@ -341,32 +485,74 @@ def _move_on(job: ExportJob, progress: str) -> None:
         raise Cancelled
 
 
+def _held_to(job: ExportJob, grant: Grant) -> list[str] | None:
+    """The public ids of the people a Group or `patient` export is held to (the Group's members
+    today, and those named, that the client may open), or None for an export not held to some."""
+    if job.level != "group" and not job.patients:
+        return None
+    people = Person.objects.filter(people_openable_q(grant.staff))
+    if job.level == "group":
+        people = people.filter(pk__in=group.caseload(job.group).values("pk"))
+    if job.patients:
+        people = people.filter(pk__in=job.patients)
+    return [str(p) for p in people.order_by("pk").values_list("public_id", flat=True)]
+
+
+def _searches(
+    job: ExportJob, kind: ResourceType, people: list[str] | None
+) -> list[list[Criterion]]:
+    """The searches that together make one type's file: each `_typeFilter` query (alternatives),
+    for each batch of the people the export is held to."""
+    filters = [_filter_criteria(kind, query) for query in job.type_filters.get(kind.name, [])]
+    alternatives = filters or [[]]
+    if people is None:
+        return alternatives
+    param = "_id" if kind.name == "Patient" else "patient"
+    batches = [people[i : i + PEOPLE_AT_ONCE] for i in range(0, len(people), PEOPLE_AT_ONCE)]
+    return [[Criterion(param, "", tuple(batch)), *one] for batch in batches for one in alternatives]
+
+
 def _write_type(
-    job: ExportJob, ctx: Ctx, kind: ResourceType, out: Path, exported: dict[int, Counter[str]]
+    job: ExportJob,
+    ctx: Ctx,
+    kind: ResourceType,
+    out: Path,
+    exported: dict[int, Counter[str]],
+    people: list[str] | None,
 ) -> tuple[int, int]:
-    """Write one type's file, page by page; (resources written, resources withheld)."""
+    """Write one type's file, search by search and page by page; (resources written, resources
+    withheld). A resource matching several `_typeFilter` queries is written once."""
     count = 0
     hidden = 0
-    offset = 0
+    seen: set[str] = set()
+    overlapping = len(job.type_filters.get(kind.name, [])) > 1
     with (out / f"{kind.name}.ndjson").open("w", encoding="utf-8") as ndjson:
-        while True:
-            with transaction.atomic():
-                page = kind.search(ctx, SearchRequest(count=PAGE, offset=offset))
-            if offset == 0:
-                hidden = page.withheld
-            for found in page.items:
-                if job.since is not None and found.last_updated < job.since:
-                    continue
-                ndjson.write(json.dumps(with_meta(found, kind.profile), ensure_ascii=False))
-                ndjson.write("\n")
-                count += 1
-                person_id = kind.person_id(found)
-                if person_id is not None:
-                    exported[person_id][kind.name] += 1
-            offset += PAGE
-            _move_on(job, f"{kind.name}: {count} written")
-            if offset >= page.total:
-                break
+        for criteria in _searches(job, kind, people):
+            offset = 0
+            while True:
+                with transaction.atomic():
+                    page = kind.search(
+                        ctx, SearchRequest(criteria=criteria, count=PAGE, offset=offset)
+                    )
+                if offset == 0:
+                    hidden += page.withheld
+                for found in page.items:
+                    if job.since is not None and found.last_updated < job.since:
+                        continue
+                    if overlapping:
+                        if found.fhir_id in seen:
+                            continue
+                        seen.add(found.fhir_id)
+                    ndjson.write(json.dumps(with_meta(found, kind.profile), ensure_ascii=False))
+                    ndjson.write("\n")
+                    count += 1
+                    person_id = kind.person_id(found)
+                    if person_id is not None:
+                        exported[person_id][kind.name] += 1
+                offset += PAGE
+                _move_on(job, f"{kind.name}: {count} written")
+                if offset >= page.total:
+                    break
     if not count:
         (out / f"{kind.name}.ndjson").unlink()
     return count, hidden

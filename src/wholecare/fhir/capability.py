@@ -2,11 +2,20 @@
 more than the server does."""
 
 from typing import Any
+from urllib.parse import urlsplit
+
+from django.urls import reverse
 
 from wholecare.fhir.registry import registered
 
 ORDER = ("read", "vread", "update", "history-instance", "history-type", "create", "search-type")
 SMART_EXTENSION = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
+
+
+def authorize_url(base: str) -> str:
+    """The SMART authorization endpoint, a web page outside the FHIR base (decision 0010)."""
+    parts = urlsplit(base)
+    return f"{parts.scheme}://{parts.netloc}{reverse('oauth:authorize')}"
 
 
 def capability_statement(base: str) -> dict[str, Any]:
@@ -73,13 +82,18 @@ def capability_statement(base: str) -> dict[str, Any]:
                         }
                     ],
                     "description": (
-                        "OAuth2 client credentials grant at the token endpoint; SMART scopes"
+                        "SMART App Launch 2 (standalone launch: authorization code with PKCE"
+                        " S256, rotating refresh tokens; see .well-known/smart-configuration) and"
+                        " the OAuth2 client credentials grant for back-end services; SMART scopes"
                         " patient/, user/ and system/ (v2 letters cruds or v1 read/write)."
                     ),
                     "extension": [
                         {
                             "url": SMART_EXTENSION,
-                            "extension": [{"url": "token", "valueUri": f"{base}/token"}],
+                            "extension": [
+                                {"url": "token", "valueUri": f"{base}/token"},
+                                {"url": "authorize", "valueUri": authorize_url(base)},
+                            ],
                         }
                     ],
                 },
@@ -89,8 +103,11 @@ def capability_statement(base: str) -> dict[str, Any]:
                     {
                         "name": "export",
                         "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export",
-                        "documentation": "FHIR Bulk Data $export (back-end clients, system/"
-                        " scopes): Prefer: respond-async, _type, _since; NDJSON per type.",
+                        "documentation": "FHIR Bulk Data $export (system level for back-end"
+                        " clients with system/ scopes; Patient/$export and Group/<id>/$export"
+                        " for the people the client may open): GET or POST with a Parameters"
+                        " body, Prefer: respond-async; _type, _since, _typeFilter,"
+                        " _outputFormat (NDJSON only), patient (POST); NDJSON per type.",
                     }
                 ],
             }

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from wholecare.fhir import views
+from wholecare.fhir import oauth, views
 
 app_name = "fhir"
 
@@ -10,9 +10,19 @@ ID = r"(?P<fhir_id>[A-Za-z0-9\-\.]{1,64})"
 urlpatterns = [
     path("", views.base, name="base"),
     path("metadata", views.metadata, name="metadata"),
-    path("token", views.token, name="token"),
+    path(
+        ".well-known/smart-configuration",
+        oauth.smart_configuration,
+        name="smart-configuration",
+    ),
+    path("token", oauth.token, name="token"),
     path("$export", views.export_system, name="export"),
     path("Patient/$export", views.export_patients, name="export-patients"),
+    re_path(
+        r"^Group/(?P<group_id>[A-Za-z0-9\-\.]{1,64})/\$export$",
+        views.export_group,
+        name="export-group",
+    ),
     re_path(
         r"^\$export-status/(?P<job_id>[0-9a-f\-]{1,36})$", views.export_status, name="export-status"
     ),

@@ -11,7 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from wholecare.access.services import refusal_record
 from wholecare.fhir import bulk_export, bundles, interactions, terminology_views
-from wholecare.fhir.auth import Grant, TokenError, client_authenticate, public, token_issue
+from wholecare.fhir.auth import Grant, public
 from wholecare.fhir.base import Ctx
 from wholecare.fhir.capability import capability_statement
 from wholecare.fhir.errors import FhirError, Issue, operation_outcome
@@ -85,54 +85,6 @@ def metadata(request: HttpRequest) -> HttpResponse:
     if request.method != "GET":
         raise FhirError(405, [Issue("not-supported", "metadata is read with GET")])
     return fhir_response(request, capability_statement(_base(request)))
-
-
-@public
-@csrf_exempt
-def token(request: HttpRequest) -> HttpResponse:
-    """OAuth2 token endpoint: the client credentials grant (RFC 6749 section 4.4)."""
-    try:
-        if request.method != "POST":
-            raise TokenError("invalid_request", "Use POST")
-        if request.POST.get("grant_type") != "client_credentials":
-            raise TokenError("unsupported_grant_type", "Only client_credentials is supported")
-        client = client_authenticate(request)
-        patient = None
-        if request.POST.get("patient"):
-            patient = _launch_patient(client.staff, request.POST["patient"])
-        issued, record = token_issue(
-            client=client, scope=request.POST.get("scope", ""), patient=patient
-        )
-    except TokenError as problem:
-        return JsonResponse(
-            {"error": problem.error, "error_description": problem.description},
-            status=problem.status,
-            headers={"Cache-Control": "no-store"},
-        )
-    body: dict[str, Any] = {
-        "access_token": issued,
-        "token_type": "Bearer",
-        "expires_in": int((record.expires_at - record.issued_at).total_seconds()),
-        "scope": record.scope,
-    }
-    if patient is not None:
-        body["patient"] = str(patient.public_id)
-    return JsonResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
-
-
-def _launch_patient(staff: Any, fhir_id: str) -> Person:
-    from django.db.models import Q
-
-    from wholecare.access.permissions import people_openable_q
-
-    try:
-        public_id = uuid.UUID(fhir_id)
-    except ValueError:
-        raise TokenError("invalid_request", "patient must be a Patient id") from None
-    person = Person.objects.filter(Q(public_id=public_id), people_openable_q(staff)).first()
-    if person is None:
-        raise TokenError("invalid_request", "No such patient that this client may open")
-    return person
 
 
 @fhir_view
@@ -245,16 +197,31 @@ def export_patients(request: HttpRequest) -> HttpResponse:
     return _export(request, "patient")
 
 
-def _export(request: HttpRequest, level: str) -> HttpResponse:
-    _only_get(request)
+@fhir_view
+def export_group(request: HttpRequest, group_id: str) -> HttpResponse:
+    """`Group/<id>/$export`: the members of a caseload the client may open, and what is about
+    them."""
+    return _export(request, "group", group_id)
+
+
+def _export(request: HttpRequest, level: str, group_id: str = "") -> HttpResponse:
+    """A kick-off by GET (parameters in the URL) or POST (a Parameters body)."""
     ctx = _ctx(request)
+    query = {name: request.GET.getlist(name) for name in request.GET}
+    patients = None
+    if request.method == "POST":
+        query, patients = bulk_export.parameters(parse_body(request, "Parameters"))
+    elif request.method != "GET":
+        raise FhirError(405, [Issue("not-supported", "$export is kicked off by GET or POST")])
     job = bulk_export.kick_off(
         ctx.grant,
         level=level,
-        query={name: request.GET.getlist(name) for name in request.GET},
+        query=query,
         prefer=request.headers.get("Prefer", ""),
         url=request.build_absolute_uri(),
         base=ctx.base,
+        group_id=group_id,
+        patients=patients,
     )
     bulk_export.start_worker()
     status_url = f"{ctx.base}/$export-status/{job.id}"

@@ -17,7 +17,15 @@ from wholecare.fhir.auth import Grant
 from wholecare.fhir.errors import FhirError, Issue, bad_request, unprocessable
 from wholecare.fhir.models import Resource, SearchToken
 from wholecare.fhir.scopes import Permission
-from wholecare.fhir.search import Criterion, Param, SearchRequest, any_of, date_q, parse_token
+from wholecare.fhir.search import (
+    Criterion,
+    Param,
+    SearchRequest,
+    any_of,
+    date_q,
+    ordering,
+    parse_token,
+)
 from wholecare.fhir.store import Item
 from wholecare.record.models import Person
 from wholecare.record.vocabulary import Sensitivity
@@ -233,6 +241,8 @@ class Page:
 
 
 READS = frozenset({"read", "vread", "history-instance", "history-type", "search-type"})
+ENTERED_IN_ERROR = "entered-in-error"
+"""The status that a delete sets: the resource leaves current views, its versions are kept."""
 
 
 class ResourceType(ABC):
@@ -246,10 +256,21 @@ class ResourceType(ABC):
     documentation: ClassVar[str] = ""
     operations: ClassVar[dict[str, str]] = {}
     """Type-level operations (without the `$`) and their OperationDefinition canonical URLs."""
+    sorts: ClassVar[dict[str, str]] = {}
+    """Search parameters `_sort` takes, and the column of the searched rows each sorts by."""
+    undeletable: ClassVar[str] = (
+        "is read-only here: it cannot be deleted through the API, as it cannot be changed"
+    )
+    """Why a DELETE is refused (after the type's name), for types that refuse it."""
 
     @abstractmethod
     def find(self, ctx: Ctx, fhir_id: str) -> Item | None:
         """The current version, if it exists and the client may read it."""
+
+    def find_kept(self, ctx: Ctx, fhir_id: str) -> Item | None:
+        """The current version, deleted or not, if the client may read it (for vread and
+        history, which outlive a delete)."""
+        return self.find(ctx, fhir_id)
 
     @abstractmethod
     def search(self, ctx: Ctx, request: SearchRequest) -> Page: ...
@@ -267,9 +288,21 @@ class ResourceType(ABC):
             405, [Issue("not-supported", f"{self.name} cannot be updated through the API")]
         )
 
+    def delete(self, ctx: Ctx, current: Item) -> Item:
+        """Take a resource out of current views, keeping every version (decision 0010)."""
+        raise FhirError(405, [Issue("not-supported", f"{self.name} {self.undeletable}")])
+
+    def sortable(self) -> dict[str, str]:
+        return dict(self.sorts)
+
     def withheld(self, ctx: Ctx, fhir_id: str) -> bool:
         """Whether this resource exists for a person the client may open but is withheld as
         sensitive (answered 403 `suppressed`, as the web UI shows that something is withheld)."""
+        return False
+
+    def gone(self, ctx: Ctx, fhir_id: str) -> bool:
+        """Whether this resource was deleted (marked entered in error) and the client could read
+        it, so that a read answers 410 Gone rather than 404."""
         return False
 
     def history_resource(self, ctx: Ctx, fhir_id: str) -> Resource | None:
@@ -285,6 +318,10 @@ class RecordType(ResourceType, Generic[M]):
     """A resource rendered from a row of the record (or the directory)."""
 
     model: ClassVar[type[models.Model]]
+    undeletable = (
+        "is rendered from the record, which keeps its entries: correct it with an update"
+        " (a condition that has ended is resolved) rather than delete it"
+    )
 
     @abstractmethod
     def rows(self, ctx: Ctx, permission: Permission) -> QuerySet[M]:
@@ -331,7 +368,8 @@ class RecordType(ResourceType, Generic[M]):
         for criterion in request.criteria:
             rows = rows.filter(self.filter(criterion))
         total = rows.count()
-        page = list(rows.order_by("pk")[request.offset : request.offset + request.count])
+        ordered = rows.order_by(*ordering(request.sort, self.sortable()))
+        page = list(ordered[request.offset : request.offset + request.count])
         return Page(self.items(page), total)
 
     def history_type(self, ctx: Ctx) -> QuerySet[Resource]:
@@ -358,6 +396,7 @@ class StoredType(ResourceType):
 
     person_param = "patient"
     writable = frozenset({"create", "update"})
+    interactions = READS | {"delete"}
 
     statuses: ClassVar[frozenset[str]]
     subject_element: ClassVar[str] = "subject"
@@ -424,11 +463,27 @@ class StoredType(ResourceType):
         )
 
     def find(self, ctx: Ctx, fhir_id: str) -> Item | None:
+        found = self.find_kept(ctx, fhir_id)
+        return None if found is None or found.content["status"] == ENTERED_IN_ERROR else found
+
+    def find_kept(self, ctx: Ctx, fhir_id: str) -> Item | None:
         found = self.readable(ctx, Permission.READ).filter(fhir_id=fhir_id).first()
         return None if found is None else store.item(found)
 
     def withheld(self, ctx: Ctx, fhir_id: str) -> bool:
         return self.within_people(ctx, Permission.READ).filter(fhir_id=fhir_id).exists()
+
+    def gone(self, ctx: Ctx, fhir_id: str) -> bool:
+        found = self.find_kept(ctx, fhir_id)
+        return found is not None and found.content["status"] == ENTERED_IN_ERROR
+
+    def sortable(self) -> dict[str, str]:
+        """`_lastUpdated`, and every date parameter by the date it indexes."""
+        return {
+            name: "last_updated" if name == "_lastUpdated" else "date_start"
+            for name, param in self.params.items()
+            if param.kind == "date"
+        }
 
     def filter(self, criterion: Criterion) -> Q:
         name = criterion.name
@@ -464,13 +519,14 @@ class StoredType(ResourceType):
         return Q(pk__in=tokens.values("resource_id"))
 
     def search(self, ctx: Ctx, request: SearchRequest) -> Page:
-        matching = self.within_people(ctx, Permission.SEARCH)
+        matching = self.within_people(ctx, Permission.SEARCH).exclude(status=ENTERED_IN_ERROR)
         for criterion in request.criteria:
             matching = matching.filter(self.filter(criterion))
         readable = matching.filter(readable_q(ctx.staff))
         total = readable.count()
         withheld = matching.count() - total
-        page = readable.order_by("pk")[request.offset : request.offset + request.count]
+        ordered = readable.order_by(*ordering(request.sort, self.sortable()))
+        page = ordered[request.offset : request.offset + request.count]
         return Page([store.item(r) for r in page], total, withheld)
 
     def create(self, ctx: Ctx, content: dict[str, Any]) -> Item:
@@ -512,6 +568,30 @@ class StoredType(ResourceType):
             date_end=prepared.dates[1],
             sensitivity=prepared.sensitivity,
         )
+        return store.item(resource)
+
+    def delete(self, ctx: Ctx, current: Item) -> Item:
+        """Mark the resource entered in error: a last version is kept (method DELETE) with that
+        status, so it leaves reads and searches but not history. The client must be able to
+        delete in the person's record, as it must to update."""
+        resource = Resource.objects.select_for_update().get(
+            resource_type=self.name, fhir_id=current.fhir_id
+        )
+        people = openable_people(ctx.grant, self.name, Permission.DELETE)
+        if resource.person_id is None or not people.filter(pk=resource.person_id).exists():
+            raise FhirError(
+                403,
+                [
+                    Issue(
+                        "forbidden",
+                        f"Your access does not allow deleting {self.name}/{current.fhir_id}",
+                    )
+                ],
+            )
+        content = {**resource.content, "status": ENTERED_IN_ERROR}
+        resource.status = ENTERED_IN_ERROR
+        resource.save(update_fields=["status"])
+        store.record_version(resource, content, method="DELETE")
         return store.item(resource)
 
     def history_type(self, ctx: Ctx) -> QuerySet[Resource]:

@@ -6,9 +6,19 @@ from urllib.parse import urlsplit
 
 from django.urls import reverse
 
+from wholecare.fhir.interactions import revincludes
 from wholecare.fhir.registry import registered
 
-ORDER = ("read", "vread", "update", "history-instance", "history-type", "create", "search-type")
+ORDER = (
+    "read",
+    "vread",
+    "update",
+    "delete",
+    "history-instance",
+    "history-type",
+    "create",
+    "search-type",
+)
 SMART_EXTENSION = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
 
 
@@ -37,11 +47,28 @@ def capability_statement(base: str) -> dict[str, Any]:
                 for param in kind.params.values()
             ],
         }
+        sortable = sorted(kind.sortable())
+        if sortable:
+            entry["searchParam"].append(
+                {
+                    "name": "_sort",
+                    "type": "special",
+                    "documentation": f"Sort by {', '.join(sortable)}; a leading - for"
+                    " descending; comma-separated for more than one",
+                }
+            )
         if kind.profile:
             entry["profile"] = kind.profile
         if kind.includes:
             entry["searchInclude"] = sorted(kind.includes)
-        if kind.documentation:
+        reverse = revincludes(kind.name)
+        if reverse:
+            entry["searchRevInclude"] = sorted(reverse)
+        if "delete" not in offered:
+            entry["documentation"] = " ".join(
+                [kind.documentation, f"DELETE: {kind.name} {kind.undeletable}."]
+            ).strip()
+        elif kind.documentation:
             entry["documentation"] = kind.documentation
         if kind.operations:
             entry["operation"] = [

@@ -4,17 +4,19 @@ Dates take the FHIR prefixes eq, ne, lt, gt, le, ge, sa and eb, at the precision
 month, a day or an instant); tokens are `code`, `system|code`, `|code` or `system|`; references are
 `Type/id` or `id`. Values separated by commas are alternatives; a repeated parameter must match
 every time. Result parameters: `_count` (at most 100), `_offset` (from the paging links),
-`_include`. Anything else is refused with 400, or ignored and reported under
-`Prefer: handling=lenient`.
+`_include`, `_revinclude`, and `_sort` (comma-separated sortable parameters, each ascending or, with
+a leading `-`, descending; ties are broken by the row's key so that pages never overlap). Anything
+else is refused with 400, or ignored and reported under `Prefer: handling=lenient`.
 """
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.expressions import OrderBy
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -44,18 +46,36 @@ class Criterion:
     values: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class SortKey:
+    """One `_sort` parameter: a search parameter, ascending or descending."""
+
+    name: str
+    descending: bool = False
+
+
 @dataclass
 class SearchRequest:
     criteria: list[Criterion] = field(default_factory=list)
     count: int = DEFAULT_COUNT
     offset: int = 0
     includes: list[str] = field(default_factory=list)
+    revincludes: list[str] = field(default_factory=list)
+    sort: list[SortKey] = field(default_factory=list)
     ignored: list[Issue] = field(default_factory=list)
 
 
 def parse(
-    query: QueryDict, params: dict[str, Param], includes: set[str], *, lenient: bool
+    query: QueryDict,
+    params: dict[str, Param],
+    includes: Collection[str],
+    *,
+    lenient: bool,
+    revincludes: Collection[str] = (),
+    sorts: Collection[str] = (),
 ) -> SearchRequest:
+    """`includes`, `revincludes` and `sorts`: what this type offers for `_include`,
+    `_revinclude` and `_sort`."""
     found = SearchRequest()
     for key in query:
         values = query.getlist(key)
@@ -66,17 +86,21 @@ def parse(
             found.count = _whole(values[-1], key, 0, MAX_COUNT)
         elif key == "_offset":
             found.offset = _whole(values[-1], key, 0, 10**9)
-        elif key == "_include":
+        elif key in {"_include", "_revinclude"}:
+            offered = includes if key == "_include" else revincludes
+            chosen = found.includes if key == "_include" else found.revincludes
             for value in values:
-                if value not in includes:
+                if value not in offered:
                     _refuse(
                         found,
                         lenient,
-                        f"_include={value} is not supported here"
-                        + (f" (supported: {', '.join(sorted(includes))})" if includes else ""),
+                        f"{key}={value} is not supported here"
+                        + (f" (supported: {', '.join(sorted(offered))})" if offered else ""),
                     )
-                else:
-                    found.includes.append(value)
+                elif value not in chosen:
+                    chosen.append(value)
+        elif key == "_sort":
+            found.sort = _sort_keys(values, sorts, found, lenient)
         elif name in params and modifier in _modifiers(params[name].kind):
             for value in values:
                 if value == "":
@@ -90,6 +114,38 @@ def parse(
                 f"Unknown or unsupported search parameter {key!r}; this type supports: {supported}",
             )
     return found
+
+
+def _sort_keys(
+    values: list[str], sorts: Collection[str], found: SearchRequest, lenient: bool
+) -> list[SortKey]:
+    keys: list[SortKey] = []
+    for value in ",".join(values).split(","):
+        name = value.strip().removeprefix("-")
+        if not name:
+            raise bad_request("_sort has an empty parameter name", "_sort")
+        if name not in sorts:
+            _refuse(
+                found,
+                lenient,
+                f"_sort by {name!r} is not supported here; sortable: "
+                + (", ".join(sorted(sorts)) or "none"),
+            )
+        elif name not in {key.name for key in keys}:
+            keys.append(SortKey(name, value.strip().startswith("-")))
+    return keys
+
+
+def ordering(sort: list[SortKey], columns: Mapping[str, str]) -> list[OrderBy]:
+    """`_sort` as an ORDER BY on the columns the parameters sort by, empty values last either
+    way (the same on SQLite and PostgreSQL), then the key, so that paging is stable."""
+    order = [
+        F(columns[key.name]).desc(nulls_last=True)
+        if key.descending
+        else F(columns[key.name]).asc(nulls_last=True)
+        for key in sort
+    ]
+    return [*order, F("pk").asc()]
 
 
 def _modifiers(kind: ParamKind) -> set[str]:

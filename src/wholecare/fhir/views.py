@@ -108,6 +108,17 @@ def type_level(request: HttpRequest, type_name: str) -> HttpResponse:
             201 if created else 200,
             _headers(found, ctx.base),
         )
+    if request.method == "DELETE":
+        raise FhirError(
+            405,
+            [
+                Issue(
+                    "not-supported",
+                    "Conditional delete is not supported: delete one resource at a time, with"
+                    f" DELETE {type_name}/[id]",
+                )
+            ],
+        )
     raise FhirError(405, [Issue("not-supported", f"{request.method} is not supported here")])
 
 
@@ -144,6 +155,11 @@ def instance_level(request: HttpRequest, type_name: str, fhir_id: str) -> HttpRe
         return fhir_response(
             request, _with_notes(ctx, resource, request), headers=_headers(found, ctx.base)
         )
+    if request.method == "DELETE":
+        found, done = interactions.delete(
+            ctx, type_name, fhir_id, if_match=request.headers.get("If-Match", "")
+        )
+        return fhir_response(request, _information(done), headers={"ETag": f'W/"{found.version}"'})
     raise FhirError(405, [Issue("not-supported", f"{request.method} is not supported here")])
 
 

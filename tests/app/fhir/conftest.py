@@ -35,6 +35,9 @@ class Api:
             url, json.dumps(body), content_type=FHIR_JSON, headers={**self.headers, **headers}
         )
 
+    def delete(self, url: str, **headers: str) -> Any:
+        return self.client.delete(url, headers={**self.headers, **headers})
+
 
 def api_for(staff, scope: str = "user/*.cruds", patient=None) -> Api:
     client, _ = client_register(name=f"client for {staff}", staff=staff, allowed_scopes=scope)

@@ -162,6 +162,12 @@ class ConditionType(RecordType[Condition]):
         "clinical-status": Param("clinical-status", "token", "active, remission or resolved"),
         "onset-date": Param("onset-date", "date", "Onset date, with prefixes"),
     }
+    sorts: ClassVar[dict[str, str]] = {"onset-date": "onset_date"}
+    undeletable = (
+        "cannot be deleted yet: the record keeps a condition as long as the person has it, and"
+        " has no way yet to mark one entered in error. A condition that has ended is updated to"
+        " clinicalStatus resolved (decision 0010)"
+    )
     includes: ClassVar[dict[str, Include]] = {
         "Condition:patient": Include(
             "Patient", reference_ids(lambda r: r.get("subject"), "Patient")

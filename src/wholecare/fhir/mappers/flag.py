@@ -54,6 +54,7 @@ class FlagType(RecordType[Alert]):
     }
     includes: ClassVar[dict[str, Include]] = {
         "Flag:patient": Include("Patient", reference_ids(lambda r: r.get("subject"), "Patient")),
+        "Flag:subject": Include("Patient", reference_ids(lambda r: r.get("subject"), "Patient")),
     }
     documentation = "Risks and alerts, including PHQ-9 item 9 risk flags."
 

@@ -328,6 +328,17 @@ class PatientType(RecordType[Person]):
         "gender": Param("gender", "token", "Administrative gender"),
         "_lastUpdated": Param("_lastUpdated", "date", "When the record last changed"),
     }
+    sorts: ClassVar[dict[str, str]] = {
+        "_lastUpdated": "updated_at",
+        "birthdate": "date_of_birth",
+        "family": "family_name",
+        "given": "given_name",
+    }
+    undeletable = (
+        "cannot be deleted: a person's record is never destroyed, as it holds what others"
+        " recorded about their care and the audit trail refers to it. A duplicate or a"
+        " registration made in error is resolved through the record's own processes"
+    )
     documentation = (
         "The people whose record the client may open (care team, open referral or break-glass)."
         " Creating a patient registers them; naming the acting practitioner as"

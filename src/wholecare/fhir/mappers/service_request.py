@@ -73,8 +73,12 @@ class ServiceRequestType(RecordType[Referral]):
         "authored": Param("authored", "date", "Date received, with prefixes"),
         "performer": Param("performer", "reference", "HealthcareService/<id>"),
     }
+    sorts: ClassVar[dict[str, str]] = {"authored": "received_date"}
     includes: ClassVar[dict[str, Include]] = {
         "ServiceRequest:patient": Include(
+            "Patient", reference_ids(lambda r: r.get("subject"), "Patient")
+        ),
+        "ServiceRequest:subject": Include(
             "Patient", reference_ids(lambda r: r.get("subject"), "Patient")
         ),
         "ServiceRequest:performer": Include(

@@ -1,4 +1,4 @@
-"""Bulk export (`$export`, FHIR Bulk Data Access IG v2, decisions 0009 and 0010).
+"""Bulk export (`$export`, FHIR Bulk Data Access IG v2, decisions 0009 and 0011).
 
 A kick-off (`GET` or `POST` with a Parameters body, at `/fhir/$export`, `/fhir/Patient/$export` or
 `/fhir/Group/<id>/$export`, with `Prefer: respond-async`) records an `ExportJob` and answers 202

@@ -1,5 +1,5 @@
 """Group ↔ a service's caseload: the people with an open referral to a directory.Service
-(decision 0010).
+(decision 0011).
 
 A caseload is the group of people a service holds, the same open referrals that give the service's
 staff a legitimate relationship. The Group is definitional (`actual: false`): it states the rule

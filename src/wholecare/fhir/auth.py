@@ -1,18 +1,24 @@
-"""OAuth2 bearer tokens for the FHIR API (decision 0007): registered clients, the client
-credentials grant, and the middleware that turns a token into the member of staff it acts as.
+"""OAuth2 for the FHIR API (decisions 0007 and 0012): registered clients; the client credentials
+grant for back-end services; the SMART App Launch authorization code grant (PKCE S256) and
+rotating refresh tokens; and the middleware that turns a token into the member of staff it acts as.
 
-A token acts as its client's member of staff, so the web UI's rules (legitimate relationship,
-sensitivity, consent) apply unchanged; its SMART scopes can only narrow them, and a token with
-`patient/` scopes is further held to one person.
+A token acts as one member of staff (the client's own for client credentials, the signed-in person
+who approved the app for an authorization code), so the web UI's rules (legitimate relationship,
+sensitivity, consent) apply unchanged to every request; SMART scopes can only narrow them, and a
+token with `patient/` scopes is further held to one person.
 """
 
 import base64
 import binascii
 import datetime as dt
 import hashlib
+import re
 import secrets
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -22,14 +28,35 @@ from django.http.response import HttpResponseBase
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
+from wholecare.access.audit import Actor, audit
+from wholecare.access.models import AuditEvent
+from wholecare.access.permissions import staff_of
 from wholecare.directory.models import Staff
 from wholecare.fhir.errors import FhirError, Issue
-from wholecare.fhir.models import AccessToken, ApiClient
-from wholecare.fhir.scopes import Context, InvalidScope, Permission, Scope, parse_scopes, within
+from wholecare.fhir.models import AccessToken, ApiClient, AuthorizationCode, RefreshToken
+from wholecare.fhir.scopes import (
+    Context,
+    InvalidScope,
+    Permission,
+    Requested,
+    Scope,
+    parse_requested,
+    parse_scopes,
+    within,
+)
 from wholecare.record.models import Person
 
 TOKEN_LIFETIME = dt.timedelta(hours=1)
+CODE_LIFETIME = dt.timedelta(seconds=60)
+REFRESH_LIFETIMES = {
+    "online_access": dt.timedelta(hours=12),
+    "offline_access": dt.timedelta(days=30),
+}
+"""How long a family of refresh tokens lives, from the approval: rotation never extends it."""
 PREFIX = "/fhir/"
+_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+_VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
+_CHALLENGE = re.compile(r"^[A-Za-z0-9\-_]{43}$")
 
 
 @dataclass(frozen=True)
@@ -79,17 +106,49 @@ class TokenError(Exception):
         self.status = status
 
 
+class InvalidClient(ValueError):
+    """A client registration that cannot be accepted (the message says why)."""
+
+
+def redirect_uri_check(uri: str) -> str:
+    """A redirect URI apps may be sent back to: absolute, https (or http to this computer, for
+    native apps, RFC 8252), without a fragment."""
+    parts = urlsplit(uri)
+    loopback = parts.scheme == "http" and parts.hostname in _LOOPBACK
+    if not parts.netloc or parts.fragment or not (parts.scheme == "https" or loopback):
+        raise InvalidClient(
+            f"{uri!r} is not a usable redirect URI: give an absolute https URI (or http to"
+            " localhost) without a fragment"
+        )
+    return uri
+
+
 @transaction.atomic
-def client_register(*, name: str, staff: Staff, allowed_scopes: str) -> tuple[ApiClient, str]:
-    """Register a client acting as `staff`; returns it with its secret, shown only this once."""
+def client_register(
+    *,
+    name: str,
+    staff: Staff,
+    allowed_scopes: str,
+    redirect_uris: Sequence[str] = (),
+    public: bool = False,
+) -> tuple[ApiClient, str]:
+    """Register a client acting as `staff`; returns it with its secret, shown only this once (an
+    empty secret for a public client, which needs redirect URIs and authenticates with PKCE)."""
     parse_scopes(allowed_scopes)
-    secret = secrets.token_urlsafe(32)
+    uris = [redirect_uri_check(uri) for uri in redirect_uris]
+    if public and not uris:
+        raise InvalidClient(
+            "A public client is only for the authorization code flow: give its redirect URIs"
+        )
+    secret = "" if public else secrets.token_urlsafe(32)
     client = ApiClient.objects.create(
         client_id=secrets.token_hex(16),
-        secret_hash=make_password(secret),
+        secret_hash=make_password(secret) if secret else "",
         name=name,
         staff=staff,
         allowed_scopes=allowed_scopes,
+        redirect_uris="\n".join(uris),
+        public=public,
         created_at=timezone.now(),
     )
     return client, secret
@@ -99,10 +158,80 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Issued:
+    """A token response (RFC 6749 section 5.1, with SMART's `patient`)."""
+
+    access_token: str
+    record: AccessToken
+    refresh_token: str = ""
+
+    def response(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "access_token": self.access_token,
+            "token_type": "Bearer",
+            "expires_in": int((self.record.expires_at - self.record.issued_at).total_seconds()),
+            "scope": self.record.scope,
+        }
+        if self.refresh_token:
+            body["refresh_token"] = self.refresh_token
+        if self.record.patient is not None:
+            body["patient"] = str(self.record.patient.public_id)
+        return body
+
+
+def _issue(
+    *,
+    client: ApiClient,
+    staff: Staff | None,
+    scope: str,
+    patient: Person | None,
+    family: uuid.UUID | None,
+    grant_type: str,
+    refresh_until: dt.datetime | None = None,
+) -> Issued:
+    """Create an access token (and a refresh token when `refresh_until` is given) and audit the
+    issue, in the caller's transaction."""
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    record = AccessToken.objects.create(
+        digest=_digest(token),
+        client=client,
+        scope=scope,
+        patient=patient,
+        issued_at=now,
+        expires_at=now + TOKEN_LIFETIME,
+        staff=staff,
+        family=family,
+    )
+    refresh = ""
+    if refresh_until is not None and staff is not None and family is not None:
+        refresh = secrets.token_urlsafe(32)
+        RefreshToken.objects.create(
+            digest=_digest(refresh),
+            client=client,
+            staff=staff,
+            scope=scope,
+            patient=patient,
+            family=family,
+            issued_at=now,
+            expires_at=refresh_until,
+        )
+    audit(
+        by=(staff or client.staff).user,
+        action=AuditEvent.Action.CREATE,
+        person=patient,
+        what=f"FHIR access token issued ({grant_type}) to {client.name}: {scope}",
+        why=f"API client: {client.name}",
+    )
+    return Issued(token, record, refresh)
+
+
 @transaction.atomic
 def token_issue(
     *, client: ApiClient, scope: str, patient: Person | None = None
 ) -> tuple[str, AccessToken]:
+    """The client credentials grant: a token acting as the client's own member of staff."""
     try:
         requested = parse_scopes(scope)
     except InvalidScope as problem:
@@ -113,21 +242,206 @@ def token_issue(
         raise TokenError("invalid_scope", "The client is not allowed some of these scopes")
     if any(s.context is Context.PATIENT for s in requested) and patient is None:
         raise TokenError("invalid_request", "patient/ scopes need a patient to be chosen")
-    token = secrets.token_urlsafe(32)
-    now = timezone.now()
-    record = AccessToken.objects.create(
-        digest=_digest(token),
+    issued = _issue(
         client=client,
+        staff=None,
         scope=" ".join(str(s) for s in requested),
         patient=patient,
-        issued_at=now,
-        expires_at=now + TOKEN_LIFETIME,
+        family=None,
+        grant_type="client_credentials",
     )
-    return token, record
+    return issued.access_token, issued.record
+
+
+def pkce_matches(verifier: str, challenge: str) -> bool:
+    """RFC 7636 S256: BASE64URL(SHA-256(ASCII(code_verifier))) equals the code challenge."""
+    if not _VERIFIER.match(verifier):
+        return False
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    computed = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+    return secrets.compare_digest(computed, challenge)
+
+
+def pkce_challenge_check(challenge: str) -> str:
+    if not _CHALLENGE.match(challenge):
+        raise ValueError("code_challenge must be the 43-character BASE64URL of a SHA-256 digest")
+    return challenge
+
+
+@transaction.atomic
+def code_issue(
+    *,
+    by: AbstractBaseUser,
+    client: ApiClient,
+    redirect_uri: str,
+    requested: Requested,
+    code_challenge: str,
+    patient: Person | None,
+) -> str:
+    """The signed-in member of staff approves the app: a single-use code for its token request."""
+    staff = staff_of(by)
+    code = secrets.token_urlsafe(32)
+    now = timezone.now()
+    AuthorizationCode.objects.create(
+        digest=_digest(code),
+        client=client,
+        staff=staff,
+        redirect_uri=redirect_uri,
+        scope=str(requested),
+        patient=patient,
+        code_challenge=pkce_challenge_check(code_challenge),
+        family=uuid.uuid4(),
+        issued_at=now,
+        expires_at=now + CODE_LIFETIME,
+    )
+    audit(
+        by=by,
+        action=AuditEvent.Action.CREATE,
+        person=patient,
+        what=f"SMART app {client.name} approved: {requested}",
+        why=f"API client: {client.name}",
+    )
+    return code
+
+
+def authorization_refusal_record(
+    *, by: Actor, client: ApiClient | None, what: str, person: Person | None = None
+) -> None:
+    """An app's authorisation refused (by the person, or for a bad request), recorded."""
+    name = client.name if client is not None else "unknown app"
+    audit(
+        by=by,
+        action=AuditEvent.Action.DENIED,
+        person=person,
+        what=f"SMART app {name} not authorised: {what}",
+        why=f"API client: {name}",
+    )
+
+
+def token_refusal_record(*, client_id: str, problem: TokenError) -> None:
+    audit(
+        by=AnonymousUser(),
+        action=AuditEvent.Action.DENIED,
+        person=None,
+        what=f"FHIR token refused ({problem.error}) for client {client_id[:64]!r}: "
+        f"{problem.description}",
+    )
+
+
+@transaction.atomic
+def _family_revoke(
+    family: uuid.UUID, *, by: AbstractBaseUser, client: ApiClient, what: str
+) -> None:
+    """Revoke every token descending from one approval (a code or refresh token was replayed, so
+    one of them may be in an attacker's hands); flagged for the privacy officer's review."""
+    now = timezone.now()
+    RefreshToken.objects.filter(family=family, revoked_at__isnull=True).update(revoked_at=now)
+    AccessToken.objects.filter(family=family, expires_at__gt=now).update(expires_at=now)
+    audit(
+        by=by,
+        action=AuditEvent.Action.DENIED,
+        person=None,
+        what=f"SMART app {client.name}: {what}; every token from this approval revoked",
+        why=f"API client: {client.name}",
+        flagged_for_review=True,
+    )
+
+
+def _refresh_until(requested: Requested, approved_at: dt.datetime) -> dt.datetime | None:
+    lifetimes = [REFRESH_LIFETIMES[word] for word in requested.launch if word in REFRESH_LIFETIMES]
+    return approved_at + max(lifetimes) if lifetimes else None
+
+
+def _acting_staff_check(staff: Staff) -> None:
+    if not staff.user.is_active:
+        raise TokenError("invalid_grant", "The person who approved this app can no longer sign in")
+
+
+def code_exchange(*, client: ApiClient, code: str, redirect_uri: str, code_verifier: str) -> Issued:
+    """The authorization code grant (RFC 6749 4.1.3, RFC 7636 4.6). The code is spent by the first
+    attempt, right or wrong; a second use revokes what the first one got."""
+    found = (
+        AuthorizationCode.objects.select_related("staff__user", "patient")
+        .filter(digest=_digest(code), client=client)
+        .first()
+    )
+    if found is None:
+        raise TokenError("invalid_grant", "Unknown authorization code")
+    now = timezone.now()
+    spent = AuthorizationCode.objects.filter(pk=found.pk, used_at__isnull=True).update(used_at=now)
+    if not spent:
+        _family_revoke(
+            found.family, by=found.staff.user, client=client, what="authorization code used twice"
+        )
+        raise TokenError("invalid_grant", "The authorization code has already been used")
+    if found.expires_at <= now:
+        raise TokenError("invalid_grant", "The authorization code has expired; start again")
+    if redirect_uri != found.redirect_uri:
+        raise TokenError("invalid_grant", "redirect_uri differs from the authorization request")
+    if not pkce_matches(code_verifier, found.code_challenge):
+        raise TokenError("invalid_grant", "code_verifier does not match the code_challenge")
+    _acting_staff_check(found.staff)
+    requested = parse_requested(found.scope)
+    with transaction.atomic():
+        return _issue(
+            client=client,
+            staff=found.staff,
+            scope=found.scope,
+            patient=found.patient,
+            family=found.family,
+            grant_type="authorization_code",
+            refresh_until=_refresh_until(requested, found.issued_at),
+        )
+
+
+def refresh_exchange(*, client: ApiClient, refresh_token: str, scope: str) -> Issued:
+    """The refresh token grant (RFC 6749 section 6) with rotation: each refresh token works once;
+    the new one keeps the family's expiry; a replayed one revokes the whole family."""
+    found = (
+        RefreshToken.objects.select_related("staff__user", "patient")
+        .filter(digest=_digest(refresh_token), client=client)
+        .first()
+    )
+    if found is None:
+        raise TokenError("invalid_grant", "Unknown refresh token")
+    if found.revoked_at is not None:
+        raise TokenError("invalid_grant", "The refresh token has been revoked")
+    now = timezone.now()
+    spent = RefreshToken.objects.filter(pk=found.pk, used_at__isnull=True).update(used_at=now)
+    if not spent:
+        _family_revoke(
+            found.family, by=found.staff.user, client=client, what="refresh token used twice"
+        )
+        raise TokenError("invalid_grant", "The refresh token has already been used")
+    if found.expires_at <= now:
+        raise TokenError("invalid_grant", "The refresh token has expired; ask the person again")
+    _acting_staff_check(found.staff)
+    granted = parse_requested(found.scope)
+    try:
+        requested = parse_requested(scope) if scope.strip() else granted
+    except InvalidScope as problem:
+        raise TokenError("invalid_scope", str(problem)) from None
+    if not within(requested.scopes, granted.scopes) or not set(requested.launch) <= set(
+        granted.launch
+    ):
+        raise TokenError("invalid_scope", "A refresh cannot ask for more than was approved")
+    if not within(requested.scopes, parse_scopes(client.allowed_scopes)):
+        raise TokenError("invalid_scope", "The client is no longer allowed some of these scopes")
+    with transaction.atomic():
+        return _issue(
+            client=client,
+            staff=found.staff,
+            scope=str(requested),
+            patient=found.patient if requested.needs_patient else None,
+            family=found.family,
+            grant_type="refresh_token",
+            refresh_until=found.expires_at if requested.refreshable else None,
+        )
 
 
 def client_authenticate(request: HttpRequest) -> ApiClient:
-    """The client named by HTTP Basic authentication or by client_id and client_secret."""
+    """The client named by HTTP Basic authentication or by client_id and client_secret; a public
+    client names itself with client_id alone (its proof is the PKCE verifier)."""
     client_id = request.POST.get("client_id", "")
     secret = request.POST.get("client_secret", "")
     header = request.headers.get("Authorization", "")
@@ -137,28 +451,34 @@ def client_authenticate(request: HttpRequest) -> ApiClient:
         except (binascii.Error, UnicodeDecodeError):
             raise TokenError("invalid_client", "Unreadable Basic credentials", 401) from None
     client = ApiClient.objects.select_related("staff").filter(client_id=client_id).first()
-    if client is None or not client.active or not check_password(secret, client.secret_hash):
+    if client is None or not client.active:
+        raise TokenError("invalid_client", "Unknown client or wrong secret", 401)
+    if client.public:
+        if secret:
+            raise TokenError("invalid_client", "A public client has no secret", 401)
+    elif not check_password(secret, client.secret_hash):
         raise TokenError("invalid_client", "Unknown client or wrong secret", 401)
     return client
 
 
 def grant_for(header: str) -> Grant | None:
     """The grant for an `Authorization: Bearer` header; None for no header; FhirError (401) for
-    a token that is unknown or expired."""
+    a token that is unknown, expired or revoked, or whose client or person has been switched off."""
     if not header:
         return None
     kind, _, token = header.partition(" ")
     if kind.lower() != "bearer" or not token.strip():
         raise _unauthorised("Send an OAuth2 bearer token: Authorization: Bearer <token>")
     found = (
-        AccessToken.objects.select_related("client__staff__user", "patient")
+        AccessToken.objects.select_related("client__staff__user", "staff__user", "patient")
         .filter(digest=_digest(token.strip()), expires_at__gt=timezone.now())
         .first()
     )
-    if found is None or not found.client.active:
+    staff = None if found is None else found.staff or found.client.staff
+    if found is None or staff is None or not found.client.active or not staff.user.is_active:
         raise _unauthorised("The access token is unknown or has expired")
     return Grant(
-        staff=found.client.staff,
+        staff=staff,
         client=found.client,
         scopes=parse_scopes(found.scope),
         patient=found.patient,
@@ -193,22 +513,28 @@ class BearerTokenMiddleware:
         from wholecare.fhir.http import outcome_response
 
         request.user = AnonymousUser()
+        header = request.headers.get("Authorization", "")
         try:
-            grant = grant_for(request.headers.get("Authorization", ""))
+            match = resolve(request.path_info)
+        except Resolver404:
+            match = None
+        if match is not None and is_public(match.func) and not _is_bearer(header):
+            # The rest of the chain would send an anonymous request to the sign-in page. The token
+            # endpoint's own credentials (HTTP Basic) are the view's to check.
+            response: HttpResponseBase = match.func(request, *match.args, **match.kwargs)
+            return response
+        try:
+            grant = grant_for(header)
         except FhirError as problem:
             return outcome_response(request, problem)
         if grant is not None:
             request.user = grant.user  # type: ignore[assignment]
             request.fhir_grant = grant  # type: ignore[attr-defined]
             return self.get_response(request)
-        try:
-            match = resolve(request.path_info)
-        except Resolver404:
-            match = None
-        if match is not None and is_public(match.func):
-            # The rest of the chain would send an anonymous request to the sign-in page.
-            response: HttpResponseBase = match.func(request, *match.args, **match.kwargs)
-            return response
         return outcome_response(
             request, _unauthorised("Send an OAuth2 bearer token: Authorization: Bearer <token>")
         )
+
+
+def _is_bearer(header: str) -> bool:
+    return header.partition(" ")[0].lower() == "bearer"

@@ -66,3 +66,102 @@ def within(requested: tuple[Scope, ...], allowed: tuple[Scope, ...]) -> bool:
         )
         for r in requested
     )
+
+
+LAUNCH_SCOPES = {
+    "launch/patient": "Choose the person the app is for",
+    "online_access": "Keep working while you use it, for up to one working day",
+    "offline_access": "Keep working when you are not using it, for up to 30 days",
+}
+"""The scopes other than resource scopes that the authorization endpoint understands."""
+
+
+@dataclass(frozen=True)
+class Requested:
+    """The scopes an app asks for at the authorization endpoint, every word understood."""
+
+    scopes: tuple[Scope, ...]
+    launch: tuple[str, ...]
+
+    @property
+    def needs_patient(self) -> bool:
+        return "launch/patient" in self.launch or any(
+            s.context is Context.PATIENT for s in self.scopes
+        )
+
+    @property
+    def refreshable(self) -> bool:
+        return "online_access" in self.launch or "offline_access" in self.launch
+
+    def __str__(self) -> str:
+        return " ".join([*(str(s) for s in self.scopes), *self.launch])
+
+
+def parse_requested(text: str) -> Requested:
+    """Every word must be a SMART resource scope or one of LAUNCH_SCOPES (InvalidScope otherwise,
+    naming it); `system/` scopes are for back-end services, not for apps a person approves."""
+    scopes: list[Scope] = []
+    launch: list[str] = []
+    for word in text.split():
+        if word in LAUNCH_SCOPES:
+            if word not in launch:
+                launch.append(word)
+            continue
+        scope = parse_scope(word)
+        if scope.context is Context.SYSTEM:
+            raise InvalidScope(
+                f"{word!r}: system/ scopes are for back-end services (client credentials grant)"
+            )
+        scopes.append(scope)
+    if not scopes:
+        raise InvalidScope("Ask for at least one SMART resource scope, such as user/*.rs")
+    return Requested(tuple(scopes), tuple(launch))
+
+
+PLAIN_TYPES = {
+    "*": "everything in the record",
+    "Appointment": "appointments",
+    "AuditEvent": "records of who looked at the record",
+    "CarePlan": "care plans",
+    "CareTeam": "care teams",
+    "CodeSystem": "code systems",
+    "ConceptMap": "maps between codes",
+    "Condition": "problems and diagnoses",
+    "Consent": "decisions about sharing",
+    "Encounter": "contacts and visits",
+    "EpisodeOfCare": "episodes of care",
+    "Flag": "alerts and risk flags",
+    "HealthcareService": "services",
+    "Observation": "observations and measurements",
+    "Organization": "organisations",
+    "Patient": "personal details",
+    "Practitioner": "staff details",
+    "PractitionerRole": "staff roles",
+    "Questionnaire": "questionnaires",
+    "QuestionnaireResponse": "questionnaire answers",
+    "ServiceRequest": "referrals",
+    "ValueSet": "value sets",
+}
+"""What each resource type holds, in plain English (tests check that every registered type has
+an entry)."""
+
+_VERBS = {
+    Permission.READ: "see",
+    Permission.SEARCH: "search",
+    Permission.CREATE: "add",
+    Permission.UPDATE: "change",
+    Permission.DELETE: "delete",
+}
+_WHOSE = {
+    Context.PATIENT: "for the person you choose",
+    Context.USER: "for the people whose records you may open",
+    Context.SYSTEM: "for everyone this service may see",
+}
+
+
+def describe(scope: Scope) -> str:
+    """The meaning of a scope in plain English, for the consent page."""
+    verbs = [verb for permission, verb in _VERBS.items() if permission in scope.permissions]
+    listed = verbs[0] if len(verbs) == 1 else f"{', '.join(verbs[:-1])} and {verbs[-1]}"
+    what = PLAIN_TYPES.get(scope.resource_type, f"{scope.resource_type} entries")
+    return f"{listed.capitalize()} {what} {_WHOSE[scope.context]}"

@@ -23,7 +23,7 @@ SMART_EXTENSION = "http://fhir-registry.smarthealthit.org/StructureDefinition/oa
 
 
 def authorize_url(base: str) -> str:
-    """The SMART authorization endpoint, a web page outside the FHIR base (decision 0010)."""
+    """The SMART authorization endpoint, a web page outside the FHIR base (decision 0012)."""
     parts = urlsplit(base)
     return f"{parts.scheme}://{parts.netloc}{reverse('oauth:authorize')}"
 

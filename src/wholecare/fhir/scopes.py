@@ -131,6 +131,7 @@ PLAIN_TYPES = {
     "Encounter": "contacts and visits",
     "EpisodeOfCare": "episodes of care",
     "Flag": "alerts and risk flags",
+    "Group": "service caseloads",
     "HealthcareService": "services",
     "Observation": "observations and measurements",
     "Organization": "organisations",

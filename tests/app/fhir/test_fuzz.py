@@ -5,6 +5,7 @@ produce a 500, and every answer is FHIR (a resource, a Bundle or an OperationOut
 import json
 from typing import Any
 from unittest import mock
+from urllib.parse import urlencode
 
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
@@ -13,6 +14,7 @@ from hypothesis.extra.django import TestCase
 
 from tests import factories
 from tests.app.fhir.conftest import patient_resource
+from tests.app.fhir.test_delete import observation
 from wholecare.fhir import bulk_export
 from wholecare.fhir.auth import client_register, token_issue
 from wholecare.fhir.registry import registered
@@ -20,7 +22,8 @@ from wholecare.fhir.registry import registered
 TYPES = [*sorted(registered()), "Spaceship", "patient", "Bundle"]
 PARAMS = sorted(
     {name for kind in registered().values() for name in kind.params}
-    | {"_count", "_offset", "_include", "_format", "_sort", "colour", "identifier:exact"}
+    | {"_count", "_offset", "_include", "_revinclude", "_format", "_sort", "colour"}
+    | {"identifier:exact"}
 )
 VALUES = st.one_of(
     st.text(max_size=30),
@@ -37,6 +40,10 @@ VALUES = st.one_of(
             "|",
             "Patient/",
             "Condition:patient",
+            "Observation:subject",
+            "-date",
+            "_lastUpdated,-birthdate",
+            "-",
             "Patient/../../etc",
             "1e9",
             "9" * 40,
@@ -120,10 +127,11 @@ PARAMETERS = st.builds(
 class FuzzTheEndpoints(TestCase):
     def setUp(self) -> None:
         gp = factories.StaffFactory(discipline="gp")
-        factories.CareTeamMembershipFactory(staff=gp)
+        membership = factories.CareTeamMembershipFactory(staff=gp)
         api_client, _ = client_register(name="fuzz", staff=gp, allowed_scopes="user/*.cruds")
         token, _ = token_issue(client=api_client, scope="user/*.cruds")
         self.api = Client(headers={"Authorization": f"Bearer {token}"})
+        self.person = membership.person
 
     def _check(self, response: Any) -> None:
         assert response.status_code < 500, response.content[:500]
@@ -159,6 +167,34 @@ class FuzzTheEndpoints(TestCase):
         headers = {"If-Match": if_match} if if_match is not None else {}
         response = getattr(self.api, method)(path, body, content_type=content_type, headers=headers)
         self._check(response)
+
+    @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        resource_type=st.sampled_from([*TYPES, "", "Observation"]),
+        fhir_id=st.one_of(
+            st.none(),
+            st.just("kept"),
+            st.from_regex(r"[A-Za-z0-9\-\.]{1,64}", fullmatch=True),
+        ),
+        query=st.lists(st.tuples(st.sampled_from(PARAMS), VALUES), max_size=2),
+        if_match=st.one_of(st.none(), st.sampled_from(['W/"1"', '"x"', "*", ""])),
+    )
+    def test_deletes(self, resource_type, fhir_id, query, if_match) -> None:
+        """Including deletes (and repeated deletes) of an Observation that exists."""
+        if fhir_id == "kept":
+            created = self.api.post(
+                "/fhir/Observation",
+                json.dumps(observation(self.person)),
+                content_type="application/fhir+json",
+            )
+            fhir_id = created.json()["id"]
+        path = f"/fhir/{resource_type}" + (f"/{fhir_id}" if fhir_id is not None else "")
+        if query:
+            path += "?" + urlencode(query)
+        headers = {"If-Match": if_match} if if_match is not None else {}
+        response = self.api.delete(path, headers=headers)
+        self._check(response)
+        assert response.status_code in {200, 400, 403, 404, 405, 406, 410, 412}, response.content
 
     @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(

@@ -112,6 +112,8 @@ def test_a_caseload_is_a_group_that_is_read_and_searched(gp, caseload):
         f"/fhir/Group?managing-entity=Organization/{ods}&code=caseload": 1,
         f"/fhir/Group?_id={caseload.group}&code=other": 0,
         "/fhir/Group?_id=caseload-x,other-1": 0,
+        "/fhir/Group?_id=caseload-²": 0,
+        f"/fhir/Group?_id=caseload-{'9' * 40}": 0,
     }
     for url, total in searches.items():
         found = api.get(url)
@@ -119,6 +121,10 @@ def test_a_caseload_is_a_group_that_is_read_and_searched(gp, caseload):
         assert found.json()["total"] == total, url
     for missing in ("caseload-999999", "caseload-x", "something"):
         assert api.get(f"/fhir/Group/{missing}").status_code == 404
+    included = api.get(f"/fhir/Group?_id={caseload.group}&_include=Group:managing-entity").json()
+    assert [e["resource"]["resourceType"] for e in included["entry"]] == ["Group", "Organization"]
+    history = api.get(f"/fhir/Group/{caseload.group}/_history").json()
+    assert history["total"] == 1
 
 
 def test_a_group_export_holds_the_members_the_client_may_open(gp, caseload, no_thread):

@@ -5,11 +5,14 @@ token only, DELETE; and every refusal a 400/403/404 OperationOutcome saying what
 
 import datetime as dt
 import json
+from unittest import mock
+from urllib.parse import urlencode
 
 import pytest
 from django.utils import timezone
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.extra.django import TestCase
 
 from tests import factories
 from tests.app.fhir.conftest import api_for
@@ -352,3 +355,68 @@ def test_delete_cancels_a_queued_job_and_a_finished_one_with_its_files(gp, peopl
     )
     assert api.client.delete(location, headers=api.headers).status_code == 404
     assert AuditEvent.objects.filter(what__contains="cancelled or deleted").count() == 2
+
+
+TYPE_FILTERS = st.builds(
+    lambda kind, param, value: f"{kind}?{param}={value}",
+    st.sampled_from(["Condition", "Patient", "Observation", "Organization", "Group", "", "x"]),
+    st.sampled_from(["code", "_id", "birthdate", "patient", "status", "_count", "", "colour"]),
+    st.one_of(
+        st.text(max_size=20),
+        st.sampled_from(["ge2024-01-01", "xx2024", "9" * 40, "caseload-²", "a|b", "%2C", "&"]),
+    ),
+)
+VALUES = {
+    "_type": st.sampled_from(["Patient", "Condition,Patient", "Basic", "", ","]),
+    "_since": st.sampled_from(["2020-01-01T00:00:00Z", "2999-01-01T00:00:00Z", "yesterday"]),
+    "_outputFormat": st.sampled_from(["ndjson", "application/fhir+ndjson", "text/csv", ""]),
+    "_typeFilter": TYPE_FILTERS,
+    "patient": st.sampled_from(["Patient/x", "Group/1", "", "Patient/" + "0" * 36]),
+    "_elements": st.just("id"),
+}
+KICK_OFF_PARAMETERS = st.lists(
+    st.sampled_from(sorted(VALUES)).flatmap(lambda name: st.tuples(st.just(name), VALUES[name])),
+    max_size=4,
+)
+
+
+class FuzzTheKickOff(TestCase):
+    """Random kick-offs at every level, by GET and POST: never a 500, always FHIR, and a job only
+    for a kick-off answered 202."""
+
+    def setUp(self) -> None:
+        gp = factories.StaffFactory(discipline="gp")
+        membership = factories.CareTeamMembershipFactory(staff=gp)
+        factories.ReferralFactory(person=membership.person)
+        self.group = f"caseload-{membership.person.referrals.get().service_id}"
+        self.api = api_for(gp, "user/*.rs")
+
+    @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        level=st.sampled_from(["", "Patient/", "Group/{}/", "Group/caseload-0/", "Group/x/"]),
+        parameters=KICK_OFF_PARAMETERS,
+        post=st.booleans(),
+    )
+    def test_kick_off(self, level, parameters, post) -> None:
+        url = f"/fhir/{level.format(self.group)}$export"
+        before = ExportJob.objects.count()
+        with mock.patch.object(bulk_export, "start_worker"):
+            if post:
+                body = _parameters(
+                    *(
+                        {"name": name, "valueReference": {"reference": value}}
+                        if name == "patient"
+                        else {
+                            "name": name,
+                            "valueInstant" if name == "_since" else "valueString": value,
+                        }
+                        for name, value in parameters
+                    )
+                )
+                response = self.api.post(url, body, **ASYNC)
+            else:
+                response = self.api.get(f"{url}?{urlencode(parameters)}", **ASYNC)
+        assert response.status_code in {202, 400, 403, 404}, response.content[:500]
+        assert response["Content-Type"].startswith("application/fhir+json")
+        assert json.loads(response.content)["resourceType"] == "OperationOutcome"
+        assert ExportJob.objects.count() == before + (response.status_code == 202)

@@ -61,7 +61,8 @@ def to_fhir(service: Service, fhir_id: str) -> dict[str, Any]:
 def service_pk(fhir_id: str) -> int | None:
     """The service whose caseload a Group id names (`caseload-<service id>`)."""
     number = fhir_id.removeprefix(PREFIX)
-    return int(number) if fhir_id.startswith(PREFIX) and number.isdigit() else None
+    wanted = fhir_id.startswith(PREFIX) and number.isascii() and number.isdigit()
+    return int(number) if wanted and len(number) < 19 else None
 
 
 def caseload(fhir_id: str) -> QuerySet[Person]:

@@ -63,7 +63,8 @@ COMPARTMENT = (
     "Observation",
 )
 """What a patient-level export holds: the types about a person."""
-DIRECTORY = ("Organization", "Practitioner", "PractitionerRole", "HealthcareService")
+DIRECTORY = ("Organization", "Practitioner", "PractitionerRole", "HealthcareService", "Group")
+"""What a system-level export adds: the directory, and the caseloads defined on it."""
 FORMATS = frozenset({"application/fhir+ndjson", "application/ndjson", "ndjson"})
 PARAMETERS = {"_type", "_since", "_outputFormat", "_typeFilter"}
 """What a kick-off takes (and `patient`, at Patient and Group level, in a POST body only)."""

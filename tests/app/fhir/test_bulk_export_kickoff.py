@@ -301,6 +301,11 @@ def test_the_status_url_and_manifest_follow_the_ig(gp, people, no_thread):
     assert waiting.status_code == 202
     assert waiting["X-Progress"] == "queued"
     assert waiting["Retry-After"]
+    ExportJob.objects.update(status=ExportJob.Status.RUNNING, progress="Condition: 2 written")
+    running = api.get(location)
+    assert running.status_code == 202
+    assert running["X-Progress"] == "Condition: 2 written"
+    ExportJob.objects.update(status=ExportJob.Status.QUEUED, progress="")
     bulk_export.run_pending()
     done = api.get(location)
     assert done.status_code == 200
@@ -420,3 +425,12 @@ class FuzzTheKickOff(TestCase):
         assert response["Content-Type"].startswith("application/fhir+json")
         assert json.loads(response.content)["resourceType"] == "OperationOutcome"
         assert ExportJob.objects.count() == before + (response.status_code == 202)
+
+
+def test_a_system_export_by_post_holds_the_directory_and_the_caseloads(gp, people, no_thread):
+    service = factories.ServiceFactory()
+    api = api_for(gp, "system/*.rs")
+    body = _parameters({"name": "_type", "valueString": "Group,HealthcareService"})
+    files = _files(api, _run(api, api.post("/fhir/$export", body, **ASYNC)))
+    assert f"caseload-{service.pk}" in {g["id"] for g in files["Group"]}
+    assert str(service.pk) in {s["id"] for s in files["HealthcareService"]}

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
@@ -87,6 +86,8 @@ REJECTED_SCHEMA = pa.schema([("file", pa.string()), ("line", pa.int64()), ("reas
 _DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 _NUMBER_PATTERN = r"^[+-]?(\d+\.?\d*|\.\d+)$"
 _INTEGER_PATTERN = r"^[+-]?\d+$"
+#: Whole scores below this are checked by counting (see `_out_of_range`).
+_SMALL_SCORES = 1024
 
 
 class InputError(Exception):
@@ -106,19 +107,36 @@ class Inputs:
 
 def read_inputs(paths: Mapping[str, Path]) -> Inputs:
     """Read and check the three files (one after the other: Arrow already uses every core)."""
-    loaded = {role: _load(role, paths[role]) for role in FILES}
-    return Inputs(
-        referrals=loaded[REFERRALS][0],
-        contacts=loaded[CONTACTS][0],
-        measures=loaded[MEASURES][0],
-        rejected=pa.concat_tables([loaded[role][1] for role in FILES]),
-        rows_read={role: loaded[role][2] for role in FILES},
+    return _inputs({role: _check(role, *_read(role, paths[role])) for role in FILES})
+
+
+def inputs_from_tables(tables: Mapping[str, pa.Table]) -> Inputs:
+    """Check three tables already in memory exactly as `read_inputs` checks Parquet files with
+    the same columns: the header check, then every field check; rows are numbered from 1.
+
+    For callers that hold the data typed already (the Talking Therapies dashboard), so that
+    nothing is written out and parsed back.
+    """
+    return _inputs(
+        {
+            role: _check(role, _in_memory(role, tables[role]), np.empty(0, dtype=np.int64))
+            for role in FILES
+        }
     )
 
 
-def _load(role: str, path: Path) -> tuple[pa.Table, pa.Table, int]:
+def _inputs(checked: Mapping[str, tuple[pa.Table, pa.Table, int]]) -> Inputs:
+    return Inputs(
+        referrals=checked[REFERRALS][0],
+        contacts=checked[CONTACTS][0],
+        measures=checked[MEASURES][0],
+        rejected=pa.concat_tables([checked[role][1] for role in FILES]),
+        rows_read={role: checked[role][2] for role in FILES},
+    )
+
+
+def _check(role: str, table: pa.Table, malformed: np.ndarray) -> tuple[pa.Table, pa.Table, int]:
     """Accepted rows, rejected rows and the number of rows read."""
-    table, malformed = _read(role, path)
     accepted, rejected = _VALIDATORS[role](table)
     wrong_count = _rejections(role, malformed, WRONG_FIELD_COUNT)
     return accepted, pa.concat_tables([wrong_count, rejected]), table.num_rows + len(malformed)
@@ -139,7 +157,8 @@ def _read(role: str, path: Path) -> tuple[pa.Table, np.ndarray]:
     return _read_csv(role, path)
 
 
-def _check_header(role: str, path: Path, names: list[str]) -> None:
+def _check_header(role: str, source: str, names: list[str]) -> None:
+    """`source` names where the columns come from, for the message ("file data/x.csv")."""
     required, optional = REQUIRED_COLUMNS[role], OPTIONAL_COLUMNS[role]
     problems = []
     if missing := [c for c in required if c not in names]:
@@ -151,7 +170,7 @@ def _check_header(role: str, path: Path, names: list[str]) -> None:
     if problems:
         expected = ",".join(required)
         raise InputError(
-            f"{role} file {path}: bad header: {'; '.join(problems)} (expected {expected}"
+            f"{role} {source}: bad header: {'; '.join(problems)} (expected {expected}"
             + (f", optionally {','.join(optional)})" if optional else ")")
         )
 
@@ -160,7 +179,7 @@ def _read_parquet(role: str, path: Path) -> pa.Table:
     try:
         schema = pq.read_schema(path)
         names = schema.names
-        _check_header(role, path, names)
+        _check_header(role, f"file {path}", names)
         coded = [
             c
             for c in CODED_COLUMNS[role]
@@ -171,6 +190,18 @@ def _read_parquet(role: str, path: Path) -> pa.Table:
         )
     except (OSError, pa.ArrowException) as error:
         raise InputError(f"{role} file {path}: unreadable Parquet ({error})") from error
+    return _numbered(table)
+
+
+def _in_memory(role: str, table: pa.Table) -> pa.Table:
+    """A table handed over in memory, checked and numbered as a Parquet file is."""
+    names = table.column_names
+    _check_header(role, "table", names)
+    return _numbered(table.select([c for c in names if c in USED_COLUMNS[role]]))
+
+
+def _numbered(table: pa.Table) -> pa.Table:
+    """With `line`, the 1-based row number."""
     lines = pa.array(np.arange(1, table.num_rows + 1, dtype=np.int64))
     return table.append_column("line", lines)
 
@@ -183,7 +214,7 @@ def _read_csv(role: str, path: Path) -> tuple[pa.Table, np.ndarray]:
         raise InputError(f"{role} file {path}: unreadable CSV ({error})") from error
     if not header:
         raise InputError(f"{role} file {path}: empty file, no header")
-    _check_header(role, path, header)
+    _check_header(role, f"file {path}", header)
 
     def load(use_threads: bool) -> tuple[pa.Table, list[int | None]]:
         malformed: list[int | None] = []
@@ -421,21 +452,39 @@ def _validate_contacts(table: pa.Table) -> tuple[pa.Table, pa.Table]:
 def _out_of_range(measure: _Coded, score: pa.ChunkedArray) -> np.ndarray:
     """Scores `instrument(measure).is_valid_total` rejects (unknown measures are not checked).
 
-    Each distinct (measure, score) pair is asked once, so a national year costs a few thousand
-    calls rather than millions.
+    Each distinct (measure, score) pair is asked once, so a national year costs a few hundred
+    calls rather than millions. Whole scores from 0 to `_SMALL_SCORES - 1` (nearly all of them)
+    are paired by counting; the rest by hashing.
     """
-    known = measure.where(lambda name: name in INSTRUMENT_CODES)
     values = np.asarray(pc.fill_null(score, np.nan).to_numpy(zero_copy_only=False), dtype=float)
-    value_codes, distinct_values = pd.factorize(values, use_na_sentinel=False)
-    span = len(distinct_values) + 1
-    pair_codes, distinct_pairs = pd.factorize(measure.codes * span + value_codes)
-    verdicts = np.zeros(len(distinct_pairs), dtype=bool)
-    for i, key in enumerate(distinct_pairs):
-        name_code, value_code = divmod(int(key), span)
-        if name_code >= 0 and measure.names[name_code] in INSTRUMENT_CODES:
-            total = float(distinct_values[value_code])
-            verdicts[i] = instrument(measure.names[name_code]).is_valid_total(total)
-    return np.asarray(known & ~verdicts[pair_codes])
+    valid = np.ones(len(values), dtype=bool)
+
+    def verdict(name_code: int, total: float) -> bool:
+        name = measure.names[name_code] if name_code >= 0 else None
+        return name not in INSTRUMENT_CODES or instrument(name).is_valid_total(total)
+
+    with np.errstate(invalid="ignore"):
+        small = (measure.codes >= 0) & (values >= 0) & (values < _SMALL_SCORES)
+        small &= np.floor(values) == values
+    keys = measure.codes[small] * _SMALL_SCORES + values[small].astype(np.int64)
+    table = np.ones(len(measure.names) * _SMALL_SCORES, dtype=bool)
+    for key in np.flatnonzero(np.bincount(keys, minlength=len(table))):
+        table[key] = verdict(*divmod(int(key), _SMALL_SCORES))
+    valid[small] = table[keys]
+
+    rest = np.flatnonzero(~small)
+    if len(rest):
+        distinct_values, value_codes = np.unique(values[rest], return_inverse=True)
+        span = len(distinct_values) + 1
+        distinct_pairs, pair_codes = np.unique(
+            measure.codes[rest] * span + value_codes, return_inverse=True
+        )
+        verdicts = np.ones(len(distinct_pairs), dtype=bool)
+        for i, key in enumerate(distinct_pairs):
+            name_code, value_code = divmod(int(key), span)
+            verdicts[i] = verdict(name_code, float(distinct_values[value_code]))
+        valid[rest] = verdicts[pair_codes]
+    return ~valid
 
 
 def _validate_measures(table: pa.Table) -> tuple[pa.Table, pa.Table]:

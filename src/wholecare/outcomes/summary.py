@@ -180,6 +180,22 @@ def _stated(value: Any) -> str:
     return "Not stated" if value is None else str(value)
 
 
+def groupings(outcomes: pa.Table) -> dict[str, tuple[np.ndarray[Any, Any], list[str]]]:
+    """summary.json's grouped sections: for each, a group code per referral (an index into the
+    sorted group labels) and the labels."""
+    ltc_names = {"Y": "LTC", "N": "No LTC"}
+    return {
+        "by_ltc": _groups(outcomes["ltc"], lambda v: ltc_names.get(v, "Not stated")),
+        "by_problem_descriptor_group": _groups(
+            outcomes["problem_descriptor"], rules.descriptor_group
+        ),
+        "by_ethnic_category": _groups(outcomes["ethnic_category"], _stated),
+        "by_deprivation_decile": _groups(
+            outcomes["imd_decile"], lambda v: "Not stated" if v is None else f"{v:02d}"
+        ),
+    }
+
+
 def build(
     outcomes: pa.Table,
     *,
@@ -190,17 +206,6 @@ def build(
 ) -> dict[str, Any]:
     """The whole summary.json document."""
     measures = measure_columns(outcomes, period)
-    ltc_names = {"Y": "LTC", "N": "No LTC"}
-    groupings = {
-        "by_ltc": _groups(outcomes["ltc"], lambda v: ltc_names.get(v, "Not stated")),
-        "by_problem_descriptor_group": _groups(
-            outcomes["problem_descriptor"], rules.descriptor_group
-        ),
-        "by_ethnic_category": _groups(outcomes["ethnic_category"], _stated),
-        "by_deprivation_decile": _groups(
-            outcomes["imd_decile"], lambda v: "Not stated" if v is None else f"{v:02d}"
-        ),
-    }
     reasons = Counter(rejected["reason"].to_pylist())
     files = Counter(rejected["file"].to_pylist())
     anxiety = outcomes["anxiety_measure"]
@@ -224,7 +229,7 @@ def build(
             {name: int(values.sum()) for name, values in measures.items()}, suppressed=False
         ),
     }
-    for key, (codes, labels) in groupings.items():
+    for key, (codes, labels) in groupings(outcomes).items():
         document[key] = _grouped(measures, codes, labels)
     document["suppression"] = (
         "Grouped counts of 1 to 7 are shown as '*', others rounded to the nearest 5; a rate "

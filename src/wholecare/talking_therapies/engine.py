@@ -1,28 +1,32 @@
 """The pathway's data, handed to `wholecare.outcomes`: one referral to the specification, or a
-whole service to the engine behind `wholecare outcomes`, through the CLI's own file format.
+whole service to the engine behind `wholecare outcomes`, as the CLI's own input files.
 
 Nothing here decides an outcome. Per referral it builds `spec.Referral`, `spec.Contact` and
-`spec.Score` and calls `spec.referral_outcome`; for a service it writes the three input files of
-docs/formats/outcomes.md and runs the same reading, engine and summary as the CLI, so the
-dashboard equals `wholecare outcomes` run on the export.
+`spec.Score` and calls `spec.referral_outcome`. For a service it builds the three input files of
+docs/formats/outcomes.md as typed tables, straight from the database; the export writes them as
+CSV, and the dashboard hands them in memory to the CLI's own checks (`io.inputs_from_tables`, the
+checks a Parquet file gets), engine and summary, so the dashboard equals `wholecare outcomes` run
+on the export.
 """
 
 import csv
 import datetime as dt
 import io
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
-from django.db.models import QuerySet
+import pyarrow.compute as pc
+from django.db import connections
+from django.db.models import Case, CharField, DateField, F, QuerySet, Value, When
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from wholecare.directory.models import Staff
-from wholecare.disclosure import suppress_count, suppress_rate
+from wholecare.disclosure import suppress, suppress_count, suppress_rate
 from wholecare.outcomes import engines, spec, summary
 from wholecare.outcomes import io as outcomes_io
 from wholecare.outcomes import output as outcomes_output
@@ -146,32 +150,44 @@ def referrals_in(service_ids: Iterable[int], period: Period) -> QuerySet[TTRefer
     )
 
 
+# The extract is as at the period's end: later discharges, contacts and scores are not yet known.
+
+
+def _known_discharge(period: Period) -> Case:
+    """The discharge date, or none when the discharge came after the period's end."""
+    return Case(
+        When(discharge_date__gt=period.end, then=Value(None)),
+        default=F("discharge_date"),
+        output_field=DateField(),
+    )
+
+
+def _contacts_known(referrals: QuerySet[TTReferral], period: Period) -> QuerySet[CareContact]:
+    end = dt.datetime.combine(
+        period.end + dt.timedelta(days=1), dt.time(), tzinfo=timezone.get_current_timezone()
+    )
+    return CareContact.objects.filter(referral__in=referrals, starts_at__lt=end)
+
+
+def _scores_known(referrals: QuerySet[TTReferral], period: Period) -> QuerySet[MeasureScore]:
+    return MeasureScore.objects.filter(referral__in=referrals, measured_on__lte=period.end)
+
+
 @dataclass(frozen=True)
 class Extract:
-    """The rows of the extract as at the period's end (later discharges, contacts and scores are
-    not yet known then), as plain values: one query per table, no model instances."""
+    """The rows of the data set extract as plain values: one query per table, no model
+    instances."""
 
     referrals: list[dict[str, Any]]
     contacts: list[dict[str, Any]]
     scores: list[dict[str, Any]]
 
-    @property
-    def registers(self) -> dict[str, list[str]]:
-        """referral_id -> the LTC registers (value-set labels) it is about."""
-        return {
-            r["referral_id"]: sorted(
-                {VALUE_SET_LABELS[vocabulary.condition(code).value_set] for code in r["conditions"]}
-            )
-            for r in self.referrals
-        }
-
 
 def extract(queryset: QuerySet[TTReferral], period: Period) -> Extract:
-    end = dt.datetime.combine(
-        period.end + dt.timedelta(days=1), dt.time(), tzinfo=timezone.get_current_timezone()
-    )
     referrals = list(
-        queryset.order_by("received_date", "pk").values(
+        queryset.order_by("received_date", "pk")
+        .annotate(discharged=_known_discharge(period))
+        .values(
             "pk",
             "public_id",
             "person_id",
@@ -179,7 +195,7 @@ def extract(queryset: QuerySet[TTReferral], period: Period) -> Extract:
             "person__ethnic_category",
             "person__imd_decile",
             "received_date",
-            "discharge_date",
+            "discharged",
             "problem_descriptor",
             "source",
             "ending_reason",
@@ -192,27 +208,23 @@ def extract(queryset: QuerySet[TTReferral], period: Period) -> Extract:
     links = TTReferral.conditions.through.objects.filter(ttreferral__in=queryset)
     for referral_id, code in links.values_list("ttreferral_id", "condition__snomed_code"):
         conditions.setdefault(referral_id, []).append(code)
-    rows = []
-    for r in referrals:
-        discharged = r["discharge_date"]
-        if discharged is not None and discharged > period.end:
-            discharged = None
-        rows.append(
-            {
-                "referral_id": ids[r["pk"]],
-                "person_pk": r["person_id"],
-                "person_id": str(r["person__public_id"]),
-                "received_date": r["received_date"],
-                "discharge_date": discharged,
-                "problem_descriptor": r["problem_descriptor"],
-                "source": r["source"],
-                "ending_reason": r["ending_reason"] if discharged else "",
-                "service_id": r["service_id"],
-                "ethnic_category": r["person__ethnic_category"],
-                "imd_decile": r["person__imd_decile"],
-                "conditions": sorted(conditions.get(r["pk"], [])),
-            }
-        )
+    rows = [
+        {
+            "referral_id": ids[r["pk"]],
+            "person_pk": r["person_id"],
+            "person_id": str(r["person__public_id"]),
+            "received_date": r["received_date"],
+            "discharge_date": r["discharged"],
+            "problem_descriptor": r["problem_descriptor"],
+            "source": r["source"],
+            "ending_reason": r["ending_reason"] if r["discharged"] else "",
+            "service_id": r["service_id"],
+            "ethnic_category": r["person__ethnic_category"],
+            "imd_decile": r["person__imd_decile"],
+            "conditions": sorted(conditions.get(r["pk"], [])),
+        }
+        for r in referrals
+    ]
     contacts = [
         {
             "pk": pk,
@@ -220,14 +232,13 @@ def extract(queryset: QuerySet[TTReferral], period: Period) -> Extract:
             "starts_at": starts.astimezone(local),
             "kind": kind,
             "attendance": attendance,
-            "attended": attendance == codes.ATTENDED,
             "mode": mode,
             "integrated_ltc": integrated,
             "therapy_type": therapy,
             "intensity": intensity,
         }
         for pk, referral, starts, kind, attendance, mode, integrated, therapy, intensity in (
-            CareContact.objects.filter(referral__in=queryset, starts_at__lt=end)
+            _contacts_known(queryset, period)
             .order_by("referral__received_date", "referral_id", "starts_at", "pk")
             .values_list(
                 "pk",
@@ -245,7 +256,7 @@ def extract(queryset: QuerySet[TTReferral], period: Period) -> Extract:
     scores = [
         {"referral_id": ids[referral], "measured_on": day, "measure": measure, "total": total}
         for referral, day, measure, total in (
-            MeasureScore.objects.filter(referral__in=queryset, measured_on__lte=period.end)
+            _scores_known(queryset, period)
             .order_by("referral__received_date", "referral_id", "pk")
             .values_list("referral_id", "measured_on", "measure", "total")
         )
@@ -253,51 +264,204 @@ def extract(queryset: QuerySet[TTReferral], period: Period) -> Extract:
     return Extract(rows, contacts, scores)
 
 
-def _number(value: float) -> str:
-    return f"{value:g}" if value == int(value) else repr(value)
+@dataclass(frozen=True)
+class OutcomeTables:
+    """The three input files of `wholecare outcomes` (docs/formats/outcomes.md) as typed Arrow
+    tables, rows in file order, and the LTC registers each referral is about."""
+
+    referrals: pa.Table
+    contacts: pa.Table
+    measures: pa.Table
+    registers: pa.Table
+    """`referral_id`, `register` (a value-set label): one row per referral and register."""
+
+    def by_role(self) -> dict[str, pa.Table]:
+        return {
+            outcomes_io.REFERRALS: self.referrals,
+            outcomes_io.CONTACTS: self.contacts,
+            outcomes_io.MEASURES: self.measures,
+        }
 
 
-def _outcome_rows(found: Extract) -> dict[str, list[tuple[Any, ...]]]:
-    """The three files' rows, in the column order of FILE_COLUMNS."""
-    return {
-        outcomes_io.REFERRALS: [
-            (
-                r["referral_id"],
-                r["person_id"],
-                r["received_date"].isoformat(),
-                r["discharge_date"].isoformat() if r["discharge_date"] else "",
-                r["problem_descriptor"],
-                "Y" if r["conditions"] else "N",
-                r["ethnic_category"],
-                r["imd_decile"] or "",
-                r["service_id"],
-            )
-            for r in found.referrals
-        ],
-        outcomes_io.CONTACTS: [
-            (
-                c["referral_id"],
-                c["starts_at"].date().isoformat(),
-                c["kind"],
-                "Y" if c["attended"] else "N",
-                c["intensity"],
-                "Y" if c["integrated_ltc"] else "N",
-            )
-            for c in found.contacts
-        ],
-        outcomes_io.MEASURES: [
-            (s["referral_id"], s["measured_on"].isoformat(), s["measure"], _number(s["total"]))
-            for s in found.scores
-        ],
-    }
+def _fetch(rows: QuerySet[Any], schema: pa.Schema) -> pa.Table:
+    """A `values_list` query's rows as an Arrow table of `schema` (one field per value), as the
+    database driver returns them: no model instances and none of Django's per-value converters,
+    so dates and times are selected as text (`Cast`), the same on SQLite and PostgreSQL."""
+    sql, params = rows.query.sql_with_params()
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    values = pa.array(fetched, pa.struct(list(schema)))
+    return pa.Table.from_batches([pa.RecordBatch.from_struct_array(values)], schema=schema)
 
 
-FILE_COLUMNS: dict[str, tuple[str, ...]] = {
-    outcomes_io.REFERRALS: REFERRAL_COLUMNS,
-    outcomes_io.CONTACTS: CONTACT_COLUMNS,
-    outcomes_io.MEASURES: MEASURE_COLUMNS,
-}
-FILE_NAMES: dict[str, str] = {role: f"{role}.csv" for role in FILE_COLUMNS}
+def _uuid_text(values: pa.ChunkedArray, db: str) -> pa.ChunkedArray:
+    """UUIDs as text with hyphens (SQLite holds them as 32 hex digits, PostgreSQL as uuid)."""
+    if connections[db].features.has_native_uuid_field:
+        return values
+    cuts = ((0, 8), (8, 12), (12, 16), (16, 20), (20, 32))
+    return pc.binary_join_element_wise(
+        *(pc.utf8_slice_codeunits(values, a, b) for a, b in cuts), "-"
+    )
+
+
+def _local_dates(moments: pa.ChunkedArray, db: str) -> pa.Array:
+    """The local calendar day of each moment, from the database's text for it: wall-clock time
+    in the connection's time zone ("YYYY-MM-DD HH:MM:SS", then maybe a fraction or offset)."""
+    text = pc.utf8_slice_codeunits(moments, 0, 19)
+    stored = pc.strptime(text, format="%Y-%m-%d %H:%M:%S", unit="s")
+    local = (
+        pd.DatetimeIndex(stored.to_numpy())
+        .tz_localize(connections[db].timezone)
+        .tz_convert(timezone.get_current_timezone())
+        .tz_localize(None)
+    )
+    return pa.array(local.to_numpy().astype("datetime64[D]"), pa.date32())
+
+
+def _positions(
+    keys: pa.Array | pa.ChunkedArray, among: pa.Array | pa.ChunkedArray
+) -> np.ndarray[Any, np.dtype[np.intp]]:
+    """Where each of `keys` is in `among` (whose values are distinct); -1 where absent."""
+    found: np.ndarray[Any, np.dtype[np.intp]] = pd.Index(
+        among.to_numpy(zero_copy_only=False)
+    ).get_indexer(keys.to_numpy(zero_copy_only=False))
+    return found
+
+
+_TEXT = CharField()
+
+
+def outcome_tables(queryset: QuerySet[TTReferral], period: Period) -> OutcomeTables:
+    """The period's extract as `wholecare outcomes` reads it, straight from the database: only
+    the columns needed, no model instances, no Python per row. Files in the order of the data
+    set extract: referrals by date received, their contacts by time, their scores as stored."""
+    db = queryset.db
+    found = _fetch(
+        queryset.order_by("received_date", "pk")
+        .annotate(
+            rid=Cast("public_id", _TEXT),
+            pid=Cast("person__public_id", _TEXT),
+            received=Cast("received_date", _TEXT),
+            discharged=Cast(_known_discharge(period), _TEXT),
+        )
+        .values_list(
+            "pk",
+            "rid",
+            "pid",
+            "received",
+            "discharged",
+            "problem_descriptor",
+            "person__ethnic_category",
+            "person__imd_decile",
+            "service_id",
+        ),
+        pa.schema(
+            [
+                ("pk", pa.int64()),
+                ("referral_id", pa.string()),
+                ("person_id", pa.string()),
+                ("received_date", pa.string()),
+                ("discharge_date", pa.string()),
+                ("problem_descriptor", pa.string()),
+                ("ethnic_category", pa.string()),
+                ("imd_decile", pa.int64()),
+                ("service_id", pa.int64()),
+            ]
+        ),
+    )
+    referral_pks = found["pk"]
+    referral_id = _uuid_text(found["referral_id"], db)
+    links = _fetch(
+        TTReferral.conditions.through.objects.filter(ttreferral__in=queryset).values_list(
+            "ttreferral_id", "condition__snomed_code"
+        ),
+        pa.schema([("pk", pa.int64()), ("code", pa.string())]),
+    )
+    referrals = pa.table(
+        {
+            "referral_id": referral_id,
+            "person_id": _uuid_text(found["person_id"], db),
+            "received_date": found["received_date"].cast(pa.date32()),
+            "discharge_date": found["discharge_date"].cast(pa.date32()),
+            "problem_descriptor": found["problem_descriptor"],
+            "ltc": pc.is_in(referral_pks, value_set=links["pk"].combine_chunks()),
+            "ethnic_category": found["ethnic_category"],
+            "imd_decile": found["imd_decile"],
+            "service_id": found["service_id"],
+        }
+    )
+    codes_found = pc.unique(links["code"]).to_pylist()
+    register_of = pa.array(
+        [VALUE_SET_LABELS[vocabulary.condition(code).value_set] for code in codes_found],
+        pa.string(),
+    )
+    registers = (
+        pa.table(
+            {
+                "referral_id": referral_id.take(_positions(links["pk"], referral_pks)),
+                "register": register_of.take(_positions(links["code"], pa.array(codes_found))),
+            }
+        )
+        .group_by(["referral_id", "register"])
+        .aggregate([])
+    )  # two codes, one register: once
+
+    # SQL orders rows within a referral; a stable sort on the referral's rank does the rest.
+    contacts = _fetch(
+        _contacts_known(queryset, period)
+        .order_by("referral_id", "starts_at", "pk")
+        .annotate(at=Cast("starts_at", _TEXT))
+        .values_list("referral_id", "at", "kind", "attendance", "intensity", "integrated_ltc"),
+        pa.schema(
+            [
+                ("referral", pa.int64()),
+                ("at", pa.string()),
+                ("kind", pa.string()),
+                ("attendance", pa.string()),
+                ("intensity", pa.string()),
+                ("integrated", pa.bool_()),
+            ]
+        ),
+    )
+    rank = _positions(contacts["referral"], referral_pks)
+    contacts = pa.table(
+        {
+            "referral_id": referral_id.take(rank),
+            "contact_date": _local_dates(contacts["at"], db),
+            "kind": contacts["kind"],
+            "attended": pc.equal(contacts["attendance"], codes.ATTENDED),
+            "intensity": contacts["intensity"],
+            "integrated": contacts["integrated"],
+        }
+    ).take(np.argsort(rank, kind="stable"))
+    scores = _fetch(
+        _scores_known(queryset, period)
+        .order_by("referral_id", "pk")
+        .annotate(on=Cast("measured_on", _TEXT))
+        .values_list("referral_id", "on", "measure", "total"),
+        pa.schema(
+            [
+                ("referral", pa.int64()),
+                ("on", pa.string()),
+                ("measure", pa.string()),
+                ("score", pa.float64()),
+            ]
+        ),
+    )
+    rank = _positions(scores["referral"], referral_pks)
+    measures = pa.table(
+        {
+            "referral_id": referral_id.take(rank),
+            "measure_date": scores["on"].cast(pa.date32()),
+            "measure": scores["measure"],
+            "score": scores["score"],
+        }
+    ).take(np.argsort(rank, kind="stable"))
+    return OutcomeTables(referrals, contacts, measures, registers)
+
+
+FILE_NAMES: dict[str, str] = {role: f"{role}.csv" for role in outcomes_io.FILES}
 
 
 def csv_bytes(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
@@ -309,61 +473,118 @@ def csv_bytes(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     return text.getvalue().encode()
 
 
-def outcome_files(found: Extract) -> dict[str, bytes]:
+def _field(column: pa.ChunkedArray) -> list[str]:
+    """A column as the CLI's CSV writes it: ISO dates, Y/N, shortest numbers, empty if none."""
+    if pa.types.is_boolean(column.type):
+        column = pc.if_else(column, "Y", "N")
+    values: list[str] = pc.fill_null(column.cast(pa.string()), "").to_pylist()
+    return values
+
+
+def outcome_files(tables: OutcomeTables) -> dict[str, bytes]:
     """referrals.csv, contacts.csv and measures.csv, as `wholecare outcomes` reads them."""
-    rows = _outcome_rows(found)
     return {
-        FILE_NAMES[role]: csv_bytes(columns, rows[role]) for role, columns in FILE_COLUMNS.items()
+        FILE_NAMES[role]: csv_bytes(
+            table.column_names, zip(*(_field(c) for c in table.columns), strict=True)
+        )
+        for role, table in tables.by_role().items()
     }
+
+
+#: The dashboard's count beside summary.json's: referrals whose first treatment session (the
+#: engine's `first_treatment_date`) falls in the period, NHS England's "entered treatment".
+ENTERED_TREATMENT = "entered_treatment"
 
 
 @dataclass(frozen=True)
 class Figures:
     summary: dict[str, Any]
     """summary.json, exactly as `wholecare outcomes` writes it for these files."""
+    entered_treatment: dict[str, Any]
+    """`overall` (exact) and, for each of summary.json's groupings, each group's count
+    (suppressed as the grouped counts there)."""
     by_register: dict[str, dict[str, Any]]
-    """The same figures by LTC register (a referral about two LTCs counts in both)."""
+    """The figures by LTC register (a referral about two LTCs counts in both), suppressed."""
+
+    def overall_counts(self) -> dict[str, Any]:
+        return {
+            **self.summary["overall"]["counts"],
+            ENTERED_TREATMENT: self.entered_treatment["overall"],
+        }
+
+    def grouped(self, grouping: str) -> dict[str, dict[str, Any]]:
+        """summary.json's figures for a grouping, each group's counts with entered treatment."""
+        entered = self.entered_treatment[grouping]
+        return {
+            group: {**shown, "counts": {**shown["counts"], ENTERED_TREATMENT: entered[group]}}
+            for group, shown in self.summary[grouping].items()
+        }
 
 
-def figures(found: Extract, period: Period) -> Figures:
-    """Run the CLI's reader, engine and summary on the extract's files."""
-    with tempfile.TemporaryDirectory(prefix="wholecare-tt-") as folder:
-        paths = {}
-        for role, content in outcome_files(found).items():
-            path = Path(folder) / role
-            path.write_bytes(content)
-            paths[role.removesuffix(".csv")] = path
-        inputs = outcomes_io.read_inputs(paths)
-        result = engines.run(inputs, ENGINE)
+def figures(tables: OutcomeTables, period: Period) -> Figures:
+    """The CLI's checks, engine and summary on the extract's tables, handed over in memory."""
+    inputs = outcomes_io.inputs_from_tables(tables.by_role())
+    result = engines.run(inputs, ENGINE)
     rejected = outcomes_output.ordered_rejections(
         pa.concat_tables([inputs.rejected, result.rejected.cast(outcomes_io.REJECTED_SCHEMA)])
     )
-    accepted_counts = rejected["file"].to_pandas().value_counts()
+    rejected_counts = rejected["file"].to_pandas().value_counts()
     rows_accepted = {
-        role: inputs.rows_read[role] - int(accepted_counts.get(role, 0))
+        role: inputs.rows_read[role] - int(rejected_counts.get(role, 0))
         for role in outcomes_io.FILES
     }
     engine_period = summary.Period(period.start, period.end)
+    outcomes = result.outcomes
     document = summary.build(
-        result.outcomes,
+        outcomes,
         period=engine_period,
         rejected=rejected,
         rows_read=inputs.rows_read,
         rows_accepted=rows_accepted,
     )
-    return Figures(document, _by_register(result.outcomes, engine_period, found.registers))
+    measures = summary.measure_columns(outcomes, engine_period)
+    first = outcomes["first_treatment_date"]
+    measures[ENTERED_TREATMENT] = np.asarray(
+        pc.fill_null(
+            pc.and_(pc.greater_equal(first, period.start), pc.less_equal(first, period.end)),
+            False,
+        ).to_numpy(zero_copy_only=False),
+        dtype=bool,
+    )
+    return Figures(
+        document,
+        _entered_treatment(outcomes, measures[ENTERED_TREATMENT]),
+        _by_register(outcomes, measures, tables.registers),
+    )
+
+
+def _entered_treatment(outcomes: pa.Table, entered: np.ndarray) -> dict[str, Any]:
+    found: dict[str, Any] = {"overall": int(entered.sum())}
+    for grouping, (groups, labels) in summary.groupings(outcomes).items():
+        counts = np.bincount(groups, weights=entered, minlength=len(labels))
+        present = np.bincount(groups, minlength=len(labels)) > 0
+        found[grouping] = {
+            label: suppress(int(counts[i])) for i, label in enumerate(labels) if present[i]
+        }
+    return found
 
 
 def _by_register(
-    outcomes: pa.Table, period: summary.Period, registers: Mapping[str, list[str]]
+    outcomes: pa.Table, measures: Mapping[str, np.ndarray], registers: pa.Table
 ) -> dict[str, dict[str, Any]]:
     """Counts per LTC register, suppressed with `wholecare.disclosure` as published figures."""
-    columns = pd.DataFrame(summary.measure_columns(outcomes, period))
-    columns["register"] = [registers.get(rid, []) for rid in outcomes["referral_id"].to_pylist()]
-    totals = columns.explode("register").dropna(subset=["register"]).groupby("register").sum()
+    rows = _positions(registers["referral_id"].combine_chunks(), outcomes["referral_id"])
+    counted = rows >= 0  # a referral the engine rejected has no outcome
+    groups, labels = pd.factorize(
+        registers["register"].to_numpy()[counted], sort=True, use_na_sentinel=False
+    )
+    totals = {
+        name: np.bincount(groups, weights=values[rows[counted]], minlength=len(labels))
+        for name, values in measures.items()
+    }
     shown: dict[str, dict[str, Any]] = {}
-    for register, row in totals.iterrows():
-        counts = {str(name): int(value) for name, value in row.items()}
+    for i, register in enumerate(labels):
+        counts = {name: int(total[i]) for name, total in totals.items()}
         rates = {}
         for rate, numerator, plus, minus in summary.RATES:
             denominator = sum(counts[n] for n in plus) - sum(counts[n] for n in minus)

@@ -779,7 +779,7 @@ def dashboard(*, by: AbstractBaseUser, service: Service, period: engine.Period) 
     found: engine.Figures | None = cache.get(key)
     if found is None:
         found = engine.figures(
-            engine.extract(engine.referrals_in([service.pk], period), period), period
+            engine.outcome_tables(engine.referrals_in([service.pk], period), period), period
         )
         cache.set(key, found, timeout=3600)
     audit(
@@ -799,10 +799,11 @@ def dataset_export(*, by: AbstractBaseUser, service: Service, period: engine.Per
     if staff.discipline != Discipline.SERVICE_MANAGER:
         raise AccessDenied("Only the service manager exports the data set")
     _check_service_staff(staff, service)
-    found = engine.extract(engine.referrals_in([service.pk], period), period)
+    referrals = engine.referrals_in([service.pk], period)
+    found = engine.extract(referrals, period)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, content in engine.outcome_files(found).items():
+        for name, content in engine.outcome_files(engine.outcome_tables(referrals, period)).items():
             archive.writestr(f"outcomes/{name}", content)
         for name, content in dataset.tables(found, service, period).items():
             archive.writestr(f"dataset/{name}", content)

@@ -21,7 +21,7 @@ from wholecare.directory.models import Service, Staff
 from wholecare.record import vocabulary
 from wholecare.record.selectors import person_header
 from wholecare.talking_therapies import forms, selectors, services
-from wholecare.talking_therapies.engine import Period
+from wholecare.talking_therapies.engine import ENTERED_TREATMENT, Period
 from wholecare.talking_therapies.models import TTReferral
 from wholecare.web.types import AuthenticatedHttpRequest
 
@@ -603,6 +603,7 @@ def _months() -> list[tuple[str, str]]:
 COUNTS = (
     ("referrals", "Referrals received"),
     ("first_assessments", "First assessments"),
+    (ENTERED_TREATMENT, "Entered treatment (a first treatment session)"),
     ("second_treatments", "Reached a second treatment session"),
     ("ended", "Referrals ended"),
     ("finished", "Finished a course of treatment"),
@@ -626,6 +627,7 @@ RATES = (
 )
 GROUP_COLUMNS = (
     ("counts", "referrals", "Referrals"),
+    ("counts", ENTERED_TREATMENT, "Entered treatment"),
     ("counts", "finished", "Finished treatment"),
     ("rates", "recovery", "Recovery"),
     ("rates", "reliable_improvement", "Reliable improvement"),
@@ -659,26 +661,26 @@ def _group_rows(groups: dict[str, Any]) -> list[tuple[str, list[str]]]:
 def dashboard(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     period, month = _period(request)
     found = selectors.dashboard(by=request.user, service=_service(request, pk), period=period)
-    summary = found.figures.summary
+    figures = found.figures
+    summary = figures.summary
+    overall = figures.overall_counts()
     ethnic = {
-        vocabulary.ETHNIC_CATEGORIES.get(k, k): v for k, v in summary["by_ethnic_category"].items()
+        vocabulary.ETHNIC_CATEGORIES.get(k, k): v
+        for k, v in figures.grouped("by_ethnic_category").items()
     }
     groups = [
-        ("By long-term condition register", found.figures.by_register),
-        ("With and without a long-term condition", summary["by_ltc"]),
-        ("By problem descriptor", summary["by_problem_descriptor_group"]),
+        ("By long-term condition register", figures.by_register),
+        ("With and without a long-term condition", figures.grouped("by_ltc")),
+        ("By problem descriptor", figures.grouped("by_problem_descriptor_group")),
         ("By ethnic category", ethnic),
-        ("By deprivation decile (01 = most deprived)", summary["by_deprivation_decile"]),
+        ("By deprivation decile (01 = most deprived)", figures.grouped("by_deprivation_decile")),
     ]
     return render(
         request,
         "talking_therapies/dashboard.html",
         {
             "found": found,
-            "counts": [
-                (label, _shown(summary["overall"]["counts"][key], rate=False))
-                for key, label in COUNTS
-            ],
+            "counts": [(label, _shown(overall[key], rate=False)) for key, label in COUNTS],
             "rates": [
                 (label, _shown(summary["overall"]["rates"][key], rate=True)) for key, label in RATES
             ],

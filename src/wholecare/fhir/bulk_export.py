@@ -430,6 +430,7 @@ def run(job: ExportJob) -> None:
     ctx = Ctx(grant=grant, base=job.base)
     types = [t for t in job.types.split(",") if t]
     people = _held_to(job, grant)
+    joined = _joined_since(job)
     written: list[dict[str, Any]] = []
     withheld: list[Issue] = []
     exported: dict[int, Counter[str]] = defaultdict(Counter)
@@ -437,7 +438,7 @@ def run(job: ExportJob) -> None:
         if not job.client.active:
             raise PermissionError("the client that asked for this export has been deactivated")
         for index, name in enumerate(types):
-            count, hidden = _write_type(job, ctx, registered()[name], out, exported, people)
+            count, hidden = _write_type(job, ctx, registered()[name], out, exported, people, joined)
             if count:
                 written.append({"type": name, "count": count})
             if hidden:
@@ -499,6 +500,16 @@ def _held_to(job: ExportJob, grant: Grant) -> list[str] | None:
     return [str(p) for p in people.order_by("pk").values_list("public_id", flat=True)]
 
 
+def _joined_since(job: ExportJob) -> set[int]:
+    """People whose referral put them on a Group export's caseload on or after `_since`: all of
+    their data is exported, whenever it last changed (Bulk Data IG: a client asking `_since` its
+    last export has not had it)."""
+    if job.level != "group" or job.since is None:
+        return set()
+    joined = group.caseload(job.group, referred_from=timezone.localtime(job.since).date())
+    return set(joined.values_list("pk", flat=True))
+
+
 def _searches(
     job: ExportJob, kind: ResourceType, people: list[str] | None
 ) -> list[list[Criterion]]:
@@ -520,6 +531,7 @@ def _write_type(
     out: Path,
     exported: dict[int, Counter[str]],
     people: list[str] | None,
+    joined: set[int],
 ) -> tuple[int, int]:
     """Write one type's file, search by search and page by page; (resources written, resources
     withheld). A resource matching several `_typeFilter` queries is written once."""
@@ -538,7 +550,12 @@ def _write_type(
                 if offset == 0:
                     hidden += page.withheld
                 for found in page.items:
-                    if job.since is not None and found.last_updated < job.since:
+                    person_id = kind.person_id(found)
+                    if (
+                        job.since is not None
+                        and found.last_updated < job.since
+                        and person_id not in joined
+                    ):
                         continue
                     if overlapping:
                         if found.fhir_id in seen:
@@ -547,7 +564,6 @@ def _write_type(
                     ndjson.write(json.dumps(with_meta(found, kind.profile), ensure_ascii=False))
                     ndjson.write("\n")
                     count += 1
-                    person_id = kind.person_id(found)
                     if person_id is not None:
                         exported[person_id][kind.name] += 1
                 offset += PAGE

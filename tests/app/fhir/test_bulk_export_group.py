@@ -8,6 +8,7 @@ import json
 from types import SimpleNamespace
 
 import pytest
+from django.utils import timezone
 from fhir.resources.R4B import get_fhir_model_class
 
 from tests import factories
@@ -17,7 +18,7 @@ from wholecare.access.models import AuditEvent
 from wholecare.directory.disciplines import Discipline
 from wholecare.directory.models import Service
 from wholecare.fhir import bulk_export
-from wholecare.fhir.models import ExportJob
+from wholecare.fhir.models import ExportJob, Resource
 from wholecare.record.models import Referral
 
 ASYNC = {"Prefer": "respond-async", "Accept": "application/fhir+json"}
@@ -261,3 +262,22 @@ def test_the_capability_statement_lists_the_group_and_its_export(client):
         }
     ]
     assert "Group/<id>/$export" in rest["operation"][0]["documentation"]
+
+
+def test_since_a_group_export_holds_all_the_data_of_members_who_joined_since(caseload, no_thread):
+    api = api_for(caseload.worker, "user/*.rs")
+    _export(api, f"/fhir/Group/{caseload.group}/$export?_type=Patient,Condition")
+    # Everything was last changed two days ago; `unknown` was referred yesterday.
+    Resource.objects.update(last_updated=timezone.now() - dt.timedelta(days=2))
+    Referral.objects.filter(person=caseload.unknown).update(
+        received_date=timezone.localdate() - dt.timedelta(days=1)
+    )
+    since = (timezone.now() - dt.timedelta(days=1, hours=1)).isoformat().replace("+", "%2B")
+    manifest = _export(
+        api, f"/fhir/Group/{caseload.group}/$export?_type=Patient,Condition&_since={since}"
+    )
+    files = _files(api, manifest)
+    assert [p["id"] for p in files["Patient"]] == [str(caseload.unknown.public_id)]
+    assert [c["subject"]["reference"] for c in files["Condition"]] == [
+        f"Patient/{caseload.unknown.public_id}"
+    ]

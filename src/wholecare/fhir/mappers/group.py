@@ -8,6 +8,7 @@ client nothing about people it may not open; `Group/<id>/$export` exports the me
 may open, with what is about them, under the same access rules as every other read.
 """
 
+import datetime as dt
 from typing import Any, ClassVar
 
 from django.db.models import Q, QuerySet
@@ -65,13 +66,16 @@ def service_pk(fhir_id: str) -> int | None:
     return int(number) if wanted and len(number) < 19 else None
 
 
-def caseload(fhir_id: str) -> QuerySet[Person]:
-    """The Group's members today: everyone with an open referral to its service (unfiltered by
-    access: callers narrow it to the people the client may open)."""
+def caseload(fhir_id: str, *, referred_from: dt.date | None = None) -> QuerySet[Person]:
+    """The Group's members today: everyone with an open referral to its service (received on or
+    after `referred_from`, if given). Unfiltered by access: callers narrow it to the people the
+    client may open."""
     pk = service_pk(fhir_id)
     if pk is None:
         return Person.objects.none()
     referrals = Referral.objects.filter(service_id=pk, status=Referral.Status.OPEN)
+    if referred_from is not None:
+        referrals = referrals.filter(received_date__gte=referred_from)
     return Person.objects.filter(pk__in=referrals.values("person_id"))
 
 

@@ -1,8 +1,14 @@
 import pytest
 from django.db import connections
+from hypothesis import settings
 
 from tests import factories
 from wholecare.access.purge import set_audit_purge
+
+# Speed is measured by the benchmarks, never by a test's clock: no per-example deadline, which a
+# loaded machine (or the first example, loading an instrument) would otherwise fail.
+settings.register_profile("wholecare", deadline=None)
+settings.load_profile("wholecare")
 
 
 @pytest.fixture

@@ -70,15 +70,13 @@ def ordered_rejections(rejected: pa.Table) -> pa.Table:
     return ranked.sort_by([("rank", "ascending"), ("line", "ascending")]).drop_columns("rank")
 
 
-def _csv_field(column: pa.ChunkedArray, *, quote: bool) -> pa.ChunkedArray:
-    """One CSV field per value: true/false, ISO dates, shortest numbers, text (quoted if asked
-    and needed)."""
+def _csv_field(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """One CSV field per value: true/false, ISO dates, shortest numbers, text (quoted where
+    needed)."""
     kind = column.type
     if pa.types.is_boolean(kind):
         return pc.if_else(column, "true", "false")
     if pa.types.is_string(kind):
-        if not quote:
-            return column
         needs_quotes = pc.match_substring_regex(column, r'[",\r\n]')
         quoted = pc.binary_join_element_wise('"', pc.replace_substring(column, '"', '""'), '"', "")
         return pc.if_else(needs_quotes, quoted, column)
@@ -88,16 +86,20 @@ def _csv_field(column: pa.ChunkedArray, *, quote: bool) -> pa.ChunkedArray:
 def csv_bytes(table: pa.Table, columns: Sequence[str]) -> bytes:
     """`table[columns]` as CSV text with a header; missing values are empty fields."""
     try:
-        # Arrow's writer is quickest; it refuses text that would need quotes.
-        fields = {name: _csv_field(table[name], quote=False) for name in columns}
+        # Arrow's writer is quickest (its text for booleans, dates and numbers is that of
+        # `_csv_field`); it refuses text that would need quotes.
         buffer = pa.BufferOutputStream()
         options = pa_csv.WriteOptions(quoting_style="none", quoting_header="none")
-        pa_csv.write_csv(pa.table(fields), buffer, options)
+        pa_csv.write_csv(table.select(list(columns)), buffer, options)
         content: bytes = buffer.getvalue().to_pybytes()
         return content
     except pa.ArrowInvalid:
-        pass
-    quoted = [_csv_field(table[name], quote=True) for name in columns]
+        return quoted_csv_bytes(table, columns)
+
+
+def quoted_csv_bytes(table: pa.Table, columns: Sequence[str]) -> bytes:
+    """As `csv_bytes`, quoting text that holds a comma, a quote or a line break."""
+    quoted = [_csv_field(table[name]) for name in columns]
     header = (",".join(columns) + "\n").encode()
     lines = pc.binary_join_element_wise(*quoted, ",", null_handling="replace", null_replacement="")
     lines = pc.binary_join_element_wise(lines, "\n", "")

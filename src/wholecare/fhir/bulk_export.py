@@ -196,6 +196,7 @@ def kick_off(
         job = ExportJob.objects.create(
             id=uuid.uuid4(),
             client=grant.client,
+            staff=grant.staff,
             scope=" ".join(str(s) for s in grant.scopes),
             patient=grant.patient,
             level=level,
@@ -302,12 +303,14 @@ def _audit_job(grant: Grant, job: ExportJob, what: str) -> None:
 
 
 def job_for(grant: Grant, job_id: str) -> ExportJob:
-    """The job, if this client asked for it (404 otherwise, as for one that does not exist)."""
+    """The job, if this client asked for it acting as this member of staff (404 otherwise, as for
+    one that does not exist)."""
     try:
         key = uuid.UUID(job_id)
     except ValueError:
         key = None
-    job = ExportJob.objects.filter(pk=key, client=grant.client).first() if key is not None else None
+    mine = ExportJob.objects.filter(client=grant.client, staff=grant.staff)
+    job = mine.filter(pk=key).first() if key is not None else None
     if job is None:
         raise FhirError(404, [Issue("not-found", f"There is no export job {job_id} of yours")])
     return job
@@ -402,7 +405,9 @@ def _claim() -> ExportJob | None:
             pk=job.pk, status=job.status, updated_at=job.updated_at
         ).update(status=ExportJob.Status.RUNNING, updated_at=timezone.now(), progress="started")
         if taken:
-            return ExportJob.objects.select_related("client__staff__user", "patient").get(pk=job.pk)
+            return ExportJob.objects.select_related(
+                "client__staff__user", "staff__user", "patient"
+            ).get(pk=job.pk)
     return None
 
 
@@ -422,7 +427,7 @@ def run(job: ExportJob) -> None:
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     grant = Grant(
-        staff=job.client.staff,
+        staff=job.staff,
         client=job.client,
         scopes=parse_scopes(job.scope),
         patient=job.patient,

@@ -232,6 +232,9 @@ class ExportJob(models.Model):
 
     id = models.UUIDField(primary_key=True)
     client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="export_jobs")
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="+")
+    """The member of staff the requesting token acted as (for an app a person approved, that
+    person, not the client's owner): the job reads as them, and only they may fetch it."""
     scope = models.CharField(max_length=1000)
     """The requesting token's scopes: the job may read what they allowed."""
     patient = models.ForeignKey(

@@ -586,3 +586,32 @@ def test_client_credentials_still_work_and_are_audited(world: dict[str, Any]) ->
     assert AuditEvent.objects.filter(
         actor_username="backend", what__startswith="FHIR access token issued (client_credentials)"
     ).exists()
+
+
+def test_an_export_runs_as_the_person_who_approved_and_is_theirs_alone(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app's owner cares for the stranger, the GP does not: the export holds the GP's people,
+    and another GP using the same app cannot poll it."""
+    from wholecare.fhir import bulk_export
+
+    monkeypatch.setattr(bulk_export, "start_worker", lambda: None)
+    app, mine, other = world["app"], world["mine"], world["other"]
+    factories.CareTeamMembershipFactory(person=other, staff=app.client.staff)
+    api = Api(app.exchange(code_for(world)).json()["access_token"])
+    kicked = api.get("/fhir/Patient/$export", Prefer="respond-async")
+    assert kicked.status_code == 202, kicked.content
+    status = kicked["Content-Location"].removeprefix("http://testserver")
+    assert bulk_export.run_pending() == 1
+    manifest = api.get(status).json()
+    patients_file = next(f["url"] for f in manifest["output"] if f["type"] == "Patient")
+    exported = b"".join(api.get(patients_file.removeprefix("http://testserver")).streaming_content)
+    assert str(mine.public_id).encode() in exported
+    assert str(other.public_id).encode() not in exported
+
+    colleague = factories.StaffFactory(discipline=Discipline.GP, user__username="dr-other")
+    browser = Client()
+    browser.force_login(colleague.user)
+    returned = approve(browser, app.authorize_url())
+    theirs = Api(app.exchange(returned["code"][0]).json()["access_token"])
+    assert theirs.get(status).status_code == 404

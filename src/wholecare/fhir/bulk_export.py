@@ -66,14 +66,14 @@ COMPARTMENT = (
 DIRECTORY = ("Organization", "Practitioner", "PractitionerRole", "HealthcareService", "Group")
 """What a system-level export adds: the directory, and the caseloads defined on it."""
 FORMATS = frozenset({"application/fhir+ndjson", "application/ndjson", "ndjson"})
-PARAMETERS = {"_type", "_since", "_outputFormat", "_typeFilter"}
-"""What a kick-off takes (and `patient`, at Patient and Group level, in a POST body only)."""
 VALUE_TYPES = {
     "_outputFormat": ("valueString",),
     "_since": ("valueInstant", "valueDateTime"),
     "_type": ("valueString",),
     "_typeFilter": ("valueString",),
 }
+"""What a kick-off takes, with the value types of a POST body's parameters (and `patient`, at
+Patient and Group level, in a POST body only, as a valueReference)."""
 PATHS = {"system": "$export", "patient": "Patient/$export", "group": "Group/{}/$export"}
 
 
@@ -139,7 +139,7 @@ def kick_off(
             raise bad_request(
                 "patient is given in the Parameters body of a POST kick-off, not in the URL", name
             )
-        if name not in PARAMETERS | {"_format"}:
+        if name not in {*VALUE_TYPES, "_format"}:
             raise _unsupported(name, name)
     output_format = _single(query, "_outputFormat")
     if output_format is not None and output_format not in FORMATS:

@@ -126,6 +126,13 @@ def test_a_caseload_is_a_group_that_is_read_and_searched(gp, caseload):
     assert [e["resource"]["resourceType"] for e in included["entry"]] == ["Group", "Organization"]
     history = api.get(f"/fhir/Group/{caseload.group}/_history").json()
     assert history["total"] == 1
+    writer = api_for(gp)
+    for method in ("put", "delete"):
+        refused = getattr(writer.client, method)(
+            f"/fhir/Group/{caseload.group}", headers=writer.headers
+        )
+        assert refused.status_code == 405, (method, refused.content)
+    assert "caseload exists while its service does" in json.dumps(refused.json())
 
 
 def test_a_group_export_holds_the_members_the_client_may_open(gp, caseload, no_thread):

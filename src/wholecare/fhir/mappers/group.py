@@ -100,6 +100,10 @@ class GroupType(RecordType[Service]):
             "Organization", reference_ids(lambda r: r.get("managingEntity"), "Organization")
         ),
     }
+    undeletable = (
+        "cannot be deleted or changed through the API: a caseload exists while its service does,"
+        " and its members are the open referrals to the service (ServiceRequest)"
+    )
     documentation = (
         "Caseloads: one Group per service, defined as the people with an open referral to it"
         " (actual false, no member list). Group/<id>/$export exports the members the client may"

@@ -2,21 +2,27 @@
 dashboard.
 
 Target (issue 5): p95 under 300 ms for each page, rendered through Django as a browser gets it.
-The dashboard runs the outcomes engine on the period's extract when its data have changed since
-it was last computed, and serves the cached figures otherwise; both are measured and printed.
-The database is built once with synthetic data and kept under bench-out/.
+The dashboard serves cached figures while its data are unchanged, and runs the outcomes engine on
+the period's extract after any change; both are measured (the change: a referral edited, as every
+service that changes one bumps its version). Each line gives wall time and the CPU time of this
+process, p50 and p95: on a shared machine the CPU time is the steadier figure. The database is
+built once with synthetic data and kept under bench-out/.
 """
 
 import datetime as dt
+import math
 import os
 import random
 import statistics
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 REFERRALS = 5_000
 REQUESTS = 100
+CHANGES = 20
+TARGET_MS = 300
 OUT = Path("bench-out")
 SEED = 5
 
@@ -164,22 +170,36 @@ def _build() -> None:
         MeasureScore.objects.bulk_create(scores, batch_size=2000)
 
 
-def _time(client: Any, url: str, requests: int) -> list[float]:
-    timings = []
-    for _ in range(requests):
-        started = time.perf_counter()
+@dataclass
+class Timings:
+    """Per request: wall time, and the CPU time of this process (all its threads), which other
+    programs on a shared machine do not inflate as much."""
+
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+
+    def add(self, client: Any, url: str) -> None:
+        wall, cpu = time.perf_counter(), time.process_time()
         response = client.get(url)
-        timings.append((time.perf_counter() - started) * 1000)
+        self.wall.append((time.perf_counter() - wall) * 1000)
+        self.cpu.append((time.process_time() - cpu) * 1000)
         assert response.status_code == 200, (url, response.status_code)
-    return sorted(timings)
 
 
-def _report(label: str, timings: list[float]) -> bool:
-    p95 = timings[max(0, int(0.95 * len(timings)) - 1)]
-    met = p95 < 300
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def _report(label: str, timings: Timings) -> bool:
+    p95 = _p95(timings.wall)
+    met = p95 < TARGET_MS
     print(
-        f"  {label}: median {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms over"
-        f" {len(timings)} requests (target p95 < 300 ms: {'met' if met else 'NOT MET'})"
+        f"  {label}, {len(timings.wall)} requests:\n"
+        f"    wall p50 {statistics.median(timings.wall):.1f} ms, p95 {p95:.1f} ms"
+        f" (target p95 < {TARGET_MS} ms: {'met' if met else 'NOT MET'});"
+        f" CPU p50 {statistics.median(timings.cpu):.1f} ms, p95 {_p95(timings.cpu):.1f} ms",
+        flush=True,
     )
     return met
 
@@ -194,7 +214,7 @@ def run() -> None:
     import django
 
     django.setup()
-    from django.core.cache import cache
+    from django.db.models import F
     from django.test import Client
 
     from wholecare.directory.models import Staff
@@ -207,10 +227,11 @@ def run() -> None:
         print(f"  built in {time.perf_counter() - started:.0f} s", flush=True)
     manager = Staff.objects.select_related("user").get(user__username="bench-service-manager")
     service = manager.services.get()
+    referrals = TTReferral.objects.filter(service=service)
     print(
-        f"{TTReferral.objects.filter(service=service).count():,} referrals,"
-        f" {CareContact.objects.count():,} care contacts, {MeasureScore.objects.count():,} scores"
-        " (SQLite):"
+        f"{referrals.count():,} referrals, {CareContact.objects.count():,} care contacts,"
+        f" {MeasureScore.objects.count():,} scores (SQLite); {os.cpu_count()} CPUs, load average"
+        f" {os.getloadavg()[0]:.1f} (wall times are inflated when other programs share the CPUs):"
     )
     client = Client()
     client.force_login(manager.user)
@@ -218,10 +239,19 @@ def run() -> None:
     dashboard = f"/talking-therapies/services/{service.pk}/dashboard/"
     for url in (waiting, dashboard):
         assert client.get(url).status_code == 200
-    _report("waiting list (first page of 100, all steps)", _time(client, waiting, REQUESTS))
-    cold = []
-    for _ in range(10):
-        cache.clear()
-        cold += _time(client, dashboard, 1)
-    _report("dashboard, figures recomputed by the engine (data changed)", sorted(cold))
-    _report("dashboard, data unchanged since last computed", _time(client, dashboard, REQUESTS))
+    waiting_list = Timings()
+    for _ in range(REQUESTS):
+        waiting_list.add(client, waiting)
+    _report("waiting list (first page of 100, all steps)", waiting_list)
+    changed = Timings()
+    edited = list(referrals.order_by("pk").values_list("pk", flat=True)[:CHANGES])
+    for pk in edited:
+        # An edit to a referral bumps its version, as every service that changes one does: the
+        # dashboard's fingerprint changes and the engine recomputes the figures.
+        TTReferral.objects.filter(pk=pk).update(version=F("version") + 1)
+        changed.add(client, dashboard)
+    _report("dashboard after a data change (figures recomputed by the engine)", changed)
+    cached = Timings()
+    for _ in range(REQUESTS):
+        cached.add(client, dashboard)
+    _report("dashboard, data unchanged since last computed (cached figures)", cached)

@@ -1,6 +1,7 @@
 """The pathway's pages: every URL leaks nothing without a relationship and audits what it shows;
 the public pages; the dashboard equals `wholecare outcomes` run on the export."""
 
+import csv
 import io
 import json
 import zipfile
@@ -348,6 +349,14 @@ def test_dashboard_equals_wholecare_outcomes_on_the_export(client, tt, tmp_path:
     assert shown.figures.summary == expected
     assert expected["overall"]["counts"]["finished"] == 5
     assert expected["overall"]["counts"]["referrals"] == 10
+    # Entered treatment: the CLI's outcomes with a first treatment session in the period.
+    with (tmp_path / "out" / "outcomes.csv").open() as rows:
+        first_treatments = [row["first_treatment_date"] for row in csv.DictReader(rows)]
+    entered = sum(start.isoformat() <= day <= today.isoformat() for day in first_treatments if day)
+    assert entered == 7
+    assert shown.figures.overall_counts()["entered_treatment"] == entered
+    assert shown.figures.grouped("by_ltc")["LTC"]["counts"]["entered_treatment"] == "*"
+    assert shown.figures.by_register["Diabetes"]["counts"]["entered_treatment"] == "*"
     page = client.get(reverse("talking_therapies:dashboard", args=[tt.service.pk])).content.decode()
     overall = expected["overall"]
     finished = overall["counts"]["finished"]
@@ -355,6 +364,7 @@ def test_dashboard_equals_wholecare_outcomes_on_the_export(client, tt, tmp_path:
     assert f"{100 * overall['rates']['recovery']:.1f}%" in page
     within = overall["counts"]["first_assessment_within_28_days"]
     assert f'within 28 days of referral</th><td class="{NUMERIC}">{within}<' in page
+    assert f'Entered treatment (a first treatment session)</th><td class="{NUMERIC}">7<' in page
     assert "*" in page, "small groups are suppressed"
 
 

@@ -44,7 +44,8 @@ from wholecare.record.models import Person
 
 PAGE = 1_000
 PEOPLE_AT_ONCE = 200
-"""A Group or `patient` export searches each type for this many of its people at a time."""
+"""A Group or `patient` export searches each type for this many of its people at a time: each is
+a term of an OR, and SQLite refuses an expression deeper than 1,000."""
 KEEP_FOR = dt.timedelta(hours=24)
 STALE = dt.timedelta(minutes=5)
 """A running job whose process has not moved it on for this long was stopped: it is run again."""

@@ -288,3 +288,14 @@ def test_since_a_group_export_holds_all_the_data_of_members_who_joined_since(cas
     assert [c["subject"]["reference"] for c in files["Condition"]] == [
         f"Patient/{caseload.unknown.public_id}"
     ]
+
+
+def test_a_caseload_larger_than_a_batch_is_exported_whole(caseload, no_thread, monkeypatch):
+    monkeypatch.setattr(bulk_export, "PEOPLE_AT_ONCE", 1)
+    more = [factories.PersonFactory() for _ in range(2)]
+    for person in more:
+        factories.ReferralFactory(person=person, service=caseload.service)
+    api = api_for(caseload.worker, "user/*.rs")
+    files = _files(api, _export(api, f"/fhir/Group/{caseload.group}/$export?_type=Patient"))
+    expected = {str(p.public_id) for p in (caseload.known, caseload.unknown, *more)}
+    assert sorted(p["id"] for p in files["Patient"]) == sorted(expected)

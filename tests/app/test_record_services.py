@@ -11,7 +11,7 @@ from django.utils import timezone
 from tests import factories
 from wholecare.access.models import AuditEvent
 from wholecare.access.permissions import AccessDenied
-from wholecare.record import services
+from wholecare.record import services, vocabulary
 from wholecare.record.models import Condition, Person, RecordEntry, Referral
 
 pytestmark = pytest.mark.django_db
@@ -63,10 +63,17 @@ def test_duplicate_nhs_number_refused(gp):
     assert Person.objects.count() == 1
 
 
-def test_condition_needs_a_known_code(gp, person):
+def test_condition_needs_a_snomed_ct_concept_and_any_one_is_held(gp, person):
     factories.CareTeamMembershipFactory(person=person, staff=gp)
-    with pytest.raises(ValidationError, match="not in Wholecare's condition value sets"):
+    with pytest.raises(ValidationError, match="not of a concept"):
         services.condition_record(by=gp.user, person=person, snomed_code="123456")
+    other = services.condition_record(
+        by=gp.user, person=person, snomed_code="26322001", display=" Bleeding from ear "
+    )
+    assert (other.concept.display, other.concept.icd10) == ("Bleeding from ear", "")
+    assert other.concept.group is vocabulary.ConditionGroup.UNCLASSIFIED
+    with pytest.raises(ValidationError, match="already has this condition"):
+        services.condition_record(by=gp.user, person=person, snomed_code="26322001")
     with pytest.raises(ValidationError, match="before the person's date of birth"):
         services.condition_record(
             by=gp.user, person=person, snomed_code="44054006", onset_date=dt.date(1900, 1, 1)
@@ -75,7 +82,7 @@ def test_condition_needs_a_known_code(gp, person):
         by=gp.user, person=person, snomed_code="44054006", onset_date=dt.date(2010, 5, 1)
     )
     assert condition.concept.icd10 == "E11"
-    assert Condition.objects.count() == 1
+    assert Condition.objects.count() == 2
 
 
 def test_writes_need_a_relationship(gp, person):
@@ -123,3 +130,53 @@ def test_contact_update_lists_changes_in_audit(gp, person):
     assert event.what == "contact details updated: interpreter_needed, phone"
     with pytest.raises(ValidationError, match="cannot be changed here: nhs_number"):
         services.person_update_contact(by=gp.user, person=person, nhs_number="9434765919")
+
+
+def test_a_person_whose_nhs_number_is_not_known_is_registered_without_one(gp):
+    first = _create(gp, nhs_number_text="")
+    second = _create(gp, nhs_number_text="  ", given_name="Other", date_of_birth=None)
+    assert (first.nhs_number, second.nhs_number, second.date_of_birth) == (None, None, None)
+    assert Person.objects.filter(nhs_number__isnull=True).count() == 2
+
+
+def test_person_new_applies_the_same_rules_as_person_create_without_writing(gp):
+    taken = {"9434765919"}
+    with pytest.raises(ValidationError) as error:
+        services.person_new(
+            nhs_number_text="943 476 5919",
+            given_name="Ada",
+            family_name="Okafor",
+            date_of_birth=dt.date(2999, 1, 1),
+            sex="female",
+            taken=taken.__contains__,
+        )
+    assert set(error.value.message_dict) == {"nhs_number", "date_of_birth"}
+    assert not Person.objects.exists()
+
+
+def test_referrals_to_one_service_differ_by_request(gp, person):
+    factories.CareTeamMembershipFactory(person=person, staff=gp)
+    service = factories.ServiceFactory()
+    ct = (vocabulary.SNOMED_CT, "169069000", "CT of chest")
+    ecg = (vocabulary.SNOMED_CT, "268400002", "12 lead ECG")
+    for request in (ct, ecg):
+        services.referral_create(
+            by=gp.user,
+            person=person,
+            service=service,
+            received_date=dt.date(2026, 1, 1),
+            request=request,
+        )
+    with pytest.raises(ValidationError, match=r"already has an open referral .* for CT of chest"):
+        services.referral_create(
+            by=gp.user,
+            person=person,
+            service=service,
+            received_date=dt.date(2026, 1, 2),
+            request=ct,
+        )
+    with pytest.raises(ValidationError, match="exactly one"):
+        services.referral_create(
+            by=gp.user, person=person, received_date=dt.date(2026, 1, 2), request=ct
+        )
+    assert Referral.objects.count() == 2

@@ -128,6 +128,26 @@ def test_person_summary_shows_ltc_and_mental_health_side_by_side(client, subject
     assert "1 sensitive entry is withheld" in body
 
 
+def test_a_person_with_unknown_details_and_an_unclassified_condition_is_shown(client, gp):
+    person = factories.PersonFactory(
+        nhs_number=None, given_name="", family_name="", date_of_birth=None
+    )
+    factories.CareTeamMembershipFactory(person=person, staff=gp)
+    factories.ConditionFactory(person=person, snomed_code="26322001", display="Bleeding from ear")
+    client.force_login(gp.user)
+    body = client.get(reverse("web:person", kwargs={"public_id": person.public_id})).content
+    text = re.sub(r"\s+", " ", body.decode())
+    assert "NHS number not known" in text
+    assert "Name not known" in text
+    assert "Not known" in text
+    other = text.partition("Other conditions")[2]
+    assert "Bleeding from ear" in other
+    assert "SNOMED CT 26322001 · since Jan 2015" in other
+    assert "No long-term conditions recorded." in text
+    caseload = client.get(reverse("web:caseload")).content.decode()
+    assert "NHS number not known" in caseload
+
+
 def test_timeline_filters_by_discipline(client, subject, gp):
     factories.CareTeamMembershipFactory(person=subject, staff=gp)
     social_worker = factories.StaffFactory(discipline=Discipline.SOCIAL_WORKER)

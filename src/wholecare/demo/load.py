@@ -358,7 +358,11 @@ def examples() -> dict[str, str]:
         "community-mental-health": on_team["psychiatrist"].first(),
         "social-prescribing": on_team["voluntary"].first(),
     }
-    return {name: nhs_number.formatted(p.nhs_number) for name, p in found.items() if p is not None}
+    return {
+        name: nhs_number.formatted(p.nhs_number)
+        for name, p in found.items()
+        if p is not None and p.nhs_number
+    }
 
 
 TRY_THIS: dict[str, str] = {

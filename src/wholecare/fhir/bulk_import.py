@@ -46,6 +46,7 @@ from wholecare.fhir.mappers.questionnaire_response import QuestionnaireResponseT
 from wholecare.fhir.models import ImportedId, ImportFile, Resource, ResourceVersion, SearchToken
 from wholecare.fhir.registry import registered
 from wholecare.fhir.scopes import parse_scopes
+from wholecare.record import services
 from wholecare.record.models import CareTeamMembership, Condition, Person
 
 CHUNK = 2_000
@@ -93,13 +94,24 @@ class Rejected(Exception):
         self.reason = reason
 
 
-def _reason(problem: FhirError) -> str:
-    return "; ".join(
-        f"{', '.join(issue.expression)}: {issue.diagnostics}"
-        if issue.expression
-        else issue.diagnostics
-        for issue in problem.issues
-    )
+def refusal(problem: FhirError | Rejected | ValidationError, paths: dict[str, str]) -> str:
+    """Why a resource is rejected, each reason at its place: a mapper's FhirError, the import's
+    own Rejected, or a record rule's ValidationError (its fields named by their FHIR `paths`)."""
+    if isinstance(problem, Rejected):
+        return problem.reason
+    if isinstance(problem, FhirError):
+        return "; ".join(
+            f"{', '.join(issue.expression)}: {issue.diagnostics}"
+            if issue.expression
+            else issue.diagnostics
+            for issue in problem.issues
+        )
+    if hasattr(problem, "error_dict"):
+        return "; ".join(
+            f"{paths.get(name, name)}: {' '.join(messages)}"
+            for name, messages in problem.message_dict.items()
+        )
+    return "; ".join(problem.messages)
 
 
 def import_grant(staff: Staff) -> Grant:
@@ -143,7 +155,6 @@ class Importer:
         self.care_team_role = care_team_role
         self.progress = progress or NoProgress()
         self.totals = Totals()
-        self.codes = condition_mapper.condition_codes()
         self.types = registered()
         self._pending: list[Outcome] = []
         self._source = ""
@@ -421,7 +432,7 @@ class Importer:
             for identifier in content.get("identifier", []):
                 if identifier.get("system") == patient_mapper.NHS_NUMBER:
                     numbers.add(str(identifier.get("value", "")).replace(" ", ""))
-        taken = set(
+        taken: set[str | None] = set(
             Person.objects.filter(nhs_number__in=numbers).values_list("nhs_number", flat=True)
         )
         practices: dict[str, Organisation] = {}
@@ -431,12 +442,6 @@ class Importer:
             try:
                 mapped = patient_mapper.from_fhir(content)
                 fields = mapped.value
-                if fields.nhs_number in taken:
-                    raise Rejected(
-                        "Patient.identifier: a person with this NHS number is already on the record"
-                    )
-                if fields.date_of_birth > today:
-                    raise Rejected("Patient.birthDate: date of birth must be today or in the past")
                 practice = None
                 if fields.practice_ods is not None:
                     practice = practices.get(fields.practice_ods) or (
@@ -448,31 +453,20 @@ class Importer:
                             " does not exist"
                         )
                     practices[fields.practice_ods] = practice
-                person = Person(
-                    nhs_number=fields.nhs_number,
-                    given_name=fields.given_name.strip(),
-                    family_name=fields.family_name.strip(),
+                person = services.person_new(
+                    nhs_number_text=fields.nhs_number,
+                    given_name=fields.given_name,
+                    family_name=fields.family_name,
                     date_of_birth=fields.date_of_birth,
                     sex=fields.sex,
                     registered_practice=practice,
+                    taken=taken.__contains__,
                     **fields.details,
                 )
-                person.full_clean(
-                    exclude=["user", "registered_practice"],
-                    validate_unique=False,
-                    validate_constraints=False,
-                )
-            except FhirError as problem:
-                self._outcome(unit, rejected=_reason(problem))
+            except (FhirError, Rejected, ValidationError) as problem:
+                self._outcome(unit, rejected=refusal(problem, patient_mapper.FIELD_PATHS))
                 continue
-            except Rejected as problem:
-                self._outcome(unit, rejected=problem.reason)
-                continue
-            except ValidationError as problem:
-                reason = _validation_reason(problem, patient_mapper.FIELD_PATHS)
-                self._outcome(unit, rejected=reason)
-                continue
-            taken.add(fields.nhs_number)
+            taken.add(person.nhs_number)
             notes = list(mapped.unsupported)
             roles = []
             for practitioner in fields.general_practitioners:
@@ -536,46 +530,26 @@ class Importer:
                 "person_id", "snomed_code"
             )
         )
-        today = timezone.localdate()
         now = timezone.now()
         made: list[tuple[Unit, dict[str, Any], Outcome, Condition]] = []
         for unit, content in group:
             try:
-                mapped = condition_mapper.from_fhir(content, self.codes)
+                mapped = condition_mapper.from_fhir(content)
                 fields = mapped.value
                 person = self._person(people, content.get("subject"), "Condition.subject")
-                if (person.pk, fields.snomed_code) in held:
-                    raise Rejected("Condition.code: this person already has this condition")
-                if fields.onset_date is not None and not (
-                    person.date_of_birth <= fields.onset_date <= today
-                ):
-                    raise Rejected(
-                        "Condition.onsetDateTime: onset must be between the person's date of"
-                        " birth and today"
-                    )
                 recorded = content.get("recordedDate")
-                condition = Condition(
+                condition = services.condition_new(
                     person=person,
                     snomed_code=fields.snomed_code,
+                    display=fields.display,
                     onset_date=fields.onset_date,
                     clinical_status=fields.clinical_status,
-                    recorded_by=self.staff,
-                    recorded_by_discipline=self.staff.discipline,
+                    staff=self.staff,
                     recorded_at=_instant(recorded) if recorded else now,
+                    held=_has_condition(held, person.pk),
                 )
-                condition.full_clean(
-                    exclude=["person", "recorded_by"],
-                    validate_unique=False,
-                    validate_constraints=False,
-                )
-            except FhirError as problem:
-                self._outcome(unit, rejected=_reason(problem))
-                continue
-            except Rejected as problem:
-                self._outcome(unit, rejected=problem.reason)
-                continue
-            except ValidationError as problem:
-                self._outcome(unit, rejected=_validation_reason(problem, condition_mapper.PATHS))
+            except (FhirError, Rejected, ValidationError) as problem:
+                self._outcome(unit, rejected=refusal(problem, condition_mapper.PATHS))
                 continue
             held.add((person.pk, fields.snomed_code))
             notes = list(mapped.unsupported) + self._unresolved(
@@ -624,11 +598,8 @@ class Importer:
                 person = self._person(people, kind.subject(content), where)
                 kind.check(self.ctx, content)
                 prepared = kind.prepared(content, person)
-            except FhirError as problem:
-                self._outcome(unit, rejected=_reason(problem))
-                continue
-            except Rejected as problem:
-                self._outcome(unit, rejected=problem.reason)
+            except (FhirError, Rejected) as problem:
+                self._outcome(unit, rejected=refusal(problem, {}))
                 continue
             fhir_id = store.new_id()
             notes = meta_not_kept(kind.name, content, kind.profile) + self._unresolved(
@@ -668,7 +639,7 @@ class Importer:
                 with transaction.atomic():
                     found = kind.create(self.ctx, content)
             except FhirError as problem:
-                self._outcome(unit, rejected=_reason(problem))
+                self._outcome(unit, rejected=refusal(problem, {}))
                 continue
             notes = [
                 (issue.expression[0] if issue.expression else kind.name, issue.diagnostics)
@@ -1024,13 +995,9 @@ def not_kept_elements(
     return [*meta_not_kept(name, source, None), *notes.items()]
 
 
-def _validation_reason(problem: ValidationError, paths: dict[str, str]) -> str:
-    if hasattr(problem, "error_dict"):
-        return "; ".join(
-            f"{paths.get(name, name)}: {' '.join(messages)}"
-            for name, messages in problem.message_dict.items()
-        )
-    return "; ".join(problem.messages)
+def _has_condition(held: set[tuple[int, str]], person_pk: int) -> Callable[[str], bool]:
+    """Whether the person already has a code, among the conditions of this batch and before."""
+    return lambda code: (person_pk, code) in held
 
 
 def _instant(text: str) -> dt.datetime:

@@ -7,9 +7,10 @@ How the corpus's references are resolved (decision 0009): Wholecare's directory 
 owners, so bulk import matches Organization, Practitioner and HealthcareService onto the directory
 rather than writing it. For the corpus, the directory is first given the organisations, people and
 services the corpus's own examples describe (ODS code and name; professional registration number;
-service name), as an ICS's directory would hold them; the examples are then imported in dependency
-order, acting as a member of staff who joins the care team of each person imported, so references
-to them map onto the directory and each other. References that still do not resolve are reported.
+service name; the service a consultant works in, `WORKS_IN`), as an ICS's directory would hold
+them; the examples are then imported in dependency order, acting as a member of staff who joins
+the care team of each person imported, so references to them map onto the directory and each
+other. References that still do not resolve are reported.
 Everything runs in one transaction that is rolled back.
 """
 
@@ -41,6 +42,14 @@ from wholecare.fhir.models import ImportedId, ImportFile
 from wholecare.fhir.registry import registered
 
 REFERENCE = re.compile(r"\b[A-Z][A-Za-z]+/[A-Za-z0-9\-.]+")
+WORKS_IN = {
+    "UKCore-Practitioner-ConsultantSandraGose-Example": (
+        "UKCore-HealthcareService-OrthopaedicService-Example"
+    )
+}
+"""Practitioner -> the HealthcareService they work in, as the corpus describes them: Dr Sandra Gose
+is the orthopaedic surgeon of UKCore-Appointment-OrthopaedicSurgery-Example, at the Leeds
+hospital whose orthopaedic service the HealthcareService example is."""
 CORPUS = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "uk-core-examples"
 ROLE = "UK Core conformance corpus"
 
@@ -84,10 +93,37 @@ def _run(folder: Path) -> list[Example]:
     sources = {str(path): path for path in files}
     examples = [_example(importer, outcome, sources) for outcome in outcomes]
     back = _source_names()
+    patients = _corpus_patients(files)
     for example in examples:
-        example.imported = back(example.imported)
+        example.imported = _why_absent(back(example.imported), patients)
         example.round_trip = back(example.round_trip)
     return sorted(examples, key=lambda e: e.where)
+
+
+ABSENT = re.compile(r"(\S+) is not on the record, or you have no care relationship with them.*")
+
+
+def _corpus_patients(files: list[Path]) -> set[str]:
+    """How the corpus's own Patients may be referred to: `Patient/<id>` and Bundle fullUrls."""
+    found = set()
+    for path in files:
+        for unit in bulk_read.read(path):
+            if unit.resource_type == "Patient" and unit.resource is not None:
+                found.add(f"Patient/{unit.resource.get('id')}")
+                if unit.full_url:
+                    found.add(unit.full_url)
+    return found
+
+
+def _why_absent(imported: str, patients: set[str]) -> str:
+    """A refusal for a subject not on the record says whether the corpus holds that Patient (and
+    refused it) or holds no such Patient at all."""
+    found = ABSENT.search(imported)
+    if found is None:
+        return imported
+    if found.group(1) in patients:
+        return ABSENT.sub(r"\1 is not on the record: that Patient example was refused", imported)
+    return ABSENT.sub(r"\1 is not on the record: the corpus holds no such Patient", imported)
 
 
 def _source_names() -> Callable[[str], str]:
@@ -134,6 +170,17 @@ def _directory(files: list[Path]) -> Staff:
                         defaults={"name": resource.get("name", ""), "kind": "acute-trust"},
                     )
                     names[resource["id"]] = organisation.ods_code
+    services: dict[str, Service] = {}
+    for resource in resources:
+        if resource["resourceType"] == "HealthcareService":
+            provider = str(resource.get("providedBy", {}).get("reference", ""))
+            ods = names.get(provider.removeprefix("Organization/"))
+            if ods is not None:
+                services[resource["id"]], _ = Service.objects.get_or_create(
+                    organisation=Organisation.objects.get(ods_code=ods),
+                    name=resource.get("name", ""),
+                    defaults={"kind": "hospital-clinic"},
+                )
     for resource in resources:
         if resource["resourceType"] == "Practitioner":
             numbers = [i["value"] for i in resource.get("identifier", []) if i.get("value")]
@@ -144,21 +191,15 @@ def _directory(files: list[Path]) -> Staff:
                     first_name=" ".join(name.get("given", []))[:150],
                     last_name=str(name.get("family", ""))[:150],
                 )
-                Staff.objects.create(
+                staff = Staff.objects.create(
                     user=user,
                     discipline="gp",
                     organisation=home,
                     professional_registration=numbers[0],
                 )
-        if resource["resourceType"] == "HealthcareService":
-            provider = str(resource.get("providedBy", {}).get("reference", ""))
-            ods = names.get(provider.removeprefix("Organization/"))
-            if ods is not None:
-                Service.objects.get_or_create(
-                    organisation=Organisation.objects.get(ods_code=ods),
-                    name=resource.get("name", ""),
-                    defaults={"kind": "hospital-clinic"},
-                )
+                service = services.get(WORKS_IN.get(resource["id"], ""))
+                if service is not None:
+                    staff.services.add(service)
     return importer
 
 

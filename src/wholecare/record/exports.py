@@ -29,7 +29,7 @@ def person_record(*, by: AbstractBaseUser, public_id: uuid.UUID) -> dict[str, An
             "nhs_number": person.nhs_number,
             "given_name": person.given_name,
             "family_name": person.family_name,
-            "date_of_birth": person.date_of_birth.isoformat(),
+            "date_of_birth": person.date_of_birth.isoformat() if person.date_of_birth else None,
             "sex": person.sex,
             "ethnic_category": person.ethnic_category,
             "postcode": person.postcode,
@@ -41,7 +41,8 @@ def person_record(*, by: AbstractBaseUser, public_id: uuid.UUID) -> dict[str, An
             {
                 "snomed_code": c.snomed_code,
                 "display": c.concept.display,
-                "icd10": c.concept.icd10,
+                "icd10": c.concept.icd10 or None,
+                "group": c.concept.group.value,
                 "onset_date": c.onset_date.isoformat() if c.onset_date else None,
                 "clinical_status": c.clinical_status,
             }

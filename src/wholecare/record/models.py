@@ -22,6 +22,9 @@ def _choices(mapping: dict[str, str]) -> list[tuple[str, str]]:
     return list(mapping.items())
 
 
+NAME_NOT_KNOWN = "Name not known"
+
+
 class Person(models.Model):
     class Sex(models.TextChoices):
         """Administrative gender, as FHIR Patient.gender."""
@@ -40,11 +43,13 @@ class Person(models.Model):
         NOT_STATED = "not-stated", "Person asked and does not wish to say"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    nhs_number = models.CharField("NHS number", max_length=10, unique=True)
-    given_name = models.CharField(max_length=100)
-    family_name = models.CharField(max_length=100)
+    nhs_number = models.CharField("NHS number", max_length=10, unique=True, null=True, blank=True)
+    """Null while not known (a newborn before allocation, a visitor): never matched on
+    (decision 0010)."""
+    given_name = models.CharField(max_length=100, blank=True)
+    family_name = models.CharField(max_length=100, blank=True)
     preferred_name = models.CharField(max_length=100, blank=True)
-    date_of_birth = models.DateField()
+    date_of_birth = models.DateField(null=True, blank=True)
     date_of_death = models.DateField(null=True, blank=True)
     sex = models.CharField(max_length=10, choices=Sex.choices)
     gender_identity = models.CharField(max_length=60, blank=True)
@@ -108,11 +113,11 @@ class Person(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.given_name} {self.family_name}"
+        return f"{self.given_name} {self.family_name}".strip() or NAME_NOT_KNOWN
 
     @property
     def full_name(self) -> str:
-        return f"{self.given_name} {self.family_name.upper()}"
+        return f"{self.given_name} {self.family_name.upper()}".strip() or NAME_NOT_KNOWN
 
 
 class Condition(models.Model):
@@ -123,6 +128,12 @@ class Condition(models.Model):
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="conditions")
     snomed_code = models.CharField("SNOMED CT code", max_length=18)
+    display = models.CharField(
+        "the sender's description",
+        max_length=300,
+        blank=True,
+        help_text="Shown for a code outside Wholecare's condition value sets",
+    )
     onset_date = models.DateField(null=True, blank=True)
     clinical_status = models.CharField(
         max_length=12, choices=ClinicalStatus.choices, default=ClinicalStatus.ACTIVE
@@ -144,7 +155,8 @@ class Condition(models.Model):
 
     @property
     def concept(self) -> vocabulary.ConditionConcept:
-        return vocabulary.condition(self.snomed_code)
+        """The value sets' concept, or an unclassified one with the sender's description."""
+        return vocabulary.classify(self.snomed_code, self.display)
 
 
 class SocialCareNeed(models.Model):
@@ -203,16 +215,47 @@ class Referral(models.Model):
         OPEN = "open", "Open"
         CLOSED = "closed", "Closed"
 
+    class AddressedTo(models.TextChoices):
+        """What the referrer named: the service itself, or a clinician or an organisation, which
+        the record holds as the one service that clinician works in or that organisation runs."""
+
+        SERVICE = "service", "The service"
+        PRACTITIONER = "practitioner", "A clinician of the service"
+        ORGANISATION = "organisation", "The organisation running the service"
+
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="referrals")
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="referrals")
+    addressed_to = models.CharField(
+        max_length=12, choices=AddressedTo.choices, default=AddressedTo.SERVICE
+    )
+    recipient = models.ForeignKey(
+        Staff,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="referrals_received",
+        help_text="The clinician named, when the referral was addressed to one",
+    )
     referred_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, blank=True)
     received_date = models.DateField()
     reason = models.CharField(max_length=300, blank=True)
+    request_system = models.CharField(max_length=200, blank=True)
+    request_code = models.CharField(max_length=100, blank=True)
+    request_display = models.CharField(
+        max_length=300, blank=True, help_text="What is asked for, as the referrer coded it"
+    )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     closed_date = models.DateField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["service", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(addressed_to="practitioner", recipient__isnull=False)
+                | (~models.Q(addressed_to="practitioner") & models.Q(recipient__isnull=True)),
+                name="referral_recipient_when_addressed_to_practitioner",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"referral to {self.service} ({self.get_status_display()})"

@@ -185,6 +185,9 @@ class PersonSummary:
     relationship: Relationship
     long_term_conditions: list[Condition]
     mental_health_conditions: list[Condition]
+    other_conditions: list[Condition]
+    """Conditions outside the long-term and mental health value sets, as the sender described
+    them."""
     social_care_needs: list[SocialCareNeed]
     care_team: list[CareTeamMembership]
     open_referrals: list[Referral]
@@ -207,6 +210,7 @@ def person_summary(
         mental_health_conditions=[
             c for c in conditions if c.concept.group is ConditionGroup.MENTAL_HEALTH
         ],
+        other_conditions=[c for c in conditions if c.concept.group is ConditionGroup.UNCLASSIFIED],
         social_care_needs=list(person.social_care_needs.all()),
         care_team=list(
             person.care_team.filter(Q(end_date__isnull=True) | Q(end_date__gte=today))

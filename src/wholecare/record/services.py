@@ -6,6 +6,7 @@ wrong; nothing is written.
 """
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -40,27 +41,33 @@ def _staff(by: AbstractBaseUser) -> Staff:
     return staff
 
 
-@transaction.atomic
-def person_create(
+def person_new(
     *,
-    by: AbstractBaseUser,
     nhs_number_text: str,
     given_name: str,
     family_name: str,
-    date_of_birth: dt.date,
+    date_of_birth: dt.date | None,
     sex: str,
     registered_practice: Organisation | None = None,
+    taken: Callable[[str], bool],
     **details: Any,
 ) -> Person:
+    """A new person, checked against the record's rules but not saved (ValidationError keyed by
+    field). The one place these rules live: `person_create` and bulk import (which writes in
+    batches) both build people here. An empty `nhs_number_text` means the NHS number is not known
+    (decision 0010); an invalid one is refused. `taken` says whether an NHS number is already on
+    the record. Database constraints are checked by the caller (a query each)."""
     errors: dict[str, str] = {}
-    try:
-        number = nhs_number.normalise(nhs_number_text)
-    except nhs_number.InvalidNHSNumber as error:
-        errors["nhs_number"] = str(error)
-    else:
-        if Person.objects.filter(nhs_number=number).exists():
-            errors["nhs_number"] = "A person with this NHS number is already on the record"
-    if date_of_birth > timezone.localdate():
+    number = None
+    if nhs_number_text.strip():
+        try:
+            number = nhs_number.normalise(nhs_number_text)
+        except nhs_number.InvalidNHSNumber as error:
+            errors["nhs_number"] = str(error)
+        else:
+            if taken(number):
+                errors["nhs_number"] = "A person with this NHS number is already on the record"
+    if date_of_birth is not None and date_of_birth > timezone.localdate():
         errors["date_of_birth"] = "Date of birth must be today or in the past"
     if errors:
         raise ValidationError(errors)
@@ -73,7 +80,35 @@ def person_create(
         registered_practice=registered_practice,
         **details,
     )
-    _full_clean(person, exclude=["user"])
+    person.full_clean(
+        exclude=["user", "registered_practice"], validate_unique=False, validate_constraints=False
+    )
+    return person
+
+
+@transaction.atomic
+def person_create(
+    *,
+    by: AbstractBaseUser,
+    nhs_number_text: str,
+    given_name: str,
+    family_name: str,
+    date_of_birth: dt.date | None,
+    sex: str,
+    registered_practice: Organisation | None = None,
+    **details: Any,
+) -> Person:
+    person = person_new(
+        nhs_number_text=nhs_number_text,
+        given_name=given_name,
+        family_name=family_name,
+        date_of_birth=date_of_birth,
+        sex=sex,
+        registered_practice=registered_practice,
+        taken=lambda number: Person.objects.filter(nhs_number=number).exists(),
+        **details,
+    )
+    person.validate_constraints()
     person.save()
     audit(by=by, action=AuditEvent.Action.CREATE, person=person, what="person record created")
     return person
@@ -114,38 +149,84 @@ def person_update_contact(*, by: AbstractBaseUser, person: Person, **changes: An
     return person
 
 
+def check_onset(onset_date: dt.date | None, person: Person) -> None:
+    """A condition's onset is between the person's birth (when known) and today."""
+    if onset_date is not None and onset_date > timezone.localdate():
+        raise ValidationError({"onset_date": "Onset date must be today or in the past"})
+    if (
+        onset_date is not None
+        and person.date_of_birth is not None
+        and onset_date < person.date_of_birth
+    ):
+        raise ValidationError({"onset_date": "Onset date is before the person's date of birth"})
+
+
+def condition_new(
+    *,
+    person: Person,
+    snomed_code: str,
+    display: str = "",
+    onset_date: dt.date | None = None,
+    clinical_status: str = Condition.ClinicalStatus.ACTIVE,
+    staff: Staff,
+    recorded_at: dt.datetime,
+    held: Callable[[str], bool],
+) -> Condition:
+    """A new condition, checked against the record's rules but not saved (ValidationError keyed
+    by field); shared by `condition_record` and bulk import. Any SNOMED CT concept is held: the
+    condition value sets only classify (an unclassified one keeps the sender's `display`).
+    `held` says whether the person already has this code."""
+    try:
+        vocabulary.check_concept_id(snomed_code)
+    except vocabulary.InvalidSnomedId as error:
+        raise ValidationError({"snomed_code": str(error)}) from None
+    if held(snomed_code):
+        raise ValidationError({"snomed_code": "This person already has this condition"})
+    check_onset(onset_date, person)
+    condition = Condition(
+        person=person,
+        snomed_code=snomed_code,
+        display=display.strip()[:300],
+        onset_date=onset_date,
+        clinical_status=clinical_status,
+        recorded_by=staff,
+        recorded_by_discipline=staff.discipline,
+        recorded_at=recorded_at,
+    )
+    condition.full_clean(
+        exclude=["person", "recorded_by"], validate_unique=False, validate_constraints=False
+    )
+    return condition
+
+
 @transaction.atomic
 def condition_record(
     *,
     by: AbstractBaseUser,
     person: Person,
     snomed_code: str,
+    display: str = "",
     onset_date: dt.date | None = None,
     clinical_status: str = Condition.ClinicalStatus.ACTIVE,
 ) -> Condition:
     staff = _staff(by)
     check_can_open_record(staff, person)
-    try:
-        concept = vocabulary.condition(snomed_code)
-    except vocabulary.UnknownCode as error:
-        raise ValidationError({"snomed_code": str(error)}) from None
-    if onset_date is not None and onset_date > timezone.localdate():
-        raise ValidationError({"onset_date": "Onset date must be today or in the past"})
-    if onset_date is not None and onset_date < person.date_of_birth:
-        raise ValidationError({"onset_date": "Onset date is before the person's date of birth"})
-    condition = Condition(
+    condition = condition_new(
         person=person,
         snomed_code=snomed_code,
+        display=display,
         onset_date=onset_date,
         clinical_status=clinical_status,
-        recorded_by=staff,
-        recorded_by_discipline=staff.discipline,
+        staff=staff,
         recorded_at=timezone.now(),
+        held=lambda code: person.conditions.filter(snomed_code=code).exists(),
     )
-    _full_clean(condition)
     condition.save()
     audit(
-        by=by, action=AuditEvent.Action.CREATE, person=person, what=f"condition: {concept.display}"
+        by=by,
+        action=AuditEvent.Action.CREATE,
+        person=person,
+        what=f"condition: {condition.concept.display}",
     )
     return condition
 
@@ -226,29 +307,86 @@ def care_team_add(
     return membership
 
 
+def receiving_service(
+    *, clinician: Staff | None = None, organisation: Organisation | None = None
+) -> Service:
+    """The service a referral addressed to a clinician or an organisation goes to: the one
+    service the clinician works in, or the one the organisation runs. The record refers people to
+    services, and only a service's staff open the record on a referral, so a referral the record
+    cannot place in one service is refused (ValidationError on `service`) rather than guessed."""
+    if clinician is not None:
+        services = list(clinician.services.all()[:2])
+        named = f"{clinician.display_name} works in"
+    elif organisation is not None:
+        services = list(organisation.services.all()[:2])
+        named = f"{organisation.name} runs"
+    else:
+        raise ValidationError(
+            {"service": "A referral needs a service, a clinician or an organisation"}
+        )
+    if len(services) != 1:
+        raise ValidationError(
+            {
+                "service": f"{named} {'no' if not services else 'more than one'} service in the"
+                " directory: name the service (HealthcareService) the referral is to"
+            }
+        )
+    return services[0]
+
+
 @transaction.atomic
 def referral_create(
     *,
     by: AbstractBaseUser,
     person: Person,
-    service: Service,
     received_date: dt.date,
+    service: Service | None = None,
+    clinician: Staff | None = None,
+    organisation: Organisation | None = None,
     reason: str = "",
+    request: tuple[str, str, str] = ("", "", ""),
 ) -> Referral:
+    """A referral to `service`, or addressed to a `clinician` or an `organisation` (held as a
+    referral to their one service, see `receiving_service`): name exactly one. `request` is what
+    is asked for, coded (system, code, display): a person may have several open referrals to one
+    service for different requests, never two for the same."""
     staff = _staff(by)
     check_can_open_record(staff, person)
+    if sum(x is not None for x in (service, clinician, organisation)) != 1:
+        raise ValidationError(
+            {"service": "Name exactly one of a service, a clinician or an organisation"}
+        )
+    addressed_to = Referral.AddressedTo.SERVICE
+    if clinician is not None:
+        addressed_to = Referral.AddressedTo.PRACTITIONER
+    elif organisation is not None:
+        addressed_to = Referral.AddressedTo.ORGANISATION
+    if service is None:
+        service = receiving_service(clinician=clinician, organisation=organisation)
     if received_date > timezone.localdate():
         raise ValidationError({"received_date": "A referral cannot be received in the future"})
-    if person.referrals.filter(service=service, status=Referral.Status.OPEN).exists():
-        raise ValidationError({"service": f"{person} already has an open referral to {service}"})
+    system, code, display = request
+    if person.referrals.filter(
+        service=service, status=Referral.Status.OPEN, request_system=system, request_code=code
+    ).exists():
+        asked = f" for {display or code}" if code else ""
+        raise ValidationError(
+            {"service": f"{person} already has an open referral to {service}{asked}"}
+        )
     referral = Referral(
+        request_system=system,
+        request_code=code,
+        request_display=display,
         person=person,
         service=service,
+        addressed_to=addressed_to,
+        recipient=clinician,
         referred_by=staff,
         received_date=received_date,
         reason=reason,
     )
     _full_clean(referral)
     referral.save()
-    audit(by=by, action=AuditEvent.Action.CREATE, person=person, what=f"referral to {service}")
+    to = f" for {clinician.display_name}" if clinician is not None else ""
+    audit(by=by, action=AuditEvent.Action.CREATE, person=person, what=f"referral to {service}{to}")
     return referral

@@ -21,6 +21,9 @@ ICD10 = "http://hl7.org/fhir/sid/icd-10"
 class ConditionGroup(StrEnum):
     LONG_TERM = "long-term"
     MENTAL_HEALTH = "mental-health"
+    UNCLASSIFIED = "unclassified"
+    """Any other SNOMED CT condition a sender records: held with the sender's display text, shown
+    among the person's other conditions, counted in no long-term or mental health figure."""
 
 
 @dataclass(frozen=True)
@@ -355,12 +358,48 @@ class UnknownCode(ValueError):
 
 
 def condition(snomed: str) -> ConditionConcept:
+    """The concept of a code in the condition value sets (UnknownCode for any other)."""
     try:
         return CONDITIONS_BY_SNOMED[snomed]
     except KeyError:
         raise UnknownCode(
             f"SNOMED CT code {snomed!r} is not in Wholecare's condition value sets"
         ) from None
+
+
+def classify(snomed: str, display: str = "") -> ConditionConcept:
+    """Any condition's concept: its value set's, or an unclassified one carrying the sender's
+    display text (the value sets only classify; they never decide what the record may hold)."""
+    known = CONDITIONS_BY_SNOMED.get(snomed)
+    if known is not None:
+        return known
+    return ConditionConcept(
+        snomed=snomed,
+        display=display.strip() or f"SNOMED CT {snomed} (no description sent)",
+        icd10="",
+        group=ConditionGroup.UNCLASSIFIED,
+        value_set="",
+        plain="",
+    )
+
+
+class InvalidSnomedId(ValueError):
+    pass
+
+
+def check_concept_id(snomed: str) -> str:
+    """`snomed` if it has the shape of a SNOMED CT concept identifier (6 to 18 digits, no leading
+    zero, the concept partition 00 or 10 before the check digit); InvalidSnomedId otherwise.
+    The check digit is not tested: some concept ids in common use do not pass a Verhoeff check."""
+    if not (snomed.isascii() and snomed.isdigit() and 6 <= len(snomed) <= 18):
+        raise InvalidSnomedId(
+            f"{snomed!r} is not a SNOMED CT identifier: it must be 6 to 18 digits"
+        )
+    if snomed[0] == "0":
+        raise InvalidSnomedId(f"{snomed!r} is not a SNOMED CT identifier: it starts with 0")
+    if snomed[-3:-1] not in {"00", "10"}:
+        raise InvalidSnomedId(f"{snomed!r} is a SNOMED CT identifier, but not of a concept")
+    return snomed
 
 
 def value_set(name: str) -> tuple[ConditionConcept, ...]:

@@ -94,7 +94,18 @@ def test_xml_on_request(gp_api, gp):
         ),
         (patient_resource("9990000010"), 422, "value"),
         (patient_resource("123"), 422, "value"),
-        ({**patient_resource("9990000018"), "name": []}, 422, "required"),
+        (
+            {
+                **patient_resource("9990000018"),
+                "identifier": [
+                    {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9990000018"},
+                    {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9990000026"},
+                ],
+            },
+            422,
+            "business-rule",
+        ),
+        ({**patient_resource("9990000018"), "birthDate": "1970"}, 422, "value"),
     ],
 )
 def test_bad_input_is_refused_with_an_operation_outcome(gp_api, body, status, code):

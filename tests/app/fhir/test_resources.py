@@ -170,7 +170,7 @@ def test_questionnaires_come_from_the_measures(gp_api):
     assert gp_api.get("/fhir/Questionnaire").json()["total"] == 17
 
 
-def test_observation_with_an_unknown_code_is_422_and_a_known_one_is_kept(gp_api, mine):
+def test_observation_without_a_system_and_code_is_422_and_any_coded_one_is_kept(gp_api, mine):
     body = {
         "resourceType": "Observation",
         "status": "final",
@@ -185,8 +185,12 @@ def test_observation_with_an_unknown_code_is_422_and_a_known_one_is_kept(gp_api,
         },
     }
     assert gp_api.post("/fhir/Observation", body).status_code == 201
-    wrong = {**body, "code": {"coding": [{"system": "http://loinc.org", "code": "0000-0"}]}}
-    assert gp_api.post("/fhir/Observation", wrong).status_code == 422
+    lab = {**body, "code": {"coding": [{"system": "http://loinc.org", "code": "1751-7"}]}}
+    assert gp_api.post("/fhir/Observation", lab).status_code == 201
+    for code in ({"coding": [{"code": "1751-7"}]}, {"text": "albumin"}):
+        wrong = gp_api.post("/fhir/Observation", {**body, "code": code})
+        assert wrong.status_code == 422
+        assert wrong.json()["issue"][0]["expression"] == ["Observation.code"]
     bad_status = {**body, "status": "finalx"}
     assert gp_api.post("/fhir/Observation", bad_status).status_code == 422
 

@@ -8,8 +8,8 @@ from fhir.resources.R4B import get_fhir_model_class
 
 from tests.app.fhir.conftest import api_for
 from wholecare.access.models import AuditEvent
-from wholecare.fhir.mappers.condition import condition_codes
 from wholecare.record import vocabulary
+from wholecare.terminology import operations
 
 pytestmark = pytest.mark.django_db
 
@@ -228,5 +228,11 @@ def test_capability_statement_lists_the_terminology_types_and_operations(client)
     get_fhir_model_class("CapabilityStatement").model_validate(statement)
 
 
-def test_condition_codes_come_from_the_terminology_value_sets():
-    assert condition_codes() == frozenset(vocabulary.CONDITIONS_BY_SNOMED)
+def test_the_terminology_value_sets_hold_the_codes_the_record_classifies_by():
+    members = {
+        member["code"]
+        for url in (LTC, "https://wholecare.example.org/ValueSet/mental-health-conditions")
+        for member in operations.expand(url)["expansion"].get("contains", [])
+        if member["system"] == SNOMED
+    }
+    assert members == set(vocabulary.CONDITIONS_BY_SNOMED)

@@ -1,7 +1,7 @@
-"""Condition (UK Core) ↔ record.Condition. Codes are SNOMED CT from the record's condition value
-sets, as the terminology service holds them (the current releases of the long-term and mental
-health condition value sets), with the ICD-10 equivalent added on the way out; any other code is
-refused with 422."""
+"""Condition (UK Core) ↔ record.Condition. Any SNOMED CT concept is held, with the sender's
+display text: the record's long-term and mental health value sets only classify a condition (and
+add its ICD-10 equivalent on the way out); an unclassified one is kept and shown as sent. A code
+that is not a SNOMED CT concept identifier, or no SNOMED CT coding, is refused with 422."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -24,64 +24,34 @@ from wholecare.fhir.base import (
     referenced_person,
 )
 from wholecare.fhir.errors import FhirError, Issue, not_found, unprocessable
-from wholecare.fhir.mappers import (
-    WHOLECARE,
-    Mapped,
-    coding_in,
-    unknown_elements,
-    validation_outcome,
-)
+from wholecare.fhir.mappers import Mapped, coding_in, unknown_elements, validation_outcome
 from wholecare.fhir.scopes import Permission
 from wholecare.fhir.search import Criterion, Param, any_of, date_q, parse_token
 from wholecare.fhir.store import Item
 from wholecare.record import services, vocabulary
 from wholecare.record.models import Condition
-from wholecare.terminology import operations
 
 PROFILE = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Condition"
 CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 CLINICAL_STATUSES = {s.value for s in Condition.ClinicalStatus}
-VALUE_SETS = (
-    f"{WHOLECARE}/ValueSet/long-term-conditions",
-    f"{WHOLECARE}/ValueSet/mental-health-conditions",
-)
-
-
-def condition_codes() -> frozenset[str]:
-    """The SNOMED CT codes a Condition may have: the members of the current releases of the
-    record's condition value sets in the terminology service."""
-    codes: set[str] = set()
-    for url in VALUE_SETS:
-        expansion = operations.expand(url)["expansion"]
-        codes |= {
-            member["code"]
-            for member in expansion.get("contains", [])
-            if member["system"] == vocabulary.SNOMED_CT
-        }
-    return frozenset(codes)
 
 
 def to_fhir(condition: Condition, fhir_id: str) -> dict[str, Any]:
     concept = condition.concept
+    coding: list[dict[str, Any]] = [
+        {"system": vocabulary.SNOMED_CT, "code": concept.snomed, "display": concept.display}
+    ]
+    if concept.icd10:
+        coding.append({"system": vocabulary.ICD10, "code": concept.icd10})
     resource: dict[str, Any] = {
         "resourceType": "Condition",
         "id": fhir_id,
         "clinicalStatus": {"coding": [{"system": CLINICAL, "code": condition.clinical_status}]},
         "verificationStatus": {"coding": [{"system": VERIFICATION, "code": "confirmed"}]},
         "category": [{"coding": [{"system": CATEGORY, "code": "problem-list-item"}]}],
-        "code": {
-            "coding": [
-                {
-                    "system": vocabulary.SNOMED_CT,
-                    "code": concept.snomed,
-                    "display": concept.display,
-                },
-                {"system": vocabulary.ICD10, "code": concept.icd10},
-            ],
-            "text": concept.display,
-        },
+        "code": {"coding": coding, "text": concept.display},
         "subject": {"reference": f"Patient/{condition.person.public_id}"},
         "recordedDate": condition.recorded_at.isoformat(),
     }
@@ -95,12 +65,13 @@ def to_fhir(condition: Condition, fhir_id: str) -> dict[str, Any]:
 @dataclass
 class ConditionFields:
     snomed_code: str
+    display: str
+    """The sender's text: the SNOMED CT coding's display, else code.text."""
     clinical_status: str
     onset_date: dt.date | None
 
 
-def from_fhir(resource: dict[str, Any], codes: frozenset[str]) -> Mapped[ConditionFields]:
-    """`codes`: the SNOMED CT codes allowed (`condition_codes()`)."""
+def from_fhir(resource: dict[str, Any]) -> Mapped[ConditionFields]:
     unsupported = unknown_elements(
         resource,
         {
@@ -116,18 +87,40 @@ def from_fhir(resource: dict[str, Any], codes: frozenset[str]) -> Mapped[Conditi
         },
         "Condition",
     )
-    code = coding_in(resource.get("code"), vocabulary.SNOMED_CT)
-    if code is None:
+    concept = resource.get("code") or {}
+    snomed = [
+        c
+        for c in concept.get("coding", [])
+        if c.get("system") == vocabulary.SNOMED_CT and c.get("code")
+    ]
+    if not snomed:
         raise unprocessable(
             "code-invalid", "Condition.code needs a SNOMED CT coding", "Condition.code"
         )
-    if code not in codes:
-        raise unprocessable(
-            "code-invalid",
-            f"SNOMED CT {code} is not in Wholecare's condition value sets"
-            f" ({', '.join(VALUE_SETS)})",
-            "Condition.code",
+    code = str(snomed[0]["code"])
+    try:
+        vocabulary.check_concept_id(code)
+    except vocabulary.InvalidSnomedId as problem:
+        raise unprocessable("code-invalid", str(problem), "Condition.code") from None
+    display = str(snomed[0].get("display") or concept.get("text") or "")
+    classified = vocabulary.classify(code, display)
+    icd10 = classified.icd10
+    if display and display != classified.display:
+        unsupported.append(
+            (
+                "Condition.code.coding.display",
+                f"display {display!r}: shown as {classified.display!r}",
+            )
         )
+    for index, other in enumerate(concept.get("coding", [])):
+        if other is snomed[0] or (other.get("system"), other.get("code")) == (
+            vocabulary.ICD10,
+            icd10,
+        ):
+            continue
+        unsupported.append((f"Condition.code.coding[{index}]", f"coding {other.get('system')}"))
+    if concept.get("text") and concept["text"] != display:
+        unsupported.append(("Condition.code.text", "code.text differing from the coding's display"))
     status = coding_in(resource.get("clinicalStatus"), CLINICAL) or "active"
     if status not in CLINICAL_STATUSES:
         raise unprocessable(
@@ -137,13 +130,16 @@ def from_fhir(resource: dict[str, Any], codes: frozenset[str]) -> Mapped[Conditi
         )
     onset = resource.get("onsetDateTime")
     return Mapped(
-        ConditionFields(code, status, dt.date.fromisoformat(onset[:10]) if onset else None),
+        ConditionFields(
+            code, display, status, dt.date.fromisoformat(onset[:10]) if onset else None
+        ),
         unsupported,
     )
 
 
 PATHS = {
     "snomed_code": "Condition.code",
+    "display": "Condition.code.coding.display",
     "onset_date": "Condition.onsetDateTime",
     "clinical_status": "Condition.clinicalStatus",
 }
@@ -205,7 +201,7 @@ class ConditionType(RecordType[Condition]):
 
     @transaction.atomic
     def create(self, ctx: Ctx, content: dict[str, Any]) -> Item:
-        mapped = from_fhir(content, condition_codes())
+        mapped = from_fhir(content)
         for where, what in mapped.unsupported:
             ctx.unsupported(where, what)
         person = referenced_person(ctx, content.get("subject"), "Condition.subject", self.name)
@@ -226,6 +222,7 @@ class ConditionType(RecordType[Condition]):
                 by=ctx.grant.user,
                 person=person,
                 snomed_code=fields.snomed_code,
+                display=fields.display,
                 onset_date=fields.onset_date,
                 clinical_status=fields.clinical_status,
             )
@@ -235,7 +232,7 @@ class ConditionType(RecordType[Condition]):
 
     @transaction.atomic
     def update(self, ctx: Ctx, current: Item, content: dict[str, Any]) -> Item:
-        mapped = from_fhir(content, condition_codes())
+        mapped = from_fhir(content)
         for where, what in mapped.unsupported:
             ctx.unsupported(where, what)
         fields = mapped.value
@@ -268,14 +265,9 @@ def condition_update(
     condition.onset_date = onset_date
     try:
         condition.full_clean()
+        services.check_onset(onset_date, condition.person)
     except ValidationError as problem:
         raise validation_outcome(problem, PATHS, "Condition") from None
-    if onset_date is not None and onset_date < condition.person.date_of_birth:
-        raise unprocessable(
-            "business-rule",
-            "Onset date is before the person's date of birth",
-            "Condition.onsetDateTime",
-        )
     condition.save(update_fields=["clinical_status", "onset_date"])
     audit(
         by=ctx.grant.user,

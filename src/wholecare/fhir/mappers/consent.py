@@ -111,9 +111,18 @@ class ConsentType(RecordType[SharingConsent]):
         person = referenced_person(ctx, content.get("patient"), "Consent.patient", self.name)
         provision = content.get("provision", {})
         decision = provision.get("type")
+        if decision is None:
+            raise unprocessable(
+                "not-supported",
+                "This Consent is not a sharing decision, the only kind Wholecare records: a"
+                " sharing decision has provision.type permit or deny, one discipline in"
+                " provision.actor.role and one kind of sensitive entry in"
+                " provision.securityLabel",
+                "Consent.provision.type",
+            )
         if decision not in {"permit", "deny"}:
             raise unprocessable(
-                "required", "provision.type must be permit or deny", "Consent.provision.type"
+                "code-invalid", "provision.type must be permit or deny", "Consent.provision.type"
             )
         roles = [coding_in(a.get("role"), DISCIPLINE_SYSTEM) for a in provision.get("actor", [])]
         if len(roles) != 1 or roles[0] not in {d.value for d in Discipline}:

@@ -1,8 +1,9 @@
-"""Observation (UK Core), kept whole by the FHIR edge: questionnaire totals (PHQ-9, GAD-7 and the
-other instruments, usually produced by scoring a QuestionnaireResponse) and physical markers
-(vital signs, BMI, HbA1c, cholesterol). A code outside these value sets is refused with 422."""
+"""Observation (UK Core), kept whole by the FHIR edge: any coded observation about a person, with
+its value (a quantity with its unit, a coded value, components or members) or the reason it is
+absent. Questionnaire totals (PHQ-9, GAD-7 and the other instruments) are usually produced by
+scoring a QuestionnaireResponse; vital signs, NEWS2 parts and laboratory results come from other
+systems. An Observation whose code has no coding with a system and a code is refused with 422."""
 
-from functools import cache
 from typing import Any, ClassVar
 
 from django.db.models import Q
@@ -30,55 +31,6 @@ STATUSES = frozenset(
         "unknown",
     }
 )
-
-PHYSICAL_MARKERS: dict[tuple[str, str], str] = {
-    (LOINC, "85354-9"): "Blood pressure panel",
-    (LOINC, "8480-6"): "Systolic blood pressure",
-    (LOINC, "8462-4"): "Diastolic blood pressure",
-    (LOINC, "8867-4"): "Heart rate",
-    (LOINC, "9279-1"): "Respiratory rate",
-    (LOINC, "2708-6"): "Oxygen saturation in arterial blood",
-    (LOINC, "59408-5"): "Oxygen saturation by pulse oximetry",
-    (LOINC, "8310-5"): "Body temperature",
-    (LOINC, "29463-7"): "Body weight",
-    (LOINC, "8302-2"): "Body height",
-    (LOINC, "39156-5"): "Body mass index",
-    (LOINC, "4548-4"): "Haemoglobin A1c",
-    (LOINC, "2093-3"): "Cholesterol",
-    (LOINC, "33914-3"): "Estimated glomerular filtration rate",
-    (SNOMED_CT, "75367002"): "Blood pressure",
-    (SNOMED_CT, "163020007"): "On examination - blood pressure reading",
-    (SNOMED_CT, "72313002"): "Systolic arterial pressure",
-    (SNOMED_CT, "1091811000000102"): "Diastolic arterial pressure",
-    (SNOMED_CT, "364075005"): "Heart rate",
-    (SNOMED_CT, "86290005"): "Respiratory rate",
-    (SNOMED_CT, "103228002"): "Haemoglobin saturation with oxygen",
-    (SNOMED_CT, "276885007"): "Core body temperature",
-    (SNOMED_CT, "27113001"): "Body weight",
-    (SNOMED_CT, "50373000"): "Body height measure",
-    (SNOMED_CT, "60621009"): "Body mass index",
-    (SNOMED_CT, "1107481000000106"): "Haemoglobin A1c level (IFCC standardised)",
-}
-
-
-@cache
-def known_codes() -> dict[tuple[str, str], str]:
-    """Every code an Observation may have: physical markers and questionnaire totals."""
-    return {**PHYSICAL_MARKERS, **measure_codes()}
-
-
-def measure_codes() -> dict[tuple[str, str], str]:
-    """Totals of every instrument in `wholecare.measures`, by their LOINC, SNOMED CT and
-    Wholecare codes."""
-    codes: dict[tuple[str, str], str] = {}
-    for instrument in measures.all_instruments():
-        label = f"{instrument.name} total score"
-        codes[(MEASURE_SYSTEM, instrument.code)] = label
-        if instrument.loinc:
-            codes[(LOINC, instrument.loinc)] = label
-        if instrument.snomed:
-            codes[(SNOMED_CT, instrument.snomed)] = label
-    return codes
 
 
 def total_code(instrument: measures.Instrument) -> dict[str, Any]:
@@ -118,19 +70,17 @@ class ObservationType(StoredType):
         ),
     }
     documentation = (
-        "Questionnaire totals (scored from QuestionnaireResponses) and physical markers, kept"
-        " whole by the FHIR edge (decision 0006)."
+        "Any coded observation (questionnaire totals scored from QuestionnaireResponses, vital"
+        " signs, laboratory results), kept whole by the FHIR edge (decision 0006)."
     )
 
     def check(self, ctx: Ctx, content: dict[str, Any]) -> None:
-        known = known_codes()
-        codings = content.get("code", {}).get("coding", [])
-        if not any((c.get("system"), c.get("code")) in known for c in codings):
-            shown = ", ".join(f"{c.get('system')}|{c.get('code')}" for c in codings) or "none"
+        codings = (content.get("code") or {}).get("coding", [])
+        if not any(c.get("system") and c.get("code") for c in codings):
             raise unprocessable(
                 "code-invalid",
-                f"Observation.code ({shown}) is not a physical marker or questionnaire total"
-                " that Wholecare records",
+                "Observation.code needs a coding with a system and a code (LOINC, SNOMED CT or"
+                " another code system)",
                 "Observation.code",
             )
 

@@ -3,6 +3,8 @@
 Kept: NHS number, official and preferred names, gender, birth and death dates, address and
 postcode, phone and email, main language and interpreter, ethnic category (UK Core extension),
 preferred contact method and written format (UK Core ContactPreference), registered GP practice.
+A Patient without an NHS number, name, gender or birth date is held with that detail not known
+(decision 0010); an NHS number that is sent must be valid.
 """
 
 import datetime as dt
@@ -84,13 +86,20 @@ def to_fhir(person: Person, fhir_id: str) -> dict[str, Any]:
     if preference:
         extensions.append({"url": CONTACT_EXTENSION, "extension": preference})
     resource["extension"] = extensions
-    resource["identifier"] = [{"system": NHS_NUMBER, "value": person.nhs_number}]
-    names: list[dict[str, Any]] = [
-        {"use": "official", "family": person.family_name, "given": [person.given_name]}
-    ]
+    if person.nhs_number:
+        resource["identifier"] = [{"system": NHS_NUMBER, "value": person.nhs_number}]
+    names: list[dict[str, Any]] = []
+    if person.given_name or person.family_name:
+        official: dict[str, Any] = {"use": "official"}
+        if person.family_name:
+            official["family"] = person.family_name
+        if person.given_name:
+            official["given"] = [person.given_name]
+        names.append(official)
     if person.preferred_name:
         names.append({"use": "usual", "given": [person.preferred_name]})
-    resource["name"] = names
+    if names:
+        resource["name"] = names
     telecom = []
     if person.phone:
         telecom.append({"system": "phone", "value": person.phone, "use": "home"})
@@ -99,7 +108,8 @@ def to_fhir(person: Person, fhir_id: str) -> dict[str, Any]:
     if telecom:
         resource["telecom"] = telecom
     resource["gender"] = person.sex
-    resource["birthDate"] = person.date_of_birth.isoformat()
+    if person.date_of_birth is not None:
+        resource["birthDate"] = person.date_of_birth.isoformat()
     if person.date_of_death is not None:
         resource["deceasedDateTime"] = person.date_of_death.isoformat()
     if person.address or person.postcode:
@@ -150,9 +160,10 @@ def _coded(url: str, system: str, code: str, names: dict[str, str]) -> dict[str,
 @dataclass
 class PatientFields:
     nhs_number: str
+    """Normalised, or empty when the Patient carries none (not known)."""
     given_name: str
     family_name: str
-    date_of_birth: dt.date
+    date_of_birth: dt.date | None
     sex: str
     details: dict[str, Any]
     practice_ods: str | None
@@ -179,36 +190,35 @@ def from_fhir(resource: dict[str, Any]) -> Mapped[PatientFields]:
         "Patient",
     )
     numbers = [i for i in resource.get("identifier", []) if i.get("system") == NHS_NUMBER]
-    if len(numbers) != 1 or not numbers[0].get("value"):
+    if len(numbers) > 1:
         raise unprocessable(
-            "required",
-            f"A Patient needs exactly one identifier with system {NHS_NUMBER}",
+            "business-rule",
+            f"A Patient has at most one identifier with system {NHS_NUMBER}",
             "Patient.identifier",
         )
-    try:
-        number = nhs_number.normalise(str(numbers[0]["value"]))
-    except nhs_number.InvalidNHSNumber as problem:
-        raise unprocessable("value", str(problem), "Patient.identifier.value") from None
+    number = ""
+    if numbers and numbers[0].get("value"):
+        try:
+            number = nhs_number.normalise(str(numbers[0]["value"]))
+        except nhs_number.InvalidNHSNumber as problem:
+            raise unprocessable("value", str(problem), "Patient.identifier.value") from None
     for index, other in enumerate(resource.get("identifier", [])):
         if other.get("system") != NHS_NUMBER:
             unsupported.append(
                 (f"Patient.identifier[{index}]", f"identifier {other.get('system')}")
             )
     official = [n for n in resource.get("name", []) if n.get("use", "official") == "official"]
-    if not official or not official[0].get("family") or not official[0].get("given"):
-        raise unprocessable(
-            "required",
-            "A Patient needs an official name with a family name and a given name",
-            "Patient.name",
-        )
+    official_name: dict[str, Any] = official[0] if official else {}
     details: dict[str, Any] = {}
     usual = [n for n in resource.get("name", []) if n.get("use") == "usual" and n.get("given")]
     if usual:
         details["preferred_name"] = usual[0]["given"][0]
-    if resource.get("gender") is None:
-        raise unprocessable("required", "A Patient needs a gender", "Patient.gender")
-    if "birthDate" not in resource or len(resource["birthDate"]) != 10:
-        raise unprocessable("required", "A Patient needs a full birth date", "Patient.birthDate")
+    if "birthDate" in resource and len(resource["birthDate"]) != 10:
+        raise unprocessable(
+            "value",
+            "Patient.birthDate must be a full date (year, month and day) when it is given",
+            "Patient.birthDate",
+        )
     if "deceasedDateTime" in resource:
         details["date_of_death"] = dt.date.fromisoformat(resource["deceasedDateTime"][:10])
     for address in resource.get("address", [])[:1]:
@@ -275,10 +285,12 @@ def from_fhir(resource: dict[str, Any]) -> Mapped[PatientFields]:
     return Mapped(
         PatientFields(
             nhs_number=number,
-            given_name=str(official[0]["given"][0]),
-            family_name=str(official[0]["family"]),
-            date_of_birth=dt.date.fromisoformat(resource["birthDate"]),
-            sex=str(resource["gender"]),
+            given_name=str((official_name.get("given") or [""])[0]),
+            family_name=str(official_name.get("family", "")),
+            date_of_birth=(
+                dt.date.fromisoformat(resource["birthDate"]) if "birthDate" in resource else None
+            ),
+            sex=str(resource.get("gender", Person.Sex.UNKNOWN)),
             details=details,
             practice_ods=practice,
             general_practitioners=practitioners,
@@ -392,7 +404,7 @@ class PatientType(RecordType[Person]):
         for where, what in mapped.unsupported:
             ctx.unsupported(where, what)
         fields = mapped.value
-        if Person.objects.filter(nhs_number=fields.nhs_number).exists():
+        if fields.nhs_number and Person.objects.filter(nhs_number=fields.nhs_number).exists():
             raise FhirError(
                 409,
                 [
@@ -444,7 +456,7 @@ class PatientType(RecordType[Person]):
         fields = mapped.value
         person = Person.objects.get(pk=_person_pk(current))
         fixed = {
-            "nhs_number": fields.nhs_number,
+            "nhs_number": fields.nhs_number or None,
             "given_name": fields.given_name,
             "family_name": fields.family_name,
             "date_of_birth": fields.date_of_birth,

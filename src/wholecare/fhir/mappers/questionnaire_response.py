@@ -1,7 +1,9 @@
 """QuestionnaireResponse, kept whole by the FHIR edge, and what it produces: a completed response
 to one of `wholecare.measures`' instruments is scored into an Observation (its total, derived
 from the response), and every safety flag in the answers (PHQ-9 item 9 positive, missing or
-unreadable) raises a risk Flag, whether or not the answers can be scored."""
+unreadable) raises a risk Flag, whether or not the answers can be scored. A response to any other
+questionnaire (an end of life plan, a fit note) is kept as answered, never scored and never
+flagged: Wholecare knows no rules for it (decision 0010)."""
 
 from typing import Any, ClassVar
 
@@ -79,20 +81,16 @@ class QuestionnaireResponseType(StoredType):
         ),
     }
     documentation = (
-        "Answers to Wholecare's instruments. A completed response is scored into an Observation"
-        " (derivedFrom the response); PHQ-9 item 9 positive or missing raises a risk Flag."
+        "Answers to questionnaires. A completed response to one of Wholecare's instruments is"
+        " scored into an Observation (derivedFrom the response), and PHQ-9 item 9 positive or"
+        " missing raises a risk Flag; a response to any other questionnaire is kept as answered,"
+        " unscored."
     )
 
     def check(self, ctx: Ctx, content: dict[str, Any]) -> None:
-        canonical = str(content.get("questionnaire", ""))
-        instrument = instrument_for(canonical)
+        instrument = instrument_for(str(content.get("questionnaire", "")))
         if instrument is None:
-            raise unprocessable(
-                "not-found",
-                f"Questionnaire {canonical!r} is not one of Wholecare's instruments"
-                " (see Questionnaire?_id=phq9 and the others)",
-                "QuestionnaireResponse.questionnaire",
-            )
+            return
         answers = answers_of(content, instrument)
         if content.get("status") in SCORED:
             try:
@@ -112,8 +110,11 @@ class QuestionnaireResponseType(StoredType):
                 pass
 
     def tokens(self, content: dict[str, Any]) -> list[tuple[str, str, str]]:
-        instrument = instrument_for(str(content.get("questionnaire", "")))
-        return [("questionnaire", "", instrument.code)] if instrument else []
+        canonical = str(content.get("questionnaire", ""))
+        instrument = instrument_for(canonical)
+        if instrument is not None:
+            return [("questionnaire", "", instrument.code)]
+        return [("questionnaire", "", canonical)] if canonical else []
 
     @transaction.atomic
     def create(self, ctx: Ctx, content: dict[str, Any]) -> Item:

@@ -1,5 +1,9 @@
 """ServiceRequest (UK Core) ↔ record.Referral: a referral of the person to a service. While
-open (status active), the service's staff may open the person's record."""
+open (status active), the service's staff may open the person's record. The performer may be the
+HealthcareService, or a Practitioner (PractitionerRole) or an Organization: the record holds those
+as a referral to the one service the clinician works in or the organisation runs, and names the
+clinician or organisation first among the performers on the way out; only the service's staff
+open the record on it, as for any referral."""
 
 import datetime as dt
 from typing import Any, ClassVar
@@ -9,7 +13,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from wholecare.directory.models import Service
+from wholecare.directory.models import Organisation, Service, Staff
 from wholecare.fhir.access import openable_people
 from wholecare.fhir.base import (
     Ctx,
@@ -48,6 +52,24 @@ def to_fhir(referral: Referral, fhir_id: str) -> dict[str, Any]:
             }
         ],
     }
+    if referral.recipient is not None:
+        resource["performer"].insert(
+            0,
+            {
+                "reference": f"Practitioner/{referral.recipient_id}",
+                "display": referral.recipient.display_name,
+            },
+        )
+    elif referral.addressed_to == Referral.AddressedTo.ORGANISATION:
+        organisation = referral.service.organisation
+        resource["performer"].insert(
+            0, {"reference": f"Organization/{organisation.ods_code}", "display": organisation.name}
+        )
+    if referral.request_code:
+        coding = {"system": referral.request_system, "code": referral.request_code}
+        if referral.request_display:
+            coding["display"] = referral.request_display
+        resource["code"] = {"coding": [coding]}
     if referral.reason:
         resource["reasonCode"] = [{"text": referral.reason}]
     if referral.referred_by_id is not None:
@@ -90,7 +112,7 @@ class ServiceRequestType(RecordType[Referral]):
     def rows(self, ctx: Ctx, permission: Permission) -> QuerySet[Referral]:
         return Referral.objects.filter(
             person__in=openable_people(ctx.grant, self.name, permission)
-        ).select_related("person", "service")
+        ).select_related("person", "service__organisation", "recipient__user")
 
     def render(self, row: Referral, fhir_id: str) -> dict[str, Any]:
         return to_fhir(row, fhir_id)
@@ -121,6 +143,7 @@ class ServiceRequestType(RecordType[Referral]):
                 "intent",
                 "subject",
                 "authoredOn",
+                "code",
                 "performer",
                 "reasonCode",
                 "requester",
@@ -135,29 +158,35 @@ class ServiceRequestType(RecordType[Referral]):
             )
         person = referenced_person(ctx, content.get("subject"), "ServiceRequest.subject", self.name)
         performers = content.get("performer", [])
-        service_id = reference_id(
-            performers[0] if performers else None, "HealthcareService", "ServiceRequest.performer"
-        )
-        service = (
-            Service.objects.filter(pk=int(service_id)).first() if service_id.isdigit() else None
-        )
-        if service is None:
-            raise unprocessable(
-                "not-found",
-                f"HealthcareService/{service_id} does not exist",
-                "ServiceRequest.performer",
+        receiver = _receiver(performers)
+        for index in range(1, len(performers)):
+            ctx.unsupported(
+                f"ServiceRequest.performer[{index}]", "a second performer: the first is referred to"
             )
         authored = content.get("authoredOn")
-        reason = " ".join(c.get("text", "") for c in content.get("reasonCode", [])).strip()
+        reason = " ".join(
+            c.get("text") or ", ".join(x.get("display", "") for x in c.get("coding", []))
+            for c in content.get("reasonCode", [])
+        ).strip()
+        codings = [c for c in (content.get("code") or {}).get("coding", []) if c.get("code")]
+        request = ("", "", "")
+        if codings:
+            first = codings[0]
+            request = (
+                str(first.get("system", ""))[:200],
+                str(first["code"])[:100],
+                str(first.get("display", ""))[:300],
+            )
         try:
             referral = services.referral_create(
                 by=ctx.grant.user,
                 person=person,
-                service=service,
+                **receiver,
                 received_date=dt.date.fromisoformat(authored[:10])
                 if authored
                 else timezone.localdate(),
                 reason=reason[:300],
+                request=request,
             )
         except ValidationError as problem:
             raise validation_outcome(
@@ -170,3 +199,48 @@ class ServiceRequestType(RecordType[Referral]):
                 "ServiceRequest",
             ) from None
         return self.items([referral])[0]
+
+
+def _receiver(performers: list[dict[str, Any]]) -> dict[str, Any]:
+    """`referral_create`'s service, clinician or organisation, from the performer: a
+    HealthcareService, a Practitioner or PractitionerRole (a member of staff), or an Organization
+    (by ODS code). The first performer decides (the caller reports any others as not kept);
+    422 for none, or one the directory does not hold."""
+    where = "ServiceRequest.performer"
+    named = [p for p in performers[:1] if isinstance(p, dict) and p.get("reference")]
+    if not named:
+        raise unprocessable(
+            "required",
+            "ServiceRequest.performer must reference a HealthcareService, Practitioner,"
+            " PractitionerRole or Organization",
+            where,
+        )
+    text = str(named[0]["reference"])
+    kind, _, fhir_id = text.partition("/")
+    if kind == "HealthcareService":
+        service_id = reference_id(named[0], kind, where)
+        service = (
+            Service.objects.filter(pk=int(service_id)).first() if service_id.isdigit() else None
+        )
+        if service is not None:
+            return {"service": service}
+    elif kind in {"Practitioner", "PractitionerRole"}:
+        staff = (
+            Staff.objects.select_related("user").filter(pk=int(fhir_id)).first()
+            if fhir_id.isdigit()
+            else None
+        )
+        if staff is not None:
+            return {"clinician": staff}
+    elif kind == "Organization":
+        organisation = Organisation.objects.filter(ods_code=fhir_id).first()
+        if organisation is not None:
+            return {"organisation": organisation}
+    else:
+        raise unprocessable(
+            "invalid",
+            f"ServiceRequest.performer must be a HealthcareService, Practitioner,"
+            f" PractitionerRole or Organization, not {text!r}",
+            where,
+        )
+    raise unprocessable("not-found", f"{text} does not exist", where)

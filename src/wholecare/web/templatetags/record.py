@@ -6,8 +6,14 @@ from wholecare.record import nhs_number as nhs
 register = template.Library()
 
 
+NOT_KNOWN = "NHS number not known"
+
+
 @register.filter(name="nhs_number")
-def nhs_number(value: str) -> str:
+def nhs_number(value: str | None) -> str:
+    """An NHS number spaced 3-3-4, or that it is not known (decision 0010)."""
+    if not value:
+        return NOT_KNOWN
     return nhs.formatted(value) if len(value) == 10 else value
 
 

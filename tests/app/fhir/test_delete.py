@@ -200,3 +200,39 @@ def test_the_capability_statement_tells_the_truth_about_delete(gp_api, resource_
     else:
         assert answer.status_code == 405
         assert "DELETE:" in entry["documentation"]
+
+
+def _phq9(person: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "QuestionnaireResponse",
+        "questionnaire": "https://wholecare.example.org/Questionnaire/phq9",
+        "status": "completed",
+        "subject": {"reference": f"Patient/{person.public_id}"},
+        "authored": "2026-03-02T10:00:00+00:00",
+        "item": [
+            {"linkId": str(n), "answer": [{"valueInteger": a}]}
+            for n, a in enumerate([2, 2, 1, 1, 1, 1, 1, 1, 2], start=1)
+        ],
+    }
+
+
+def test_a_response_entered_in_error_takes_its_total_but_not_its_risk_flag(gp_api, mine):
+    response = gp_api.post("/fhir/QuestionnaireResponse", _phq9(mine)).json()["id"]
+    url = f"/fhir/Observation?derived-from=QuestionnaireResponse/{response}"
+    total = gp_api.get(url).json()["entry"][0]["resource"]["id"]
+
+    assert gp_api.delete(f"/fhir/QuestionnaireResponse/{response}").status_code == 200
+    assert gp_api.get(f"/fhir/QuestionnaireResponse/{response}").status_code == 410
+    assert gp_api.get(f"/fhir/Observation/{total}").status_code == 410
+    assert gp_api.get(url).json()["total"] == 0
+    assert gp_api.get(f"/fhir/Flag?patient={mine.public_id}&status=active").json()["total"] == 1
+    assert AuditEvent.objects.filter(what__contains=f"Observation/{total} (scored from").exists()
+
+
+def test_a_response_whose_total_the_token_may_not_delete_is_refused_whole(gp, mine):
+    api = api_for(gp, "user/*.crus user/QuestionnaireResponse.d")
+    response = api.post("/fhir/QuestionnaireResponse", _phq9(mine)).json()["id"]
+    refused = api.delete(f"/fhir/QuestionnaireResponse/{response}")
+    assert refused.status_code == 403
+    assert "Observation" in refused.json()["issue"][0]["diagnostics"]
+    assert api.get(f"/fhir/QuestionnaireResponse/{response}").status_code == 200

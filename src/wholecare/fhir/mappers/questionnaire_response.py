@@ -3,7 +3,7 @@ to one of `wholecare.measures`' instruments is scored into an Observation (its t
 from the response), and every safety flag in the answers (PHQ-9 item 9 positive, missing or
 unreadable) raises a risk Flag, whether or not the answers can be scored. A response to any other
 questionnaire (an end of life plan, a fit note) is kept as answered, never scored and never
-flagged: Wholecare knows no rules for it (decision 0010)."""
+flagged: Wholecare knows no rules for it (decision 0013)."""
 
 from typing import Any, ClassVar
 
@@ -18,7 +18,8 @@ from wholecare.fhir.base import Ctx, Include, StoredType, reference_ids, with_me
 from wholecare.fhir.errors import FhirError, Issue, unprocessable
 from wholecare.fhir.mappers.observation import ObservationType, total_code
 from wholecare.fhir.mappers.questionnaire import instrument_for
-from wholecare.fhir.search import Param
+from wholecare.fhir.scopes import Permission
+from wholecare.fhir.search import Criterion, Param, SearchRequest
 from wholecare.fhir.store import Item
 from wholecare.record.models import Alert, Person
 
@@ -195,3 +196,42 @@ class QuestionnaireResponseType(StoredType):
                 "security": with_meta(response, None).get("meta", {}).get("security", [])
             }
         ObservationType().create(ctx, observation)
+
+    @transaction.atomic
+    def delete(self, ctx: Ctx, current: Item) -> Item:
+        """A response entered in error takes the totals scored from it along (they only say what
+        it said), so the client must be able to delete those too; the risk Flags it raised stay
+        for a clinician to close (decision 0010)."""
+        observations = ObservationType()
+        ctx.grant.check(observations.name, Permission.DELETE)
+        derived = observations.search(
+            ctx,
+            SearchRequest(
+                criteria=[
+                    Criterion("derived-from", "", (f"{self.name}/{current.fhir_id}",)),
+                ],
+                count=100,
+            ),
+        )
+        if derived.withheld:
+            raise FhirError(
+                403,
+                [
+                    Issue(
+                        "suppressed",
+                        f"{self.name}/{current.fhir_id} cannot be deleted by you: a total scored"
+                        " from it is a sensitive entry withheld from you",
+                    )
+                ],
+            )
+        deleted = super().delete(ctx, current)
+        for total in derived.items:
+            observations.delete(ctx, total)
+            audit(
+                by=ctx.grant.user,
+                action=AuditEvent.Action.UPDATE,
+                person=Person(pk=total.person_id),
+                what=f"FHIR delete Observation/{total.fhir_id} (scored from"
+                f" {self.name}/{current.fhir_id}, entered in error)",
+            )
+        return deleted

@@ -45,7 +45,7 @@ class Person(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     nhs_number = models.CharField("NHS number", max_length=10, unique=True, null=True, blank=True)
     """Null while not known (a newborn before allocation, a visitor): never matched on
-    (decision 0010)."""
+    (decision 0013)."""
     given_name = models.CharField(max_length=100, blank=True)
     family_name = models.CharField(max_length=100, blank=True)
     preferred_name = models.CharField(max_length=100, blank=True)

@@ -55,7 +55,7 @@ def person_new(
     """A new person, checked against the record's rules but not saved (ValidationError keyed by
     field). The one place these rules live: `person_create` and bulk import (which writes in
     batches) both build people here. An empty `nhs_number_text` means the NHS number is not known
-    (decision 0010); an invalid one is refused. `taken` says whether an NHS number is already on
+    (decision 0013); an invalid one is refused. `taken` says whether an NHS number is already on
     the record. Database constraints are checked by the caller (a query each)."""
     errors: dict[str, str] = {}
     number = None

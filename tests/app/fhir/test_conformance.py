@@ -11,7 +11,7 @@ from wholecare.fhir import conformance
 pytestmark = pytest.mark.django_db
 DOCS = Path(__file__).parents[3] / "docs" / "fhir-conformance.md"
 REFUSALS = {
-    # The single exception to "every example of a supported type imports" (decision 0010): its
+    # The single exception to "every example of a supported type imports" (decision 0013): its
     # NHS number's check digit is wrong, and invalid NHS numbers are refused.
     "UKCore-Patient-BabyPatient-Example": "check digit does not match",
     "UKCore-QuestionnaireResponse-BabyPatientSurvey-Example": "that Patient example was refused",

@@ -1,4 +1,4 @@
-"""What the record holds from other systems (decision 0010): any SNOMED CT condition, any coded
+"""What the record holds from other systems (decision 0013): any SNOMED CT condition, any coded
 observation, people whose NHS number is not known, referrals addressed to a clinician or an
 organisation, responses to questionnaires that are not Wholecare's instruments; and the refusals
 that stay (invalid NHS numbers, codes that are not SNOMED CT concepts, Consents that are not

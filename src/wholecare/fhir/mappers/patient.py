@@ -4,7 +4,7 @@ Kept: NHS number, official and preferred names, gender, birth and death dates, a
 postcode, phone and email, main language and interpreter, ethnic category (UK Core extension),
 preferred contact method and written format (UK Core ContactPreference), registered GP practice.
 A Patient without an NHS number, name, gender or birth date is held with that detail not known
-(decision 0010); an NHS number that is sent must be valid.
+(decision 0013); an NHS number that is sent must be valid.
 """
 
 import datetime as dt

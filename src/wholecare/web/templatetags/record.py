@@ -11,7 +11,7 @@ NOT_KNOWN = "NHS number not known"
 
 @register.filter(name="nhs_number")
 def nhs_number(value: str | None) -> str:
-    """An NHS number spaced 3-3-4, or that it is not known (decision 0010)."""
+    """An NHS number spaced 3-3-4, or that it is not known (decision 0013)."""
     if not value:
         return NOT_KNOWN
     return nhs.formatted(value) if len(value) == 10 else value

@@ -13,6 +13,7 @@ from hypothesis.extra.django import TestCase
 from tests import factories
 from tests.app.fhir.conftest import api_for
 from tests.app.fhir.test_delete import observation
+from wholecare.fhir.registry import registered
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +163,21 @@ class StablePaging(TestCase):
             url = next((lk["url"] for lk in page["link"] if lk["relation"] == "next"), "")
         assert sorted(seen) == sorted(ids)
         assert dates == sorted(dates, reverse=descending)
+
+
+@pytest.mark.parametrize("resource_type", sorted(registered()))
+def test_the_capability_statement_lists_what_sorts(gp_api, mine, resource_type):
+    statement = gp_api.get("/fhir/metadata").json()
+    entry = next(r for r in statement["rest"][0]["resource"] if r["type"] == resource_type)
+    sort = next((p for p in entry["searchParam"] if p["name"] == "_sort"), None)
+    sortable = sorted(registered()[resource_type].sortable())
+    if not sortable:
+        assert sort is None
+        assert gp_api.get(f"/fhir/{resource_type}?_sort=_lastUpdated").status_code == 400
+        return
+    assert sort is not None
+    assert f"Sort by {', '.join(sortable)};" in sort["documentation"]
+    for name in sortable:
+        for way in ("", "-"):
+            found = gp_api.get(f"/fhir/{resource_type}?_sort={way}{name}")
+            assert found.status_code == 200, found.content

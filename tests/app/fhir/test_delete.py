@@ -66,6 +66,9 @@ def test_delete_marks_entered_in_error_and_keeps_every_version(gp_api, mine, kep
     assert first["resource"]["status"] == "final"
     assert gp_api.get(f"{url}/_history/1").json()["status"] == "final"
     assert gp_api.get(f"{url}/_history/2").status_code == 410
+    as_xml = gp_api.get(f"{url}/_history?_format=xml")
+    assert as_xml.status_code == 200
+    assert b'<method value="DELETE"/>' in as_xml.content
 
     resource = Resource.objects.get(fhir_id=kept)
     assert resource.status == "entered-in-error"

@@ -68,6 +68,9 @@ def test_patient_search_includes_what_refers_to_the_patients_found(gp_api, mine)
         "ServiceRequest",
     ]
     assert {r["subject"]["reference"] for r in included} == {f"Patient/{mine.public_id}"}
+    as_xml = gp_api.get(f"/fhir/Patient?_id={mine.public_id}&_revinclude=Flag:subject&_format=xml")
+    assert as_xml.status_code == 200
+    assert b'<mode value="include"/>' in as_xml.content
 
 
 def test_a_patient_the_user_cannot_open_brings_nothing(gp_api, mine):

@@ -39,7 +39,10 @@ def record():
     person = factories.PersonFactory(given_name="Marjorie", family_name="Penhaligon")
     for code in ("44054006", "13645005", "35489007"):
         factories.ConditionFactory(person=person, snomed_code=code)
+    factories.ConditionFactory(person=person, snomed_code="26322001", display="Bleeding from ear")
     factories.CareTeamMembershipFactory(person=person, staff=gp)
+    newborn = factories.PersonFactory(nhs_number=None, given_name="Baby", family_name="Trelawny")
+    factories.CareTeamMembershipFactory(person=newborn, staff=gp)
     factories.RecordEntryFactory(person=person, author=gp, title="Diabetes review")
     factories.RecordEntryFactory(
         person=person, title="Therapy", sensitivity=Sensitivity.PSYCHOLOGICAL_THERAPY
@@ -83,6 +86,8 @@ def test_person_summary_fits_a_tablet(page: Page, sign_in, live_server, record) 
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
     assert re.search("Depressive disorder", page.content())
+    other = page.get_by_role("region", name="Other conditions")
+    assert "Bleeding from ear" in other.inner_text()
 
 
 def test_the_checker_finds_a_known_failure(page: Page) -> None:

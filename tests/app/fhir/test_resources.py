@@ -70,7 +70,7 @@ def test_condition_round_trip_search_by_code_and_include_patient(gp_api, mine):
     assert Condition.objects.get(person=mine).clinical_status == "resolved"
 
 
-def test_condition_outside_the_value_sets_is_422(gp_api, mine):
+def test_condition_code_that_is_not_a_snomed_ct_concept_is_422(gp_api, mine):
     response = gp_api.post("/fhir/Condition", _condition(mine, code="22298006999"))
     assert response.status_code == 422
     issue = response.json()["issue"][0]

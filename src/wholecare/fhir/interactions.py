@@ -198,14 +198,17 @@ def _suppressed(count: int, what: str) -> Issue:
 
 
 def _may_include(ctx: Ctx, kind: ResourceType, name: str, issues: list[Issue]) -> bool:
-    """Included resources are read, so the token must allow reading their type."""
-    if ctx.grant.allows(kind.name, Permission.READ):
+    """Included resources are read by a search of their type, so the token must allow both
+    (a search is held to a `patient/` scope's person only when that scope allows searching)."""
+    if ctx.grant.allows(kind.name, Permission.READ) and ctx.grant.allows(
+        kind.name, Permission.SEARCH
+    ):
         return True
     issues.append(
         Issue(
             "forbidden",
-            f"{name}: nothing included, as the access token's scopes do not allow reading"
-            f" {kind.name}",
+            f"{name}: nothing included, as the access token's scopes do not allow reading and"
+            f" searching {kind.name}",
             severity="warning",
         )
     )

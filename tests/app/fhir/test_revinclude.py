@@ -175,3 +175,16 @@ def test_a_page_brings_only_what_refers_to_that_page(gp_api, gp):
     assert bundle["total"] == 3
     subjects = {r["subject"]["reference"] for r in _entries(bundle, "include")}
     assert subjects == {f"Patient/{p.public_id}" for p in people[:2]}
+
+
+def test_a_read_only_patient_scope_does_not_widen_through_an_include(gp, mine):
+    """`patient/*.r` (no search) beside `user/Patient.rs`: Observations of other patients the
+    user could search for must not arrive through `_revinclude`."""
+    other = factories.PersonFactory()
+    factories.CareTeamMembershipFactory(person=other, staff=gp)
+    assert api_for(gp).post("/fhir/Observation", observation(other)).status_code == 201
+    api = api_for(gp, "patient/*.r user/Patient.rs", mine)
+    found = api.get("/fhir/Patient?_revinclude=Observation:subject").json()
+    assert found["total"] == 2
+    assert _entries(found, "include") == []
+    assert any(i["code"] == "forbidden" for i in _outcome(found))

@@ -93,7 +93,10 @@ def capability_statement(base: str) -> dict[str, Any]:
                     "Every interaction is audited. Access follows the record's rules: a"
                     " legitimate relationship opens a person's record; sensitive entries are"
                     " shared only where consent allows, and withheld ones are reported with an"
-                    " OperationOutcome issue of code 'suppressed'."
+                    " OperationOutcome issue of code 'suppressed' (included resources too)."
+                    " Nothing is destroyed: a DELETE marks a resource entered in error, after"
+                    " which it is Gone (410) but kept in its history; types that cannot be"
+                    " deleted say why in their documentation."
                 ),
                 "security": {
                     "cors": False,

@@ -5,8 +5,16 @@ Each database is seeded with 5,000 synthetic people (NHS numbers from the 999 te
 of them on one GP's care team with a condition each. Fifty client threads, each with its own
 keep-alive connection and bearer token scope user/*.rs, read Patient/<id> and search
 Condition?patient=<id>; every request is access-checked and audited (a write) as in production.
-Target (issue 4): p95 under 20 ms for a read. Bounded: a fixed number of requests per client and
-a time limit.
+
+Three runs on each database:
+- one client alone: the service time of a request;
+- 50 clients, each sending a request on average every `1 / RATE_PER_CLIENT` seconds at random
+  (Poisson) times: the latency a client sees at that load, counted from when the request was due,
+  so a server that falls behind is charged for the wait (no coordinated omission). This is the
+  run the target (issue 4: p95 under 20 ms for a read) is judged on;
+- 50 clients sending back to back: the most requests a second the server (and the 2 cores it
+  shares with the clients) can take; its latencies are queueing, shown for information.
+Bounded: a fixed number of requests per client and a time limit.
 """
 
 import http.client
@@ -27,6 +35,8 @@ CASELOAD = 1_000
 CLIENTS = 50
 READS_PER_CLIENT = 40
 SEARCHES_PER_CLIENT = 20
+#: Requests a second from each of the clients in the paced run (100 a second in all).
+RATE_PER_CLIENT = 2.0
 TIME_LIMIT = 180.0
 OUT = Path("bench-out")
 PG_URL = "postgres://postgres@127.0.0.1:5432"
@@ -107,8 +117,14 @@ def _free_port() -> int:
 
 
 def _load(
-    port: int, token: str, patients: list[str], clients: int = CLIENTS
+    port: int,
+    token: str,
+    patients: list[str],
+    clients: int = CLIENTS,
+    rate_per_client: float | None = None,
 ) -> dict[str, list[float]]:
+    """Each client's latencies by kind of request; paced at `rate_per_client` when given, back
+    to back otherwise."""
     timings: dict[str, list[float]] = {"read": [], "search": []}
     failures: list[str] = []
     lock = threading.Lock()
@@ -120,16 +136,20 @@ def _load(
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"}
         work = ["read"] * READS_PER_CLIENT + ["search"] * SEARCHES_PER_CLIENT
         chooser.shuffle(work)
+        due = time.perf_counter()
         for kind in work:
             if time.monotonic() > deadline:
                 break
+            if rate_per_client is not None:
+                due += chooser.expovariate(rate_per_client)
+                time.sleep(max(0.0, due - time.perf_counter()))
             patient = chooser.choice(patients)
             path = (
                 f"/fhir/Patient/{patient}"
                 if kind == "read"
                 else f"/fhir/Condition?patient={patient}"
             )
-            started = time.perf_counter()
+            started = due if rate_per_client is not None else time.perf_counter()
             try:
                 connection.request("GET", path, headers=headers)
                 response = connection.getresponse()
@@ -196,36 +216,45 @@ def _run_on(name: str, database_url: str, env: dict[str, str]) -> None:
         # Warm up: the first read of each person gives it its FHIR version 1.
         if server.poll() is not None:
             raise RuntimeError(f"wholecare serve exited with {server.returncode}")
-        _load(port, data["token"], data["patients"][:200])
-        alone = _load(port, data["token"], data["patients"][:200], clients=1)
+        patients = data["patients"][:200]
+        _load(port, data["token"], patients)
+        alone = _load(port, data["token"], patients, clients=1)
+        paced = _load(port, data["token"], patients, rate_per_client=RATE_PER_CLIENT)
         started = time.perf_counter()
-        timings = _load(port, data["token"], data["patients"][:200])
+        flat_out = _load(port, data["token"], patients)
         elapsed = time.perf_counter() - started
     finally:
         server.terminate()
         server.wait(timeout=30)
-    for kind, values in alone.items():
-        print(
-            f"{name}, one client (service time): {kind} p50 {statistics.median(values):.1f} ms,"
-            f" p95 {_percentile(values, 0.95):.1f} ms over {len(values)}"
-        )
-    total = sum(len(v) for v in timings.values())
-    print(
-        f"{name}: {CLIENTS} concurrent clients, {total} requests in {elapsed:.1f} s"
-        f" ({total / elapsed:.0f} requests/s), gunicorn 3 workers x 8 threads, 2 cores shared"
-        " with the clients"
+    print(f"{name}: gunicorn 3 workers x 8 threads; 2 cores shared with the client threads")
+    _report("one client alone (service time)", alone, judged=False)
+    _report(
+        f"{CLIENTS} clients, each a request every {1 / RATE_PER_CLIENT:.1f} s on average"
+        f" ({CLIENTS * RATE_PER_CLIENT:.0f} requests/s in all)",
+        paced,
+        judged=True,
     )
+    total = sum(len(v) for v in flat_out.values())
+    _report(
+        f"{CLIENTS} clients back to back: {total / elapsed:.0f} requests/s at most (queueing)",
+        flat_out,
+        judged=False,
+    )
+
+
+def _report(title: str, timings: dict[str, list[float]], *, judged: bool) -> None:
+    print(f"  {title}")
     for kind, label in (("read", "read Patient/<id>"), ("search", "search Condition?patient=")):
         values = timings[kind]
         if not values:
-            print(f"  {label}: no successful requests")
+            print(f"    {label}: no successful requests")
             continue
         p95 = _percentile(values, 0.95)
-        target = (
-            f" (target p95 < 20 ms: {'met' if p95 < 20 else 'NOT MET'})" if kind == "read" else ""
-        )
+        target = ""
+        if judged and kind == "read":
+            target = f" (target p95 < 20 ms: {'met' if p95 < 20 else 'NOT MET'})"
         print(
-            f"  {label}: p50 {statistics.median(values):.1f} ms, p95 {p95:.1f} ms"
+            f"    {label}: p50 {statistics.median(values):.1f} ms, p95 {p95:.1f} ms"
             f" over {len(values)}{target}"
         )
 

@@ -402,3 +402,35 @@ def test_a_patient_scoped_import_of_an_unopenable_record_is_refused(tmp_path, gp
     assert "1 rejected" in _import(path, report=report)
     assert "no care relationship" in _report(report)[0][3]
     assert not Resource.objects.filter(resource_type="Observation").exists()
+
+
+def test_batches_hold_unknown_nhs_numbers_and_any_condition_by_the_records_own_rules(tmp_path, gp):
+    number = factories.next_nhs_number()
+    unknown = {"resourceType": "Patient", "id": "u1", "gender": "male"}
+    patients = _ndjson(
+        tmp_path / "Patient.ndjson",
+        _patient("p1", number, gp),
+        _patient("p2", number, gp),
+        {**unknown, "generalPractitioner": [{"reference": f"Practitioner/{gp.pk}"}]},
+        {**unknown, "id": "u2", "generalPractitioner": [{"reference": f"Practitioner/{gp.pk}"}]},
+        {**unknown, "id": "p3", "birthDate": "2999-01-01"},
+    )
+    bleeding = _condition("c1", "Patient/u1", code="26322001")
+    bleeding["code"]["coding"][0]["display"] = "Bleeding from ear"
+    conditions = _ndjson(
+        tmp_path / "Condition.ndjson",
+        bleeding,
+        _condition("c2", "Patient/u1", code="26322001"),
+    )
+    report = tmp_path / "report.tsv"
+    out = _import(patients, conditions, report=report)
+    assert "7 resources read: 4 loaded, 3 rejected" in out
+    rejected = {
+        row[0].rpartition("/")[2]: row[3] for row in _report(report) if row[2] == "rejected"
+    }
+    assert "already on the record" in rejected["Patient.ndjson:2"]
+    assert "Patient.birthDate" in rejected["Patient.ndjson:5"]
+    assert "already has this condition" in rejected["Condition.ndjson:2"]
+    assert Person.objects.filter(nhs_number__isnull=True).count() == 2
+    condition = Condition.objects.get()
+    assert (condition.display, condition.concept.icd10) == ("Bleeding from ear", "")

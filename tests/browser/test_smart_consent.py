@@ -1,5 +1,6 @@
-"""The SMART App Launch consent page in a real browser: sign in on the way, choose the person,
-allow, and land back at the app with a code that buys a working token; WCAG 2.2 AA with axe."""
+"""The SMART App Launch pages in a real browser: sign in on the way, choose the person, allow,
+land back at the app with a code that buys a working token, then disconnect the app; WCAG 2.2 AA
+with axe on every page."""
 
 import base64
 import hashlib
@@ -112,6 +113,18 @@ def test_gp_allows_an_app_for_one_patient(
     assert AuditEvent.objects.filter(
         actor_username="dr-okafor", person_id=person.pk, what__contains="approved"
     ).exists()
+
+    page.goto(f"{live_server.url}/oauth/apps")
+    expect(page.get_by_role("heading", name="Diabetes Helper")).to_be_visible()
+    assert _violations(page) == [], "apps page"
+    page.get_by_role("button", name="Disconnect Diabetes Helper").click()
+    expect(page.get_by_text("The app has been disconnected")).to_be_visible()
+    assert _violations(page) == [], "apps page after disconnecting"
+    again = Client().get(
+        f"/fhir/Patient/{person.public_id}",
+        headers={"Authorization": f"Bearer {issued.json()['access_token']}"},
+    )
+    assert again.status_code == 401
 
 
 def test_a_bad_redirect_uri_page_is_accessible(page: Page, live_server: Any, sign_in: Any) -> None:

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from wholecare.access.audit import Actor, audit
 from wholecare.access.models import AuditEvent
-from wholecare.access.permissions import staff_of
+from wholecare.access.permissions import AccessDenied, staff_of
 from wholecare.directory.models import Staff
 from wholecare.fhir.errors import FhirError, Issue
 from wholecare.fhir.models import AccessToken, ApiClient, AuthorizationCode, RefreshToken
@@ -334,9 +334,7 @@ def _family_revoke(
 ) -> None:
     """Revoke every token descending from one approval (a code or refresh token was replayed, so
     one of them may be in an attacker's hands); flagged for the privacy officer's review."""
-    now = timezone.now()
-    RefreshToken.objects.filter(family=family, revoked_at__isnull=True).update(revoked_at=now)
-    AccessToken.objects.filter(family=family, expires_at__gt=now).update(expires_at=now)
+    _tokens_revoke(family)
     audit(
         by=by,
         action=AuditEvent.Action.DENIED,
@@ -345,6 +343,12 @@ def _family_revoke(
         why=f"API client: {client.name}",
         flagged_for_review=True,
     )
+
+
+def _tokens_revoke(family: uuid.UUID) -> None:
+    now = timezone.now()
+    RefreshToken.objects.filter(family=family, revoked_at__isnull=True).update(revoked_at=now)
+    AccessToken.objects.filter(family=family, expires_at__gt=now).update(expires_at=now)
 
 
 def _refresh_until(requested: Requested, approved_at: dt.datetime) -> dt.datetime | None:
@@ -437,6 +441,75 @@ def refresh_exchange(*, client: ApiClient, refresh_token: str, scope: str) -> Is
             grant_type="refresh_token",
             refresh_until=found.expires_at if requested.refreshable else None,
         )
+
+
+@dataclass(frozen=True)
+class Approval:
+    """An app a member of staff has allowed that still holds a working token."""
+
+    family: uuid.UUID
+    client: ApiClient
+    requested: Requested
+    patient: Person | None
+    approved_at: dt.datetime
+    until: dt.datetime
+
+
+def approvals_live(staff: Staff) -> list[Approval]:
+    """The apps this member of staff has allowed whose access or refresh tokens still work,
+    newest first, with the last moment any of them could be used."""
+    now = timezone.now()
+    approvals = []
+    codes = (
+        AuthorizationCode.objects.filter(staff=staff, used_at__isnull=False)
+        .select_related("client", "patient")
+        .order_by("-issued_at")
+    )
+    for code in codes:
+        ends = [
+            *AccessToken.objects.filter(family=code.family, expires_at__gt=now).values_list(
+                "expires_at", flat=True
+            ),
+            *RefreshToken.objects.filter(
+                family=code.family,
+                revoked_at__isnull=True,
+                used_at__isnull=True,
+                expires_at__gt=now,
+            ).values_list("expires_at", flat=True),
+        ]
+        if ends and code.client.active:
+            approvals.append(
+                Approval(
+                    family=code.family,
+                    client=code.client,
+                    requested=parse_requested(code.scope),
+                    patient=code.patient,
+                    approved_at=code.issued_at,
+                    until=max(ends),
+                )
+            )
+    return approvals
+
+
+@transaction.atomic
+def approval_revoke(*, by: AbstractBaseUser, family: uuid.UUID) -> None:
+    """The person withdraws an app's access: every token from that approval stops at once."""
+    staff = staff_of(by)
+    code = (
+        AuthorizationCode.objects.select_related("client", "patient")
+        .filter(family=family, staff=staff)
+        .first()
+    )
+    if code is None:
+        raise AccessDenied("There is no such app approval of yours")
+    _tokens_revoke(family)
+    audit(
+        by=by,
+        action=AuditEvent.Action.UPDATE,
+        person=code.patient,
+        what=f"SMART app {code.client.name} disconnected: its tokens revoked",
+        why=f"API client: {code.client.name}",
+    )
 
 
 def client_authenticate(request: HttpRequest) -> ApiClient:

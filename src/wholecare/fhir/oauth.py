@@ -11,18 +11,21 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django import forms
+from django.contrib import messages
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from wholecare.access.permissions import people_openable_q
+from wholecare.access.permissions import people_openable_q, staff_of
 from wholecare.directory.models import Staff
 from wholecare.fhir.auth import (
     Issued,
     TokenError,
+    approval_revoke,
+    approvals_live,
     authorization_refusal_record,
     client_authenticate,
     code_exchange,
@@ -264,8 +267,7 @@ def authorize(request: AuthenticatedHttpRequest) -> HttpResponse:
             "app": ask.client,
             "form": form,
             "needs_patient": ask.requested.needs_patient,
-            "meanings": [describe(scope) for scope in ask.requested.scopes]
-            + [LAUNCH_SCOPES[word] for word in ask.requested.launch if word != "launch/patient"],
+            "meanings": meanings(ask.requested),
         },
     )
     # The decision is answered with a redirect to the app, which CSP's form-action must allow.
@@ -288,6 +290,31 @@ def _patient_choose(
             person=Person.objects.filter(nhs_number=number).first(),
         )
     return chosen
+
+
+def meanings(requested: Requested) -> list[str]:
+    """What an app may do, in plain English: each resource scope, then refresh and its limit."""
+    return [describe(scope) for scope in requested.scopes] + [
+        LAUNCH_SCOPES[word] for word in requested.launch if word != "launch/patient"
+    ]
+
+
+@require_http_methods(["GET", "POST"])
+def apps(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The apps the signed-in member of staff has allowed that can still act for them; POST
+    `family` disconnects one."""
+    staff = staff_of(request.user)
+    if request.method == "POST":
+        try:
+            family = uuid.UUID(request.POST.get("family", ""))
+        except ValueError:
+            family = None
+        if family is not None:
+            approval_revoke(by=request.user, family=family)
+            messages.success(request, "The app has been disconnected: it can no longer act for you")
+        return redirect("oauth:apps")
+    approvals = [(approval, meanings(approval.requested)) for approval in approvals_live(staff)]
+    return render(request, "oauth/apps.html", {"approvals": approvals})
 
 
 @public

@@ -615,3 +615,50 @@ def test_an_export_runs_as_the_person_who_approved_and_is_theirs_alone(
     returned = approve(browser, app.authorize_url())
     theirs = Api(app.exchange(returned["code"][0]).json()["access_token"])
     assert theirs.get(status).status_code == 404
+
+
+def test_the_person_sees_the_apps_they_allowed_and_can_disconnect_one(
+    world: dict[str, Any],
+) -> None:
+    app, browser, mine = world["app"], world["browser"], world["mine"]
+    assert "No app can use Wholecare as you" in browser.get("/oauth/apps").content.decode()
+    body = app.exchange(code_for(world)).json()
+    page = browser.get("/oauth/apps").content.decode()
+    assert "Diabetes Helper" in page
+    assert "Keep working when you are not using it, for up to 30 days" in page
+    family = str(AuthorizationCode.objects.get().family)
+    assert family in page
+
+    colleague = factories.StaffFactory(user__username="dr-colleague")
+    other_browser = Client()
+    other_browser.force_login(colleague.user)
+    assert "Diabetes Helper" not in other_browser.get("/oauth/apps").content.decode()
+    assert other_browser.post("/oauth/apps", {"family": family}).status_code == 403
+    assert Api(body["access_token"]).get(f"/fhir/Patient/{mine.public_id}").status_code == 200
+
+    response = browser.post("/oauth/apps", {"family": family})
+    assert response.status_code == 302
+    assert Api(body["access_token"]).get(f"/fhir/Patient/{mine.public_id}").status_code == 401
+    refreshed = app.token(grant_type="refresh_token", refresh_token=body["refresh_token"])
+    assert refreshed.json()["error"] == "invalid_grant"
+    assert "No app can use Wholecare as you" in browser.get("/oauth/apps").content.decode()
+    event = AuditEvent.objects.get(action="update", actor_username="dr-smart")
+    assert event.what == "SMART app Diabetes Helper disconnected: its tokens revoked"
+
+
+def test_apps_whose_tokens_have_lapsed_are_not_listed(world: dict[str, Any]) -> None:
+    app, browser = world["app"], world["browser"]
+    app.exchange(code_for(world))
+    past = timezone.now() - dt.timedelta(seconds=1)
+    AccessToken.objects.update(expires_at=past)
+    assert "Diabetes Helper" in browser.get("/oauth/apps").content.decode()
+    RefreshToken.objects.update(expires_at=past)
+    assert "Diabetes Helper" not in browser.get("/oauth/apps").content.decode()
+
+
+def test_only_members_of_staff_have_an_apps_page(world: dict[str, Any]) -> None:
+    person_user = factories.UserFactory(username="a-person")
+    factories.PersonFactory(user=person_user)
+    browser = Client()
+    browser.force_login(person_user)
+    assert browser.get("/oauth/apps").status_code == 403

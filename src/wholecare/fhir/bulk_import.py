@@ -1,11 +1,12 @@
 """Bulk import of FHIR resources (`wholecare fhir import PATH...`, decision 0009).
 
 Resources are read (`bulk_read`), checked against the FHIR R4 model and then by the same mapper
-checks as the API (codes in value sets, NHS numbers, statuses, the record's rules), and written in
-batches: one transaction per chunk of a file, with the file's progress committed in it, so a rerun
-carries on after the last chunk committed. A resource that fails a check is rejected with its place
-and reason and everything else loads; should the database still refuse a batch, it is written
-again one resource at a time (a savepoint each) to find the one it refuses.
+checks as the API (valid NHS numbers, SNOMED CT concept ids, statuses) and the record's own rules
+(`record.services.person_new` and `condition_new`, which the API and the web use too), and written
+in batches: one transaction per chunk of a file, with the file's progress committed in it, so a
+rerun carries on after the last chunk committed. A resource that fails a check is rejected with its
+place and reason and everything else loads; should the database still refuse a batch, it is
+written again one resource at a time (a savepoint each) to find the one it refuses.
 
 The import acts as one member of staff, as an API client does: it may register people, and it may
 add to the records of people that member of staff may open (their care team, an open referral),

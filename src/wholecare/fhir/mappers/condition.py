@@ -173,7 +173,8 @@ class ConditionType(RecordType[Condition]):
         ),
     }
     documentation = (
-        "Long-term and mental health conditions, coded in SNOMED CT from Wholecare's value sets."
+        "Conditions coded in SNOMED CT: any concept, with the sender's description; Wholecare's"
+        " long-term and mental health value sets classify them and add ICD-10 where they can."
     )
 
     def rows(self, ctx: Ctx, permission: Permission) -> QuerySet[Condition]:

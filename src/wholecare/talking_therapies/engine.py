@@ -319,14 +319,24 @@ def _local_dates(moments: pa.ChunkedArray, db: str) -> pa.Array:
     return pa.array(local.to_numpy().astype("datetime64[D]"), pa.date32())
 
 
-def _positions(
-    keys: pa.Array | pa.ChunkedArray, among: pa.Array | pa.ChunkedArray
-) -> np.ndarray[Any, np.dtype[np.intp]]:
+Positions = np.ndarray[Any, np.dtype[np.intp]]
+
+
+def _positions(keys: pa.Array | pa.ChunkedArray, among: pa.Array | pa.ChunkedArray) -> Positions:
     """Where each of `keys` is in `among` (whose values are distinct); -1 where absent."""
-    found: np.ndarray[Any, np.dtype[np.intp]] = pd.Index(
-        among.to_numpy(zero_copy_only=False)
-    ).get_indexer(keys.to_numpy(zero_copy_only=False))
+    found: Positions = pd.Index(among.to_numpy(zero_copy_only=False)).get_indexer(
+        keys.to_numpy(zero_copy_only=False)
+    )
     return found
+
+
+def _by_referral(rank: Positions) -> Positions:
+    """Rows in their referral's order, stably (so SQL's order within a referral stays), without
+    rows of referrals the referrals query did not see: on PostgreSQL each query sees what was
+    committed when it started, so a referral may arrive between two of them."""
+    known = np.flatnonzero(rank >= 0)
+    order: Positions = known[np.argsort(rank[known], kind="stable")]
+    return order
 
 
 _TEXT = CharField()
@@ -396,11 +406,15 @@ def outcome_tables(queryset: QuerySet[TTReferral], period: Period) -> OutcomeTab
         [VALUE_SET_LABELS[vocabulary.condition(code).value_set] for code in codes_found],
         pa.string(),
     )
+    rank = _positions(links["pk"], referral_pks)
+    order = _by_referral(rank)
     registers = (
         pa.table(
             {
-                "referral_id": referral_id.take(_positions(links["pk"], referral_pks)),
-                "register": register_of.take(_positions(links["code"], pa.array(codes_found))),
+                "referral_id": referral_id.take(rank[order]),
+                "register": register_of.take(
+                    _positions(links["code"].take(order), pa.array(codes_found))
+                ),
             }
         )
         .group_by(["referral_id", "register"])
@@ -425,16 +439,18 @@ def outcome_tables(queryset: QuerySet[TTReferral], period: Period) -> OutcomeTab
         ),
     )
     rank = _positions(contacts["referral"], referral_pks)
+    order = _by_referral(rank)
+    contacts = contacts.take(order)
     contacts = pa.table(
         {
-            "referral_id": referral_id.take(rank),
+            "referral_id": referral_id.take(rank[order]),
             "contact_date": _local_dates(contacts["at"], db),
             "kind": contacts["kind"],
             "attended": pc.equal(contacts["attendance"], codes.ATTENDED),
             "intensity": contacts["intensity"],
             "integrated": contacts["integrated"],
         }
-    ).take(np.argsort(rank, kind="stable"))
+    )
     scores = _fetch(
         _scores_known(queryset, period)
         .order_by("referral_id", "pk")
@@ -450,14 +466,16 @@ def outcome_tables(queryset: QuerySet[TTReferral], period: Period) -> OutcomeTab
         ),
     )
     rank = _positions(scores["referral"], referral_pks)
+    order = _by_referral(rank)
+    scores = scores.take(order)
     measures = pa.table(
         {
-            "referral_id": referral_id.take(rank),
+            "referral_id": referral_id.take(rank[order]),
             "measure_date": scores["on"].cast(pa.date32()),
             "measure": scores["measure"],
             "score": scores["score"],
         }
-    ).take(np.argsort(rank, kind="stable"))
+    )
     return OutcomeTables(referrals, contacts, measures, registers)
 
 

@@ -4,8 +4,10 @@ database, checked in memory exactly as the CLI checks a Parquet file of the same
 import datetime as dt
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from django.utils import timezone
@@ -228,3 +230,32 @@ def test_outcome_files_are_in_referral_then_time_order(tt) -> None:
     ]
     referrals = files["referrals.csv"].decode().splitlines()[1:]
     assert [line.split(",")[0] for line in referrals] == list(ids)
+
+
+@pytest.mark.django_db
+def test_rows_of_a_referral_arriving_between_the_queries_are_left_out(tt, monkeypatch) -> None:
+    """On PostgreSQL each query sees what was committed when it started: contacts, scores and
+    conditions of a referral newer than the referrals query must not break the extract."""
+    seen = treated_course(tt)
+    tt.person = factories.PersonFactory()
+    factories.CareTeamMembershipFactory(person=tt.person, staff=tt.nurse)
+    tt.diabetes = factories.ConditionFactory(person=tt.person, snomed_code="13645005")
+    newer = treated_course(tt)
+    fetch = engine._fetch
+
+    def before_the_newer_referral(rows: Any, schema: pa.Schema) -> pa.Table:
+        found = fetch(rows, schema)
+        if "referral_id" in schema.names and "person_id" in schema.names:
+            return found.filter(pc.not_equal(found["pk"], newer.pk))
+        return found
+
+    monkeypatch.setattr(engine, "_fetch", before_the_newer_referral)
+    period = engine.Period(days_ago(100), days_ago(0))
+
+    found = engine.outcome_tables(engine.referrals_in([tt.service.pk], period), period)
+
+    ids = {str(seen.public_id)}
+    for table in (found.referrals, found.contacts, found.measures, found.registers):
+        assert set(table["referral_id"].to_pylist()) == ids
+    assert found.contacts.num_rows == seen.contacts.count()
+    assert found.measures.num_rows == seen.scores.count()

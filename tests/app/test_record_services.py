@@ -133,10 +133,19 @@ def test_contact_update_lists_changes_in_audit(gp, person):
 
 
 def test_a_person_whose_nhs_number_is_not_known_is_registered_without_one(gp):
-    first = _create(gp, nhs_number_text="")
-    second = _create(gp, nhs_number_text="  ", given_name="Other", date_of_birth=None)
+    first = _create(gp, nhs_number_text=None)
+    second = _create(gp, nhs_number_text=None, given_name="Other", date_of_birth=None)
     assert (first.nhs_number, second.nhs_number, second.date_of_birth) == (None, None, None)
     assert Person.objects.filter(nhs_number__isnull=True).count() == 2
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_blank_nhs_number_is_not_taken_for_not_known(gp, blank):
+    """A form left empty is a missing answer, not a statement that the number is not known."""
+    with pytest.raises(ValidationError) as error:
+        _create(gp, nhs_number_text=blank)
+    assert "nhs_number" in error.value.message_dict
+    assert not Person.objects.exists()
 
 
 def test_person_new_applies_the_same_rules_as_person_create_without_writing(gp):

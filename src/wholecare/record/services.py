@@ -43,7 +43,7 @@ def _staff(by: AbstractBaseUser) -> Staff:
 
 def person_new(
     *,
-    nhs_number_text: str,
+    nhs_number_text: str | None,
     given_name: str,
     family_name: str,
     date_of_birth: dt.date | None,
@@ -54,12 +54,13 @@ def person_new(
 ) -> Person:
     """A new person, checked against the record's rules but not saved (ValidationError keyed by
     field). The one place these rules live: `person_create` and bulk import (which writes in
-    batches) both build people here. An empty `nhs_number_text` means the NHS number is not known
-    (decision 0013); an invalid one is refused. `taken` says whether an NHS number is already on
-    the record. Database constraints are checked by the caller (a query each)."""
+    batches) both build people here. `nhs_number_text` None says the NHS number is not known
+    (decision 0013: only a caller that was told so passes None, as FHIR does for a Patient without
+    one); any text, empty included, must be a valid NHS number. `taken` says whether an NHS number
+    is already on the record. Database constraints are checked by the caller (a query each)."""
     errors: dict[str, str] = {}
     number = None
-    if nhs_number_text.strip():
+    if nhs_number_text is not None:
         try:
             number = nhs_number.normalise(nhs_number_text)
         except nhs_number.InvalidNHSNumber as error:
@@ -90,7 +91,7 @@ def person_new(
 def person_create(
     *,
     by: AbstractBaseUser,
-    nhs_number_text: str,
+    nhs_number_text: str | None,
     given_name: str,
     family_name: str,
     date_of_birth: dt.date | None,

@@ -159,8 +159,8 @@ def _coded(url: str, system: str, code: str, names: dict[str, str]) -> dict[str,
 
 @dataclass
 class PatientFields:
-    nhs_number: str
-    """Normalised, or empty when the Patient carries none (not known)."""
+    nhs_number: str | None
+    """Normalised, or None when the Patient carries none (not known)."""
     given_name: str
     family_name: str
     date_of_birth: dt.date | None
@@ -196,7 +196,7 @@ def from_fhir(resource: dict[str, Any]) -> Mapped[PatientFields]:
             f"A Patient has at most one identifier with system {NHS_NUMBER}",
             "Patient.identifier",
         )
-    number = ""
+    number = None
     if numbers and numbers[0].get("value"):
         try:
             number = nhs_number.normalise(str(numbers[0]["value"]))
@@ -456,7 +456,7 @@ class PatientType(RecordType[Person]):
         fields = mapped.value
         person = Person.objects.get(pk=_person_pk(current))
         fixed = {
-            "nhs_number": fields.nhs_number or None,
+            "nhs_number": fields.nhs_number,
             "given_name": fields.given_name,
             "family_name": fields.family_name,
             "date_of_birth": fields.date_of_birth,

@@ -356,91 +356,118 @@ def _refresh_until(requested: Requested, approved_at: dt.datetime) -> dt.datetim
     return approved_at + max(lifetimes) if lifetimes else None
 
 
-def _acting_staff_check(staff: Staff) -> None:
-    if not staff.user.is_active:
-        raise TokenError("invalid_grant", "The person who approved this app can no longer sign in")
+def _acting_staff_problem(staff: Staff) -> TokenError | None:
+    if staff.user.is_active:
+        return None
+    return TokenError("invalid_grant", "The person who approved this app can no longer sign in")
 
 
 def code_exchange(*, client: ApiClient, code: str, redirect_uri: str, code_verifier: str) -> Issued:
-    """The authorization code grant (RFC 6749 4.1.3, RFC 7636 4.6). The code is spent by the first
-    attempt, right or wrong; a second use revokes what the first one got."""
-    found = (
-        AuthorizationCode.objects.select_related("staff__user", "patient")
-        .filter(digest=_digest(code), client=client)
-        .first()
-    )
-    if found is None:
-        raise TokenError("invalid_grant", "Unknown authorization code")
-    now = timezone.now()
-    spent = AuthorizationCode.objects.filter(pk=found.pk, used_at__isnull=True).update(used_at=now)
-    if not spent:
+    """The authorization code grant (RFC 6749 4.1.3, RFC 7636 4.6). The code row is locked, so
+    racing requests take turns; it is spent by the first attempt, right or wrong, and a second use
+    revokes what the first one got."""
+    with transaction.atomic():
+        found = (
+            AuthorizationCode.objects.select_for_update(of=("self",))
+            .select_related("staff__user", "patient")
+            .filter(digest=_digest(code), client=client)
+            .first()
+        )
+        if found is None:
+            raise TokenError("invalid_grant", "Unknown authorization code")
+        outcome = _code_spend(found, client, redirect_uri, code_verifier)
+    if isinstance(outcome, TokenError):
+        raise outcome
+    return outcome
+
+
+def _code_spend(
+    found: AuthorizationCode, client: ApiClient, redirect_uri: str, code_verifier: str
+) -> Issued | TokenError:
+    """Inside the lock: spend the code and issue its tokens, or say why not. A refusal is returned
+    rather than raised, so that the spending (or the revocation) is committed with it."""
+    if found.used_at is not None:
         _family_revoke(
             found.family, by=found.staff.user, client=client, what="authorization code used twice"
         )
-        raise TokenError("invalid_grant", "The authorization code has already been used")
-    if found.expires_at <= now:
-        raise TokenError("invalid_grant", "The authorization code has expired; start again")
+        return TokenError("invalid_grant", "The authorization code has already been used")
+    found.used_at = timezone.now()
+    found.save(update_fields=["used_at"])
+    if found.expires_at <= found.used_at:
+        return TokenError("invalid_grant", "The authorization code has expired; start again")
     if redirect_uri != found.redirect_uri:
-        raise TokenError("invalid_grant", "redirect_uri differs from the authorization request")
+        return TokenError("invalid_grant", "redirect_uri differs from the authorization request")
     if not pkce_matches(code_verifier, found.code_challenge):
-        raise TokenError("invalid_grant", "code_verifier does not match the code_challenge")
-    _acting_staff_check(found.staff)
-    requested = parse_requested(found.scope)
-    with transaction.atomic():
-        return _issue(
-            client=client,
-            staff=found.staff,
-            scope=found.scope,
-            patient=found.patient,
-            family=found.family,
-            grant_type="authorization_code",
-            refresh_until=_refresh_until(requested, found.issued_at),
-        )
+        return TokenError("invalid_grant", "code_verifier does not match the code_challenge")
+    problem = _acting_staff_problem(found.staff)
+    if problem is not None:
+        return problem
+    return _issue(
+        client=client,
+        staff=found.staff,
+        scope=found.scope,
+        patient=found.patient,
+        family=found.family,
+        grant_type="authorization_code",
+        refresh_until=_refresh_until(parse_requested(found.scope), found.issued_at),
+    )
 
 
 def refresh_exchange(*, client: ApiClient, refresh_token: str, scope: str) -> Issued:
-    """The refresh token grant (RFC 6749 section 6) with rotation: each refresh token works once;
-    the new one keeps the family's expiry; a replayed one revokes the whole family."""
-    found = (
-        RefreshToken.objects.select_related("staff__user", "patient")
-        .filter(digest=_digest(refresh_token), client=client)
-        .first()
-    )
-    if found is None:
-        raise TokenError("invalid_grant", "Unknown refresh token")
+    """The refresh token grant (RFC 6749 section 6) with rotation: each refresh token works once
+    (its row locked, as for codes); the new one keeps the family's expiry; a replayed one revokes
+    the whole family."""
+    with transaction.atomic():
+        found = (
+            RefreshToken.objects.select_for_update(of=("self",))
+            .select_related("staff__user", "patient")
+            .filter(digest=_digest(refresh_token), client=client)
+            .first()
+        )
+        if found is None:
+            raise TokenError("invalid_grant", "Unknown refresh token")
+        outcome = _refresh_spend(found, client, scope)
+    if isinstance(outcome, TokenError):
+        raise outcome
+    return outcome
+
+
+def _refresh_spend(found: RefreshToken, client: ApiClient, scope: str) -> Issued | TokenError:
+    """Inside the lock: spend the refresh token and issue the next ones, or say why not."""
     if found.revoked_at is not None:
-        raise TokenError("invalid_grant", "The refresh token has been revoked")
-    now = timezone.now()
-    spent = RefreshToken.objects.filter(pk=found.pk, used_at__isnull=True).update(used_at=now)
-    if not spent:
+        return TokenError("invalid_grant", "The refresh token has been revoked")
+    if found.used_at is not None:
         _family_revoke(
             found.family, by=found.staff.user, client=client, what="refresh token used twice"
         )
-        raise TokenError("invalid_grant", "The refresh token has already been used")
-    if found.expires_at <= now:
-        raise TokenError("invalid_grant", "The refresh token has expired; ask the person again")
-    _acting_staff_check(found.staff)
+        return TokenError("invalid_grant", "The refresh token has already been used")
+    found.used_at = timezone.now()
+    found.save(update_fields=["used_at"])
+    if found.expires_at <= found.used_at:
+        return TokenError("invalid_grant", "The refresh token has expired; ask the person again")
+    problem = _acting_staff_problem(found.staff)
+    if problem is not None:
+        return problem
     granted = parse_requested(found.scope)
     try:
         requested = parse_requested(scope) if scope.strip() else granted
-    except InvalidScope as problem:
-        raise TokenError("invalid_scope", str(problem)) from None
+    except InvalidScope as invalid:
+        return TokenError("invalid_scope", str(invalid))
     if not within(requested.scopes, granted.scopes) or not set(requested.launch) <= set(
         granted.launch
     ):
-        raise TokenError("invalid_scope", "A refresh cannot ask for more than was approved")
+        return TokenError("invalid_scope", "A refresh cannot ask for more than was approved")
     if not within(requested.scopes, parse_scopes(client.allowed_scopes)):
-        raise TokenError("invalid_scope", "The client is no longer allowed some of these scopes")
-    with transaction.atomic():
-        return _issue(
-            client=client,
-            staff=found.staff,
-            scope=str(requested),
-            patient=found.patient if requested.needs_patient else None,
-            family=found.family,
-            grant_type="refresh_token",
-            refresh_until=found.expires_at if requested.refreshable else None,
-        )
+        return TokenError("invalid_scope", "The client is no longer allowed some of these scopes")
+    return _issue(
+        client=client,
+        staff=found.staff,
+        scope=str(requested),
+        patient=found.patient if requested.needs_patient else None,
+        family=found.family,
+        grant_type="refresh_token",
+        refresh_until=found.expires_at if requested.refreshable else None,
+    )
 
 
 @dataclass(frozen=True)

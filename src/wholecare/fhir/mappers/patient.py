@@ -353,8 +353,9 @@ class PatientType(RecordType[Person]):
     )
     documentation = (
         "The people whose record the client may open (care team, open referral or break-glass)."
-        " Creating a patient registers them; naming the acting practitioner as"
-        " generalPractitioner puts them on the care team as Registered GP."
+        " Creating a patient registers them, with or without an NHS number (one that is given"
+        " must be valid; a person without one is never matched by identifier); naming the acting"
+        " practitioner as generalPractitioner puts them on the care team as Registered GP."
     )
 
     def rows(self, ctx: Ctx, permission: Permission) -> QuerySet[Person]:

@@ -107,7 +107,11 @@ class ServiceRequestType(RecordType[Referral]):
             "HealthcareService", reference_ids(lambda r: r.get("performer"), "HealthcareService")
         ),
     }
-    documentation = "Referrals to services. Creating one refers the patient to the performer."
+    documentation = (
+        "Referrals to services. Creating one refers the patient to the performer: a"
+        " HealthcareService, or a Practitioner, PractitionerRole or Organization, held as a"
+        " referral to the one service they work in or run; its staff may then open the record."
+    )
 
     def rows(self, ctx: Ctx, permission: Permission) -> QuerySet[Referral]:
         return Referral.objects.filter(

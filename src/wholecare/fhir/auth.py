@@ -470,6 +470,31 @@ def _refresh_spend(found: RefreshToken, client: ApiClient, scope: str) -> Issued
     )
 
 
+@transaction.atomic
+def token_revoke(*, client: ApiClient, token: str) -> None:
+    """RFC 7009: the app gives up a token. A refresh token, or an access token from a person's
+    approval, ends that whole approval; a client credentials token ends alone. Unknown tokens, or
+    other clients', are ignored (the answer is the same, so it says nothing)."""
+    digest = _digest(token)
+    record: AccessToken | RefreshToken | None = (
+        RefreshToken.objects.filter(digest=digest, client=client).first()
+        or AccessToken.objects.filter(digest=digest, client=client).first()
+    )
+    if record is None:
+        return
+    if record.family is not None:
+        _tokens_revoke(record.family)
+    else:
+        AccessToken.objects.filter(pk=record.pk).update(expires_at=timezone.now())
+    audit(
+        by=(record.staff or client.staff).user,
+        action=AuditEvent.Action.UPDATE,
+        person=record.patient,
+        what=f"FHIR token revoked by {client.name}",
+        why=f"API client: {client.name}",
+    )
+
+
 @dataclass(frozen=True)
 class Approval:
     """An app a member of staff has allowed that still holds a working token."""

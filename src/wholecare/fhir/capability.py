@@ -123,6 +123,7 @@ def capability_statement(base: str) -> dict[str, Any]:
                             "extension": [
                                 {"url": "token", "valueUri": f"{base}/token"},
                                 {"url": "authorize", "valueUri": authorize_url(base)},
+                                {"url": "revoke", "valueUri": f"{base}/revoke"},
                             ],
                         }
                     ],

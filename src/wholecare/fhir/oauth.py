@@ -35,6 +35,7 @@ from wholecare.fhir.auth import (
     refresh_exchange,
     token_issue,
     token_refusal_record,
+    token_revoke,
 )
 from wholecare.fhir.models import ApiClient
 from wholecare.fhir.scopes import (
@@ -78,6 +79,7 @@ def smart_configuration(request: HttpRequest) -> JsonResponse:
         {
             "authorization_endpoint": request.build_absolute_uri(reverse("oauth:authorize")),
             "token_endpoint": f"{base}/token",
+            "revocation_endpoint": f"{base}/revoke",
             "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "scopes_supported": [
@@ -330,16 +332,38 @@ def token(request: HttpRequest) -> JsonResponse:
         client_id = client.client_id
         issued = _grant(request, client)
     except TokenError as problem:
-        token_refusal_record(client_id=client_id, problem=problem)
-        headers = dict(NO_STORE)
-        if problem.status == 401:
-            headers["WWW-Authenticate"] = 'Basic realm="fhir"'
-        return JsonResponse(
-            {"error": problem.error, "error_description": problem.description},
-            status=problem.status,
-            headers=headers,
-        )
+        return _refused(client_id, problem)
     return JsonResponse(issued.response(), headers=NO_STORE)
+
+
+def _refused(client_id: str, problem: TokenError) -> JsonResponse:
+    """An RFC 6749 section 5.2 error body, audited."""
+    token_refusal_record(client_id=client_id, problem=problem)
+    headers = dict(NO_STORE)
+    if problem.status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="fhir"'
+    return JsonResponse(
+        {"error": problem.error, "error_description": problem.description},
+        status=problem.status,
+        headers=headers,
+    )
+
+
+@public
+@csrf_exempt
+def revoke(request: HttpRequest) -> HttpResponse:
+    """Token revocation (RFC 7009): the client authenticates as at the token endpoint; the answer
+    is 200 whether or not the token was known."""
+    client_id = request.POST.get("client_id", "")
+    try:
+        if request.method != "POST":
+            raise TokenError("invalid_request", "Use POST")
+        client = client_authenticate(request)
+        client_id = client.client_id
+        token_revoke(client=client, token=_required(request, "token"))
+    except TokenError as problem:
+        return _refused(client_id, problem)
+    return HttpResponse(status=200, headers=NO_STORE)
 
 
 def _required(request: HttpRequest, name: str) -> str:

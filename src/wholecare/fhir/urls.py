@@ -16,6 +16,7 @@ urlpatterns = [
         name="smart-configuration",
     ),
     path("token", oauth.token, name="token"),
+    path("revoke", oauth.revoke, name="revoke"),
     path("$export", views.export_system, name="export"),
     path("Patient/$export", views.export_patients, name="export-patients"),
     re_path(

@@ -125,6 +125,7 @@ def test_discovery_document_lists_endpoints_grants_and_pkce(client: Client, db: 
     config = response.json()
     assert config["authorization_endpoint"] == "http://testserver/oauth/authorize"
     assert config["token_endpoint"] == f"{BASE}/token"
+    assert config["revocation_endpoint"] == f"{BASE}/revoke"
     assert config["code_challenge_methods_supported"] == ["S256"]
     assert set(config["grant_types_supported"]) == {
         "authorization_code",
@@ -146,7 +147,11 @@ def test_capability_statement_points_to_the_oauth_endpoints(client: Client, db: 
         if e["url"] == "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
     ]
     found = {e["url"]: e["valueUri"] for e in uris["extension"]}
-    assert found == {"authorize": "http://testserver/oauth/authorize", "token": f"{BASE}/token"}
+    assert found == {
+        "authorize": "http://testserver/oauth/authorize",
+        "token": f"{BASE}/token",
+        "revoke": f"{BASE}/revoke",
+    }
 
 
 def test_full_flow_authorize_consent_token_read_refresh_and_replay(world: dict[str, Any]) -> None:
@@ -662,3 +667,55 @@ def test_only_members_of_staff_have_an_apps_page(world: dict[str, Any]) -> None:
     browser = Client()
     browser.force_login(person_user)
     assert browser.get("/oauth/apps").status_code == 403
+
+
+def _revoke(app: App, token: str) -> Any:
+    auth = base64.b64encode(f"{app.client.client_id}:{app.secret}".encode()).decode()
+    return Client().post(
+        "/fhir/revoke", {"token": token}, headers={"Authorization": f"Basic {auth}"}
+    )
+
+
+def test_an_app_revoking_a_refresh_token_ends_the_approval(world: dict[str, Any]) -> None:
+    app, mine = world["app"], world["mine"]
+    body = app.exchange(code_for(world)).json()
+    response = _revoke(app, body["refresh_token"])
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
+    assert Api(body["access_token"]).get(f"/fhir/Patient/{mine.public_id}").status_code == 401
+    refreshed = app.token(grant_type="refresh_token", refresh_token=body["refresh_token"])
+    assert refreshed.json()["error"] == "invalid_grant"
+    event = AuditEvent.objects.get(action="update", what__startswith="FHIR token revoked")
+    assert event.actor_username == "dr-smart"
+
+
+def test_an_app_revoking_an_access_token_ends_the_approval_too(world: dict[str, Any]) -> None:
+    app = world["app"]
+    body = app.exchange(code_for(world)).json()
+    assert _revoke(app, body["access_token"]).status_code == 200
+    refreshed = app.token(grant_type="refresh_token", refresh_token=body["refresh_token"])
+    assert refreshed.json()["error"] == "invalid_grant"
+
+
+def test_revoking_unknown_or_other_clients_tokens_changes_nothing(world: dict[str, Any]) -> None:
+    app, mine = world["app"], world["mine"]
+    body = app.exchange(code_for(world)).json()
+    another = make_app(world["gp"])
+    assert _revoke(another, body["access_token"]).status_code == 200
+    assert _revoke(app, "not-a-token").status_code == 200
+    assert Api(body["access_token"]).get(f"/fhir/Patient/{mine.public_id}").status_code == 200
+    assert not AuditEvent.objects.filter(what__startswith="FHIR token revoked").exists()
+    wrong = App(app.client, "wrong", app.verifier)
+    assert _revoke(wrong, body["access_token"]).status_code == 401
+    assert Client().get("/fhir/revoke").json()["error"] == "invalid_request"
+
+
+def test_a_client_credentials_token_is_revoked_alone(world: dict[str, Any]) -> None:
+    owner = factories.StaffFactory()
+    client, secret = client_register(name="Back end", staff=owner, allowed_scopes="user/*.rs")
+    backend = App(client, secret, "")
+    first = backend.token(grant_type="client_credentials", scope="user/*.rs").json()
+    second = backend.token(grant_type="client_credentials", scope="user/*.rs").json()
+    assert _revoke(backend, first["access_token"]).status_code == 200
+    assert Api(first["access_token"]).get("/fhir/Patient").status_code == 401
+    assert Api(second["access_token"]).get("/fhir/Patient").status_code == 200

@@ -103,21 +103,7 @@ def discharge_letter(referral: TTReferral, outcome: spec.Outcome, author: Staff)
     return "\n".join(lines)
 
 
-# The outcomes CLI's input files ----------------------------------------------------------------
-
-REFERRAL_COLUMNS = (
-    "referral_id",
-    "person_id",
-    "received_date",
-    "discharge_date",
-    "problem_descriptor",
-    "ltc",
-    "ethnic_category",
-    "imd_decile",
-    "service_id",
-)
-CONTACT_COLUMNS = ("referral_id", "contact_date", "kind", "attended", "intensity", "integrated")
-MEASURE_COLUMNS = ("referral_id", "measure_date", "measure", "score")
+# A period's extract: the data set's tables and the outcomes CLI's input files --------------------
 
 
 @dataclass(frozen=True)
@@ -175,8 +161,8 @@ def _scores_known(referrals: QuerySet[TTReferral], period: Period) -> QuerySet[M
 
 @dataclass(frozen=True)
 class Extract:
-    """The rows of the data set extract as plain values: one query per table, no model
-    instances."""
+    """The rows of the data set extract (`dataset.tables`) as plain values: one query per table,
+    no model instances."""
 
     referrals: list[dict[str, Any]]
     contacts: list[dict[str, Any]]
@@ -192,14 +178,11 @@ def extract(queryset: QuerySet[TTReferral], period: Period) -> Extract:
             "public_id",
             "person_id",
             "person__public_id",
-            "person__ethnic_category",
-            "person__imd_decile",
             "received_date",
             "discharged",
             "problem_descriptor",
             "source",
             "ending_reason",
-            "service_id",
         )
     )
     ids = {r["pk"]: str(r["public_id"]) for r in referrals}
@@ -218,9 +201,6 @@ def extract(queryset: QuerySet[TTReferral], period: Period) -> Extract:
             "problem_descriptor": r["problem_descriptor"],
             "source": r["source"],
             "ending_reason": r["ending_reason"] if r["discharged"] else "",
-            "service_id": r["service_id"],
-            "ethnic_category": r["person__ethnic_category"],
-            "imd_decile": r["person__imd_decile"],
             "conditions": sorted(conditions.get(r["pk"], [])),
         }
         for r in referrals

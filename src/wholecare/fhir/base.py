@@ -319,8 +319,8 @@ class RecordType(ResourceType, Generic[M]):
 
     model: ClassVar[type[models.Model]]
     undeletable = (
-        "is rendered from the record, which keeps its entries: correct it with an update"
-        " (a condition that has ended is resolved) rather than delete it"
+        "is rendered from the record's (or the directory's) own rows, which keep their entries:"
+        " it cannot be deleted through the API; where the type can be updated, correct it that way"
     )
 
     @abstractmethod

@@ -21,6 +21,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from wholecare.fhir.errors import Issue, bad_request
+from wholecare.fhir.keys import record_key
 
 DEFAULT_COUNT = 20
 MAX_COUNT = 100
@@ -159,9 +160,10 @@ def _refuse(found: SearchRequest, lenient: bool, message: str) -> None:
 
 
 def _whole(value: str, name: str, low: int, high: int) -> int:
-    if not value.isdigit() or not low <= int(value) <= high:
+    number = record_key(value)
+    if number is None or not low <= number <= high:
         raise bad_request(f"{name} must be a whole number from {low} to {high}", name)
-    return int(value)
+    return number
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from wholecare.access.models import AuditEvent
 from wholecare.access.permissions import can_view_person_audit
 from wholecare.fhir.base import Ctx, Page, ResourceType, person_q
 from wholecare.fhir.errors import bad_request
+from wholecare.fhir.keys import record_key
 from wholecare.fhir.search import Criterion, Param, SearchRequest, any_of, date_q
 from wholecare.fhir.store import Item
 from wholecare.record.models import Person
@@ -134,9 +135,10 @@ class AuditEventType(ResourceType):
         return found
 
     def find(self, ctx: Ctx, fhir_id: str) -> Item | None:
-        if not fhir_id.isdigit():
+        key = record_key(fhir_id)
+        if key is None:
             return None
-        event = self.events(ctx).filter(pk=int(fhir_id)).first()
+        event = self.events(ctx).filter(pk=key).first()
         return None if event is None else self._items(ctx, [event])[0]
 
     def search(self, ctx: Ctx, request: SearchRequest) -> Page:
@@ -151,7 +153,7 @@ class AuditEventType(ResourceType):
 
     def filter(self, ctx: Ctx, criterion: Criterion) -> Q:
         if criterion.name == "_id":
-            return Q(pk__in=[int(v) for v in criterion.values if v.isdigit()])
+            return Q(pk__in=[k for k in map(record_key, criterion.values) if k is not None])
         if criterion.name == "patient":
             if not can_view_person_audit(ctx.staff):
                 raise bad_request("Only a privacy officer searches the audit trail by patient")

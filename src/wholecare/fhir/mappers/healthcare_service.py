@@ -6,6 +6,7 @@ from django.db.models import Q, QuerySet
 
 from wholecare.directory.models import Service
 from wholecare.fhir.base import Ctx, Include, RecordType, reference_ids
+from wholecare.fhir.keys import record_key
 from wholecare.fhir.mappers import WHOLECARE
 from wholecare.fhir.scopes import Permission
 from wholecare.fhir.search import Criterion, Param, any_of, parse_reference
@@ -38,7 +39,8 @@ def to_fhir(service: Service, fhir_id: str) -> dict[str, Any]:
 
 
 def service_id_q(value: str) -> Q:
-    return Q(pk=int(value)) if value.isdigit() else Q(pk__in=[])
+    key = record_key(value)
+    return Q(pk=key) if key is not None else Q(pk__in=[])
 
 
 class HealthcareServiceType(RecordType[Service]):

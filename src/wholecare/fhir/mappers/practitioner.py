@@ -6,6 +6,7 @@ from django.db.models import Q, QuerySet
 
 from wholecare.directory.models import Staff
 from wholecare.fhir.base import Ctx, RecordType
+from wholecare.fhir.keys import record_key
 from wholecare.fhir.mappers import WHOLECARE
 from wholecare.fhir.scopes import Permission
 from wholecare.fhir.search import Criterion, Param, any_of, parse_token
@@ -31,7 +32,8 @@ def to_fhir(staff: Staff, fhir_id: str) -> dict[str, Any]:
 
 
 def staff_id_q(value: str) -> Q:
-    return Q(pk=int(value)) if value.isdigit() else Q(pk__in=[])
+    key = record_key(value)
+    return Q(pk=key) if key is not None else Q(pk__in=[])
 
 
 class PractitionerType(RecordType[Staff]):

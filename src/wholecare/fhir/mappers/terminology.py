@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from django.db.models import Q, QuerySet
 
 from wholecare.fhir.base import Ctx, Page, ResourceType
+from wholecare.fhir.keys import record_key
 from wholecare.fhir.search import Criterion, Param, SearchRequest
 from wholecare.fhir.store import Item
 from wholecare.terminology.models import CodeSystemRelease, ConceptMapRelease, ValueSetRelease
@@ -42,9 +43,10 @@ class ReleaseType(ResourceType):
         return Item(self.name, str(release.pk), 1, release.imported_at, resource)
 
     def find(self, ctx: Ctx, fhir_id: str) -> Item | None:
-        if not fhir_id.isdigit():
+        key = record_key(fhir_id)
+        if key is None:
             return None
-        release = self.releases().filter(pk=int(fhir_id)).first()
+        release = self.releases().filter(pk=key).first()
         return None if release is None else self.item(release)
 
     def search(self, ctx: Ctx, request: SearchRequest) -> Page:
@@ -58,7 +60,7 @@ class ReleaseType(ResourceType):
     def _filter(self, criterion: Criterion) -> Q:
         values = list(criterion.values)
         if criterion.name == "_id":
-            return Q(pk__in=[int(v) for v in values if v.isdigit()])
+            return Q(pk__in=[k for k in map(record_key, values) if k is not None])
         if criterion.name == "url":
             return Q(**{f"{self.parent}__url__in": values})
         return Q(version__in=values)

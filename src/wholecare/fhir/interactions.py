@@ -1,5 +1,10 @@
-"""The FHIR RESTful interactions, each atomic, checked against the token's scopes and the record's
-access rules, and audited in the same transaction as the read or write it records."""
+"""The FHIR RESTful interactions, checked against the token's scopes and the record's access
+rules, and audited.
+
+Writes are atomic and audited in the same transaction. Reads (read, vread, history, search) run
+outside a transaction and commit their audit event before they return, so no response carries
+data whose access was not recorded; on SQLite, where every transaction takes the one write lock,
+concurrent reads then hold it only for the audit insert, not for the whole request."""
 
 from typing import Any
 from urllib.parse import urlencode
@@ -64,7 +69,6 @@ def _readable(ctx: Ctx, kind: ResourceType, fhir_id: str, *, deleted_too: bool =
     return found
 
 
-@transaction.atomic
 def read(ctx: Ctx, type_name: str, fhir_id: str) -> tuple[ResourceType, Item]:
     kind = resource_type(type_name)
     ctx.grant.check(kind.name, Permission.READ)
@@ -73,7 +77,6 @@ def read(ctx: Ctx, type_name: str, fhir_id: str) -> tuple[ResourceType, Item]:
     return kind, found
 
 
-@transaction.atomic
 def vread(ctx: Ctx, type_name: str, fhir_id: str, version: str) -> tuple[ResourceType, Item]:
     kind = resource_type(type_name)
     ctx.grant.check(kind.name, Permission.READ)
@@ -120,7 +123,6 @@ def vread(ctx: Ctx, type_name: str, fhir_id: str, version: str) -> tuple[Resourc
     return kind, found
 
 
-@transaction.atomic
 def history(
     ctx: Ctx, type_name: str, fhir_id: str | None, query: QueryDict, base: str
 ) -> dict[str, Any]:
@@ -291,7 +293,6 @@ MAX_REVINCLUDE = 500
 """Resources one `_revinclude` adds to a page at most (the rest are reported, not dropped)."""
 
 
-@transaction.atomic
 def search(
     ctx: Ctx, type_name: str, query: QueryDict, base: str, *, lenient: bool
 ) -> dict[str, Any]:

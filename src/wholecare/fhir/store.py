@@ -95,9 +95,10 @@ def sync(
                 found = Resource.objects.get(resource_type=resource_type, record_pk=row.pk)
         content = render(row, found.fhir_id)
         if content != found.content:
-            found = Resource.objects.select_for_update().get(pk=found.pk)
-            if content != found.content:
-                record_version(found, content, method="PUT", when=now)
+            with transaction.atomic():
+                found = Resource.objects.select_for_update().get(pk=found.pk)
+                if content != found.content:
+                    record_version(found, content, method="PUT", when=now)
         synced.append(found)
     return synced
 

@@ -116,6 +116,24 @@ def _free_port() -> int:
         return port
 
 
+def _get(
+    connection: http.client.HTTPConnection, port: int, path: str, headers: dict[str, str]
+) -> tuple[http.client.HTTPConnection, int]:
+    """GET on the kept-alive connection, and once more on a new one if the server closed it while
+    it was idle (gunicorn does after a few seconds), as HTTP clients do for an idempotent request.
+    """
+    try:
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+    except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+        connection.close()
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+    response.read()
+    return connection, response.status
+
+
 def _load(
     port: int,
     token: str,
@@ -151,9 +169,7 @@ def _load(
             )
             started = due if rate_per_client is not None else time.perf_counter()
             try:
-                connection.request("GET", path, headers=headers)
-                response = connection.getresponse()
-                response.read()
+                connection, status = _get(connection, port, path, headers)
             except OSError as problem:
                 with lock:
                     failures.append(f"{problem} {path}")
@@ -162,10 +178,10 @@ def _load(
                 continue
             elapsed = (time.perf_counter() - started) * 1000
             with lock:
-                if response.status == 200:
+                if status == 200:
                     timings[kind].append(elapsed)
                 else:
-                    failures.append(f"{response.status} {path}")
+                    failures.append(f"{status} {path}")
         connection.close()
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]

@@ -10,6 +10,7 @@ built once with synthetic data and kept under bench-out/.
 """
 
 import datetime as dt
+import gc
 import math
 import os
 import random
@@ -233,6 +234,7 @@ def run() -> None:
         f" {MeasureScore.objects.count():,} scores (SQLite); {os.cpu_count()} CPUs, load average"
         f" {os.getloadavg()[0]:.1f} (wall times are inflated when other programs share the CPUs):"
     )
+    gc.freeze()  # as wsgi.py does in each server worker once the app is loaded
     client = Client()
     client.force_login(manager.user)
     waiting = f"/talking-therapies/services/{service.pk}/waiting-list/"

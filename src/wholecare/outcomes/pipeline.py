@@ -140,20 +140,15 @@ def outcomes(referrals: ir.Table, contacts: ir.Table, measures: ir.Table) -> Res
     )
     c = counting.inner_join(span, counting.referral_id == span.key)
     attended = c.filter(_within(c.contact_date, c.received, c.discharge))
-    # Numbered within the referral, treatment contacts first by date, so the second treatment
-    # contact is number 1 whatever falls on the same day.
-    numbered = attended.mutate(
-        order=ibis.row_number().over(
-            group_by=attended.rix,
-            order_by=[(attended.kind != rules.TREATMENT).cast("int8"), attended.contact_date],
-        )
-    )
-    treatment = numbered.kind == rules.TREATMENT
-    contacted = numbered.group_by("rix").aggregate(
+    treatment = attended.kind == rules.TREATMENT
+    # The second treatment contact's date: the second of the sorted dates, so two on one day
+    # make that day the second too. Cheaper than numbering the contacts with a window.
+    dates = attended.contact_date.collect(where=treatment).sort()
+    contacted = attended.group_by("rix").aggregate(
         treatment_contacts=treatment.sum(),
-        first_treatment_date=numbered.contact_date.min(where=treatment),
-        second_treatment_date=numbered.contact_date.min(where=treatment & (numbered.order == 1)),
-        first_assessment_date=numbered.contact_date.min(where=numbered.kind == rules.ASSESSMENT),
+        first_treatment_date=attended.contact_date.min(where=treatment),
+        second_treatment_date=ibis.ifelse(dates.length() >= 2, dates[1], ibis.null("date")),
+        first_assessment_date=attended.contact_date.min(where=attended.kind == rules.ASSESSMENT),
     )
 
     # Scores: only those dated within an accepted referral count. The rejected ones come from

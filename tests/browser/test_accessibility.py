@@ -1,36 +1,22 @@
 """WCAG 2.2 AA checks with axe-core on the pages people use, and a tablet-sized screen."""
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page
 
 from tests import factories
+from tests.browser.axe import violations
 from wholecare.access import services as access_services
 from wholecare.directory.disciplines import Discipline
 from wholecare.record.vocabulary import Sensitivity
-
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
     """axe-core is injected as a script, which the app's own CSP rightly refuses."""
     return {**browser_context_args, "bypass_csp": True}
-
-
-def _violations(page: Page) -> list[dict[str, Any]]:
-    page.add_script_tag(path=str(AXE))
-    result: dict[str, Any] = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", TAGS
-    )
-    return [
-        {"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]]}
-        for v in result["violations"]
-    ]
 
 
 @pytest.fixture
@@ -58,7 +44,7 @@ def test_pages_meet_wcag_aa(page: Page, sign_in, live_server, record) -> None:
         by=social_worker.user, person=person, reason="Emergency placement after carer admitted"
     )
     page.goto(f"{live_server.url}/sign-in/")
-    assert _violations(page) == [], "sign in"
+    assert violations(page) == [], "sign in"
     sign_in(page, "dr-ross", factories.PASSWORD)
     for path in [
         "/caseload/",
@@ -68,14 +54,14 @@ def test_pages_meet_wcag_aa(page: Page, sign_in, live_server, record) -> None:
         "/audit/mine/",
     ]:
         page.goto(f"{live_server.url}{path}")
-        assert _violations(page) == [], path
+        assert violations(page) == [], path
     page.goto(f"{live_server.url}/people/find/")
     page.get_by_role("button", name="Search").click()
-    assert _violations(page) == [], "search with errors"
+    assert violations(page) == [], "search with errors"
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, officer.user.username, factories.PASSWORD)
     page.goto(f"{live_server.url}/audit/break-glass/")
-    assert _violations(page) == [], "review queue"
+    assert violations(page) == [], "review queue"
 
 
 def test_person_summary_fits_a_tablet(page: Page, sign_in, live_server, record) -> None:
@@ -92,4 +78,4 @@ def test_person_summary_fits_a_tablet(page: Page, sign_in, live_server, record) 
 
 def test_the_checker_finds_a_known_failure(page: Page) -> None:
     page.set_content('<html lang="en"><title>t</title><main><img src="x.png"></main></html>')
-    assert "image-alt" in [v["id"] for v in _violations(page)]
+    assert "image-alt" in [v["id"] for v in violations(page)]

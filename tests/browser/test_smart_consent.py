@@ -5,7 +5,6 @@ with axe on every page."""
 import base64
 import hashlib
 import secrets
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -14,29 +13,16 @@ from django.test import Client
 from playwright.sync_api import Page, expect
 
 from tests import factories
+from tests.browser.axe import violations
 from wholecare.access.models import AuditEvent
 from wholecare.directory.disciplines import Discipline
 from wholecare.fhir.auth import client_register
-
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
     """axe-core is injected as a script, which the app's own CSP rightly refuses."""
     return {**browser_context_args, "bypass_csp": True}
-
-
-def _violations(page: Page) -> list[dict[str, Any]]:
-    page.add_script_tag(path=str(AXE))
-    result: dict[str, Any] = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", TAGS
-    )
-    return [
-        {"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]]}
-        for v in result["violations"]
-    ]
 
 
 def test_gp_allows_an_app_for_one_patient(
@@ -80,11 +66,11 @@ def test_gp_allows_an_app_for_one_patient(
     expect(
         page.get_by_text("See and search everything in the record for the person")
     ).to_be_visible()
-    assert _violations(page) == [], "consent page"
+    assert violations(page) == [], "consent page"
 
     page.get_by_role("button", name="Allow", exact=True).click()
     expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
-    assert _violations(page) == [], "consent page with an error"
+    assert violations(page) == [], "consent page with an error"
 
     page.get_by_label("NHS number of the person the app is for").fill(person.nhs_number)
     page.get_by_role("button", name="Allow", exact=True).click()
@@ -116,10 +102,10 @@ def test_gp_allows_an_app_for_one_patient(
 
     page.goto(f"{live_server.url}/oauth/apps")
     expect(page.get_by_role("heading", name="Diabetes Helper")).to_be_visible()
-    assert _violations(page) == [], "apps page"
+    assert violations(page) == [], "apps page"
     page.get_by_role("button", name="Disconnect Diabetes Helper").click()
     expect(page.get_by_text("The app has been disconnected")).to_be_visible()
-    assert _violations(page) == [], "apps page after disconnecting"
+    assert violations(page) == [], "apps page after disconnecting"
     again = Client().get(
         f"/fhir/Patient/{person.public_id}",
         headers={"Authorization": f"Bearer {issued.json()['access_token']}"},
@@ -139,4 +125,4 @@ def test_a_bad_redirect_uri_page_is_accessible(page: Page, live_server: Any, sig
     query = urlencode({"client_id": client.client_id, "redirect_uri": "https://evil.example.org/"})
     page.goto(f"{live_server.url}/oauth/authorize?{query}")
     expect(page.get_by_role("heading", name="This app cannot be connected")).to_be_visible()
-    assert _violations(page) == [], "error page"
+    assert violations(page) == [], "error page"

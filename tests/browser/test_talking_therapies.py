@@ -2,12 +2,11 @@
 
 import datetime as dt
 import re
-from pathlib import Path
-from typing import Any
 
 from playwright.sync_api import Browser, Page, expect
 
 from tests import factories
+from tests.browser.axe import violations
 from wholecare.directory.disciplines import Discipline
 from wholecare.directory.models import Service, Staff
 from wholecare.talking_therapies import engine, services
@@ -175,20 +174,6 @@ def test_ltc_pathway_from_case_finding_to_discharge(
     assert referral.service == service
 
 
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-
-
-def _violations(page: Page) -> list[dict[str, Any]]:
-    page.add_script_tag(path=str(AXE))
-    result: dict[str, Any] = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG
-    )
-    return [
-        {"id": v["id"], "nodes": [n["target"] for n in v["nodes"]]} for v in result["violations"]
-    ]
-
-
 def test_pathway_pages_meet_wcag_aa_at_tablet_width(
     browser: Browser, live_server, allow_audit_reset
 ):
@@ -247,7 +232,7 @@ def test_pathway_pages_meet_wcag_aa_at_tablet_width(
         page.get_by_role("button", name="Sign in").click()
         for path in paths:
             page.goto(f"{base}{path}")
-            assert _violations(page) == [], path
+            assert violations(page) == [], path
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 0, f"{path} scrolls sideways on a tablet"
         page.get_by_role("button", name="Sign out").click()
@@ -256,5 +241,5 @@ def test_pathway_pages_meet_wcag_aa_at_tablet_width(
         "/talking-therapies/public/questionnaire/",
     ]:
         page.goto(f"{base}{path}")
-        assert _violations(page) == [], path
+        assert violations(page) == [], path
     context.close()

@@ -6,6 +6,7 @@ rest of the API, audited per person."""
 import datetime as dt
 import json
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -191,7 +192,7 @@ def test_membership_is_read_when_the_job_runs(caseload, no_thread):
 
 def test_a_group_export_with_patient_parameters_is_held_to_them(gp, caseload, no_thread):
     api = api_for(caseload.worker, "user/*.rs")
-    body = {
+    body: dict[str, Any] = {
         "resourceType": "Parameters",
         "parameter": [
             {

@@ -19,7 +19,9 @@ PSY = [
 ]
 
 
-def observation(person: Any, when: str = "2026-01-10T09:00:00+00:00", **extra: Any) -> dict:
+def observation(
+    person: Any, when: str = "2026-01-10T09:00:00+00:00", **extra: Any
+) -> dict[str, Any]:
     return {
         "resourceType": "Observation",
         "status": "final",

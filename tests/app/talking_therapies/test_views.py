@@ -4,6 +4,7 @@ the public pages; the dashboard equals `wholecare outcomes` run on the export.""
 import csv
 import io
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -116,7 +117,9 @@ def test_every_url_leaks_nothing_without_a_relationship(client, tt, busy, discip
                 response = getattr(client, method)(url)
                 body = response.content.decode()
                 for text in _identifying(tt):
-                    assert text not in body, f"{method.upper()} {url} shows {text!r}"
+                    # As a whole word: another person's random name ("Adam") is not Ada's.
+                    shown = re.search(rf"\b{re.escape(text)}\b", body)
+                    assert shown is None, f"{method.upper()} {url} shows {text!r}"
                 walked += 1
     assert walked >= 40
     new_events = AuditEvent.objects.exclude(pk__in=before)
@@ -463,3 +466,16 @@ def test_kind_change_and_self_referral_triage_through_the_pages(client, tt):
     created = client.post(triage, {"nhs_number": factories.next_nhs_number(), "sex": "female"})
     assert created.status_code == 302
     assert SelfReferral.objects.get().tt_referral is not None
+
+
+def test_a_person_whose_nhs_number_and_birth_date_are_not_known_is_said_so_once(client, tt, busy):
+    tt.person.nhs_number = None
+    tt.person.date_of_birth = None
+    tt.person.save()
+    client.force_login(tt.pwp.user)
+    page = client.get(reverse("talking_therapies:person", args=[tt.person.public_id]))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "NHS number not known" in body
+    assert "NHS number NHS number" not in body
+    assert "date of birth not known" in body

@@ -45,16 +45,22 @@ def test_open_referral_to_my_service_opens_the_record(person):
 
 
 def test_query_filter_matches_the_check(gp):
-    mine, referred, other = factories.PersonFactory.create_batch(3)
+    mine, referred, other, elsewhere, closed = factories.PersonFactory.create_batch(5)
     factories.CareTeamMembershipFactory(person=mine, staff=gp)
     referral = factories.ReferralFactory(person=referred)
     gp.services.add(referral.service)
+    # Referred to someone else's service, and a closed referral to one of the GP's: neither.
+    colleague = factories.StaffFactory()
+    colleague.services.add(factories.ReferralFactory(person=elsewhere).service)
+    factories.ReferralFactory(
+        person=closed, service=referral.service, status=Referral.Status.CLOSED
+    )
     # A second route to the same person must not duplicate them in lists or counts.
     factories.CareTeamMembershipFactory(person=referred, staff=gp)
     openable = Person.objects.filter(permissions.people_openable_q(gp))
     assert sorted(openable.values_list("pk", flat=True)) == sorted([mine.pk, referred.pk])
     assert openable.count() == 2
-    for candidate in (mine, referred, other):
+    for candidate in (mine, referred, other, elsewhere, closed):
         assert permissions.can_open_record(gp, candidate) is (candidate in (mine, referred))
 
 

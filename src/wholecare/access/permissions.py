@@ -50,9 +50,11 @@ def people_openable_q(staff: Staff) -> Q:
     on_care_team = CareTeamMembership.objects.filter(staff=staff, start_date__lte=today).filter(
         Q(end_date__isnull=True) | Q(end_date__gte=today)
     )
-    open_referral = Referral.objects.filter(
-        service__in=staff.services.all(), status=Referral.Status.OPEN
-    )
+    # The staff's services straight from the many-to-many table: the same ids as
+    # `staff.services.all()` without its join to the service table, which the FHIR API would
+    # otherwise compile (and the database run) on every request.
+    their_services = Staff.services.through.objects.filter(staff=staff).values("service_id")
+    open_referral = Referral.objects.filter(service__in=their_services, status=Referral.Status.OPEN)
     broken_glass = BreakGlassAccess.objects.filter(staff=staff, expires_at__gt=timezone.now())
     return (
         Q(pk__in=on_care_team.values("person_id"))

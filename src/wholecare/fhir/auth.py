@@ -594,11 +594,12 @@ def grant_for(header: str) -> Grant | None:
     kind, _, token = header.partition(" ")
     if kind.lower() != "bearer" or not token.strip():
         raise _unauthorised("Send an OAuth2 bearer token: Authorization: Bearer <token>")
-    found = (
-        AccessToken.objects.select_related("client__staff__user", "staff__user", "patient")
-        .filter(digest=_digest(token.strip()), expires_at__gt=timezone.now())
-        .first()
-    )
+    # The digest is unique, so no ordering; the patient (only `patient/` tokens have one) is
+    # fetched by its key when there is one, rather than joined for every token.
+    matches = AccessToken.objects.select_related("client__staff__user", "staff__user").filter(
+        digest=_digest(token.strip()), expires_at__gt=timezone.now()
+    )[:1]
+    found = matches[0] if matches else None
     staff = None if found is None else found.staff or found.client.staff
     if found is None or staff is None or not found.client.active or not staff.user.is_active:
         raise _unauthorised("The access token is unknown or has expired")

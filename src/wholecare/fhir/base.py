@@ -31,6 +31,15 @@ from wholecare.record.models import Person
 from wholecare.record.vocabulary import Sensitivity
 
 M = TypeVar("M", bound=models.Model)
+R = TypeVar("R")
+
+
+def unique_row(rows: QuerySet[Any, R]) -> R | None:
+    """The row of a lookup by a unique key, or None: `first()` without its ORDER BY, which on
+    the API's hot paths costs an ordering to compile and run for at most one row."""
+    found = list(rows[:1])
+    return found[0] if found else None
+
 
 CONFIDENTIALITY = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
@@ -130,7 +139,7 @@ def referenced_person(ctx: Ctx, reference: dict[str, Any] | None, where: str, ki
     fhir_id = reference_id(reference, "Patient", where)
     public_id = _uuid_or_none(fhir_id)
     people = openable_people(ctx.grant, kind, Permission.CREATE)
-    person = None if public_id is None else people.filter(public_id=public_id).first()
+    person = None if public_id is None else unique_row(people.filter(public_id=public_id))
     if person is None:
         raise unprocessable(
             "not-found",
@@ -307,7 +316,7 @@ class ResourceType(ABC):
 
     def history_resource(self, ctx: Ctx, fhir_id: str) -> Resource | None:
         """The kept versions' owner, once `find` has allowed the client to read it."""
-        return Resource.objects.filter(resource_type=self.name, fhir_id=fhir_id).first()
+        return unique_row(Resource.objects.filter(resource_type=self.name, fhir_id=fhir_id))
 
     def history_type(self, ctx: Ctx) -> QuerySet[Resource]:
         """Kept resources of this type the client may read now, for type history."""
@@ -342,12 +351,12 @@ class RecordType(ResourceType, Generic[M]):
         raise bad_request(f"{self.name} cannot be searched by {criterion.name}")
 
     def row_for_id(self, rows: QuerySet[M], fhir_id: str) -> M | None:
-        record_pk = (
-            Resource.objects.filter(resource_type=self.name, fhir_id=fhir_id)
-            .values_list("record_pk", flat=True)
-            .first()
+        record_pk = unique_row(
+            Resource.objects.filter(resource_type=self.name, fhir_id=fhir_id).values_list(
+                "record_pk", flat=True
+            )
         )
-        return None if record_pk is None else rows.filter(pk=record_pk).first()
+        return None if record_pk is None else unique_row(rows.filter(pk=record_pk))
 
     def items(self, rows: Sequence[M]) -> list[Item]:
         synced = store.sync(
@@ -367,16 +376,23 @@ class RecordType(ResourceType, Generic[M]):
         rows = self.rows(ctx, Permission.SEARCH)
         for criterion in request.criteria:
             rows = rows.filter(self.filter(criterion))
-        total = rows.count()
         ordered = rows.order_by(*ordering(request.sort, self.sortable()))
         page = list(ordered[request.offset : request.offset + request.count])
-        return Page(self.items(page), total)
+        return Page(self.items(page), _total(rows, request, len(page)))
 
     def history_type(self, ctx: Ctx) -> QuerySet[Resource]:
         return Resource.objects.filter(
             resource_type=self.name,
             record_pk__in=self.rows(ctx, Permission.READ).values("pk"),
         )
+
+
+def _total(rows: QuerySet[Any], request: SearchRequest, on_page: int) -> int:
+    """The number of matches: known from the page itself when it is the last one (short, and
+    not past the end), so that most searches, which fit on one page, need no count query."""
+    if on_page < request.count and (on_page or request.offset == 0):
+        return request.offset + on_page
+    return rows.count()
 
 
 @dataclass(frozen=True)
@@ -467,7 +483,7 @@ class StoredType(ResourceType):
         return None if found is None or found.content["status"] == ENTERED_IN_ERROR else found
 
     def find_kept(self, ctx: Ctx, fhir_id: str) -> Item | None:
-        found = self.readable(ctx, Permission.READ).filter(fhir_id=fhir_id).first()
+        found = unique_row(self.readable(ctx, Permission.READ).filter(fhir_id=fhir_id))
         return None if found is None else store.item(found)
 
     def withheld(self, ctx: Ctx, fhir_id: str) -> bool:
@@ -523,10 +539,10 @@ class StoredType(ResourceType):
         for criterion in request.criteria:
             matching = matching.filter(self.filter(criterion))
         readable = matching.filter(readable_q(ctx.staff))
-        total = readable.count()
-        withheld = matching.count() - total
         ordered = readable.order_by(*ordering(request.sort, self.sortable()))
-        page = ordered[request.offset : request.offset + request.count]
+        page = list(ordered[request.offset : request.offset + request.count])
+        total = _total(readable, request, len(page))
+        withheld = matching.count() - total
         return Page([store.item(r) for r in page], total, withheld)
 
     def create(self, ctx: Ctx, content: dict[str, Any]) -> Item:

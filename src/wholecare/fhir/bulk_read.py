@@ -63,6 +63,26 @@ class Unit:
         return str((self.resource or {}).get("resourceType", ""))
 
 
+def model_problem(resource: dict[str, Any]) -> str | None:
+    """Why a resource (of a FHIR resource type) is not the FHIR R4 model, or None when it is."""
+    name = str(resource.get("resourceType", ""))
+    try:
+        get_fhir_model_class(name).model_validate(resource)
+    except PydanticError as problem:
+        errors = "; ".join(
+            f"{'.'.join([name, *map(str, e['loc'])])}: {e['msg']}" for e in problem.errors()[:5]
+        )
+        return f"not the FHIR R4 model: {errors}"
+    except (ValueError, TypeError) as problem:
+        return f"not the FHIR R4 model: {problem}"
+    return None
+
+
+def model_problems(resources: list[dict[str, Any]]) -> list[str | None]:
+    """`model_problem` of each; what worker processes run (this module needs no Django)."""
+    return [model_problem(resource) for resource in resources]
+
+
 def files_in(paths: Iterable[Path]) -> list[Path]:
     """The files to read, folders opened (sorted), in dependency order of what they hold."""
     found: list[Path] = []

@@ -263,7 +263,11 @@ def test_a_transaction_bundle_with_urn_uuid_references_loads_in_dependency_order
     assert _report(report)[0][:3] == [f"{path} entry[2]", "-", "rejected"]
 
 
-def test_a_rerun_skips_what_was_loaded_and_carries_on_after_a_crash(tmp_path, gp, monkeypatch):
+@pytest.mark.parametrize("jobs", [1, 3])
+def test_a_rerun_skips_what_was_loaded_and_carries_on_after_a_crash(
+    tmp_path, gp, monkeypatch, jobs
+):
+    # With jobs, the workers have checked chunks ahead of the crash: none of them is written.
     numbers = [factories.next_nhs_number() for _ in range(5)]
     path = _ndjson(
         tmp_path / "Patient.ndjson", *(_patient(f"p{i}", n, gp) for i, n in enumerate(numbers))
@@ -273,19 +277,19 @@ def test_a_rerun_skips_what_was_loaded_and_carries_on_after_a_crash(tmp_path, gp
     real = bulk_import.Importer._chunk
     calls = []
 
-    def crash_on_the_second_chunk(self, chunk):
+    def crash_on_the_second_chunk(self, chunk, problems):
         calls.append(len(chunk))
         if len(calls) == 2:
             raise KeyboardInterrupt
-        return real(self, chunk)
+        return real(self, chunk, problems)
 
     monkeypatch.setattr(bulk_import.Importer, "_chunk", crash_on_the_second_chunk)
     with pytest.raises(KeyboardInterrupt):
-        _import(path, report=report)
+        _import(path, report=report, jobs=jobs)
     assert Person.objects.count() == 2
     assert ImportFile.objects.get().done == 2
     monkeypatch.setattr(bulk_import.Importer, "_chunk", real)
-    assert "3 resources read: 3 loaded, 0 rejected" in _import(path, report=report)
+    assert "3 resources read: 3 loaded, 0 rejected" in _import(path, report=report, jobs=jobs)
     assert Person.objects.count() == 5
     again = _import(path, report=report)
     assert "0 resources read" in again
@@ -295,6 +299,69 @@ def test_a_rerun_skips_what_was_loaded_and_carries_on_after_a_crash(tmp_path, gp
     _import(copy, report=report)
     assert Person.objects.count() == 5
     assert all("already imported as Patient/" in row[3] for row in _report(report))
+
+
+def _what_the_import_did(out: str, report: Path) -> dict[str, Any]:
+    """What an import wrote, without the ids it made up."""
+    numbers = dict(Person.objects.values_list("pk", "nhs_number"))
+    return {
+        "out": out,
+        "report": report.read_text(),
+        "people": sorted(Person.objects.values_list("nhs_number", "given_name")),
+        "conditions": sorted(Condition.objects.values_list("person__nhs_number", "snomed_code")),
+        "resources": sorted(
+            (r.resource_type, r.person.nhs_number if r.person else None, r.content.get("status"))
+            for r in Resource.objects.select_related("person")
+        ),
+        "mapped": sorted(ImportedId.objects.values_list("resource_type", "source_id")),
+        "files": sorted(ImportFile.objects.values_list("path", "done", "loaded", "rejected")),
+        "audit": sorted(
+            (numbers.get(person_id), what)
+            for person_id, what in AuditEvent.objects.filter(
+                what__startswith="FHIR bulk import"
+            ).values_list("person_id", "what")
+        ),
+    }
+
+
+def test_checking_in_worker_processes_imports_and_reports_exactly_as_one_process(
+    tmp_path, gp, monkeypatch
+):
+    from django.db import transaction
+
+    numbers = [factories.next_nhs_number() for _ in range(4)]
+    patients = _ndjson(
+        tmp_path / "Patient.ndjson",
+        *(_patient(f"p{i}", n, gp) for i, n in enumerate(numbers)),
+        _patient("bad", factories.next_nhs_number(), gp, gender="lizard"),
+        "{not json",
+        {"resourceType": "Basic", "id": "b1", "code": {"text": "x"}},
+    )
+    observations = _ndjson(
+        tmp_path / "Observation.ndjson",
+        *(_heart_rate(f"o{i}", f"Patient/p{i % 5}") for i in range(9)),
+        {**_heart_rate("o-bad", "Patient/p1"), "status": "sort-of"},
+    )
+    monkeypatch.setattr(bulk_import, "CHUNK", 2)
+    report = tmp_path / "report.tsv"
+    done = []
+    for jobs in (1, 3):
+        with transaction.atomic():
+            out = _import(patients, observations, report=report, jobs=jobs)
+            done.append(_what_the_import_did(out, report))
+            transaction.set_rollback(True)
+    serial, parallel = done
+    assert "17 resources read: 12 loaded, 5 rejected" in serial["out"]
+    assert "Patient.gender" in serial["report"]
+    assert "Observation.status" in serial["report"]
+    assert parallel == serial
+
+
+def test_jobs_below_one_are_refused(tmp_path, gp):
+    path = _ndjson(tmp_path / "Patient.ndjson", _patient("p1", factories.next_nhs_number(), gp))
+    with pytest.raises(CommandError, match="--jobs: 0"):
+        _import(path, report=tmp_path / "report.tsv", jobs=0)
+    assert not Person.objects.exists()
 
 
 def test_bad_paths_or_an_unknown_member_of_staff_write_nothing(tmp_path, gp):

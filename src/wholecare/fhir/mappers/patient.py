@@ -21,7 +21,7 @@ from wholecare.access.audit import audit
 from wholecare.access.models import AuditEvent
 from wholecare.directory.models import Organisation
 from wholecare.fhir.access import openable_people
-from wholecare.fhir.base import Ctx, RecordType
+from wholecare.fhir.base import Ctx, RecordType, unique_row
 from wholecare.fhir.errors import FhirError, Issue, bad_request, unprocessable
 from wholecare.fhir.mappers import Mapped, coding_in, unknown_elements, validation_outcome
 from wholecare.fhir.scopes import Permission
@@ -377,7 +377,7 @@ class PatientType(RecordType[Person]):
             public_id = uuid.UUID(fhir_id)
         except ValueError:
             return None
-        return rows.filter(public_id=public_id).first()
+        return unique_row(rows.filter(public_id=public_id))
 
     def filter(self, criterion: Criterion) -> Q:
         name = criterion.name

@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from wholecare.directory.models import Staff
 from wholecare.fhir import bulk_export
-from wholecare.fhir.bulk_import import Importer, Outcome
+from wholecare.fhir.bulk_import import Importer, Outcome, available_cores
 from wholecare.fhir.bulk_read import UnreadablePaths
 from wholecare.fhir.conformance import CORPUS, run, table
 
@@ -82,6 +82,14 @@ class Command(BaseCommand):
             help="Where to write each rejection and each element not kept"
             " (default: fhir-import-report.tsv).",
         )
+        importing.add_argument(
+            "--jobs",
+            type=int,
+            default=available_cores(),
+            help="Processes to use: this one writes, in order, and the others check the next"
+            " resources against the FHIR R4 model meanwhile (default: the cores available,"
+            f" {available_cores()}; 1 does everything in this process).",
+        )
 
         conformance = actions.add_parser(
             "conformance",
@@ -108,6 +116,8 @@ class Command(BaseCommand):
             options["out"].write_text(table(run(options["corpus"])), encoding="utf-8")
             self.stdout.write(f"Wrote {options['out']}")
             return
+        if options["jobs"] < 1:
+            raise CommandError(f"--jobs: {options['jobs']}; at least 1")
         staff = (
             Staff.objects.select_related("user").filter(user__username=options["username"]).first()
         )
@@ -120,6 +130,7 @@ class Command(BaseCommand):
                 report=Report(out),
                 care_team_role=options["care_team_role"].strip(),
                 progress=bar,
+                jobs=options["jobs"],
             )
             try:
                 totals = importer.run(options["paths"])

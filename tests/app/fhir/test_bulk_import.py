@@ -316,7 +316,7 @@ def _what_the_import_did(out: str, report: Path) -> dict[str, Any]:
         "mapped": sorted(ImportedId.objects.values_list("resource_type", "source_id")),
         "files": sorted(ImportFile.objects.values_list("path", "done", "loaded", "rejected")),
         "audit": sorted(
-            (numbers.get(person_id), what)
+            (numbers.get(person_id or 0), what)
             for person_id, what in AuditEvent.objects.filter(
                 what__startswith="FHIR bulk import"
             ).values_list("person_id", "what")

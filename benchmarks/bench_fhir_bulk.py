@@ -6,8 +6,11 @@ and six Observations (vital signs and HbA1c), 500,000 resources in all. Then, in
 per database, `wholecare migrate` and `wholecare fhir import` of the four files into a fresh
 SQLite database, and into a throwaway PostgreSQL database when a server answers at
 127.0.0.1:5432. Every resource goes through the same checks as the API (the R4 model, then the
-mappers); the importer joins each person's care team (`--care-team-role`). Prints resources per
-second of the import and the importing child process's peak memory (its own ru_maxrss).
+mappers); the importer joins each person's care team (`--care-team-role`), with `--jobs` as the
+command's default (the cores available; BENCH_FHIR_BULK_JOBS to choose). Prints resources per
+second of the import, the processes used and the cores, the CPU time of the import (its own and
+its worker processes', not the database server's) as resources per CPU second, and the importing
+process's peak memory (its own ru_maxrss; a worker holds a few chunks).
 Target (issue 4): 2,000 resources per second per core on SQLite, more on PostgreSQL.
 """
 
@@ -140,7 +143,7 @@ def child(folder: str) -> None:
     from django.core.management import call_command
 
     from wholecare.directory.models import Organisation, Staff
-    from wholecare.fhir.bulk_import import Importer
+    from wholecare.fhir.bulk_import import Importer, available_cores
 
     call_command("migrate", verbosity=0)
     practice = Organisation.objects.create(
@@ -155,10 +158,13 @@ def child(folder: str) -> None:
         if reason and len(rejected) < 5:
             rejected.append(f"{getattr(outcome, 'where', '')}: {reason}")
 
-    importer = Importer(gp, report=report, care_team_role="Bulk bench")
+    jobs = int(os.environ.get("BENCH_FHIR_BULK_JOBS", available_cores()))
+    importer = Importer(gp, report=report, care_team_role="Bulk bench", jobs=jobs)
+    cpu_before = _cpu_seconds()
     started = time.perf_counter()
     totals = importer.run([Path(folder) / f"{name}.ndjson" for name in ORDER])
     seconds = time.perf_counter() - started
+    cpu = _cpu_seconds() - cpu_before
     print(
         json.dumps(
             {
@@ -166,11 +172,22 @@ def child(folder: str) -> None:
                 "loaded": totals.loaded,
                 "rejected": totals.rejected,
                 "seconds": seconds,
+                "cpu_seconds": cpu,
+                "jobs": jobs,
+                "cores": available_cores(),
+                "load": os.getloadavg()[0],
                 "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 "examples": rejected,
             }
         )
     )
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its children waited for (the import's worker processes)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _import(folder: Path, database_url: str) -> dict[str, Any]:
@@ -211,9 +228,12 @@ def _postgres_answers() -> bool:
 def _print(database: str, figures: dict[str, Any]) -> None:
     seconds = float(figures["seconds"])
     read = int(figures["read"])
+    cpu = float(figures["cpu_seconds"])
     print(
         f"{database}: {read:,} resources in {seconds:.0f} s = {read / seconds:,.0f} resources/s"
         f" ({figures['loaded']:,} loaded, {figures['rejected']:,} rejected);"
+        f" {figures['jobs']} process(es) on {figures['cores']} core(s), load average"
+        f" {figures['load']:.1f}; {cpu:.0f} CPU s = {read / cpu:,.0f} resources per CPU second;"
         f" peak memory of the importing process {figures['peak_mib']:,.0f} MiB",
         flush=True,
     )

@@ -330,16 +330,23 @@ def test_checking_in_worker_processes_imports_and_reports_exactly_as_one_process
     from django.db import transaction
 
     numbers = [factories.next_nhs_number() for _ in range(4)]
+    # Rejections of every kind, each in a chunk (of 2) with a resource that loads.
     patients = _ndjson(
         tmp_path / "Patient.ndjson",
-        *(_patient(f"p{i}", n, gp) for i, n in enumerate(numbers)),
-        _patient("bad", factories.next_nhs_number(), gp, gender="lizard"),
+        _patient("p0", numbers[0], gp),
+        _patient("not-a-date", factories.next_nhs_number(), gp, birthDate="1961-13-01"),
+        _patient("p1", numbers[1], gp),
+        _patient("lizard", factories.next_nhs_number(), gp, gender="lizard"),
+        _patient("p2", numbers[2], gp),
         "{not json",
         {"resourceType": "Basic", "id": "b1", "code": {"text": "x"}},
+        _patient("p3", numbers[3], gp),
     )
     observations = _ndjson(
         tmp_path / "Observation.ndjson",
-        *(_heart_rate(f"o{i}", f"Patient/p{i % 5}") for i in range(9)),
+        *(_heart_rate(f"o{i}", f"Patient/p{i % 5}") for i in range(5)),
+        _heart_rate("not-a-number", "Patient/p1", valueQuantity={"value": "lots"}),
+        *(_heart_rate(f"o{i}", f"Patient/p{i % 5}") for i in range(5, 9)),
         {**_heart_rate("o-bad", "Patient/p1"), "status": "sort-of"},
     )
     monkeypatch.setattr(bulk_import, "CHUNK", 2)
@@ -351,7 +358,9 @@ def test_checking_in_worker_processes_imports_and_reports_exactly_as_one_process
             done.append(_what_the_import_did(out, report))
             transaction.set_rollback(True)
     serial, parallel = done
-    assert "17 resources read: 12 loaded, 5 rejected" in serial["out"]
+    assert "19 resources read: 12 loaded, 7 rejected" in serial["out"]
+    assert "not the FHIR R4 model: Patient.birthDate" in serial["report"]
+    assert "not the FHIR R4 model: Observation.valueQuantity.value" in serial["report"]
     assert "Patient.gender" in serial["report"]
     assert "Observation.status" in serial["report"]
     assert parallel == serial

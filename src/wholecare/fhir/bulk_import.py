@@ -174,6 +174,8 @@ class Importer:
         self.jobs = jobs
         self._pending: list[Outcome] = []
         self._source = ""
+        self._references: dict[int, list[tuple[str, str]]] = {}
+        """(FHIRPath, reference as rewritten) of each unit of the group loading, by position."""
 
     # Files ---------------------------------------------------------------------------------
 
@@ -315,9 +317,12 @@ class Importer:
 
     def _group(self, name: str, group: list[tuple[Unit, dict[str, Any]]]) -> None:
         load = self._loader(name)
-        resolved = resolve(
-            {text for _, content in group for _, text in references_in(content, name)}
-        )
+        found = {unit.position: references_in(content, name) for unit, content in group}
+        resolved = resolve({text for references in found.values() for _, text in references})
+        self._references = {
+            position: [(path, resolved.get(text, text)) for path, text in references]
+            for position, references in found.items()
+        }
         rewritten = [(unit, _rewrite(content, resolved)) for unit, content in group]
         targets = frozenset(resolved.values())
         mark = len(self._pending)
@@ -356,10 +361,11 @@ class Importer:
         return lambda group, targets: self._one_by_one(kind, group)
 
     def _unresolved(
-        self, name: str, content: dict[str, Any], targets: frozenset[str], skip: str = ""
+        self, unit: Unit, targets: frozenset[str], skip: str = ""
     ) -> list[tuple[str, str]]:
+        """Notes on the unit's references (as rewritten) that do not resolve, but the `skip` one."""
         notes = []
-        for path, text in references_in(content, name):
+        for path, text in self._references[unit.position]:
             if text in targets or text.startswith("#") or (skip and path == skip):
                 continue
             target = text.partition("/")[0]
@@ -606,7 +612,7 @@ class Importer:
                 continue
             held.add((person.pk, fields.snomed_code))
             notes = list(mapped.unsupported) + self._unresolved(
-                "Condition", content, targets, skip="Condition.subject"
+                unit, targets, skip="Condition.subject"
             )
             made.append((unit, content, self._outcome(unit, not_kept=notes), condition))
         Condition.objects.bulk_create([condition for *_, condition in made])
@@ -656,7 +662,7 @@ class Importer:
                 continue
             fhir_id = store.new_id()
             notes = meta_not_kept(kind.name, content, kind.profile) + self._unresolved(
-                kind.name, content, targets, skip=where
+                unit, targets, skip=where
             )
             outcome = self._outcome(unit, not_kept=notes, person_id=person.pk)
             tokens[len(rows)] = prepared.tokens

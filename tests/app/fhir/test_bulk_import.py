@@ -366,6 +366,45 @@ def test_checking_in_worker_processes_imports_and_reports_exactly_as_one_process
     assert parallel == serial
 
 
+def test_references_that_do_not_resolve_are_kept_and_reported_those_that_do_are_not(tmp_path, gp):
+    patients = _ndjson(tmp_path / "Patient.ndjson", _patient("p1", factories.next_nhs_number(), gp))
+    encounters = _ndjson(
+        tmp_path / "Encounter.ndjson",
+        {
+            "resourceType": "Encounter",
+            "id": "e1",
+            "status": "finished",
+            "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+            "subject": {"reference": "Patient/p1"},
+            "period": {"start": "2024-05-01"},
+        },
+    )
+    observations = _ndjson(
+        tmp_path / "Observation.ndjson",
+        _heart_rate(
+            "o1",
+            "Patient/p1",
+            encounter={"reference": "Encounter/e1"},
+            performer=[{"reference": "Practitioner/424242"}],
+            device={"reference": "Device/d1"},
+        ),
+    )
+    report = tmp_path / "report.tsv"
+    assert "3 resources read: 3 loaded" in _import(
+        patients, encounters, observations, report=report, jobs=1
+    )
+    notes = [row[3] for row in _report(report) if row[1] == "Observation/o1"]
+    assert notes == [
+        "Observation.performer[0]: reference Practitioner/424242 does not resolve here;"
+        " kept as written",
+        "Observation.device: reference Device/d1: a type this server does not serve",
+    ]
+    observation = Resource.objects.get(resource_type="Observation")
+    encounter = Resource.objects.get(resource_type="Encounter")
+    assert observation.content["encounter"] == {"reference": f"Encounter/{encounter.fhir_id}"}
+    assert observation.content["performer"] == [{"reference": "Practitioner/424242"}]
+
+
 def test_jobs_below_one_are_refused(tmp_path, gp):
     path = _ndjson(tmp_path / "Patient.ndjson", _patient("p1", factories.next_nhs_number(), gp))
     with pytest.raises(CommandError, match="--jobs: 0"):

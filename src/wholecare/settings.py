@@ -106,6 +106,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Parameters bound by the server, and a statement run a few times on a connection prepared
     # (psycopg 3), so PostgreSQL plans the API's hot queries once per connection, not per request.
+    # Behind a transaction-pooling PgBouncer, that needs 1.21+ with max_prepared_statements set.
     DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

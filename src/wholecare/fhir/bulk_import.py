@@ -174,6 +174,8 @@ class Importer:
         self.jobs = jobs
         self._pending: list[Outcome] = []
         self._source = ""
+        self._written = 0
+        self._analysed_at = CHUNK // 2
         self._references: dict[int, list[tuple[str, str]]] = {}
         """(FHIRPath, reference as rewritten) of each unit of the group loading, by position."""
 
@@ -221,9 +223,26 @@ class Importer:
                 record.updated_at = timezone.now()
                 record.save(update_fields=["done", "loaded", "rejected", "updated_at"])
             self.progress.advance(advanced)
+            self._analyse_when_grown(loaded)
         record.finished = True
         record.updated_at = timezone.now()
         record.save(update_fields=["finished", "updated_at"])
+
+    def _analyse_when_grown(self, loaded: int) -> None:
+        """On PostgreSQL, refresh the statistics of the tables the import looks up by long IN
+        lists each time the rows it wrote have doubled: without them (a fresh table, or one
+        growing faster than autovacuum looks) PostgreSQL plans those lookups as scans of the
+        whole table, and each batch was slower than the last."""
+        self._written += loaded
+        if connection.vendor != "postgresql" or self._written < 2 * self._analysed_at:
+            return
+        self._analysed_at = self._written
+        tables = ", ".join(
+            connection.ops.quote_name(model._meta.db_table)
+            for model in (ImportedId, Resource, Person, Condition)
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {tables}")
 
     def _checked_chunks(
         self, chunks: Iterator[list[Unit]], pool: Pool | None

@@ -405,6 +405,29 @@ def test_references_that_do_not_resolve_are_kept_and_reported_those_that_do_are_
     assert observation.content["performer"] == [{"reference": "Practitioner/424242"}]
 
 
+def test_on_postgresql_the_tables_looked_up_have_statistics_as_they_grow(tmp_path, gp, monkeypatch):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL plans IN-list lookups from statistics; SQLite does not need them")
+    monkeypatch.setattr(bulk_import, "CHUNK", 2)
+    path = _ndjson(
+        tmp_path / "Patient.ndjson",
+        *(_patient(f"p{i}", factories.next_nhs_number(), gp) for i in range(3)),
+    )
+    _import(path, report=tmp_path / "report.tsv", jobs=1)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT tablename FROM pg_stats WHERE tablename IN"
+            " ('fhir_importedid', 'fhir_resource', 'record_person')"
+        )
+        assert {row[0] for row in cursor.fetchall()} == {
+            "fhir_importedid",
+            "fhir_resource",
+            "record_person",
+        }
+
+
 def test_jobs_below_one_are_refused(tmp_path, gp):
     path = _ndjson(tmp_path / "Patient.ndjson", _patient("p1", factories.next_nhs_number(), gp))
     with pytest.raises(CommandError, match="--jobs: 0"):

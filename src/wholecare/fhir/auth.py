@@ -89,9 +89,11 @@ class Grant:
             )
 
     def only_patient(self, resource_type: str, permission: Permission) -> Person | None:
-        """The one person this access is held to, when only `patient/` scopes allow it."""
+        """The one person this access is held to, when only `patient/` scopes allow it. Fails
+        closed: no scope allowing it is a 403 here too, not "no restriction"."""
+        self.check(resource_type, permission)
         allowing = [s for s in self.scopes if s.allows(resource_type, permission)]
-        if allowing and all(s.context is Context.PATIENT for s in allowing):
+        if all(s.context is Context.PATIENT for s in allowing):
             return self.patient
         return None
 

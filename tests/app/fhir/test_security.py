@@ -16,9 +16,11 @@ from tests.app.fhir.conftest import Api, api_for
 from wholecare.access.models import AuditEvent, SharingConsent
 from wholecare.access.permissions import sensitive_access
 from wholecare.directory.disciplines import Discipline
-from wholecare.fhir.access import readable_q
-from wholecare.fhir.auth import TokenError, client_register, token_issue
+from wholecare.fhir.access import openable_people, readable_q
+from wholecare.fhir.auth import Grant, TokenError, client_register, token_issue
+from wholecare.fhir.errors import FhirError
 from wholecare.fhir.models import AccessToken, Resource
+from wholecare.fhir.scopes import Permission, parse_scopes
 from wholecare.record.vocabulary import Sensitivity
 
 pytestmark = pytest.mark.django_db
@@ -202,3 +204,20 @@ class CrossPersonSharingRule(TestCase):
         expected = sensitive_access(staff, person).may_read(entry)
         found = Resource.objects.filter(Q(pk=resource.pk), readable_q(staff)).exists()
         assert found is expected
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("scope", "permission"),
+    [("patient/Condition.rs", Permission.READ), ("user/Patient.r", Permission.SEARCH)],
+)
+def test_the_people_a_grant_may_open_fail_closed_for_a_type_its_scopes_do_not_allow(
+    gp, person, scope: str, permission: Permission
+) -> None:
+    """Defence in depth: a caller that forgot `grant.check` still gets a 403, never every
+    person the member of staff may open."""
+    client, _ = client_register(name="narrow app", staff=gp, allowed_scopes=scope)
+    grant = Grant(staff=gp, client=client, scopes=parse_scopes(scope), patient=person)
+    with pytest.raises(FhirError) as refused:
+        openable_people(grant, "Patient", permission)
+    assert refused.value.status == 403

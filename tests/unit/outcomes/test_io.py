@@ -41,7 +41,12 @@ ROWS = st.lists(
         st.one_of(st.floats(allow_nan=False, width=64), st.none()),
         st.one_of(st.integers(min_value=-(2**62), max_value=2**62), st.none()),
         st.one_of(st.dates(), st.none()),
-        st.one_of(st.text(alphabet=st.characters(blacklist_characters=',"\r\n', blacklist_categories=['Cs'])), st.none()),
+        st.one_of(
+            st.text(
+                alphabet=st.characters(blacklist_characters=',"\r\n', blacklist_categories=["Cs"])
+            ),
+            st.none(),
+        ),
     ),
     max_size=30,
 )

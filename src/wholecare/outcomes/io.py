@@ -456,20 +456,30 @@ def _out_of_range(measure: _Coded, score: pa.ChunkedArray) -> np.ndarray:
     calls rather than millions. Whole scores from 0 to `_SMALL_SCORES - 1` (nearly all of them)
     are paired by counting; the rest by hashing.
     """
-    values = np.asarray(pc.fill_null(score, np.nan).to_numpy(zero_copy_only=False), dtype=float)
-    valid = np.ones(len(values), dtype=bool)
+    if score.null_count:
+        score = pc.fill_null(score, np.nan)
+    values = np.asarray(score.to_numpy(zero_copy_only=False), dtype=float)
 
     def verdict(name_code: int, total: float) -> bool:
         name = measure.names[name_code] if name_code >= 0 else None
         return name not in INSTRUMENT_CODES or instrument(name).is_valid_total(total)
 
+    # Few, small temporaries: on a national year each array of scores is 125 MB to allocate.
     with np.errstate(invalid="ignore"):
-        small = (measure.codes >= 0) & (values >= 0) & (values < _SMALL_SCORES)
-        small &= np.floor(values) == values
-    keys = measure.codes[small] * _SMALL_SCORES + values[small].astype(np.int64)
+        whole = values.astype(np.int32)  # garbage for NaN or huge values, which then differ
+    small = whole == values
+    small &= (whole >= 0) & (whole < _SMALL_SCORES) & (measure.codes >= 0)
+    everything_small = bool(small.all())
+    keys = measure.codes * _SMALL_SCORES
+    keys += whole
+    if not everything_small:
+        keys = keys[small]
     table = np.ones(len(measure.names) * _SMALL_SCORES, dtype=bool)
     for key in np.flatnonzero(np.bincount(keys, minlength=len(table))):
         table[key] = verdict(*divmod(int(key), _SMALL_SCORES))
+    if everything_small:
+        return np.asarray(~table[keys])
+    valid = np.ones(len(values), dtype=bool)
     valid[small] = table[keys]
 
     rest = np.flatnonzero(~small)

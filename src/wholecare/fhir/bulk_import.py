@@ -40,6 +40,7 @@ from wholecare.fhir.auth import Grant
 from wholecare.fhir.base import Ctx, RecordType, StoredType, references_in, strip_meta
 from wholecare.fhir.bulk_read import Unit
 from wholecare.fhir.errors import FhirError
+from wholecare.fhir.keys import record_key
 from wholecare.fhir.mappers import condition as condition_mapper
 from wholecare.fhir.mappers import patient as patient_mapper
 from wholecare.fhir.mappers.organization import ODS
@@ -798,12 +799,10 @@ class Importer:
 
         def find(content: dict[str, Any]) -> tuple[str, dict[str, Any]] | str:
             text = str(content.get("practitioner", {}).get("reference", ""))
-            staff_id = text.removeprefix("Practitioner/")
+            staff_id = record_key(text.removeprefix("Practitioner/"))
             found = (
-                Staff.objects.select_related("user", "organisation")
-                .filter(pk=int(staff_id))
-                .first()
-                if text.startswith("Practitioner/") and staff_id.isdigit()
+                Staff.objects.select_related("user", "organisation").filter(pk=staff_id).first()
+                if text.startswith("Practitioner/") and staff_id is not None
                 else None
             )
             if found is None:
@@ -1013,7 +1012,7 @@ def resolve(references: set[str]) -> dict[str, str]:
 
 def _existing(name: str, ids: set[str]) -> Iterator[str]:
     """Those of `ids` that are resources of type `name` on this server."""
-    numbers = [int(i) for i in ids if i.isdigit()]
+    numbers = [k for k in map(record_key, ids) if k is not None]
     if name == "Patient":
         uuids = [i for i in ids if _is_uuid(i)]
         yield from (

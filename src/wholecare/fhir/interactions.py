@@ -16,6 +16,7 @@ from wholecare.access.audit import audit, audit_many
 from wholecare.access.models import AuditEvent
 from wholecare.fhir.base import Ctx, Page, ResourceType, with_meta
 from wholecare.fhir.errors import FhirError, Issue, bad_request, not_found, operation_outcome
+from wholecare.fhir.keys import record_key
 from wholecare.fhir.models import ResourceVersion
 from wholecare.fhir.registry import registered, resource_type
 from wholecare.fhir.scopes import Permission
@@ -81,11 +82,12 @@ def vread(ctx: Ctx, type_name: str, fhir_id: str, version: str) -> tuple[Resourc
     kind = resource_type(type_name)
     ctx.grant.check(kind.name, Permission.READ)
     current = _readable(ctx, kind, fhir_id, deleted_too=True)
+    number = record_key(version)
     kept = (
         ResourceVersion.objects.filter(
-            resource__resource_type=kind.name, resource__fhir_id=fhir_id, version=int(version)
+            resource__resource_type=kind.name, resource__fhir_id=fhir_id, version=number
         ).first()
-        if version.isdigit()
+        if number is not None
         else None
     )
     if kept is not None and kept.method == "DELETE":

@@ -2,12 +2,14 @@
 an empty result, never a 500."""
 
 import re
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.app.fhir.conftest import Api
+from tests import factories
+from tests.app.fhir.conftest import Api, patient_resource
 from wholecare.fhir.keys import record_key
 
 ODD_NUMBERS = ["%C2%B2", "%D9%A3", "99999999999999999999999", "9223372036854775808"]
@@ -32,6 +34,8 @@ def test_record_key_is_the_ascii_number_within_64_bits(value: str) -> None:
         "/fhir/HealthcareService/{}",
         "/fhir/AuditEvent/{}",
         "/fhir/CodeSystem/{}",
+        "/fhir/ServiceRequest?performer=HealthcareService/{}",
+        "/fhir/Group/caseload-{}",
     ],
 )
 def test_an_odd_number_as_an_id_finds_nothing(gp_api: Api, url: str, value: str) -> None:
@@ -47,3 +51,16 @@ def test_an_odd_number_as_a_page_size_is_a_bad_request(gp_api: Api, value: str) 
     response = gp_api.get(f"/fhir/Patient?_count={value}")
     assert response.status_code == 400
     assert "_count" in response.json()["issue"][0]["diagnostics"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ODD_NUMBERS)
+def test_an_odd_version_number_finds_no_version(gp_api: Api, gp: Any, value: str) -> None:
+    body = patient_resource(
+        factories.next_nhs_number(), generalPractitioner=[{"reference": f"Practitioner/{gp.pk}"}]
+    )
+    created = gp_api.post("/fhir/Patient", body)
+    assert created.status_code == 201, created.content
+    history = f"/fhir/Patient/{created.json()['id']}/_history"
+    assert gp_api.get(f"{history}/1").status_code == 200
+    assert gp_api.get(f"{history}/{value}").status_code == 404

@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 
 from wholecare.directory.models import Service
 from wholecare.fhir.base import Ctx, Include, RecordType, reference_ids
+from wholecare.fhir.keys import record_key
 from wholecare.fhir.mappers import WHOLECARE
 from wholecare.fhir.scopes import Permission
 from wholecare.fhir.search import Criterion, Param, any_of, parse_reference, parse_token
@@ -61,9 +62,7 @@ def to_fhir(service: Service, fhir_id: str) -> dict[str, Any]:
 
 def service_pk(fhir_id: str) -> int | None:
     """The service whose caseload a Group id names (`caseload-<service id>`)."""
-    number = fhir_id.removeprefix(PREFIX)
-    wanted = fhir_id.startswith(PREFIX) and number.isascii() and number.isdigit()
-    return int(number) if wanted and len(number) < 19 else None
+    return record_key(fhir_id.removeprefix(PREFIX)) if fhir_id.startswith(PREFIX) else None
 
 
 def caseload(fhir_id: str, *, referred_from: dt.date | None = None) -> QuerySet[Person]:

@@ -16,6 +16,7 @@ from wholecare.access.models import AuditEvent
 from wholecare.fhir import store
 from wholecare.fhir.base import Ctx, Include, StoredType, reference_ids, with_meta
 from wholecare.fhir.errors import FhirError, Issue, unprocessable
+from wholecare.fhir.keys import record_key
 from wholecare.fhir.mappers.observation import ObservationType, total_code
 from wholecare.fhir.mappers.questionnaire import instrument_for
 from wholecare.fhir.scopes import Permission
@@ -41,7 +42,8 @@ def answers_of(content: dict[str, Any], instrument: measures.Instrument) -> dict
     for index, item in enumerate(content.get("item", [])):
         link = str(item.get("linkId", ""))
         where = f"QuestionnaireResponse.item[{index}]"
-        if not link.isdigit() or not 1 <= int(link) <= instrument.item_count:
+        number = record_key(link)
+        if number is None or not 1 <= number <= instrument.item_count:
             raise unprocessable(
                 "invalid",
                 f"{instrument.code} has items 1 to {instrument.item_count}; linkId {link!r}"
@@ -53,11 +55,14 @@ def answers_of(content: dict[str, Any], instrument: measures.Instrument) -> dict
             continue
         answer = values[0]
         if "valueInteger" in answer:
-            answers[int(link)] = answer["valueInteger"]
-        elif "valueCoding" in answer and str(answer["valueCoding"].get("code", "")).isdigit():
-            answers[int(link)] = int(answer["valueCoding"]["code"])
+            answers[number] = answer["valueInteger"]
+        elif (
+            "valueCoding" in answer
+            and (coded := record_key(str(answer["valueCoding"].get("code", "")))) is not None
+        ):
+            answers[number] = coded
         else:
-            answers[int(link)] = next(iter(answer.values()), None)
+            answers[number] = next(iter(answer.values()), None)
     return answers
 
 

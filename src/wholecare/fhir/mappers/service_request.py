@@ -26,6 +26,7 @@ from wholecare.fhir.base import (
     referenced_person,
 )
 from wholecare.fhir.errors import unprocessable
+from wholecare.fhir.keys import record_key
 from wholecare.fhir.mappers import unknown_elements, validation_outcome
 from wholecare.fhir.scopes import Permission
 from wholecare.fhir.search import Criterion, Param, any_of, date_q
@@ -132,7 +133,7 @@ class ServiceRequestType(RecordType[Referral]):
             return Q(status__in=[k for k, v in STATUS.items() if v in wanted])
         if name == "performer":
             ids = [v.removeprefix("HealthcareService/") for v in criterion.values]
-            return Q(service_id__in=[int(i) for i in ids if i.isdigit()])
+            return Q(service_id__in=[k for k in map(record_key, ids) if k is not None])
         combined = Q()
         for value in criterion.values:
             combined &= date_q("received_date", value, is_date=True)
@@ -222,17 +223,16 @@ def _receiver(performers: list[dict[str, Any]]) -> dict[str, Any]:
     text = str(named[0]["reference"])
     kind, _, fhir_id = text.partition("/")
     if kind == "HealthcareService":
-        service_id = reference_id(named[0], kind, where)
-        service = (
-            Service.objects.filter(pk=int(service_id)).first() if service_id.isdigit() else None
-        )
+        service_id = record_key(reference_id(named[0], kind, where))
+        service = None if service_id is None else Service.objects.filter(pk=service_id).first()
         if service is not None:
             return {"service": service}
     elif kind in {"Practitioner", "PractitionerRole"}:
+        staff_id = record_key(fhir_id)
         staff = (
-            Staff.objects.select_related("user").filter(pk=int(fhir_id)).first()
-            if fhir_id.isdigit()
-            else None
+            None
+            if staff_id is None
+            else Staff.objects.select_related("user").filter(pk=staff_id).first()
         )
         if staff is not None:
             return {"clinician": staff}

@@ -1097,7 +1097,8 @@ def not_kept_elements(
         ):
             continue
         notes[plain] = f"{plain} ({value!r}) is not kept"
-    return [*meta_not_kept(name, source, None), *notes.items()]
+    profile = ((rendered.get("meta") or {}).get("profile") or [None])[0]
+    return [*meta_not_kept(name, source, profile), *notes.items()]
 
 
 def _has_condition(held: set[tuple[int, str]], person_pk: int) -> Callable[[str], bool]:

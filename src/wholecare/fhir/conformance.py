@@ -3,18 +3,28 @@ serves it, checked against the FHIR R4 model and compared with what went in
 (`wholecare fhir conformance`, which writes docs/fhir-conformance.md; a test keeps that table
 current).
 
-How the corpus's references are resolved (decision 0009): Wholecare's directory is kept by its
-owners, so bulk import matches Organization, Practitioner and HealthcareService onto the directory
-rather than writing it. For the corpus, the directory is first given the organisations, people and
-services the corpus's own examples describe (ODS code and name; professional registration number;
-service name; the service a consultant works in, `WORKS_IN`), as an ICS's directory would hold
-them; the examples are then imported in dependency order, acting as a member of staff who joins
-the care team of each person imported, so references to them map onto the directory and each
-other. References that still do not resolve are reported.
-Everything runs in one transaction that is rolled back.
+The examples are fragments of larger records, so before importing, the harness supplies what the
+corpus describes or refers to but does not itself hold, as the rest of those records would:
+- The directory (decision 0009: Wholecare's directory is kept by its owners, so bulk import matches
+  Organization, Practitioner and HealthcareService onto it rather than writing it) is given the
+  organisations, people and services the corpus's own examples describe (ODS code and name;
+  professional registration number; service name; the service a consultant works in, `WORKS_IN`),
+  as an ICS's directory would hold them.
+- Each Patient an example is about (its subject, as `Patient/<id>` or a bare `urn:uuid:`) that the
+  corpus does not hold is supplied as a synthetic Patient the harness makes up (`SUPPLIED`: a
+  placeholder name, no NHS number, which decision 0013 allows), imported through bulk import with
+  that id or fullUrl, so references to it map as any other. NHS England published those
+  observations but not their patients; the table lists each supplied Patient and marks the
+  examples about it. A real import is not changed: a subject nobody imported is still refused.
+The examples are then imported in dependency order, acting as a member of staff who joins the care
+team of each person imported, so references to them map onto the directory and each other.
+References that still do not resolve are reported. Everything runs in one transaction that is
+rolled back.
 """
 
+import json
 import re
+import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -28,7 +38,7 @@ from pydantic import ValidationError as PydanticError
 
 from wholecare.directory.models import Organisation, Service, Staff
 from wholecare.fhir import bulk_read
-from wholecare.fhir.base import references_in, with_meta
+from wholecare.fhir.base import StoredType, references_in, with_meta
 from wholecare.fhir.bulk_import import (
     READ_ONLY,
     Importer,
@@ -37,6 +47,7 @@ from wholecare.fhir.bulk_import import (
     not_kept_elements,
     resolve,
 )
+from wholecare.fhir.errors import FhirError
 from wholecare.fhir.mappers.organization import ODS
 from wholecare.fhir.models import ImportedId, ImportFile
 from wholecare.fhir.registry import registered
@@ -52,6 +63,13 @@ is the orthopaedic surgeon of UKCore-Appointment-OrthopaedicSurgery-Example, at 
 hospital whose orthopaedic service the HealthcareService example is."""
 CORPUS = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "uk-core-examples"
 ROLE = "UK Core conformance corpus"
+SUPPLIED_NAME = "Corpus-supplied patient"
+SUPPLIED = {
+    "resourceType": "Patient",
+    "name": [{"use": "official", "family": SUPPLIED_NAME}],
+}
+"""A Patient the harness supplies for examples about one the corpus does not hold: made up, with
+no NHS number and nothing else about the person."""
 
 
 @dataclass
@@ -64,6 +82,8 @@ class Example:
     imported: str
     round_trip: str = "—"
     not_kept: list[str] = field(default_factory=list)
+    supplied: str = ""
+    """The reference to the Patient this example is about, when the harness supplied it."""
 
 
 class _RollBack(Exception):
@@ -87,20 +107,82 @@ def _run(folder: Path) -> list[Example]:
     ImportFile.objects.all().delete()
     files = sorted(folder.glob("*.xml"))
     staff = _directory(files)
+    about = _unheld_patients(files)
+    supply_patients(staff, set(about.values()))
     outcomes: list[Outcome] = []
     importer = Importer(staff, report=outcomes.append, care_team_role=ROLE)
     importer.run(files)
     sources = {str(path): path for path in files}
-    examples = [_example(importer, outcome, sources) for outcome in outcomes]
     back = _source_names()
     patients = _corpus_patients(files)
-    for example in examples:
-        example.imported = _why_absent(back(example.imported), patients)
+    examples = []
+    for outcome in outcomes:
+        example = _example(importer, outcome, sources)
+        example.imported = _why_refused(back(example.imported), patients)
         example.round_trip = back(example.round_trip)
+        example.supplied = about.get(outcome.where, "")
+        examples.append(example)
     return sorted(examples, key=lambda e: e.where)
 
 
+def _subject(resource: dict[str, Any]) -> str:
+    """The reference to whom a resource of a type the record files on a person is about."""
+    kind = registered().get(resource["resourceType"])
+    if kind is None:
+        return ""
+    try:
+        subject = (
+            kind.subject(resource)
+            if isinstance(kind, StoredType)
+            else resource.get("subject", resource.get("patient"))
+        )
+    except FhirError:
+        return ""
+    return str((subject or {}).get("reference", ""))
+
+
+def _unheld_patients(files: list[Path]) -> dict[str, str]:
+    """Where each example about a Patient the corpus does not hold is -> its reference to it."""
+    held: set[str] = set()
+    about: dict[str, str] = {}
+    for path in files:
+        for unit in bulk_read.read(path):
+            if unit.resource is None:
+                continue
+            held.add(f"{unit.resource['resourceType']}/{unit.resource.get('id')}")
+            held.update([unit.full_url] if unit.full_url else [])
+            subject = _subject(unit.resource)
+            if subject.startswith(("Patient/", "urn:uuid:")):
+                about[unit.where] = subject
+    return {where: subject for where, subject in about.items() if subject not in held}
+
+
+def supply_patients(staff: Staff, references: set[str]) -> None:
+    """Import a `SUPPLIED` Patient for each reference, under its id (`Patient/<id>`) or fullUrl
+    (`urn:uuid:`), through bulk import as the corpus is."""
+    entries = [
+        {"fullUrl": text, "resource": SUPPLIED}
+        if text.startswith("urn:uuid:")
+        else {"resource": {**SUPPLIED, "id": text.removeprefix("Patient/")}}
+        for text in sorted(references)
+    ]
+    if not entries:
+        return
+    outcomes: list[Outcome] = []
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "supplied-patients.json"
+        path.write_text(
+            json.dumps({"resourceType": "Bundle", "type": "collection", "entry": entries}),
+            encoding="utf-8",
+        )
+        Importer(staff, report=outcomes.append, care_team_role=ROLE).run([path])
+    refused = [f"{o.where}: {o.rejected}" for o in outcomes if o.rejected]
+    if refused:
+        raise RuntimeError(f"a supplied Patient was refused: {'; '.join(refused)}")
+
+
 ABSENT = re.compile(r"(\S+) is not on the record, or you have no care relationship with them.*")
+NO_SUBJECT = "needs a reference to the Patient"
 
 
 def _corpus_patients(files: list[Path]) -> set[str]:
@@ -115,15 +197,18 @@ def _corpus_patients(files: list[Path]) -> set[str]:
     return found
 
 
-def _why_absent(imported: str, patients: set[str]) -> str:
-    """A refusal for a subject not on the record says whether the corpus holds that Patient (and
-    refused it) or holds no such Patient at all."""
+def _why_refused(imported: str, patients: set[str]) -> str:
+    """A refusal for a subject not on the record says that the corpus holds that Patient and
+    refused it; one for no subject, that the example is about nobody."""
+    if imported.endswith(NO_SUBJECT):
+        return (
+            f"{imported}: the example has no subject, and what is about nobody cannot be filed"
+            " on a person-centred record"
+        )
     found = ABSENT.search(imported)
-    if found is None:
+    if found is None or found.group(1) not in patients:
         return imported
-    if found.group(1) in patients:
-        return ABSENT.sub(r"\1 is not on the record: that Patient example was refused", imported)
-    return ABSENT.sub(r"\1 is not on the record: the corpus holds no such Patient", imported)
+    return ABSENT.sub(r"\1 is not on the record: that Patient example was refused", imported)
 
 
 def _source_names() -> Callable[[str], str]:
@@ -296,6 +381,7 @@ def table(examples: list[Example]) -> str:
         f" {counts['yes']} imported round-trip (the export validates against the FHIR R4 model and"
         " keeps every element not listed as not kept).",
         "",
+        *_supplied_lines(examples),
         "| example | type | supported | imported | round-trips | not kept |",
         "|---|---|---|---|---|---|",
     ]
@@ -304,9 +390,32 @@ def table(examples: list[Example]) -> str:
             e.where.removesuffix(".xml").replace(".xml entry", " entry"),
             e.resource_type or "—",
             e.support,
-            e.imported,
+            e.imported
+            + (f" (its Patient, `{e.supplied}`, supplied by the harness)" if e.supplied else ""),
             e.round_trip,
             ", ".join(f"`{p}`" for p in e.not_kept) or "—",
         ]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _supplied_lines(examples: list[Example]) -> list[str]:
+    """The paragraph above the table naming the Patients the harness supplied, if any."""
+    about: dict[str, int] = defaultdict(int)
+    for example in examples:
+        if example.supplied:
+            about[example.supplied] += 1
+    if not about:
+        return []
+    listed = ", ".join(
+        f"`{text}` ({n} {'example' if n == 1 else 'examples'})" for text, n in sorted(about.items())
+    )
+    return [
+        "Some examples are about a Patient the corpus does not hold: NHS England published them"
+        " as fragments of records whose Patient it did not publish. Before importing, the harness"
+        f' supplies each such Patient as a synthetic one of its own (named "{SUPPLIED_NAME}", no'
+        " NHS number, nothing else about the person), imported through bulk import under the id"
+        " or fullUrl the examples use, so their references to it map as any other:"
+        f" {listed}. The examples about them say so.",
+        "",
+    ]

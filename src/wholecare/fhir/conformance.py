@@ -107,7 +107,12 @@ def _run(folder: Path) -> list[Example]:
     ImportFile.objects.all().delete()
     files = sorted(folder.glob("*.xml"))
     staff = _directory(files)
-    about = _unheld_patients(files)
+    subjects, held = _subjects(files)
+    about = {
+        where: subject
+        for where, subject in subjects.items()
+        if subject and subject.startswith(("Patient/", "urn:uuid:")) and subject not in held
+    }
     supply_patients(staff, set(about.values()))
     outcomes: list[Outcome] = []
     importer = Importer(staff, report=outcomes.append, care_team_role=ROLE)
@@ -118,15 +123,21 @@ def _run(folder: Path) -> list[Example]:
     examples = []
     for outcome in outcomes:
         example = _example(importer, outcome, sources)
-        example.imported = _why_refused(back(example.imported), patients)
+        example.imported = _why_absent(back(example.imported), patients)
+        if subjects.get(outcome.where, "") is None and example.imported.endswith(NO_SUBJECT):
+            example.imported += (
+                f": the example has no subject, and this {example.resource_type} about nobody"
+                " cannot be filed on a person-centred record"
+            )
         example.round_trip = back(example.round_trip)
         example.supplied = about.get(outcome.where, "")
         examples.append(example)
     return sorted(examples, key=lambda e: e.where)
 
 
-def _subject(resource: dict[str, Any]) -> str:
-    """The reference to whom a resource of a type the record files on a person is about."""
+def _subject(resource: dict[str, Any]) -> str | None:
+    """The reference to whom a resource of a type the record files on a person is about: "" if
+    it says so other than by reference (or is not such a type), None if it has no subject."""
     kind = registered().get(resource["resourceType"])
     if kind is None:
         return ""
@@ -138,23 +149,21 @@ def _subject(resource: dict[str, Any]) -> str:
         )
     except FhirError:
         return ""
-    return str((subject or {}).get("reference", ""))
+    return None if subject is None else str(subject.get("reference", ""))
 
 
-def _unheld_patients(files: list[Path]) -> dict[str, str]:
-    """Where each example about a Patient the corpus does not hold is -> its reference to it."""
+def _subjects(files: list[Path]) -> tuple[dict[str, str | None], set[str]]:
+    """Where each resource of the corpus is -> its `_subject`; and what the corpus holds, by
+    `Type/id` and by fullUrl."""
+    subjects: dict[str, str | None] = {}
     held: set[str] = set()
-    about: dict[str, str] = {}
     for path in files:
         for unit in bulk_read.read(path):
-            if unit.resource is None:
-                continue
-            held.add(f"{unit.resource['resourceType']}/{unit.resource.get('id')}")
-            held.update([unit.full_url] if unit.full_url else [])
-            subject = _subject(unit.resource)
-            if subject.startswith(("Patient/", "urn:uuid:")):
-                about[unit.where] = subject
-    return {where: subject for where, subject in about.items() if subject not in held}
+            if unit.resource is not None:
+                subjects[unit.where] = _subject(unit.resource)
+                held.add(f"{unit.resource['resourceType']}/{unit.resource.get('id')}")
+                held.update([unit.full_url] if unit.full_url else [])
+    return subjects, held
 
 
 def supply_patients(staff: Staff, references: set[str]) -> None:
@@ -197,14 +206,9 @@ def _corpus_patients(files: list[Path]) -> set[str]:
     return found
 
 
-def _why_refused(imported: str, patients: set[str]) -> str:
+def _why_absent(imported: str, patients: set[str]) -> str:
     """A refusal for a subject not on the record says that the corpus holds that Patient and
-    refused it; one for no subject, that the example is about nobody."""
-    if imported.endswith(NO_SUBJECT):
-        return (
-            f"{imported}: the example has no subject, and what is about nobody cannot be filed"
-            " on a person-centred record"
-        )
+    refused it (those it does not hold, the harness supplied)."""
     found = ABSENT.search(imported)
     if found is None or found.group(1) not in patients:
         return imported

@@ -5,10 +5,11 @@ include what a user may not see: the query layer, not the template, enforces the
 """
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Expression, Q
 from django.utils import timezone
 
 from wholecare.access import rules
@@ -39,23 +40,31 @@ class Relationship(StrEnum):
 
 
 def people_openable_q(staff: Staff) -> Q:
-    """People whose record this member of staff may open now, as a filter on Person.
+    """People whose record this member of staff may open now, as a filter on Person."""
+    if staff.discipline_enum in NO_DIRECT_CARE:
+        return Q(pk__in=[])
+    return direct_care_openable_q(staff.pk, timezone.localdate(), timezone.now())
+
+
+def direct_care_openable_q(
+    staff_id: int | Expression, today: date | Expression, now: datetime | Expression
+) -> Q:
+    """`people_openable_q` for a member of staff who gives direct care, from the values it
+    depends on: the FHIR API prepares its Patient read with stand-ins for them
+    (`wholecare.fhir.prepared`).
 
     Subqueries rather than joins, so that a person on several routes appears once and counts stay
     right.
     """
-    if staff.discipline_enum in NO_DIRECT_CARE:
-        return Q(pk__in=[])
-    today = timezone.localdate()
-    on_care_team = CareTeamMembership.objects.filter(staff=staff, start_date__lte=today).filter(
-        Q(end_date__isnull=True) | Q(end_date__gte=today)
-    )
+    on_care_team = CareTeamMembership.objects.filter(
+        staff_id=staff_id, start_date__lte=today
+    ).filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
     # The staff's services straight from the many-to-many table: the same ids as
     # `staff.services.all()` without its join to the service table, which the FHIR API would
     # otherwise compile (and the database run) on every request.
-    their_services = Staff.services.through.objects.filter(staff=staff).values("service_id")
+    their_services = Staff.services.through.objects.filter(staff_id=staff_id).values("service_id")
     open_referral = Referral.objects.filter(service__in=their_services, status=Referral.Status.OPEN)
-    broken_glass = BreakGlassAccess.objects.filter(staff=staff, expires_at__gt=timezone.now())
+    broken_glass = BreakGlassAccess.objects.filter(staff_id=staff_id, expires_at__gt=now)
     return (
         Q(pk__in=on_care_team.values("person_id"))
         | Q(pk__in=open_referral.values("person_id"))

@@ -6,15 +6,20 @@ that span several people), which `tests/app/fhir/test_security.py` checks agains
 `sensitive_access(...).may_read`.
 """
 
-from django.db.models import Q, QuerySet
+import uuid
 
-from wholecare.access.models import SharingConsent
-from wholecare.access.permissions import people_openable_q
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from wholecare.access.models import BreakGlassAccess, SharingConsent
+from wholecare.access.permissions import direct_care_openable_q, people_openable_q
 from wholecare.access.rules import DEFAULT_READERS
+from wholecare.directory.disciplines import NO_DIRECT_CARE
 from wholecare.directory.models import Staff
 from wholecare.fhir.auth import Grant
+from wholecare.fhir.prepared import PreparedQuery, Slot
 from wholecare.fhir.scopes import Permission
-from wholecare.record.models import Person
+from wholecare.record.models import CareTeamMembership, Person
 from wholecare.record.vocabulary import Sensitivity
 
 
@@ -24,6 +29,44 @@ def openable_people(grant: Grant, resource_type: str, permission: Permission) ->
     if only is not None:
         people = people.filter(pk=only.pk)
     return people
+
+
+def _person_by_public_id(only_patient: bool) -> PreparedQuery[Person]:
+    people = Person.objects.filter(
+        direct_care_openable_q(
+            Slot("staff", Staff._meta.pk),
+            Slot("today", CareTeamMembership._meta.get_field("start_date")),
+            Slot("now", BreakGlassAccess._meta.get_field("expires_at")),
+        )
+    )
+    if only_patient:
+        people = people.filter(pk=Slot("patient", Person._meta.pk))
+    public_id = Slot("public_id", Person._meta.get_field("public_id"))
+    return PreparedQuery(
+        people.select_related("registered_practice").filter(public_id=public_id)[:1]
+    )
+
+
+_PERSON_BY_PUBLIC_ID = {only: _person_by_public_id(only) for only in (False, True)}
+
+
+def openable_person(
+    grant: Grant, resource_type: str, permission: Permission, public_id: uuid.UUID
+) -> Person | None:
+    """`openable_people(...).select_related("registered_practice")` with this public id, as one
+    query prepared once per process (`wholecare.fhir.prepared`): the Patient read's lookup."""
+    only = grant.only_patient(resource_type, permission)
+    if grant.staff.discipline_enum in NO_DIRECT_CARE:
+        return None
+    values: dict[str, object] = {
+        "staff": grant.staff.pk,
+        "today": timezone.localdate(),
+        "now": timezone.now(),
+        "public_id": public_id,
+    }
+    if only is not None:
+        values["patient"] = only.pk
+    return _PERSON_BY_PUBLIC_ID[only is not None].first(**values)
 
 
 def readable_q(staff: Staff) -> Q:

@@ -34,6 +34,7 @@ from wholecare.access.permissions import AccessDenied, staff_of
 from wholecare.directory.models import Staff
 from wholecare.fhir.errors import FhirError, Issue
 from wholecare.fhir.models import AccessToken, ApiClient, AuthorizationCode, RefreshToken
+from wholecare.fhir.prepared import PreparedQuery, Slot
 from wholecare.fhir.scopes import (
     Context,
     InvalidScope,
@@ -588,6 +589,17 @@ def client_authenticate(request: HttpRequest) -> ApiClient:
     return client
 
 
+# The digest is unique, so no ordering; the patient (only `patient/` tokens have one) is fetched
+# by its key when there is one, rather than joined for every token. Prepared, as every API request
+# runs it (`wholecare.fhir.prepared`).
+_TOKEN = PreparedQuery(
+    AccessToken.objects.select_related("client__staff__user", "staff__user").filter(
+        digest=Slot("digest", AccessToken._meta.get_field("digest")),
+        expires_at__gt=Slot("now", AccessToken._meta.get_field("expires_at")),
+    )[:1]
+)
+
+
 def grant_for(header: str) -> Grant | None:
     """The grant for an `Authorization: Bearer` header; None for no header; FhirError (401) for
     a token that is unknown, expired or revoked, or whose client or person has been switched off."""
@@ -596,12 +608,7 @@ def grant_for(header: str) -> Grant | None:
     kind, _, token = header.partition(" ")
     if kind.lower() != "bearer" or not token.strip():
         raise _unauthorised("Send an OAuth2 bearer token: Authorization: Bearer <token>")
-    # The digest is unique, so no ordering; the patient (only `patient/` tokens have one) is
-    # fetched by its key when there is one, rather than joined for every token.
-    matches = AccessToken.objects.select_related("client__staff__user", "staff__user").filter(
-        digest=_digest(token.strip()), expires_at__gt=timezone.now()
-    )[:1]
-    found = matches[0] if matches else None
+    found = _TOKEN.first(digest=_digest(token.strip()), now=timezone.now())
     staff = None if found is None else found.staff or found.client.staff
     if found is None or staff is None or not found.client.active or not staff.user.is_active:
         raise _unauthorised("The access token is unknown or has expired")

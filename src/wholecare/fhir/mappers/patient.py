@@ -20,7 +20,7 @@ from django.utils import timezone
 from wholecare.access.audit import audit
 from wholecare.access.models import AuditEvent
 from wholecare.directory.models import Organisation
-from wholecare.fhir.access import openable_people
+from wholecare.fhir.access import openable_people, openable_person
 from wholecare.fhir.base import Ctx, RecordType, unique_row
 from wholecare.fhir.errors import FhirError, Issue, bad_request, unprocessable
 from wholecare.fhir.mappers import Mapped, coding_in, unknown_elements, validation_outcome
@@ -373,11 +373,16 @@ class PatientType(RecordType[Person]):
         return row.pk
 
     def row_for_id(self, rows: QuerySet[Person], fhir_id: str) -> Person | None:
-        try:
-            public_id = uuid.UUID(fhir_id)
-        except ValueError:
+        public_id = _public_id(fhir_id)
+        return None if public_id is None else unique_row(rows.filter(public_id=public_id))
+
+    def find(self, ctx: Ctx, fhir_id: str) -> Item | None:
+        """The read: `row_for_id(rows(...))` as one prepared query, the API's most frequent."""
+        public_id = _public_id(fhir_id)
+        if public_id is None:
             return None
-        return unique_row(rows.filter(public_id=public_id))
+        person = openable_person(ctx.grant, self.name, Permission.READ, public_id)
+        return None if person is None else self.items([person])[0]
 
     def filter(self, criterion: Criterion) -> Q:
         name = criterion.name
@@ -520,3 +525,10 @@ def _person_pk(found: Item) -> int:
     if found.person_id is None:
         raise ValueError(f"Patient/{found.fhir_id} is not tied to a person")
     return found.person_id
+
+
+def _public_id(fhir_id: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(fhir_id)
+    except ValueError:
+        return None

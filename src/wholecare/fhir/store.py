@@ -17,6 +17,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from wholecare.fhir.models import Resource, ResourceVersion, SearchToken
+from wholecare.fhir.prepared import PreparedQuery, Slot
 
 M = TypeVar("M", bound=models.Model)
 
@@ -50,6 +51,15 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+# A read syncs one row: its lookup is prepared (`wholecare.fhir.prepared`).
+_KEPT_FOR_ROW = PreparedQuery(
+    Resource.objects.filter(
+        resource_type=Slot("resource_type", Resource._meta.get_field("resource_type")),
+        record_pk=Slot("record_pk", Resource._meta.get_field("record_pk")),
+    )
+)
+
+
 def sync(
     resource_type: str,
     rows: Sequence[M],
@@ -59,12 +69,15 @@ def sync(
     person_id: Callable[[M], int | None],
 ) -> list[Resource]:
     """The Resource row of each record row, created or moved on to a new version as needed."""
-    known = {
-        r.record_pk: r
-        for r in Resource.objects.filter(
-            resource_type=resource_type, record_pk__in=[row.pk for row in rows]
+    if len(rows) == 1:
+        kept = _KEPT_FOR_ROW.rows(resource_type=resource_type, record_pk=rows[0].pk)
+    else:
+        kept = list(
+            Resource.objects.filter(
+                resource_type=resource_type, record_pk__in=[row.pk for row in rows]
+            )
         )
-    }
+    known = {r.record_pk: r for r in kept}
     now = timezone.now()
     synced = []
     for row in rows:

@@ -296,7 +296,9 @@ class RecordEntry(models.Model):
 
 
 class Alert(models.Model):
-    """Something every member of the care team must see first (FHIR Flag)."""
+    """Something every member of the care team must see first (FHIR Flag): raised in Wholecare,
+    by its staff or by its rules (a PHQ-9 item 9 risk flag), or received from another system
+    (`source`), as that system coded and worded it."""
 
     class Category(models.TextChoices):
         RISK = "risk", "Risk"
@@ -304,13 +306,33 @@ class Alert(models.Model):
         COMMUNICATION = "communication", "Communication need"
         ALLERGY = "allergy", "Allergy"
         CLINICAL = "clinical", "Clinical"
+        # The rest of HL7's flag categories, kept as other systems send them.
+        DIET = "diet", "Diet"
+        DRUG = "drug", "Drug"
+        LAB = "lab", "Laboratory"
+        ADMIN = "admin", "Administrative"
+        CONTACT = "contact", "Contacting the person"
+        BEHAVIOURAL = "behavioral", "Behaviour"
+        RESEARCH = "research", "Research"
+        ADVANCE_DIRECTIVE = "advance-directive", "Advance directive"
+        SAFETY = "safety", "Safety"
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="alerts")
     category = models.CharField(max_length=20, choices=Category.choices)
     text = models.CharField(max_length=300)
+    """What the alert says: Wholecare's own words, or the sender's (FHIR code.text)."""
+    code_system = models.CharField(max_length=200, blank=True)
+    code = models.CharField(max_length=18, blank=True)
+    code_display = models.CharField(max_length=300, blank=True)
+    """The coded concept a sender gave (SNOMED CT), with the sender's display."""
     active = models.BooleanField(default=True)
     raised_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, blank=True)
+    author_display = models.CharField(max_length=200, blank=True)
+    """Who raised it, as the sender named them (whether or not they are in the directory)."""
     raised_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=200, blank=True)
+    """The other system it came from (its API client's name); empty when raised in Wholecare."""
 
     def __str__(self) -> str:
         return f"{self.get_category_display()}: {self.text}"

@@ -192,6 +192,7 @@ class PersonSummary:
     care_team: list[CareTeamMembership]
     open_referrals: list[Referral]
     alerts: list[Alert]
+    """Active alerts that have not ended, from Wholecare and from other systems."""
     timeline: Timeline
 
 
@@ -220,7 +221,12 @@ def person_summary(
         open_referrals=list(
             person.referrals.filter(status=Referral.Status.OPEN).select_related("service")
         ),
-        alerts=list(person.alerts.filter(active=True)),
+        alerts=list(
+            person.alerts.filter(active=True)
+            .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=timezone.now()))
+            .select_related("raised_by__user")
+            .order_by("raised_at", "pk")
+        ),
         timeline=_timeline(staff, person, discipline=discipline),
     )
     audit(

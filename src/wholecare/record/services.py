@@ -20,6 +20,7 @@ from wholecare.access.permissions import check_can_open_record
 from wholecare.directory.models import Organisation, Service, Staff
 from wholecare.record import nhs_number, vocabulary
 from wholecare.record.models import (
+    Alert,
     CareTeamMembership,
     Condition,
     Person,
@@ -230,6 +231,97 @@ def condition_record(
         what=f"condition: {condition.concept.display}",
     )
     return condition
+
+
+def _check_alert(alert: Alert) -> None:
+    """An alert says what it is, in words any reader understands; a code is a SNOMED CT concept;
+    it does not end before it starts (ValidationError keyed by field)."""
+    if not alert.text.strip():
+        raise ValidationError({"text": "An alert needs text saying what it is"})
+    if bool(alert.code) != bool(alert.code_system):
+        raise ValidationError({"code": "A coded alert needs both its code system and its code"})
+    if alert.code_system and alert.code_system != vocabulary.SNOMED_CT:
+        raise ValidationError(
+            {
+                "code_system": f"{alert.code_system!r} is not a code system Wholecare holds"
+                f" alerts in ({vocabulary.SNOMED_CT})"
+            }
+        )
+    if alert.code:
+        try:
+            vocabulary.check_concept_id(alert.code)
+        except vocabulary.InvalidSnomedId as error:
+            raise ValidationError({"code": str(error)}) from None
+    if alert.ended_at is not None and alert.ended_at < alert.raised_at:
+        raise ValidationError({"ended_at": "An alert cannot end before it starts"})
+    _full_clean(alert, exclude=["person", "raised_by"])
+
+
+@transaction.atomic
+def alert_record(
+    *,
+    by: AbstractBaseUser,
+    person: Person,
+    category: str,
+    text: str,
+    raised_at: dt.datetime | None = None,
+    raised_by: Staff | None = None,
+    author_display: str = "",
+    code_system: str = "",
+    code: str = "",
+    code_display: str = "",
+    active: bool = True,
+    ended_at: dt.datetime | None = None,
+    source: str = "",
+) -> Alert:
+    """Record an alert. One from another system (`source`) keeps what that system said: its
+    words, code, category, author and period, so the people reading Wholecare see what the sender
+    raised (decision 0013)."""
+    staff = _staff(by)
+    check_can_open_record(staff, person)
+    alert = Alert(
+        person=person,
+        category=category,
+        text=text.strip(),
+        code_system=code_system,
+        code=code,
+        code_display=code_display.strip(),
+        active=active,
+        raised_by=raised_by,
+        author_display=author_display.strip(),
+        raised_at=raised_at or timezone.now(),
+        ended_at=ended_at,
+        source=source,
+    )
+    _check_alert(alert)
+    alert.save()
+    audit(
+        by=by,
+        action=AuditEvent.Action.CREATE,
+        person=person,
+        what=f"alert ({alert.category}): {alert.text}" + (f" (from {source})" if source else ""),
+    )
+    return alert
+
+
+@transaction.atomic
+def alert_update(
+    *, by: AbstractBaseUser, alert: Alert, active: bool, ended_at: dt.datetime | None
+) -> Alert:
+    """Make an alert active or inactive, or set when it ends; nothing else about it changes."""
+    check_can_open_record(_staff(by), alert.person)
+    alert.active = active
+    alert.ended_at = ended_at
+    _check_alert(alert)
+    alert.save(update_fields=["active", "ended_at"])
+    audit(
+        by=by,
+        action=AuditEvent.Action.UPDATE,
+        person=alert.person,
+        what=f"alert ({alert.category}): {alert.text} now {'active' if active else 'inactive'}"
+        + (f", ends {ended_at.isoformat()}" if ended_at else ""),
+    )
+    return alert
 
 
 @transaction.atomic

@@ -12,7 +12,7 @@ from tests import factories
 from wholecare.access.models import AuditEvent
 from wholecare.access.permissions import AccessDenied
 from wholecare.record import services, vocabulary
-from wholecare.record.models import Condition, Person, RecordEntry, Referral
+from wholecare.record.models import Alert, Condition, Person, RecordEntry, Referral
 
 pytestmark = pytest.mark.django_db
 
@@ -189,3 +189,48 @@ def test_referrals_to_one_service_differ_by_request(gp, person):
             by=gp.user, person=person, received_date=dt.date(2026, 1, 2), request=ct
         )
     assert Referral.objects.count() == 2
+
+
+def test_an_alert_needs_a_relationship_words_a_snomed_ct_code_and_an_end_after_its_start(
+    gp, person
+):
+    start = dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC)
+    fields: dict[str, Any] = {"category": "diet", "text": "Peanut-free diet", "raised_at": start}
+    with pytest.raises(AccessDenied):
+        services.alert_record(by=gp.user, person=person, **fields)
+    factories.CareTeamMembershipFactory(person=person, staff=gp)
+    refusals: list[tuple[dict[str, Any], str]] = [
+        ({"text": "  "}, "text"),
+        ({"code": "226201008"}, "code"),
+        ({"code_system": "http://read.info/ctv3", "code": "XaB1"}, "code_system"),
+        ({"code_system": vocabulary.SNOMED_CT, "code": "0226201008"}, "code"),
+        ({"ended_at": start - dt.timedelta(days=1)}, "ended_at"),
+        ({"category": "pets"}, "category"),
+    ]
+    for bad, field in refusals:
+        with pytest.raises(ValidationError) as refused:
+            services.alert_record(by=gp.user, person=person, **{**fields, **bad})
+        assert field in refused.value.message_dict, bad
+    assert not Alert.objects.exists()
+    alert = services.alert_record(
+        by=gp.user,
+        person=person,
+        **fields,
+        code_system=vocabulary.SNOMED_CT,
+        code="226201008",
+        source="GP system",
+    )
+    services.alert_update(by=gp.user, alert=alert, active=False, ended_at=start)
+    alert.refresh_from_db()
+    assert (alert.active, alert.ended_at, alert.source) == (False, start, "GP system")
+    whats = list(
+        AuditEvent.objects.filter(person_id=person.pk).order_by("pk").values_list("what", flat=True)
+    )
+    assert whats == [
+        "alert (diet): Peanut-free diet (from GP system)",
+        f"alert (diet): Peanut-free diet now inactive, ends {start.isoformat()}",
+    ]
+    with pytest.raises(ValidationError):
+        services.alert_update(
+            by=gp.user, alert=alert, active=False, ended_at=start - dt.timedelta(seconds=1)
+        )

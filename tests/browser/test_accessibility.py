@@ -4,12 +4,14 @@ import re
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page
 
 from tests import factories
 from tests.browser.axe import violations
 from wholecare.access import services as access_services
 from wholecare.directory.disciplines import Discipline
+from wholecare.record.models import Alert
 from wholecare.record.vocabulary import Sensitivity
 
 
@@ -32,6 +34,20 @@ def record():
     factories.RecordEntryFactory(person=person, author=gp, title="Diabetes review")
     factories.RecordEntryFactory(
         person=person, title="Therapy", sensitivity=Sensitivity.PSYCHOLOGICAL_THERAPY
+    )
+    Alert.objects.create(
+        person=person, category=Alert.Category.RISK, text="PHQ-9 item 9", raised_at=timezone.now()
+    )
+    Alert.objects.create(
+        person=person,
+        category=Alert.Category.DIET,
+        text="Patient has a severe peanut allergy.",
+        code_system="http://snomed.info/sct",
+        code="226201008",
+        code_display="Peanut-free diet",
+        author_display="Dr Paul Rastall",
+        raised_at=timezone.now(),
+        source="Leeds Road Practice GP system",
     )
     return gp, person
 
@@ -74,6 +90,9 @@ def test_person_summary_fits_a_tablet(page: Page, sign_in, live_server, record) 
     assert re.search("Depressive disorder", page.content())
     other = page.get_by_role("region", name="Other conditions")
     assert "Bleeding from ear" in other.inner_text()
+    assert "From another system Leeds Road Practice GP system, raised by Dr Paul Rastall" in (
+        page.get_by_text("Patient has a severe peanut allergy.").locator("..").inner_text()
+    )
 
 
 def test_the_checker_finds_a_known_failure(page: Page) -> None:

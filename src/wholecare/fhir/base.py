@@ -185,13 +185,14 @@ def element_dates(value: Any) -> tuple[Any, Any]:
 
 def check_references(ctx: Ctx, content: dict[str, Any], where: str, *, skip: str) -> None:
     """Every relative reference to a type this server serves must be to a resource the client
-    can read (422 otherwise); references to types it does not serve are reported, not checked."""
+    can read (422 otherwise), but those under the `skip` element (none if empty); references to
+    types it does not serve are reported, not checked."""
     from wholecare.fhir.registry import registered
 
     types = registered()
     for path, text in references_in(content, where):
         if (
-            path.startswith(f"{where}.{skip}")
+            (skip and path.startswith(f"{where}.{skip}"))
             or "/" not in text
             or text.startswith(("#", "urn:", "http:", "https:"))
         ):
@@ -463,7 +464,7 @@ class StoredType(ResourceType):
         return Prepared(
             content=content,
             person=person,
-            status=str(content["status"]),
+            status=str(content.get("status", "")),
             dates=element_dates(content.get(self.date_element) if self.date_element else None),
             tokens=tuple(self.tokens(content)),
             sensitivity=sensitivity_of(content),
@@ -480,7 +481,7 @@ class StoredType(ResourceType):
 
     def find(self, ctx: Ctx, fhir_id: str) -> Item | None:
         found = self.find_kept(ctx, fhir_id)
-        return None if found is None or found.content["status"] == ENTERED_IN_ERROR else found
+        return None if found is None or found.content.get("status") == ENTERED_IN_ERROR else found
 
     def find_kept(self, ctx: Ctx, fhir_id: str) -> Item | None:
         found = unique_row(self.readable(ctx, Permission.READ).filter(fhir_id=fhir_id))
@@ -491,7 +492,7 @@ class StoredType(ResourceType):
 
     def gone(self, ctx: Ctx, fhir_id: str) -> bool:
         found = self.find_kept(ctx, fhir_id)
-        return found is not None and found.content["status"] == ENTERED_IN_ERROR
+        return found is not None and found.content.get("status") == ENTERED_IN_ERROR
 
     def sortable(self) -> dict[str, str]:
         """`_lastUpdated`, and every date parameter by the date it indexes."""
@@ -612,6 +613,127 @@ class StoredType(ResourceType):
 
     def history_type(self, ctx: Ctx) -> QuerySet[Resource]:
         return self.readable(ctx, Permission.READ)
+
+
+class Received(StoredType):
+    """Resources of a type Wholecare serves that another system sent and Wholecare's own model
+    cannot hold (decision 0014): kept as received, whole, with their own ids and versions, tied to
+    their person where the type is about one (`subject_element`; empty for directory-like types,
+    which any client that may read the type reads), so that the same access, sensitivity and audit
+    rules apply as to every entry about that person. Nothing in Wholecare reads them to decide
+    anything: a received Consent is never applied, a received CareTeam opens no record, a received
+    Questionnaire scores nothing, a received Practitioner is not staff."""
+
+    writable = frozenset({"create"})
+    interactions = READS
+    statuses: ClassVar[frozenset[str]] = frozenset()
+    """The statuses the type's `status` element takes; empty for types without one."""
+
+    def check_status(self, content: dict[str, Any]) -> None:
+        if self.statuses and "status" in content:
+            super().check_status(content)
+
+    def prepare(self, ctx: Ctx, content: dict[str, Any]) -> Prepared:
+        if self.subject_element:
+            return super().prepare(ctx, content)
+        self.check_status(content)
+        self.check(ctx, content)
+        check_references(ctx, content, self.name, skip="")
+        return self.prepared(content, None)
+
+    def within_people(self, ctx: Ctx, permission: Permission) -> QuerySet[Resource]:
+        received = Resource.objects.filter(resource_type=self.name, record_pk__isnull=True)
+        if not self.subject_element:
+            return received
+        return received.filter(person__in=openable_people(ctx.grant, self.name, permission))
+
+    def sortable(self) -> dict[str, str]:
+        return {}
+
+    def filter(self, criterion: Criterion) -> Q:
+        """Besides the kept-whole searches: references other than the person's (`Type/id` or
+        `id`) and strings (starts with, any case), by the tokens the type indexes."""
+        name = criterion.name
+        kind = self.params[name].kind
+        tokens = SearchToken.objects.filter(param=name)
+        if kind == "reference" and name not in {"patient", "subject"}:
+            return any_of(
+                criterion,
+                lambda v: Q(
+                    pk__in=tokens.filter(
+                        Q(value=v) if "/" in v else Q(value__endswith=f"/{v}")
+                    ).values("resource_id")
+                ),
+            )
+        if kind == "string":
+            return any_of(
+                criterion,
+                lambda v: Q(pk__in=tokens.filter(value__istartswith=v).values("resource_id")),
+            )
+        return super().filter(criterion)
+
+
+class Receiving(ResourceType):
+    """A type whose resources come from two sources: Wholecare's own (rendered from its model, or
+    generated) and those received from other systems that its model cannot hold (`received`,
+    decision 0014). Content goes to Wholecare's own model whenever `holds` says it is what that
+    model holds (and is refused there if it is not valid), and is kept as received only otherwise.
+    Reads find either; a search pages through Wholecare's own first, then those received, so such
+    a type offers no `_sort` (a test checks)."""
+
+    received: ClassVar[Received]
+    writable = frozenset({"create"})
+
+    @abstractmethod
+    def holds(self, ctx: Ctx, content: dict[str, Any]) -> bool:
+        """Whether this content is what Wholecare's own model holds (so it goes there)."""
+
+    def create_own(self, ctx: Ctx, content: dict[str, Any]) -> Item:
+        return super().create(ctx, content)
+
+    def create(self, ctx: Ctx, content: dict[str, Any]) -> Item:
+        if self.holds(ctx, content):
+            return self.create_own(ctx, content)
+        return self.received.create(ctx, content)
+
+    def find(self, ctx: Ctx, fhir_id: str) -> Item | None:
+        return super().find(ctx, fhir_id) or self.received.find(ctx, fhir_id)  # type: ignore[safe-super]
+
+    def find_kept(self, ctx: Ctx, fhir_id: str) -> Item | None:
+        return super().find_kept(ctx, fhir_id) or self.received.find_kept(ctx, fhir_id)
+
+    def withheld(self, ctx: Ctx, fhir_id: str) -> bool:
+        return super().withheld(ctx, fhir_id) or self.received.withheld(ctx, fhir_id)
+
+    def gone(self, ctx: Ctx, fhir_id: str) -> bool:
+        return super().gone(ctx, fhir_id) or self.received.gone(ctx, fhir_id)
+
+    def delete(self, ctx: Ctx, current: Item) -> Item:
+        if self.received.find_kept(ctx, current.fhir_id) is None:
+            return super().delete(ctx, current)
+        return self.received.delete(ctx, current)
+
+    def history_type(self, ctx: Ctx) -> QuerySet[Resource]:
+        return super().history_type(ctx) | self.received.history_type(ctx)
+
+    def search(self, ctx: Ctx, request: SearchRequest) -> Page:
+        """Wholecare's own matches, then those received: the page takes what is left of it
+        from the received ones, from where Wholecare's own end."""
+        own = super().search(ctx, request)  # type: ignore[safe-super]
+        left = request.count - len(own.items)
+        received = self.received.search(
+            ctx,
+            SearchRequest(
+                criteria=request.criteria,
+                count=left,
+                offset=max(0, request.offset - own.total),
+            ),
+        )
+        return Page(
+            own.items + received.items,
+            own.total + received.total,
+            own.withheld + received.withheld,
+        )
 
 
 def _all(filters: Any) -> Q:

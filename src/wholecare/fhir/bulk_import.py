@@ -37,7 +37,14 @@ from wholecare.access.permissions import people_openable_q
 from wholecare.directory.models import Organisation, Service, Staff
 from wholecare.fhir import bulk_read, store
 from wholecare.fhir.auth import Grant
-from wholecare.fhir.base import Ctx, RecordType, StoredType, references_in, strip_meta
+from wholecare.fhir.base import (
+    Ctx,
+    Receiving,
+    RecordType,
+    StoredType,
+    references_in,
+    strip_meta,
+)
 from wholecare.fhir.bulk_read import Unit
 from wholecare.fhir.errors import FhirError
 from wholecare.fhir.keys import record_key
@@ -55,6 +62,7 @@ from wholecare.record.models import CareTeamMembership, Condition, Person
 CHUNK = 2_000
 READ_ONLY = {
     "CareTeam": "care teams are kept by the record (add members in Wholecare)",
+    "Flag": "risk flags are raised in Wholecare, or from QuestionnaireResponses",
     "AuditEvent": "the audit trail is written only by Wholecare itself",
     "CodeSystem": "terminology is imported with `wholecare terminology import`",
     "ValueSet": "terminology is imported with `wholecare terminology import`",
@@ -361,6 +369,25 @@ class Importer:
                     self._outcome(one[0], rejected=f"the database refused it: {problem}")
 
     def _loader(
+        self, name: str
+    ) -> Callable[[list[tuple[Unit, dict[str, Any]]], frozenset[str]], None]:
+        """What loads a group of one type. For a type that may also keep what other systems
+        send as received (decision 0014), what Wholecare's own model holds goes there as
+        before, and only the rest is kept as received."""
+        own = self._own_loader(name)
+        kind = self.types[name]
+        if not isinstance(kind, Receiving):
+            return own
+
+        def load(group: list[tuple[Unit, dict[str, Any]]], targets: frozenset[str]) -> None:
+            held = [kind.holds(self.ctx, content) for _, content in group]
+            own([one for one, mine in zip(group, held, strict=True) if mine], targets)
+            others = [one for one, mine in zip(group, held, strict=True) if not mine]
+            self._stored(kind.received, others, targets)
+
+        return load
+
+    def _own_loader(
         self, name: str
     ) -> Callable[[list[tuple[Unit, dict[str, Any]]], frozenset[str]], None]:
         special: dict[str, Callable[..., None]] = {
@@ -670,10 +697,10 @@ class Importer:
         rows: list[tuple[Unit, dict[str, Any], Outcome, Resource]] = []
         tokens: dict[int, tuple[tuple[str, str, str], ...]] = {}
         for unit, content in group:
-            where = f"{kind.name}.{kind.subject_element}"
+            where = f"{kind.name}.{kind.subject_element}" if kind.subject_element else ""
             try:
                 kind.check_status(content)
-                person = self._person(people, kind.subject(content), where)
+                person = self._person(people, kind.subject(content), where) if where else None
                 kind.check(self.ctx, content)
                 prepared = kind.prepared(content, person)
             except (FhirError, Rejected) as problem:
@@ -683,7 +710,7 @@ class Importer:
             notes = meta_not_kept(kind.name, content, kind.profile) + self._unresolved(
                 unit, targets, skip=where
             )
-            outcome = self._outcome(unit, not_kept=notes, person_id=person.pk)
+            outcome = self._outcome(unit, not_kept=notes, person_id=person.pk if person else None)
             tokens[len(rows)] = prepared.tokens
             resource = Resource(
                 resource_type=kind.name,
@@ -1022,6 +1049,7 @@ def _existing(name: str, ids: set[str]) -> Iterator[str]:
         yield from (
             str(pk) for pk in Staff.objects.filter(pk__in=numbers).values_list("pk", flat=True)
         )
+        yield from _received(name, ids)
     elif name == "Organization":
         yield from Organisation.objects.filter(ods_code__in=ids).values_list("ods_code", flat=True)
     elif name == "HealthcareService":
@@ -1030,10 +1058,18 @@ def _existing(name: str, ids: set[str]) -> Iterator[str]:
         )
     elif name == "Questionnaire":
         yield from (i for i in ids if instrument_for(i) is not None)
+        yield from _received(name, ids)
     else:
         yield from Resource.objects.filter(resource_type=name, fhir_id__in=ids).values_list(
             "fhir_id", flat=True
         )
+
+
+def _received(name: str, ids: set[str]) -> Iterator[str]:
+    """Those of `ids` that are resources of type `name` kept as received (decision 0014)."""
+    yield from Resource.objects.filter(
+        resource_type=name, fhir_id__in=ids, record_pk__isnull=True
+    ).values_list("fhir_id", flat=True)
 
 
 def _rewrite(value: Any, resolved: dict[str, str]) -> Any:

@@ -28,8 +28,6 @@ REFUSALS = {
     "UKCore-QuestionnaireResponse-BabyPatientSurvey-Example": "that Patient example was refused",
     # About nobody: it has no subject, and the harness does not invent one.
     "UKCore-Observation-FingerJointInflamed-Example": "the example has no subject",
-    # Wholecare's Consent is a sharing decision; this one is not.
-    "UKCore-Consent-ForInformationAccess-Example": "not a sharing decision",
 }
 
 

@@ -247,6 +247,10 @@ def test_the_person_summary_shows_the_alert_its_text_and_that_it_came_from_elsew
     Alert.objects.create(
         person=mine, category=Alert.Category.RISK, text="Raised here", raised_at=timezone.now()
     )
+    nobody = _peanut_free_diet(mine, {})
+    del nobody["author"]
+    nobody["code"]["text"] = "No author given"
+    assert api.post("/fhir/Flag", nobody).status_code == 201
     client = Client()
     client.force_login(gp.user)
     page = client.get(reverse("web:person", kwargs={"public_id": mine.public_id})).content
@@ -259,6 +263,7 @@ def test_the_person_summary_shows_the_alert_its_text_and_that_it_came_from_elsew
         f"From another system</strong> client for {gp}, raised by Dr Paul Rastall on 10 Dec 2019"
         " · SNOMED CT 226201008: Peanut-free diet" in text
     )
+    assert f"From another system</strong> client for {gp} on 10 Dec 2019 · SNOMED CT" in text
     own = text.partition("Raised here</p>")[2].partition("</div>")[0]
     assert "From another system" not in own
 

@@ -1,8 +1,9 @@
 """What the record holds from other systems (decision 0013): any SNOMED CT condition, any coded
 observation, people whose NHS number is not known, referrals addressed to a clinician or an
-organisation, responses to questionnaires that are not Wholecare's instruments; and the refusals
-that stay (invalid NHS numbers, codes that are not SNOMED CT concepts, Consents that are not
-sharing decisions, referrals the directory cannot place in one service)."""
+organisation, responses to questionnaires that are not Wholecare's instruments, Consents that are
+not sharing decisions (kept as received, decision 0014); and the refusals that stay (invalid NHS
+numbers, codes that are not SNOMED CT concepts, referrals the directory cannot place in one
+service)."""
 
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 
 from tests import factories
 from tests.app.fhir.conftest import patient_resource
+from wholecare.access.models import SharingConsent
 from wholecare.access.permissions import can_open_record
 from wholecare.directory.disciplines import Discipline
 from wholecare.fhir.models import Resource
@@ -229,7 +231,8 @@ def test_a_response_to_another_questionnaire_is_kept_unscored(gp_api, mine):
     assert found["total"] == 1
 
 
-def test_a_consent_that_is_not_a_sharing_decision_is_refused_saying_why(gp_api, mine):
+def test_a_consent_that_is_not_a_sharing_decision_is_kept_as_received_not_applied(gp_api, mine):
+    """Decision 0014 (it was refused under 0013); tests/app/fhir/test_received.py has the rest."""
     response = gp_api.post(
         "/fhir/Consent",
         {
@@ -241,7 +244,5 @@ def test_a_consent_that_is_not_a_sharing_decision_is_refused_saying_why(gp_api, 
             "provision": {"purpose": [{"code": "GOV"}]},
         },
     )
-    assert response.status_code == 422
-    issue = response.json()["issue"][0]
-    assert issue["code"] == "not-supported"
-    assert "not a sharing decision" in issue["diagnostics"]
+    assert response.status_code == 201, response.content
+    assert not SharingConsent.objects.exists()

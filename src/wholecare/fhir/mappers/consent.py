@@ -1,5 +1,9 @@
 """Consent ↔ access.SharingConsent: the person's decision to share, or not, one kind of sensitive
-entry with one discipline."""
+entry with one discipline, which Wholecare applies to every read. A Consent from another system
+that is not such a decision (it names no discipline of Wholecare's and no kind of sensitive entry
+of Wholecare's: a privacy consent for information access, say) is kept as received and never
+applied (decision 0014); one that names either is a sharing decision, and is refused if it is not
+a valid one, so that nobody believes a decision is applied that is not."""
 
 from typing import Any, ClassVar
 
@@ -12,9 +16,12 @@ from wholecare.access.models import SharingConsent
 from wholecare.directory.disciplines import Discipline
 from wholecare.fhir.access import openable_people
 from wholecare.fhir.base import (
+    READS,
     SENSITIVITY_SYSTEM,
     Ctx,
     Include,
+    Received,
+    Receiving,
     RecordType,
     person_q,
     record_pks,
@@ -66,24 +73,62 @@ def to_fhir(consent: SharingConsent, fhir_id: str) -> dict[str, Any]:
     }
 
 
-class ConsentType(RecordType[SharingConsent]):
+PARAMS: dict[str, Param] = {
+    "_id": Param("_id", "token", "The consent's id"),
+    "patient": Param("patient", "reference", "Patient/<id>"),
+    "status": Param("status", "token", "active (every sharing decision), or a received one's"),
+}
+STATUSES = frozenset({"draft", "proposed", "active", "rejected", "inactive", "entered-in-error"})
+
+
+def is_sharing_decision(content: dict[str, Any]) -> bool:
+    """Whether a Consent speaks of what Wholecare's sharing decisions are made of: a discipline
+    of Wholecare's (provision.actor.role) or a kind of sensitive entry of Wholecare's
+    (provision.securityLabel)."""
+    provision = content.get("provision") or {}
+    roles = [
+        coding
+        for actor in provision.get("actor", [])
+        for coding in (actor.get("role") or {}).get("coding", [])
+    ]
+    labels = provision.get("securityLabel", [])
+    return any(c.get("system") == DISCIPLINE_SYSTEM for c in roles) or any(
+        label.get("system") == SENSITIVITY_SYSTEM for label in labels
+    )
+
+
+class ReceivedConsent(Received):
+    name = "Consent"
+    profile = PROFILE
+    subject_element = "patient"
+    statuses = STATUSES
+    date_element = "dateTime"
+    interactions = READS | {"delete"}
+    params: ClassVar[dict[str, Param]] = PARAMS
+
+
+class ConsentType(Receiving, RecordType[SharingConsent]):
     name = "Consent"
     profile = PROFILE
     model = SharingConsent
-    writable = frozenset({"create"})
-    params: ClassVar[dict[str, Param]] = {
-        "_id": Param("_id", "token", "The consent's id"),
-        "patient": Param("patient", "reference", "Patient/<id>"),
-        "status": Param("status", "token", "active"),
-    }
+    received = ReceivedConsent()
+    interactions = READS | {"delete"}
+    params: ClassVar[dict[str, Param]] = PARAMS
     includes: ClassVar[dict[str, Include]] = {
         "Consent:patient": Include("Patient", reference_ids(lambda r: r.get("patient"), "Patient")),
     }
     documentation = (
         "Sharing decisions for sensitive entries: provision.type permit or deny, for the"
         " discipline in provision.actor.role and the kind of entry in provision.securityLabel."
-        " A new decision for the same kind and discipline replaces the old one."
+        " A new decision for the same kind and discipline replaces the old one; it cannot be"
+        " deleted. A Consent that names neither a discipline nor a kind of sensitive entry of"
+        " Wholecare's (a privacy consent from another system) is kept as received (decision"
+        " 0014): it is NOT applied to any access decision, only served as received; such a"
+        " Consent can be deleted (marked entered in error)."
     )
+
+    def holds(self, ctx: Ctx, content: dict[str, Any]) -> bool:
+        return is_sharing_decision(content)
 
     def rows(self, ctx: Ctx, permission: Permission) -> QuerySet[SharingConsent]:
         return SharingConsent.objects.filter(
@@ -101,7 +146,7 @@ class ConsentType(RecordType[SharingConsent]):
         return Q() if "active" in criterion.values else Q(pk__in=[])
 
     @transaction.atomic
-    def create(self, ctx: Ctx, content: dict[str, Any]) -> Item:
+    def create_own(self, ctx: Ctx, content: dict[str, Any]) -> Item:
         for where, what in unknown_elements(
             content,
             {"status", "scope", "category", "patient", "dateTime", "provision", "text"},
@@ -114,10 +159,10 @@ class ConsentType(RecordType[SharingConsent]):
         if decision is None:
             raise unprocessable(
                 "not-supported",
-                "This Consent is not a sharing decision, the only kind Wholecare records: a"
-                " sharing decision has provision.type permit or deny, one discipline in"
-                " provision.actor.role and one kind of sensitive entry in"
-                " provision.securityLabel",
+                "This Consent names Wholecare's disciplines or kinds of sensitive entry, so it"
+                " is a sharing decision, and a sharing decision has provision.type permit or"
+                " deny, one discipline in provision.actor.role and one kind of sensitive entry"
+                " in provision.securityLabel",
                 "Consent.provision.type",
             )
         if decision not in {"permit", "deny"}:

@@ -1,0 +1,223 @@
+"""Resources of a supported type that another system sent and Wholecare's own model cannot hold,
+kept as received (decision 0014): a Consent that is not a sharing decision, a CareTeam, a
+Questionnaire that is not one of the instruments, a Practitioner or PractitionerRole that is not
+staff. They are read, searched (with Wholecare's own, paging and counting across both), audited
+and access-checked like every entry about their person, and drive nothing: a received Consent is
+never applied, a received CareTeam opens no record, a received Questionnaire scores nothing, a
+received Practitioner is not staff."""
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from tests import factories
+from tests.app.fhir.conftest import api_for
+from wholecare.access.models import AuditEvent, SharingConsent
+from wholecare.fhir.models import Resource
+from wholecare.record.models import Person
+
+pytestmark = pytest.mark.django_db
+
+PSY = [
+    {"system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "code": "R"},
+    {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "PSY"},
+]
+RECEIVING = ("Consent", "CareTeam", "Questionnaire", "Practitioner", "PractitionerRole")
+
+
+@pytest.fixture
+def mine(gp, person):
+    factories.CareTeamMembershipFactory(person=person, staff=gp)
+    return person
+
+
+def _ref(person: Person) -> dict[str, str]:
+    return {"reference": f"Patient/{person.public_id}"}
+
+
+def _privacy_consent(person: Person, **provision: Any) -> dict[str, Any]:
+    """UKCore-Consent-ForInformationAccess-Example's kind: a privacy consent from elsewhere."""
+    return {
+        "resourceType": "Consent",
+        "status": "active",
+        "scope": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/consentscope",
+                    "code": "patient-privacy",
+                }
+            ]
+        },
+        "category": [
+            {
+                "coding": [
+                    {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "INFA"}
+                ]
+            }
+        ],
+        "patient": _ref(person),
+        "dateTime": "2019-12-10T11:15:00+00:00",
+        "provision": provision
+        or {
+            "purpose": [
+                {"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "GOV"}
+            ]
+        },
+    }
+
+
+def _sharing_decision(person: Person) -> dict[str, Any]:
+    return {
+        "resourceType": "Consent",
+        "status": "active",
+        "scope": {"coding": [{"code": "patient-privacy"}]},
+        "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
+        "patient": _ref(person),
+        "provision": {
+            "type": "permit",
+            "actor": [
+                {
+                    "role": {
+                        "coding": [
+                            {
+                                "system": "https://wholecare.example.org/CodeSystem/discipline",
+                                "code": "gp",
+                            }
+                        ]
+                    },
+                    "reference": {"display": "GP"},
+                }
+            ],
+            "securityLabel": [
+                {
+                    "system": "https://wholecare.example.org/CodeSystem/sensitivity",
+                    "code": "psychological-therapy",
+                }
+            ],
+        },
+    }
+
+
+def _care_team(person: Person, member: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "CareTeam",
+        "status": "active",
+        "name": "Weight management team",
+        "subject": _ref(person),
+        "participant": [{"member": {"reference": member}}],
+        **extra,
+    }
+
+
+def _questionnaire(url: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Questionnaire",
+        "url": url,
+        "status": "active",
+        "title": "Fitness for work",
+        "item": [{"linkId": "1", "text": "Can you work?", "type": "boolean"}],
+        **extra,
+    }
+
+
+def _practitioner(family: str, **extra: Any) -> dict[str, Any]:
+    return {"resourceType": "Practitioner", "name": [{"family": family, "given": ["Sam"]}], **extra}
+
+
+# Consent ---------------------------------------------------------------------------------------
+
+
+def test_a_consent_that_is_not_a_sharing_decision_is_kept_as_received_and_read_back(gp_api, mine):
+    sent = _privacy_consent(mine)
+    created = gp_api.post("/fhir/Consent", sent)
+    assert created.status_code == 201, created.content
+    assert not SharingConsent.objects.exists()
+    read = gp_api.get(f"/fhir/Consent/{created.json()['id']}")
+    assert read.status_code == 200
+    body = read.json()
+    for element in ("status", "scope", "category", "patient", "provision"):
+        assert body[element] == sent[element]
+    assert dt.datetime.fromisoformat(body["dateTime"]) == dt.datetime.fromisoformat(
+        sent["dateTime"]
+    )
+    assert body["meta"]["versionId"] == "1"
+    history = gp_api.get(f"/fhir/Consent/{body['id']}/_history").json()
+    assert history["total"] == 1
+    assert gp_api.get(f"/fhir/Consent/{body['id']}/_history/1").status_code == 200
+
+
+def test_a_received_consent_is_never_applied_to_access(mine, therapist, gp, gp_api):
+    """The hazard "a consent received from another system is assumed to be enforced": a
+    privacy consent that permits sharing psychological therapy entries with everyone changes
+    nothing: the GP still cannot read the therapist's sensitive entry."""
+    factories.CareTeamMembershipFactory(person=mine, staff=therapist)
+    encounter = api_for(therapist).post(
+        "/fhir/Encounter",
+        {
+            "resourceType": "Encounter",
+            "status": "finished",
+            "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+            "subject": _ref(mine),
+            "meta": {"security": PSY},
+        },
+    )
+    assert encounter.status_code == 201, encounter.content
+    permit = _privacy_consent(
+        mine,
+        type="permit",
+        securityLabel=[
+            {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "PSY"}
+        ],
+        actor=[
+            {
+                "role": {"coding": [{"code": "PROV"}]},
+                "reference": {"reference": f"Practitioner/{gp.pk}"},
+            }
+        ],
+    )
+    assert gp_api.post("/fhir/Consent", permit).status_code == 201
+    assert not SharingConsent.objects.exists()
+    assert gp_api.get(f"/fhir/Encounter/{encounter.json()['id']}").status_code == 403
+
+
+def test_a_consent_naming_wholecares_sharing_vocabulary_is_a_sharing_decision_or_refused(
+    gp_api, mine
+):
+    decision = gp_api.post("/fhir/Consent", _sharing_decision(mine))
+    assert decision.status_code == 201, decision.content
+    assert SharingConsent.objects.get(person=mine).decision == "permit"
+    broken = _sharing_decision(mine)
+    del broken["provision"]["type"]
+    refused = gp_api.post("/fhir/Consent", broken)
+    assert refused.status_code == 422
+    assert "is a sharing decision" in refused.json()["issue"][0]["diagnostics"]
+    unknown = _sharing_decision(mine)
+    unknown["provision"]["actor"][0]["role"]["coding"][0]["code"] = "astrologer"
+    assert gp_api.post("/fhir/Consent", unknown).status_code == 422
+    assert not Resource.objects.filter(resource_type="Consent", record_pk__isnull=True).exists()
+
+
+def test_a_received_consent_can_be_deleted_and_a_sharing_decision_cannot(gp_api, mine):
+    received = gp_api.post("/fhir/Consent", _privacy_consent(mine)).json()["id"]
+    decision = gp_api.post("/fhir/Consent", _sharing_decision(mine)).json()["id"]
+    assert gp_api.delete(f"/fhir/Consent/{received}").status_code == 200
+    assert gp_api.get(f"/fhir/Consent/{received}").status_code == 410
+    assert gp_api.get(f"/fhir/Consent/{received}/_history").json()["total"] == 2
+    refused = gp_api.delete(f"/fhir/Consent/{decision}")
+    assert refused.status_code == 405
+    found = gp_api.get(f"/fhir/Consent?patient={mine.public_id}").json()
+    assert [e["resource"]["id"] for e in found["entry"]] == [decision]
+
+
+def test_a_received_consent_is_held_to_the_persons_access(gp_api, mine):
+    stranger = factories.PersonFactory()
+    refused = gp_api.post("/fhir/Consent", _privacy_consent(stranger))
+    assert refused.status_code == 422
+    created = gp_api.post("/fhir/Consent", _privacy_consent(mine)).json()["id"]
+    outsider = api_for(factories.StaffFactory())
+    assert outsider.get(f"/fhir/Consent/{created}").status_code == 404
+    assert outsider.get("/fhir/Consent").json()["total"] == 0
+    before = AuditEvent.objects.filter(person_id=mine.pk).count()
+    gp_api.get(f"/fhir/Consent/{created}")
+    assert AuditEvent.objects.filter(person_id=mine.pk).count() == before + 1

@@ -62,7 +62,6 @@ from wholecare.record.models import CareTeamMembership, Condition, Person
 CHUNK = 2_000
 READ_ONLY = {
     "CareTeam": "care teams are kept by the record (add members in Wholecare)",
-    "Flag": "risk flags are raised in Wholecare, or from QuestionnaireResponses",
     "AuditEvent": "the audit trail is written only by Wholecare itself",
     "CodeSystem": "terminology is imported with `wholecare terminology import`",
     "ValueSet": "terminology is imported with `wholecare terminology import`",

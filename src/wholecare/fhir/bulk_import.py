@@ -61,7 +61,6 @@ from wholecare.record.models import CareTeamMembership, Condition, Person
 
 CHUNK = 2_000
 READ_ONLY = {
-    "CareTeam": "care teams are kept by the record (add members in Wholecare)",
     "AuditEvent": "the audit trail is written only by Wholecare itself",
     "CodeSystem": "terminology is imported with `wholecare terminology import`",
     "ValueSet": "terminology is imported with `wholecare terminology import`",

@@ -14,8 +14,9 @@ import pytest
 from tests import factories
 from tests.app.fhir.conftest import api_for
 from wholecare.access.models import AuditEvent, SharingConsent
+from wholecare.access.permissions import can_open_record
 from wholecare.fhir.models import Resource
-from wholecare.record.models import Person
+from wholecare.record.models import CareTeamMembership, Person
 
 pytestmark = pytest.mark.django_db
 
@@ -221,3 +222,51 @@ def test_a_received_consent_is_held_to_the_persons_access(gp_api, mine):
     before = AuditEvent.objects.filter(person_id=mine.pk).count()
     gp_api.get(f"/fhir/Consent/{created}")
     assert AuditEvent.objects.filter(person_id=mine.pk).count() == before + 1
+
+
+# CareTeam --------------------------------------------------------------------------------------
+
+
+def test_a_received_care_team_grants_no_access(gp_api, mine):
+    colleague = factories.StaffFactory()
+    created = gp_api.post("/fhir/CareTeam", _care_team(mine, f"Practitioner/{colleague.pk}"))
+    assert created.status_code == 201, created.content
+    assert not can_open_record(colleague, mine)
+    assert not CareTeamMembership.objects.filter(staff=colleague).exists()
+    assert api_for(colleague).get(f"/fhir/Patient/{mine.public_id}").status_code == 404
+    assert api_for(colleague).get(f"/fhir/CareTeam/{created.json()['id']}").status_code == 404
+
+
+def test_care_team_search_pages_and_counts_across_wholecares_own_and_received(gp, gp_api):
+    people = [factories.PersonFactory() for _ in range(3)]
+    for one in people:
+        factories.CareTeamMembershipFactory(person=one, staff=gp)
+    for one in people[:2]:
+        for _ in range(2):
+            sent = gp_api.post("/fhir/CareTeam", _care_team(one, f"Practitioner/{gp.pk}"))
+            assert sent.status_code == 201, sent.content
+    first = gp_api.get("/fhir/CareTeam?_count=2").json()
+    assert first["total"] == 7
+    seen = [e["resource"]["id"] for e in first["entry"]]
+    url = next(link["url"] for link in first["link"] if link["relation"] == "next")
+    while url:
+        page = gp_api.get(url.split("testserver", 1)[1]).json()
+        assert page["total"] == 7
+        seen += [e["resource"]["id"] for e in page["entry"]]
+        url = next((link["url"] for link in page["link"] if link["relation"] == "next"), None)
+    assert len(seen) == len(set(seen)) == 7
+    names = [gp_api.get(f"/fhir/CareTeam/{i}").json()["name"] for i in seen]
+    assert names[:3] == [f"Care team of {p.full_name}" for p in people]
+    assert names[3:] == ["Weight management team"] * 4
+    one = gp_api.get(f"/fhir/CareTeam?patient={people[0].public_id}&_count=1&_offset=1").json()
+    assert (one["total"], len(one["entry"])) == (3, 1)
+    assert one["entry"][0]["resource"]["name"] == "Weight management team"
+    inactive = gp_api.get("/fhir/CareTeam?status=inactive").json()
+    assert inactive["total"] == 0
+    assert gp_api.get("/fhir/CareTeam?_sort=_lastUpdated").status_code == 400
+
+
+def test_a_received_care_team_whose_member_does_not_exist_is_refused_through_the_api(gp_api, mine):
+    response = gp_api.post("/fhir/CareTeam", _care_team(mine, "Practitioner/nobody-here"))
+    assert response.status_code == 422
+    assert response.json()["issue"][0]["expression"] == ["CareTeam.participant[0].member"]

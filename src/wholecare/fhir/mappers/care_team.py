@@ -1,5 +1,7 @@
 """CareTeam (UK Core) ↔ record.CareTeamMembership: one care team per person, its members as
-participants with their roles and periods."""
+participants with their roles and periods, the main legitimate relationship that opens a record.
+Memberships are kept in Wholecare; a CareTeam another system sends (a GP system's weight
+management team) is kept as received, and opens nothing (decision 0014)."""
 
 from typing import Any, ClassVar
 
@@ -7,7 +9,17 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from wholecare.fhir.access import openable_people
-from wholecare.fhir.base import Ctx, Include, RecordType, person_q, record_pks, reference_ids
+from wholecare.fhir.base import (
+    READS,
+    Ctx,
+    Include,
+    Received,
+    Receiving,
+    RecordType,
+    person_q,
+    record_pks,
+    reference_ids,
+)
 from wholecare.fhir.scopes import Permission
 from wholecare.fhir.search import Criterion, Param, any_of
 from wholecare.record.models import CareTeamMembership, Person
@@ -46,16 +58,30 @@ def to_fhir(person: Person, fhir_id: str) -> dict[str, Any]:
     }
 
 
-class CareTeamType(RecordType[Person]):
+PARAMS: dict[str, Param] = {
+    "_id": Param("_id", "token", "The care team's id"),
+    "patient": Param("patient", "reference", "Patient/<id>"),
+    "subject": Param("subject", "reference", "Patient/<id>"),
+    "status": Param("status", "token", "active (someone on it today) or inactive"),
+}
+
+
+class ReceivedCareTeam(Received):
+    name = "CareTeam"
+    profile = PROFILE
+    statuses = frozenset({"proposed", "active", "suspended", "inactive", "entered-in-error"})
+    date_element = "period"
+    interactions = READS | {"delete"}
+    params: ClassVar[dict[str, Param]] = PARAMS
+
+
+class CareTeamType(Receiving, RecordType[Person]):
     name = "CareTeam"
     profile = PROFILE
     model = Person
-    params: ClassVar[dict[str, Param]] = {
-        "_id": Param("_id", "token", "The care team's id"),
-        "patient": Param("patient", "reference", "Patient/<id>"),
-        "subject": Param("subject", "reference", "Patient/<id>"),
-        "status": Param("status", "token", "active (someone on it today) or inactive"),
-    }
+    received = ReceivedCareTeam()
+    interactions = READS | {"delete"}
+    params: ClassVar[dict[str, Param]] = PARAMS
     includes: ClassVar[dict[str, Include]] = {
         "CareTeam:patient": Include(
             "Patient", reference_ids(lambda r: r.get("subject"), "Patient")
@@ -67,7 +93,15 @@ class CareTeamType(RecordType[Person]):
             ),
         ),
     }
-    documentation = "Each person's care team: the main legitimate relationship."
+    documentation = (
+        "Each person's care team: the main legitimate relationship, kept in Wholecare (add"
+        " members there). A CareTeam sent by another system is kept as received (decision 0014):"
+        " it grants nobody access to the record; it can be deleted (marked entered in error)."
+    )
+
+    def holds(self, ctx: Ctx, content: dict[str, Any]) -> bool:
+        """Never: a person's care team in Wholecare is its memberships, never a CareTeam sent."""
+        return False
 
     def rows(self, ctx: Ctx, permission: Permission) -> QuerySet[Person]:
         return (

@@ -151,6 +151,67 @@ def person_update_contact(*, by: AbstractBaseUser, person: Person, **changes: An
     return person
 
 
+IDENTITY_FIELDS = ("nhs_number", "given_name", "family_name", "date_of_birth", "sex")
+
+
+def not_known(person: Person, field: str) -> bool:
+    """Whether an identity detail is not known (decision 0013): no NHS number, name or birth
+    date, or gender `unknown`."""
+    value = getattr(person, field)
+    return value is None or value == "" or (field == "sex" and value == Person.Sex.UNKNOWN)
+
+
+@transaction.atomic
+def person_record_identity(*, by: AbstractBaseUser, person: Person, **known: Any) -> Person:
+    """Record identity details that were not known: an NHS number allocated to a newborn, a name
+    or birth date learned later. A detail already known is never changed here: correcting identity
+    is a trace against the national record (PDS), and an edit could file one person's care under
+    another's identity. ValidationError keyed by field, nothing written."""
+    staff = _staff(by)
+    check_can_open_record(staff, person)
+    unknown = set(known) - set(IDENTITY_FIELDS)
+    if unknown:
+        raise ValidationError(
+            f"These details cannot be recorded here: {', '.join(sorted(unknown))}"
+        )
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    errors: dict[str, str] = {}
+    for field, value in known.items():
+        if not not_known(person, field) and getattr(person, field) != value:
+            errors[field] = (
+                "Already known: a known identity detail is corrected by a trace, not here"
+            )
+    if known.get("nhs_number") is not None and "nhs_number" not in errors:
+        try:
+            known["nhs_number"] = nhs_number.normalise(known["nhs_number"])
+        except nhs_number.InvalidNHSNumber as error:
+            errors["nhs_number"] = str(error)
+        else:
+            taken = Person.objects.filter(nhs_number=known["nhs_number"]).exclude(pk=person.pk)
+            if taken.exists():
+                errors["nhs_number"] = "A person with this NHS number is already on the record"
+    born = known.get("date_of_birth")
+    if born is not None and "date_of_birth" not in errors:
+        if born > timezone.localdate():
+            errors["date_of_birth"] = "Date of birth must be today or in the past"
+        elif person.conditions.filter(onset_date__lt=born).exists():
+            errors["date_of_birth"] = "A condition on the record began before this date of birth"
+    if errors:
+        raise ValidationError(errors)
+    recorded = sorted(f for f, value in known.items() if getattr(person, f) != value)
+    for field in recorded:
+        setattr(person, field, known[field])
+    _full_clean(person, exclude=["user"])
+    person.save()
+    audit(
+        by=by,
+        action=AuditEvent.Action.UPDATE,
+        person=person,
+        what=f"identity details that were not known recorded: {', '.join(recorded) or 'none'}",
+    )
+    return person
+
+
 def check_onset(onset_date: dt.date | None, person: Person) -> None:
     """A condition's onset is between the person's birth (when known) and today."""
     if onset_date is not None and onset_date > timezone.localdate():

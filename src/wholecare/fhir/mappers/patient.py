@@ -356,6 +356,9 @@ class PatientType(RecordType[Person]):
         " Creating a patient registers them, with or without an NHS number (one that is given"
         " must be valid; a person without one is never matched by identifier); naming the acting"
         " practitioner as generalPractitioner puts them on the care team as Registered GP."
+        " An update changes contact details, and records identity details that were not known"
+        " (an NHS number allocated later, a birth date or name learned); a known NHS number, name,"
+        " birth date or gender is never changed."
     )
 
     def rows(self, ctx: Ctx, permission: Permission) -> QuerySet[Person]:
@@ -472,18 +475,36 @@ class PatientType(RecordType[Person]):
             "ethnic_category": fields.details.pop("ethnic_category", person.ethnic_category),
         }
         changed = sorted(name for name, value in fixed.items() if getattr(person, name) != value)
-        if changed:
+        # A detail that was not known can be recorded (an NHS number allocated to a newborn);
+        # one that is known is never changed here (`services.person_record_identity`).
+        learned = {
+            name: fixed[name]
+            for name in changed
+            if name in services.IDENTITY_FIELDS
+            and services.not_known(person, name)
+            and fixed[name] not in (None, "", Person.Sex.UNKNOWN)
+        }
+        refused = [name for name in changed if name not in learned]
+        if refused:
             raise FhirError(
                 422,
                 [
                     Issue(
                         "business-rule",
-                        "Only contact details can be changed through the API",
+                        "Only contact details, and identity details that were not known, can be"
+                        " changed through the API",
                         expression=(FIELD_PATHS[name],),
                     )
-                    for name in changed
+                    for name in refused
                 ],
             )
+        if learned:
+            try:
+                person = services.person_record_identity(
+                    by=ctx.grant.user, person=person, **learned
+                )
+            except ValidationError as problem:
+                raise validation_outcome(problem, FIELD_PATHS, "Patient") from None
         contact = {name: fields.details.get(name, "") for name in services.CONTACT_FIELDS}
         contact["interpreter_needed"] = fields.details.get("interpreter_needed", False)
         contact["main_language"] = fields.details.get("main_language", "en")

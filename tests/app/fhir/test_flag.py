@@ -90,6 +90,10 @@ def test_a_flag_from_another_system_is_held_as_sent_and_reads_back(gp, gp_api, m
     assert flag["meta"]["profile"] == ["https://fhir.hl7.org.uk/StructureDefinition/UKCore-Flag"]
     found = gp_api.get(f"/fhir/Flag?patient={mine.public_id}&category={FLAG_CATEGORY}|diet")
     assert [e["resource"]["id"] for e in found.json()["entry"]] == [flag["id"]]
+    for other in (f"{CATEGORY_SYSTEM}|diet", "risk", "https://example.org|diet"):
+        assert gp_api.get(f"/fhir/Flag?category={other}").json()["total"] == 0, other
+    for same in ("diet", f"{FLAG_CATEGORY}|"):
+        assert gp_api.get(f"/fhir/Flag?category={same}").json()["total"] == 1, same
     assert AuditEvent.objects.filter(
         person_id=mine.pk, what__startswith="alert (diet): Patient has a severe peanut allergy."
     ).exists()

@@ -29,7 +29,7 @@ from wholecare.fhir.errors import FhirError, not_found, unprocessable
 from wholecare.fhir.keys import record_key
 from wholecare.fhir.mappers import WHOLECARE, Mapped, unknown_elements, validation_outcome
 from wholecare.fhir.scopes import Permission
-from wholecare.fhir.search import Criterion, Param, any_of, parse_date
+from wholecare.fhir.search import Criterion, Param, any_of, parse_date, parse_token
 from wholecare.fhir.store import Item
 from wholecare.record import services, vocabulary
 from wholecare.record.models import Alert
@@ -300,7 +300,7 @@ class FlagType(RecordType[Alert]):
             return any_of(criterion, person_q)
         if name == "status":
             return Q(active__in=[v == "active" for v in criterion.values])
-        return Q(category__in=[v.rpartition("|")[2] for v in criterion.values])
+        return any_of(criterion, _category_q)
 
     @transaction.atomic
     def create(self, ctx: Ctx, content: dict[str, Any]) -> Item:
@@ -385,3 +385,17 @@ def _author(ctx: Ctx, fields: FlagFields) -> Staff | None:
             + ("; the author's name is kept" if fields.author_display else ""),
         )
     return found
+
+
+def _category_q(value: str) -> Q:
+    """A category token: a code alone matches in either system; with a system, only the codes
+    a flag is rendered with in that system (`system|` all of them)."""
+    system, code = parse_token(value)
+    codes = {
+        None: set(HL7_CATEGORIES) | WHOLECARE_CATEGORIES,
+        FLAG_CATEGORY: set(HL7_CATEGORIES),
+        CATEGORY_SYSTEM: WHOLECARE_CATEGORIES,
+    }.get(system, set())
+    if not code:
+        return Q(category__in=codes)
+    return Q(category=code) if code in codes else Q(pk__in=[])

@@ -865,7 +865,7 @@ class Importer:
     def _questionnaires(
         self, group: list[tuple[Unit, dict[str, Any]]], targets: frozenset[str]
     ) -> None:
-        from wholecare.fhir.mappers.questionnaire import to_fhir
+        from wholecare.fhir.mappers.questionnaire import differs, to_fhir
 
         def find(content: dict[str, Any]) -> tuple[str, dict[str, Any]] | str:
             instrument = instrument_for(str(content.get("url", "")))
@@ -874,6 +874,9 @@ class Importer:
                     f"Questionnaire.url: {content.get('url')!r} is not one of Wholecare's"
                     " instruments (Questionnaires are Wholecare's own, from wholecare.measures)"
                 )
+            why = differs(content, instrument)
+            if why is not None:
+                return why
             fhir_id = questionnaire_id(instrument.code)
             return f"Questionnaire/{fhir_id}", to_fhir(instrument)
 

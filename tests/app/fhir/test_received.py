@@ -16,7 +16,7 @@ from tests.app.fhir.conftest import api_for
 from wholecare.access.models import AuditEvent, SharingConsent
 from wholecare.access.permissions import can_open_record
 from wholecare.fhir.models import Resource
-from wholecare.record.models import CareTeamMembership, Person
+from wholecare.record.models import Alert, CareTeamMembership, Person
 
 pytestmark = pytest.mark.django_db
 
@@ -270,3 +270,46 @@ def test_a_received_care_team_whose_member_does_not_exist_is_refused_through_the
     response = gp_api.post("/fhir/CareTeam", _care_team(mine, "Practitioner/nobody-here"))
     assert response.status_code == 422
     assert response.json()["issue"][0]["expression"] == ["CareTeam.participant[0].member"]
+
+
+# Questionnaire ---------------------------------------------------------------------------------
+
+
+def test_a_received_questionnaire_is_kept_searchable_and_never_scores(gp_api, mine):
+    url = "https://example.org/Questionnaire/fitness-for-work"
+    created = gp_api.post("/fhir/Questionnaire", _questionnaire(url))
+    assert created.status_code == 201, created.content
+    found = gp_api.get(f"/fhir/Questionnaire?url={url}").json()
+    assert [e["resource"]["id"] for e in found["entry"]] == [created.json()["id"]]
+    everything = gp_api.get("/fhir/Questionnaire?_count=100").json()
+    assert everything["total"] == 18
+    assert everything["entry"][-1]["resource"]["url"] == url
+    response = gp_api.post(
+        "/fhir/QuestionnaireResponse",
+        {
+            "resourceType": "QuestionnaireResponse",
+            "questionnaire": url,
+            "status": "completed",
+            "subject": _ref(mine),
+            "item": [{"linkId": "1", "answer": [{"valueBoolean": False}]}],
+        },
+    )
+    assert response.status_code == 201, response.content
+    assert not Resource.objects.filter(resource_type="Observation").exists()
+    assert not Alert.objects.exists()
+
+
+def test_a_questionnaire_under_an_instruments_url_is_refused(gp_api):
+    phq9 = "https://wholecare.example.org/Questionnaire/phq9"
+    different = gp_api.post("/fhir/Questionnaire", _questionnaire(phq9))
+    assert different.status_code == 422
+    assert (
+        "give this questionnaire its own canonical URL"
+        in different.json()["issue"][0]["diagnostics"]
+    )
+    same = gp_api.get("/fhir/Questionnaire/phq9").json()
+    del same["meta"]
+    again = gp_api.post("/fhir/Questionnaire", same)
+    assert again.status_code == 422
+    assert "it is not created again" in again.json()["issue"][0]["diagnostics"]
+    assert not Resource.objects.filter(resource_type="Questionnaire").exists()

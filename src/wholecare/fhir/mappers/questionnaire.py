@@ -1,15 +1,24 @@
 """Questionnaire ↔ the instruments of `wholecare.measures` (PHQ-9, GAD-7 and the NHS Talking
 Therapies measures), read-only. Item wording is included only where the instrument's licence
-allows it to be shipped; answers are the instrument's response values (valueInteger)."""
+allows it to be shipped; answers are the instrument's response values (valueInteger).
+
+A Questionnaire another system sends under a canonical URL that is not one of the instruments' is
+kept as received (decision 0014) and never scores anything: responses are scored only by the
+instruments of `wholecare.measures`. One under an instrument's URL is that instrument, and is
+refused if its items (the questions and answer values scoring relies on) differ."""
 
 import datetime as dt
 from typing import Any, ClassVar
 
+from django.db.models import Q
+
 from wholecare import measures
-from wholecare.fhir.base import Ctx, Page, ResourceType
+from wholecare.fhir.base import Ctx, Page, Received, Receiving, ResourceType
+from wholecare.fhir.errors import unprocessable
 from wholecare.fhir.mappers import WHOLECARE
 from wholecare.fhir.mappers.observation import total_code
-from wholecare.fhir.search import Param, SearchRequest
+from wholecare.fhir.models import SearchToken
+from wholecare.fhir.search import Criterion, Param, SearchRequest
 from wholecare.fhir.store import Item
 
 CANONICAL = f"{WHOLECARE}/Questionnaire"
@@ -58,14 +67,59 @@ def to_fhir(instrument: measures.Instrument) -> dict[str, Any]:
     }
 
 
-class QuestionnaireType(ResourceType):
+def _items(items: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
+    """What scoring relies on: each item's linkId and answer values."""
+    return [
+        (
+            str(item.get("linkId")),
+            [str(sorted(option.items())) for option in item.get("answerOption", [])],
+        )
+        for item in items
+    ]
+
+
+def differs(content: dict[str, Any], instrument: measures.Instrument) -> str | None:
+    """Why a Questionnaire under this instrument's URL is not the instrument (its items differ
+    from the instrument's), or None when it gives no items or the instrument's own."""
+    given = content.get("item")
+    if given is None or _items(given) == _items(to_fhir(instrument)["item"]):
+        return None
+    return (
+        f"Questionnaire.item: the url names Wholecare's instrument {instrument.code}"
+        f" (Questionnaire/{questionnaire_id(instrument.code)}), whose items and answer values"
+        " these are not; responses to that URL are scored as that instrument, so give this"
+        " questionnaire its own canonical URL"
+    )
+
+
+PARAMS: dict[str, Param] = {
+    "_id": Param("_id", "token", "phq9, gad7, ..., or a received questionnaire's id"),
+    "url": Param("url", "token", f"{CANONICAL}/phq9, ..., or a received one's canonical URL"),
+}
+
+
+class ReceivedQuestionnaire(Received):
     name = "Questionnaire"
-    interactions = frozenset({"read", "vread", "search-type"})
-    params: ClassVar[dict[str, Param]] = {
-        "_id": Param("_id", "token", "phq9, gad7, ..."),
-        "url": Param("url", "token", f"{CANONICAL}/phq9, ..."),
-    }
-    documentation = "The instruments Wholecare scores, read-only (wholecare.measures)."
+    subject_element = ""
+    statuses = frozenset({"draft", "active", "retired", "unknown"})
+    params: ClassVar[dict[str, Param]] = PARAMS
+
+    def tokens(self, content: dict[str, Any]) -> list[tuple[str, str, str]]:
+        url = str(content.get("url", "")).partition("|")[0]
+        return [("url", "", url)] if url else []
+
+    def filter(self, criterion: Criterion) -> Q:
+        if criterion.name == "url":
+            urls = [v.partition("|")[0] for v in criterion.values]
+            tokens = SearchToken.objects.filter(param="url", value__in=urls)
+            return Q(pk__in=tokens.values("resource_id"))
+        return super().filter(criterion)
+
+
+class Instruments(ResourceType):
+    """Wholecare's own Questionnaires: the instruments, generated."""
+
+    name = "Questionnaire"
 
     def _all(self) -> list[Item]:
         return [
@@ -85,3 +139,27 @@ class QuestionnaireType(ResourceType):
                 wanted = {v.partition("|")[0] for v in criterion.values}
                 found = [i for i in found if i.content["url"] in wanted]
         return Page(found[request.offset : request.offset + request.count], len(found))
+
+
+class QuestionnaireType(Receiving, Instruments):
+    interactions = frozenset({"read", "vread", "search-type"})
+    params: ClassVar[dict[str, Param]] = PARAMS
+    received = ReceivedQuestionnaire()
+    documentation = (
+        "The instruments Wholecare scores, read-only (wholecare.measures). A Questionnaire sent"
+        " by another system under its own canonical URL is kept as received (decision 0014):"
+        " it is never used to score (responses to it are kept as answered). One under an"
+        " instrument's URL is refused: it is the instrument, or claims to be and differs."
+    )
+
+    def holds(self, ctx: Ctx, content: dict[str, Any]) -> bool:
+        return instrument_for(str(content.get("url", ""))) is not None
+
+    def create_own(self, ctx: Ctx, content: dict[str, Any]) -> Item:
+        instrument = instrument_for(str(content.get("url", "")))
+        assert instrument is not None
+        why = differs(content, instrument) or (
+            f"Questionnaire.url: this is Wholecare's own instrument {instrument.code}, served as"
+            f" Questionnaire/{questionnaire_id(instrument.code)}; it is not created again"
+        )
+        raise unprocessable("business-rule", why, "Questionnaire.url")

@@ -24,7 +24,7 @@ from wholecare.access.permissions import (
     staff_of,
 )
 from wholecare.directory.models import Staff
-from wholecare.record import nhs_number
+from wholecare.record import nhs_number, services
 from wholecare.record.models import (
     Alert,
     CareTeamMembership,
@@ -194,6 +194,11 @@ class PersonSummary:
     alerts: list[Alert]
     """Active alerts that have not ended, from Wholecare and from other systems."""
     timeline: Timeline
+
+    @property
+    def identity_not_known(self) -> bool:
+        """Whether an identity detail is not known yet, and so may be recorded."""
+        return any(services.not_known(self.person, name) for name in services.IDENTITY_FIELDS)
 
 
 @transaction.atomic

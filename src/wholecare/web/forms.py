@@ -7,8 +7,8 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 from wholecare.access.models import BreakGlassAccess
-from wholecare.record import nhs_number
-from wholecare.record.models import RecordEntry
+from wholecare.record import nhs_number, services
+from wholecare.record.models import Person, RecordEntry
 from wholecare.record.vocabulary import Sensitivity
 
 
@@ -29,6 +29,9 @@ class DateInputField(forms.MultiValueField):
             forms.IntegerField(min_value=1900, max_value=2100),
         )
         widget = forms.MultiWidget(widgets=[forms.NumberInput()] * 3)
+        kwargs.setdefault(
+            "error_messages", {"incomplete": "Date of birth must include a day, month and year"}
+        )
         super().__init__(fields=fields, widget=widget, require_all_fields=False, **kwargs)
 
     def compress(self, data_list: list[int | None]) -> dt.date | None:
@@ -99,6 +102,52 @@ class EntryForm(forms.Form):
     sensitivity = forms.ChoiceField(
         choices=[(s.value, s.label) for s in Sensitivity], initial=Sensitivity.NORMAL.value
     )
+
+
+class IdentityForm(forms.Form):
+    """The identity details not known for this person (an NHS number not yet allocated, a name
+    or birth date not given): only those are offered, since a known one is never changed here."""
+
+    nhs_number = forms.CharField(required=False, max_length=20)
+    given_name = forms.CharField(required=False, max_length=100)
+    family_name = forms.CharField(required=False, max_length=100)
+    date_of_birth = DateInputField(required=False)
+    sex = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("", "Choose"),
+            *[(s.value, s.label) for s in Person.Sex if s != Person.Sex.UNKNOWN],
+        ],
+    )
+
+    def __init__(self, *args: Any, person: Person, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in list(self.fields):
+            if not services.not_known(person, name):
+                del self.fields[name]
+
+    def clean_nhs_number(self) -> str:
+        value: str = self.cleaned_data["nhs_number"]
+        if value.strip():
+            try:
+                return nhs_number.normalise(value)
+            except nhs_number.InvalidNHSNumber as error:
+                raise forms.ValidationError(str(error)) from None
+        return ""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not self.errors and not self.known():
+            raise forms.ValidationError("Enter at least one of the details")
+        return data
+
+    def known(self) -> dict[str, Any]:
+        """The details given, by field."""
+        return {
+            name: value.strip() if isinstance(value, str) else value
+            for name, value in self.cleaned_data.items()
+            if value not in (None, "") and not (isinstance(value, str) and not value.strip())
+        }
 
 
 class ReviewForm(forms.Form):

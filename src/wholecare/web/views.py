@@ -17,7 +17,14 @@ from wholecare.access.permissions import AccessDenied
 from wholecare.directory.disciplines import Discipline
 from wholecare.record import aggregates, exports, selectors, services
 from wholecare.record.models import Person
-from wholecare.web.forms import BreakGlassForm, EntryForm, FindPersonForm, ReviewForm, SignInForm
+from wholecare.web.forms import (
+    BreakGlassForm,
+    EntryForm,
+    FindPersonForm,
+    IdentityForm,
+    ReviewForm,
+    SignInForm,
+)
 from wholecare.web.types import AuthenticatedHttpRequest
 
 
@@ -165,6 +172,31 @@ def entry_new(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpRe
             messages.success(request, "The entry has been added to the timeline.")
             return redirect("web:person", public_id=public_id)
     return render(request, "record/entry_new.html", {"form": form, "person": person})
+
+
+@require_http_methods(["GET", "POST"])
+def person_identity(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Record identity details that were not known (an NHS number allocated to a newborn)."""
+    try:
+        person = selectors.person_header(
+            by=request.user, public_id=public_id, what="identity details form"
+        )
+    except AccessDenied:
+        return _no_access(request, public_id)
+    form = IdentityForm(request.POST or None, person=person)
+    if not form.fields:
+        messages.info(request, "Every identity detail is known for this person.")
+        return redirect("web:person", public_id=public_id)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.person_record_identity(by=request.user, person=person, **form.known())
+        except ValidationError as error:
+            for field, field_messages in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, field_messages)
+        else:
+            messages.success(request, "The details have been recorded.")
+            return redirect("web:person", public_id=public_id)
+    return render(request, "record/identity.html", {"form": form, "person": person})
 
 
 @require_GET

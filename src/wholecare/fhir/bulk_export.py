@@ -64,8 +64,17 @@ COMPARTMENT = (
     "Observation",
 )
 """What a patient-level export holds: the types about a person."""
-DIRECTORY = ("Organization", "Practitioner", "PractitionerRole", "HealthcareService", "Group")
-"""What a system-level export adds: the directory, and the caseloads defined on it."""
+DIRECTORY = (
+    "Organization",
+    "Practitioner",
+    "PractitionerRole",
+    "HealthcareService",
+    "Group",
+    "Questionnaire",
+)
+"""What a system-level export adds: the directory and the caseloads defined on it, and the
+questionnaires (Wholecare's instruments, and those received from other systems); Practitioner,
+PractitionerRole and Questionnaire include those received (decision 0014)."""
 FORMATS = frozenset({"application/fhir+ndjson", "application/ndjson", "ndjson"})
 VALUE_TYPES = {
     "_outputFormat": ("valueString",),

@@ -797,16 +797,11 @@ class Importer:
     def _practitioners(
         self, group: list[tuple[Unit, dict[str, Any]]], targets: frozenset[str]
     ) -> None:
-        from wholecare.fhir.mappers.practitioner import to_fhir
+        from wholecare.fhir.mappers.practitioner import directory_match, to_fhir
 
         def find(content: dict[str, Any]) -> tuple[str, dict[str, Any]] | str:
             numbers = [str(i.get("value")) for i in content.get("identifier", []) if i.get("value")]
-            found = (
-                Staff.objects.select_related("user")
-                .filter(professional_registration__in=numbers)
-                .exclude(professional_registration="")
-                .first()
-            )
+            found = directory_match(content)
             if found is None:
                 return (
                     "Practitioner.identifier: no member of staff with professional registration"
@@ -819,16 +814,11 @@ class Importer:
     def _practitioner_roles(
         self, group: list[tuple[Unit, dict[str, Any]]], targets: frozenset[str]
     ) -> None:
-        from wholecare.fhir.mappers.practitioner_role import to_fhir
+        from wholecare.fhir.mappers.practitioner_role import role_staff, to_fhir
 
         def find(content: dict[str, Any]) -> tuple[str, dict[str, Any]] | str:
             text = str(content.get("practitioner", {}).get("reference", ""))
-            staff_id = record_key(text.removeprefix("Practitioner/"))
-            found = (
-                Staff.objects.select_related("user", "organisation").filter(pk=staff_id).first()
-                if text.startswith("Practitioner/") and staff_id is not None
-                else None
-            )
+            found = role_staff(content)
             if found is None:
                 return (
                     f"PractitionerRole.practitioner: {text or '(none)'} is not a member of staff"

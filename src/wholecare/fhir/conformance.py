@@ -293,13 +293,9 @@ def _directory(files: list[Path]) -> Staff:
 
 
 def _support(resource_type: str) -> str:
-    if resource_type in {
-        "Organization",
-        "Practitioner",
-        "PractitionerRole",
-        "HealthcareService",
-        "Questionnaire",
-    }:
+    if resource_type in {"Practitioner", "PractitionerRole", "Questionnaire"}:
+        return "mapped onto Wholecare's own, or kept as received"
+    if resource_type in {"Organization", "HealthcareService"}:
         return "mapped onto Wholecare's own"
     if resource_type in READ_ONLY:
         return "read-only"

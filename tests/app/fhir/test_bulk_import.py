@@ -513,7 +513,7 @@ def test_directory_resources_are_matched_and_references_to_them_map(tmp_path, gp
     ]
     report = tmp_path / "report.tsv"
     out = _import(*files, report=report)
-    assert "6 resources read: 5 loaded, 1 rejected" in out
+    assert "6 resources read: 6 loaded, 0 rejected" in out
     person = Person.objects.get(nhs_number=number)
     assert person.registered_practice == practice
     assert person.referrals.get().service == service
@@ -522,11 +522,11 @@ def test_directory_resources_are_matched_and_references_to_them_map(tmp_path, gp
     assert targets["hs-1"] == f"HealthcareService/{service.pk}"
     assert targets["q"] == "Questionnaire/phq9"
     assert targets["sr-1"].startswith("ServiceRequest/")
+    # Not staff: kept as received (decision 0014), so references to it resolve.
+    received = Resource.objects.get(resource_type="Practitioner", record_pk__isnull=True)
+    assert targets["dr-x"] == f"Practitioner/{received.fhir_id}"
     rows = _report(report)
-    rejected = [row for row in rows if row[2] == "rejected"]
-    assert [(row[1], "no member of staff" in row[3]) for row in rejected] == [
-        ("Practitioner/dr-x", True)
-    ]
+    assert not [row for row in rows if row[2] == "rejected"]
     notes = {row[3].partition(":")[0] for row in rows if row[1] == "Organization/org-1"}
     assert "Organization.name" in notes
 

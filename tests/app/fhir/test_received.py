@@ -15,8 +15,11 @@ from tests import factories
 from tests.app.fhir.conftest import api_for
 from wholecare.access.models import AuditEvent, SharingConsent
 from wholecare.access.permissions import can_open_record
-from wholecare.fhir.models import Resource
-from wholecare.record.models import Alert, CareTeamMembership, Person
+from wholecare.directory.models import Staff
+from wholecare.fhir.base import Receiving
+from wholecare.fhir.models import ImportedId, Resource
+from wholecare.fhir.registry import registered
+from wholecare.record.models import Alert, CareTeamMembership, Person, Referral
 
 pytestmark = pytest.mark.django_db
 
@@ -313,3 +316,196 @@ def test_a_questionnaire_under_an_instruments_url_is_refused(gp_api):
     assert again.status_code == 422
     assert "it is not created again" in again.json()["issue"][0]["diagnostics"]
     assert not Resource.objects.filter(resource_type="Questionnaire").exists()
+
+
+# Practitioner and PractitionerRole -------------------------------------------------------------
+
+
+def test_a_received_practitioner_is_not_staff_and_grants_nothing(gp_api, mine):
+    staff = Staff.objects.count()
+    created = gp_api.post("/fhir/Practitioner", _practitioner("Rastall"))
+    assert created.status_code == 201, created.content
+    fhir_id = created.json()["id"]
+    assert Staff.objects.count() == staff
+    found = gp_api.get("/fhir/Practitioner?name=rast").json()
+    assert [e["resource"]["id"] for e in found["entry"]] == [fhir_id]
+    referral = gp_api.post(
+        "/fhir/ServiceRequest",
+        {
+            "resourceType": "ServiceRequest",
+            "status": "active",
+            "intent": "order",
+            "subject": _ref(mine),
+            "performer": [{"reference": f"Practitioner/{fhir_id}"}],
+        },
+    )
+    assert referral.status_code == 422
+    assert not Referral.objects.exists()
+    team = gp_api.post("/fhir/CareTeam", _care_team(mine, f"Practitioner/{fhir_id}"))
+    assert team.status_code == 201
+    assert CareTeamMembership.objects.filter(person=mine).count() == 1
+    role = gp_api.post(
+        "/fhir/PractitionerRole",
+        {
+            "resourceType": "PractitionerRole",
+            "practitioner": {"reference": f"Practitioner/{fhir_id}"},
+            "organization": {"reference": f"Organization/{mine.registered_practice.ods_code}"}
+            if mine.registered_practice
+            else {"display": "Somewhere"},
+            "code": [{"coding": [{"system": "http://example.org/roles", "code": "dietitian"}]}],
+        },
+    )
+    assert role.status_code == 201, role.content
+    by_practitioner = gp_api.get(f"/fhir/PractitionerRole?practitioner={fhir_id}").json()
+    assert [e["resource"]["id"] for e in by_practitioner["entry"]] == [role.json()["id"]]
+    assert gp_api.get("/fhir/PractitionerRole?role=dietitian").json()["total"] == 1
+
+
+def test_a_practitioner_or_role_of_a_member_of_staff_is_the_directorys(gp_api, gp):
+    gp.professional_registration = "G1234567"
+    gp.save()
+    same = gp_api.post(
+        "/fhir/Practitioner",
+        _practitioner("Other", identifier=[{"system": "https://x", "value": "G1234567"}]),
+    )
+    assert same.status_code == 422
+    assert f"Practitioner/{gp.pk}" in same.json()["issue"][0]["diagnostics"]
+    role = gp_api.post(
+        "/fhir/PractitionerRole",
+        {
+            "resourceType": "PractitionerRole",
+            "practitioner": {"reference": f"Practitioner/{gp.pk}"},
+        },
+    )
+    assert role.status_code == 422
+    assert not Resource.objects.filter(record_pk__isnull=True).exists()
+
+
+def test_practitioner_search_pages_and_counts_across_staff_and_received(gp_api):
+    staff = Staff.objects.count()
+    for index in range(3):
+        assert gp_api.post("/fhir/Practitioner", _practitioner(f"Sent{index}")).status_code == 201
+    total = staff + 3
+    seen: list[str] = []
+    offset = 0
+    while offset < total:
+        page = gp_api.get(f"/fhir/Practitioner?_count=2&_offset={offset}").json()
+        assert page["total"] == total
+        seen += [e["resource"]["id"] for e in page["entry"]]
+        offset += 2
+    assert len(seen) == len(set(seen)) == total
+    assert gp_api.get("/fhir/Practitioner?name=sent").json()["total"] == 3
+    history = gp_api.get("/fhir/Practitioner/_history").json()
+    assert history["total"] >= 3
+
+
+def test_no_type_that_keeps_what_it_receives_offers_sort():
+    """A search of such a type gives Wholecare's own first, then those received: it cannot
+    honour a `_sort` across both, so it must not offer one."""
+    for name in RECEIVING:
+        kind = registered()[name]
+        assert isinstance(kind, Receiving)
+        assert kind.sortable() == {}
+
+
+def test_the_capability_statement_says_received_resources_are_kept_and_not_applied(gp_api):
+    statement = gp_api.get("/fhir/metadata").json()
+    resources = {r["type"]: r for r in statement["rest"][0]["resource"]}
+    for name in RECEIVING:
+        entry = resources[name]
+        assert "create" in [i["code"] for i in entry["interaction"]]
+        assert "kept as received (decision 0014)" in entry["documentation"]
+    assert "NOT applied" in resources["Consent"]["documentation"]
+    assert "grants nobody access" in resources["CareTeam"]["documentation"]
+    assert "never used to score" in resources["Questionnaire"]["documentation"]
+    assert "delete" in [i["code"] for i in resources["Consent"]["interaction"]]
+
+
+def test_received_resources_are_exported_with_wholecares_own(gp, gp_api, mine, monkeypatch):
+    from wholecare.fhir import bulk_export
+
+    monkeypatch.setattr(bulk_export, "start_worker", lambda: None)
+    gp_api.post("/fhir/Consent", _sharing_decision(mine))
+    received = gp_api.post("/fhir/Consent", _privacy_consent(mine)).json()["id"]
+    team = gp_api.post("/fhir/CareTeam", _care_team(mine, f"Practitioner/{gp.pk}")).json()["id"]
+    api = api_for(gp, "user/*.rs")
+    kicked = api.get(
+        "/fhir/Patient/$export?_type=Consent,CareTeam",
+        Prefer="respond-async",
+        Accept="application/fhir+json",
+    )
+    assert kicked.status_code == 202, kicked.content
+    assert bulk_export.run_pending() == 1
+    manifest = api.get(kicked["Content-Location"].removeprefix("http://testserver")).json()
+    assert {f["type"]: f["count"] for f in manifest["output"]} == {"Consent": 2, "CareTeam": 2}
+    for entry in manifest["output"]:
+        response = api.get(entry["url"].removeprefix("http://testserver"))
+        lines = b"".join(response.streaming_content).decode().splitlines()
+        assert received in "".join(lines) or team in "".join(lines)
+    exported = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT, person_id=mine.pk)
+    assert "2 CareTeam" in exported.what
+    assert "2 Consent" in exported.what
+    practitioner = gp_api.post("/fhir/Practitioner", _practitioner("Rastall")).json()["id"]
+    questionnaire = gp_api.post(
+        "/fhir/Questionnaire", _questionnaire("https://example.org/Questionnaire/eol")
+    ).json()["id"]
+    system = api_for(gp, "system/*.rs")
+    kicked = system.get(
+        "/fhir/$export?_type=Practitioner,Questionnaire",
+        Prefer="respond-async",
+        Accept="application/fhir+json",
+    )
+    assert kicked.status_code == 202, kicked.content
+    assert bulk_export.run_pending() == 1
+    manifest = system.get(kicked["Content-Location"].removeprefix("http://testserver")).json()
+    files = {}
+    for entry in manifest["output"]:
+        response = system.get(entry["url"].removeprefix("http://testserver"))
+        files[entry["type"]] = b"".join(response.streaming_content).decode()
+    assert practitioner in files["Practitioner"]
+    assert questionnaire in files["Questionnaire"]
+    assert '"id": "phq9"' in files["Questionnaire"]
+
+
+def test_bulk_import_keeps_as_received_only_what_wholecares_model_cannot_hold(tmp_path, gp, mine):
+    """The import and the API agree: a sharing decision goes to the record, a privacy consent,
+    a CareTeam and a Practitioner that is not staff are kept as received (a reference that does
+    not resolve is kept and reported, as for every import), a Questionnaire under an
+    instrument's URL with other items is refused."""
+    from tests.app.fhir.test_bulk_import import _import, _ndjson, _report
+
+    colleague = factories.StaffFactory(professional_registration="C7654321")
+    phq9 = "https://wholecare.example.org/Questionnaire/phq9"
+    path = _ndjson(
+        tmp_path / "received.ndjson",
+        {**_sharing_decision(mine), "id": "c1"},
+        {**_privacy_consent(mine), "id": "c2"},
+        {**_care_team(mine, "Practitioner/p-elsewhere"), "id": "t1"},
+        {**_practitioner("Rastall"), "id": "p-elsewhere"},
+        {**_practitioner("Known", identifier=[{"value": "C7654321"}]), "id": "p-known"},
+        {**_questionnaire("https://example.org/Questionnaire/eol"), "id": "q1"},
+        {**_questionnaire(phq9), "id": "q2"},
+    )
+    report = tmp_path / "report.tsv"
+    out = _import(path, report=report)
+    assert "7 resources read: 6 loaded, 1 rejected" in out, out
+    assert SharingConsent.objects.get(person=mine).discipline == "gp"
+    received = dict(
+        Resource.objects.filter(record_pk__isnull=True)
+        .exclude(resource_type="Patient")
+        .values_list("resource_type", "fhir_id")
+        .order_by("resource_type")
+    )
+    assert set(received) == {"CareTeam", "Consent", "Practitioner", "Questionnaire"}
+    team = Resource.objects.get(resource_type="CareTeam", record_pk__isnull=True)
+    assert team.person == mine
+    assert team.content["participant"][0]["member"] == {
+        "reference": f"Practitioner/{received['Practitioner']}"
+    }
+    assert not can_open_record(colleague, mine)
+    rows = _report(report)
+    [rejected] = [row for row in rows if row[2] == "rejected"]
+    assert "give this questionnaire its own canonical URL" in rejected[3]
+    targets = dict(ImportedId.objects.values_list("source_id", "target"))
+    assert targets["p-known"] == f"Practitioner/{colleague.pk}"
+    assert targets["c2"] == f"Consent/{received['Consent']}"

@@ -1,16 +1,21 @@
 """PractitionerRole (UK Core) ↔ directory.Staff: the discipline, organisation and services a
-member of staff works in (one role each, so it shares the Practitioner's id)."""
+member of staff works in (one role each, so it shares the Practitioner's id). A PractitionerRole
+sent by another system whose practitioner is not a member of staff is kept as received (decision
+0014): it is no role in Wholecare and grants nothing."""
 
 from typing import Any, ClassVar
 
 from django.db.models import Q, QuerySet
 
 from wholecare.directory.models import Staff
-from wholecare.fhir.base import Ctx, Include, RecordType, reference_ids
+from wholecare.fhir.base import Ctx, Include, Received, Receiving, RecordType, reference_ids
+from wholecare.fhir.errors import unprocessable
+from wholecare.fhir.keys import record_key
 from wholecare.fhir.mappers import WHOLECARE
 from wholecare.fhir.mappers.practitioner import staff_id_q
 from wholecare.fhir.scopes import Permission
 from wholecare.fhir.search import Criterion, Param, any_of, parse_reference
+from wholecare.fhir.store import Item
 
 DISCIPLINE_SYSTEM = f"{WHOLECARE}/CodeSystem/discipline"
 PROFILE = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-PractitionerRole"
@@ -44,16 +49,45 @@ def to_fhir(staff: Staff, fhir_id: str) -> dict[str, Any]:
     }
 
 
-class PractitionerRoleType(RecordType[Staff]):
+def role_staff(content: dict[str, Any]) -> Staff | None:
+    """The member of staff a PractitionerRole's practitioner reference names."""
+    text = str((content.get("practitioner") or {}).get("reference", ""))
+    staff_id = record_key(text.removeprefix("Practitioner/"))
+    if not text.startswith("Practitioner/") or staff_id is None:
+        return None
+    return Staff.objects.select_related("user", "organisation").filter(pk=staff_id).first()
+
+
+PARAMS: dict[str, Param] = {
+    "_id": Param("_id", "token", "The role's id (the practitioner's id)"),
+    "practitioner": Param("practitioner", "reference", "Practitioner/<id>"),
+    "organization": Param("organization", "reference", "Organization/<ODS code>"),
+    "role": Param("role", "token", f"Discipline ({DISCIPLINE_SYSTEM})"),
+}
+
+
+class ReceivedPractitionerRole(Received):
+    name = "PractitionerRole"
+    profile = PROFILE
+    subject_element = ""
+    token_elements: ClassVar[dict[str, str]] = {"role": "code"}
+    params: ClassVar[dict[str, Param]] = PARAMS
+
+    def tokens(self, content: dict[str, Any]) -> list[tuple[str, str, str]]:
+        found = super().tokens(content)
+        for param in ("practitioner", "organization"):
+            reference = (content.get(param) or {}).get("reference")
+            if reference:
+                found.append((param, "", str(reference)))
+        return found
+
+
+class PractitionerRoleType(Receiving, RecordType[Staff]):
     name = "PractitionerRole"
     profile = PROFILE
     model = Staff
-    params: ClassVar[dict[str, Param]] = {
-        "_id": Param("_id", "token", "The role's id (the practitioner's id)"),
-        "practitioner": Param("practitioner", "reference", "Practitioner/<id>"),
-        "organization": Param("organization", "reference", "Organization/<ODS code>"),
-        "role": Param("role", "token", f"Discipline ({DISCIPLINE_SYSTEM})"),
-    }
+    received = ReceivedPractitionerRole()
+    params: ClassVar[dict[str, Param]] = PARAMS
     includes: ClassVar[dict[str, Include]] = {
         "PractitionerRole:practitioner": Include(
             "Practitioner", reference_ids(lambda r: r.get("practitioner"), "Practitioner")
@@ -62,7 +96,23 @@ class PractitionerRoleType(RecordType[Staff]):
             "Organization", reference_ids(lambda r: r.get("organization"), "Organization")
         ),
     }
-    documentation = "The directory: each member of staff's discipline, organisation and services."
+    documentation = (
+        "The directory: each member of staff's discipline, organisation and services. A"
+        " PractitionerRole sent by another system whose practitioner is not a member of staff is"
+        " kept as received (decision 0014): it is no role in Wholecare and grants nothing."
+    )
+
+    def holds(self, ctx: Ctx, content: dict[str, Any]) -> bool:
+        return role_staff(content) is not None
+
+    def create_own(self, ctx: Ctx, content: dict[str, Any]) -> Item:
+        staff = role_staff(content)
+        raise unprocessable(
+            "business-rule",
+            f"This is the directory's PractitionerRole/{staff.pk if staff else ''}: a member of"
+            " staff's role is kept by the directory's owners, so refer to that one",
+            "PractitionerRole.practitioner",
+        )
 
     def rows(self, ctx: Ctx, permission: Permission) -> QuerySet[Staff]:
         return Staff.objects.select_related("user", "organisation").prefetch_related("services")

@@ -419,6 +419,8 @@ def test_the_capability_statement_says_received_resources_are_kept_and_not_appli
     assert "grants nobody access" in resources["CareTeam"]["documentation"]
     assert "never used to score" in resources["Questionnaire"]["documentation"]
     assert "delete" in [i["code"] for i in resources["Consent"]["interaction"]]
+    for name in ("Practitioner", "PractitionerRole", "Questionnaire"):
+        assert "or kept as received from another system" in resources[name]["documentation"]
 
 
 def test_received_resources_are_exported_with_wholecares_own(gp, gp_api, mine, monkeypatch):

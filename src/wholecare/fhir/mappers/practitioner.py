@@ -85,6 +85,10 @@ class PractitionerType(Receiving, RecordType[Staff]):
     profile = PROFILE
     model = Staff
     received = ReceivedPractitioner()
+    undeletable = (
+        "is the directory's (kept by its owners), or kept as received from another system as it"
+        " was sent: it cannot be deleted through the API"
+    )
     params: ClassVar[dict[str, Param]] = PARAMS
     documentation = (
         "The directory: every member of staff. A Practitioner sent by another system that matches"

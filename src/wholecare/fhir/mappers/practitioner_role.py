@@ -87,6 +87,10 @@ class PractitionerRoleType(Receiving, RecordType[Staff]):
     profile = PROFILE
     model = Staff
     received = ReceivedPractitionerRole()
+    undeletable = (
+        "is the directory's (kept by its owners), or kept as received from another system as it"
+        " was sent: it cannot be deleted through the API"
+    )
     params: ClassVar[dict[str, Param]] = PARAMS
     includes: ClassVar[dict[str, Include]] = {
         "PractitionerRole:practitioner": Include(

@@ -145,6 +145,10 @@ class QuestionnaireType(Receiving, Instruments):
     interactions = frozenset({"read", "vread", "search-type"})
     params: ClassVar[dict[str, Param]] = PARAMS
     received = ReceivedQuestionnaire()
+    undeletable = (
+        "is one of Wholecare's instruments, or kept as received from another system as it was"
+        " sent: it cannot be deleted through the API"
+    )
     documentation = (
         "The instruments Wholecare scores, read-only (wholecare.measures). A Questionnaire sent"
         " by another system under its own canonical URL is kept as received (decision 0014):"

@@ -315,6 +315,11 @@ def test_a_questionnaire_under_an_instruments_url_is_refused(gp_api):
     again = gp_api.post("/fhir/Questionnaire", same)
     assert again.status_code == 422
     assert "it is not created again" in again.json()["issue"][0]["diagnostics"]
+    unknown = gp_api.post(
+        "/fhir/Questionnaire", _questionnaire("https://wholecare.example.org/Questionnaire/x")
+    )
+    assert unknown.status_code == 422
+    assert "Wholecare's instruments only" in unknown.json()["issue"][0]["diagnostics"]
     assert not Resource.objects.filter(resource_type="Questionnaire").exists()
 
 

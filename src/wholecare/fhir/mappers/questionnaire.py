@@ -104,6 +104,16 @@ class ReceivedQuestionnaire(Received):
     statuses = frozenset({"draft", "active", "retired", "unknown"})
     params: ClassVar[dict[str, Param]] = PARAMS
 
+    def check(self, ctx: Ctx, content: dict[str, Any]) -> None:
+        if str(content.get("url", "")).startswith(f"{CANONICAL}/"):
+            raise unprocessable(
+                "business-rule",
+                f"Questionnaire.url: {CANONICAL}/ holds Wholecare's instruments only, and"
+                f" {content['url']!r} is none of them; give this questionnaire its own canonical"
+                " URL",
+                "Questionnaire.url",
+            )
+
     def tokens(self, content: dict[str, Any]) -> list[tuple[str, str, str]]:
         url = str(content.get("url", "")).partition("|")[0]
         return [("url", "", url)] if url else []

@@ -641,6 +641,11 @@ class Received(StoredType):
         check_references(ctx, content, self.name, skip="")
         return self.prepared(content, None)
 
+    def any_kept(self) -> bool:
+        """Whether any resource of this type has been kept as received (most searches of a type
+        that receives none need not build the received half's access-checked queries)."""
+        return Resource.objects.filter(resource_type=self.name, record_pk__isnull=True).exists()
+
     def within_people(self, ctx: Ctx, permission: Permission) -> QuerySet[Resource]:
         received = Resource.objects.filter(resource_type=self.name, record_pk__isnull=True)
         if not self.subject_element:
@@ -720,6 +725,8 @@ class Receiving(ResourceType):
         """Wholecare's own matches, then those received: the page takes what is left of it
         from the received ones, from where Wholecare's own end."""
         own = super().search(ctx, request)  # type: ignore[safe-super]
+        if not self.received.any_kept():
+            return own
         left = request.count - len(own.items)
         received = self.received.search(
             ctx,

@@ -14,12 +14,13 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
 
-from wholecare.outcomes import engines, io, output, summary
+from wholecare.outcomes import engines, io, output, scan, summary
 
 
 def _day(text: str) -> date:
@@ -60,37 +61,55 @@ def produce(
     """
     clock = time.perf_counter()
     stages = timings if timings is not None else {}
-    inputs = io.read_inputs(paths)
-    stages["read"], clock = time.perf_counter() - clock, time.perf_counter()
-    result = engines.run(inputs, engine)
+    found = scan.schemas(paths) if engine == "duckdb" else None
+    read: io.Inputs | io.Read
+    if found is not None:  # DuckDB reads and checks the files itself, in the engine stage
+        stages["read"], clock = time.perf_counter() - clock, time.perf_counter()
+        rows_read, result = engines.run_duckdb_scanning(paths, found)
+        read = io.Read(rejected=io.REJECTED_SCHEMA.empty_table(), rows_read=rows_read)
+    else:
+        read = io.read_inputs(paths)
+        stages["read"], clock = time.perf_counter() - clock, time.perf_counter()
+        result = engines.run(read, engine)
     stages["engine"], clock = time.perf_counter() - clock, time.perf_counter()
-    files = render(inputs, result, period, paths)
+    files = render(read, result, period, paths)
     stages["render"] = time.perf_counter() - clock
     return files
 
 
 def render(
-    inputs: io.Inputs,
+    read: io.Inputs | io.Read,
     result: engines.EngineResult,
     period: summary.Period,
     paths: Mapping[str, Path],
 ) -> dict[str, bytes]:
     """outcomes.csv, summary.json and rejected.csv from an engine's result."""
+    with ThreadPoolExecutor(1) as pool:  # the CSV text is written while the summary is counted
+        outcomes_csv = pool.submit(output.outcomes_csv, result.outcomes)
+        others = _summary_and_rejected(read, result, period, paths)
+        return {"outcomes.csv": outcomes_csv.result(), **others}
+
+
+def _summary_and_rejected(
+    read: io.Inputs | io.Read,
+    result: engines.EngineResult,
+    period: summary.Period,
+    paths: Mapping[str, Path],
+) -> dict[str, bytes]:
     rejected = output.ordered_rejections(
-        pa.concat_tables([inputs.rejected, result.rejected.cast(io.REJECTED_SCHEMA)])
+        pa.concat_tables([read.rejected, result.rejected.cast(io.REJECTED_SCHEMA)])
     )
     rejected_by_file = Counter(rejected["file"].to_pylist())
-    rows_accepted = {role: inputs.rows_read[role] - rejected_by_file[role] for role in io.FILES}
+    rows_accepted = {role: read.rows_read[role] - rejected_by_file[role] for role in io.FILES}
     document = summary.build(
         result.outcomes,
         period=period,
         rejected=rejected,
-        rows_read=inputs.rows_read,
+        rows_read=read.rows_read,
         rows_accepted=rows_accepted,
     )
     names = {role: str(path) for role, path in paths.items()}
     return {
-        "outcomes.csv": output.outcomes_csv(result.outcomes),
         "summary.json": output.json_bytes(document),
         "rejected.csv": output.rejected_csv(rejected, names),
     }

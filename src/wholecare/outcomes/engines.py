@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import ibis
+import ibis.expr.types as ir
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from wholecare.outcomes import io, output, pipeline
+from wholecare.outcomes import io, output, pipeline, scan
 
 ENGINES = ("duckdb", "spark", "pandas")
 
@@ -43,23 +45,81 @@ def register(backend: Any, inputs: io.Inputs) -> None:
         backend.create_view(name, ibis.memtable(table), overwrite=True)
 
 
-def run_ibis(backend: Any) -> EngineResult:
+def run_ibis(backend: Any, inputs: io.Inputs) -> EngineResult:
     """Run the pipeline on an Ibis backend where the inputs are registered."""
-    result = pipeline.outcomes(
+    return _outcomes(
+        backend,
         backend.table(f"wholecare_{io.REFERRALS}"),
         backend.table(f"wholecare_{io.CONTACTS}"),
         backend.table(f"wholecare_{io.MEASURES}"),
+        rows={
+            io.REFERRALS: inputs.referrals.num_rows,
+            io.CONTACTS: inputs.contacts.num_rows,
+            io.MEASURES: inputs.measures.num_rows,
+        },
     )
+
+
+def _outcomes(
+    backend: Any,
+    referrals: ir.Table,
+    contacts: ir.Table,
+    measures: ir.Table,
+    rows: Mapping[str, int],
+    field_rejections: ir.Table | None = None,
+) -> EngineResult:
+    """The pipeline over the three tables, which hold `rows` rows before `field_rejections`."""
+    result = pipeline.outcomes(referrals, contacts, measures)
     outcomes = backend.to_pyarrow(result.outcomes)
-    rejected = backend.to_pyarrow(result.rejected)
+    known_scores = outcomes["known_scores"][0].as_py() if outcomes.num_rows else 0
+    everything_known = (
+        outcomes.num_rows == rows[io.REFERRALS]
+        and _total(outcomes["known_contacts"]) == rows[io.CONTACTS]
+        and known_scores == rows[io.MEASURES]
+    )
+    if everything_known:  # a second pass over the inputs would find nothing to reject
+        rejected = io.REJECTED_SCHEMA.empty_table()
+    elif field_rejections is None:
+        rejected = backend.to_pyarrow(result.rejected)
+    else:
+        rejected = backend.to_pyarrow(field_rejections.union(result.rejected))
     return EngineResult(outcomes=output.canonical(outcomes), rejected=rejected)
+
+
+def _total(column: pa.ChunkedArray) -> int:
+    total = pc.sum(column).as_py()
+    return int(total) if total is not None else 0
 
 
 def run_duckdb(inputs: io.Inputs) -> EngineResult:
     backend = ibis.duckdb.connect()
     try:
         register(backend, inputs)
-        return run_ibis(backend)
+        return run_ibis(backend, inputs)
+    finally:
+        backend.disconnect()
+
+
+def run_duckdb_scanning(
+    paths: Mapping[str, Path], found: Mapping[str, pa.Schema]
+) -> tuple[dict[str, int], EngineResult]:
+    """On DuckDB, scanning well-typed Parquet files itself (`scan.schemas` gives `found`).
+
+    Returns the rows read from each file and the result, whose rejections include those of
+    the field checks.
+    """
+    backend = ibis.duckdb.connect()
+    try:
+        scanned = scan.scan(backend, paths, found)
+        result = _outcomes(
+            backend,
+            scanned.referrals,
+            scanned.contacts,
+            scanned.measures,
+            rows=scanned.rows_read,
+            field_rejections=scanned.rejected,
+        )
+        return scanned.rows_read, result
     finally:
         backend.disconnect()
 
@@ -100,7 +160,7 @@ def run_spark(inputs: io.Inputs, session: Any | None = None) -> EngineResult:
             path = Path(folder) / f"{name}.parquet"
             pq.write_table(table, path)
             session.read.parquet(str(path)).createOrReplaceTempView(name)
-        return run_ibis(ibis.pyspark.connect(session))
+        return run_ibis(ibis.pyspark.connect(session), inputs)
 
 
 def run(inputs: io.Inputs, engine: str) -> EngineResult:

@@ -105,6 +105,14 @@ class Inputs:
     rows_read: dict[str, int]
 
 
+@dataclass(frozen=True)
+class Read:
+    """What reading reports when an engine holds the rows itself (see `scan`)."""
+
+    rejected: pa.Table
+    rows_read: dict[str, int]
+
+
 def read_inputs(paths: Mapping[str, Path]) -> Inputs:
     """Read and check the three files (one after the other: Arrow already uses every core)."""
     return _inputs({role: _check(role, *_read(role, paths[role])) for role in FILES})
@@ -157,7 +165,7 @@ def _read(role: str, path: Path) -> tuple[pa.Table, np.ndarray]:
     return _read_csv(role, path)
 
 
-def _check_header(role: str, source: str, names: list[str]) -> None:
+def check_header(role: str, source: str, names: list[str]) -> None:
     """`source` names where the columns come from, for the message ("file data/x.csv")."""
     required, optional = REQUIRED_COLUMNS[role], OPTIONAL_COLUMNS[role]
     problems = []
@@ -179,7 +187,7 @@ def _read_parquet(role: str, path: Path) -> pa.Table:
     try:
         schema = pq.read_schema(path)
         names = schema.names
-        _check_header(role, f"file {path}", names)
+        check_header(role, f"file {path}", names)
         coded = [
             c
             for c in CODED_COLUMNS[role]
@@ -196,7 +204,7 @@ def _read_parquet(role: str, path: Path) -> pa.Table:
 def _in_memory(role: str, table: pa.Table) -> pa.Table:
     """A table handed over in memory, checked and numbered as a Parquet file is."""
     names = table.column_names
-    _check_header(role, "table", names)
+    check_header(role, "table", names)
     return _numbered(table.select([c for c in names if c in USED_COLUMNS[role]]))
 
 
@@ -214,7 +222,7 @@ def _read_csv(role: str, path: Path) -> tuple[pa.Table, np.ndarray]:
         raise InputError(f"{role} file {path}: unreadable CSV ({error})") from error
     if not header:
         raise InputError(f"{role} file {path}: empty file, no header")
-    _check_header(role, f"file {path}", header)
+    check_header(role, f"file {path}", header)
 
     def load(use_threads: bool) -> tuple[pa.Table, list[int | None]]:
         malformed: list[int | None] = []

@@ -27,6 +27,12 @@ _LINE_SPAN = 10_000_000_000
 
 @dataclass(frozen=True)
 class Result:
+    """`outcomes` has, besides the canonical columns, each referral's `known_contacts` (its
+    rows in the contacts file) and, in every row, `known_scores` (the scores dated within a
+    referral, all told): when the outcomes rows, the contacts and the scores so counted are
+    all the rows read, `rejected` is empty and need not run.
+    """
+
     outcomes: ir.Table
     rejected: ir.Table
 
@@ -88,17 +94,19 @@ def _reliable_rise(
     )
 
 
-def _measures_with_a_role() -> list[str]:
-    """PHQ-9, GAD-7 and every measure some descriptor pairs with: the scores outcomes use."""
-    paired = {m for p in rules.PAIRINGS for m in p.measures if m in INSTRUMENT_CODES}
-    usable = {m for m in paired if rules.thresholds(m) is not None}
-    return sorted({rules.PHQ9, rules.GAD7} | usable)
-
-
 def _attach(left: ir.Table, right: ir.Table) -> ir.Table:
     """Left join on the referral key `rix`, keeping the left key only."""
     renamed = right.rename(right_rix="rix")
     return left.left_join(renamed, left.rix == renamed.right_rix).drop("right_rix")
+
+
+def _by(arg: float, key: int) -> float:  # the signature of the two aggregates below
+    return arg
+
+
+# The value of the row with the smallest (largest) key: DuckDB's arg_min, Spark's min_by.
+_first_by: Callable[..., ir.FloatingScalar] = ibis.udf.agg.builtin(_by, name="min_by")
+_last_by: Callable[..., ir.FloatingScalar] = ibis.udf.agg.builtin(_by, name="max_by")
 
 
 def _rejections(table: ir.Table, file: str, reason: str) -> ir.Table:
@@ -107,21 +115,19 @@ def _rejections(table: ir.Table, file: str, reason: str) -> ir.Table:
 
 def outcomes(referrals: ir.Table, contacts: ir.Table, measures: ir.Table) -> Result:
     # Referrals: the first row of each referral_id is kept, later ones are duplicates. The kept
-    # row's line number is the referral's integer key (`rix`) from here on.
-    ranked = referrals.mutate(
-        copy=ibis.row_number().over(group_by=referrals.referral_id, order_by=referrals.line)
+    # row's line number is the referral's integer key (`rix`) from here on. A semi-join keeps
+    # the kept rows in file order.
+    firsts = referrals.group_by("referral_id").aggregate(first=referrals.line.min())
+    is_first = referrals.line == firsts.first
+    duplicates = _rejections(
+        referrals.anti_join(firsts, is_first), io.REFERRALS, DUPLICATE_REFERRAL
+    )
+    kept = referrals.semi_join(firsts, is_first)
+    kept = kept.mutate(
+        rix=kept.line,
+        candidate_1=_candidate(kept.problem_descriptor, 0),
+        candidate_2=_candidate(kept.problem_descriptor, 1),
     ).cache()
-    duplicates = _rejections(ranked.filter(ranked.copy > 0), io.REFERRALS, DUPLICATE_REFERRAL)
-    kept = ranked.filter(ranked.copy == 0).drop("copy")
-    # Candidates are worked out once per distinct descriptor, not once per referral.
-    descriptors = referrals.select("problem_descriptor").distinct()
-    descriptors = descriptors.mutate(
-        candidate_1=_candidate(descriptors.problem_descriptor, 0),
-        candidate_2=_candidate(descriptors.problem_descriptor, 1),
-    ).rename(descriptor="problem_descriptor")
-    kept = kept.left_join(descriptors, kept.problem_descriptor == descriptors.descriptor)
-    kept = kept.drop("descriptor")
-    kept = kept.mutate(rix=kept.line).cache()
     span = kept.select(
         key="referral_id",
         rix="rix",
@@ -130,74 +136,60 @@ def outcomes(referrals: ir.Table, contacts: ir.Table, measures: ir.Table) -> Res
         candidate_1="candidate_1",
         candidate_2="candidate_2",
     )
+    # Always true (field checks reject a discharge before the received date), but DuckDB then
+    # expects fewer referrals than contacts and builds its hash table from the referrals, not
+    # from the contacts that the field checks have filtered.
+    span = span.filter(span.discharge.isnull() | (span.received <= span.discharge))
 
-    # Contacts and scores of referrals that were not accepted are unknown referrals.
-    unknown_contacts = _rejections(
-        contacts.anti_join(span, contacts.referral_id == span.key), io.CONTACTS, UNKNOWN_REFERRAL
-    )
-    counting = contacts.filter(
-        contacts.attended & contacts.kind.isin([rules.TREATMENT, rules.ASSESSMENT])
-    )
-    c = counting.inner_join(span, counting.referral_id == span.key)
-    attended = c.filter(_within(c.contact_date, c.received, c.discharge))
-    treatment = attended.kind == rules.TREATMENT
+    # Contacts: every one of a kept referral is counted in `known_contacts` (the others are
+    # rejected as unknown referrals); attended ones dated within the referral count.
+    c = contacts.inner_join(span, contacts.referral_id == span.key)
+    attended = c.attended & _within(c.contact_date, c.received, c.discharge)
+    treatment = attended & (c.kind == rules.TREATMENT)
     # The second treatment contact's date: the second of the sorted dates, so two on one day
     # make that day the second too. Cheaper than numbering the contacts with a window.
-    dates = attended.contact_date.collect(where=treatment).sort()
-    contacted = attended.group_by("rix").aggregate(
+    dates = c.contact_date.collect(where=treatment).sort()
+    contacted = c.group_by("rix").aggregate(
+        known_contacts=c.count(),
         treatment_contacts=treatment.sum(),
-        first_treatment_date=attended.contact_date.min(where=treatment),
+        first_treatment_date=c.contact_date.min(where=treatment),
         second_treatment_date=ibis.ifelse(dates.length() >= 2, dates[1], ibis.null("date")),
-        first_assessment_date=attended.contact_date.min(where=attended.kind == rules.ASSESSMENT),
+        first_assessment_date=c.contact_date.min(where=attended & (c.kind == rules.ASSESSMENT)),
     )
 
-    # Scores: only those dated within an accepted referral count. The rejected ones come from
-    # one left join (unknown referral, or dated outside it); the outcomes from an inner join.
-    every_score = measures.left_join(span, measures.referral_id == span.key)
-    rejected_scores = every_score.filter(
-        every_score.rix.isnull()
-        | ~_within(every_score.measure_date, every_score.received, every_score.discharge)
-    )
-    rejected_scores = rejected_scores.select(
-        file=ibis.literal(io.MEASURES),
-        line=rejected_scores.line,
-        reason=ibis.ifelse(
-            rejected_scores.rix.isnull(),
-            ibis.literal(UNKNOWN_REFERRAL),
-            ibis.literal(SCORE_OUTSIDE_REFERRAL),
-        ),
-    )
-    playing = measures.filter(measures.measure.isin(_measures_with_a_role()))
-    m = playing.inner_join(span, playing.referral_id == span.key)
+    # Scores: only those dated within a kept referral count; the others are rejected. Each
+    # counted score plays at most one role: PHQ-9, a paired candidate, or GAD-7 (the fallback).
+    # First and last are by date, then line, packed into one integer.
+    m = measures.inner_join(span, measures.referral_id == span.key)
     counted = m.filter(_within(m.measure_date, m.received, m.discharge))
-    # Each score plays at most one role: PHQ-9, a paired candidate, or GAD-7 (the fallback).
-    roles = ("phq", "c1", "c2", "gad")
+    role = ibis.cases(
+        (counted.measure == rules.PHQ9, 0),
+        (counted.measure == counted.candidate_1, 1),
+        (counted.measure == counted.candidate_2, 2),
+        (counted.measure == rules.GAD7, 3),
+        else_=ibis.null("int8"),
+    )
     counted = counted.mutate(
-        role=ibis.cases(
-            (counted.measure == rules.PHQ9, 0),
-            (counted.measure == counted.candidate_1, 1),
-            (counted.measure == counted.candidate_2, 2),
-            (counted.measure == rules.GAD7, 3),
-            else_=ibis.null("int8"),
-        ),
+        # The scores without a role fall into one group, (null, null): they are only counted.
+        rix=ibis.ifelse(role.isnull(), ibis.null("int64"), counted.rix),
+        role=role,
         order=counted.measure_date.delta(ibis.date(1970, 1, 1), unit="day").cast("int64")
         * _LINE_SPAN
         + counted.line,
     )
-    counted = counted.filter(counted.role.notnull())
     runs = counted.group_by(["rix", "role"]).aggregate(
         n=counted.count(),
-        first=counted.score.argmin(counted.order),
-        last=counted.score.argmax(counted.order),
+        first=_first_by(counted.score, counted.order),
+        last=_last_by(counted.score, counted.order),
     )
     # One column set per role: a join per role is cheaper than a pivoting aggregate.
     t = _attach(kept, contacted)
-    for code, role in enumerate(roles):
+    for code, name in enumerate(("phq", "c1", "c2", "gad")):
         of_role = runs.filter(runs.role == code)
         t = _attach(
             t,
             of_role.select(
-                "rix", **{f"{role}_n": "n", f"{role}_first": "first", f"{role}_last": "last"}
+                "rix", **{f"{name}_n": "n", f"{name}_first": "first", f"{name}_last": "last"}
             ),
         )
 
@@ -287,6 +279,28 @@ def outcomes(referrals: ir.Table, contacts: ir.Table, measures: ir.Table) -> Res
         reliable_recovery="reliable_recovery",
         second_treatment_date="second_treatment_date",
         first_assessment_date="first_assessment_date",
+        known_contacts=t.known_contacts.fill_null(0),
+        known_scores=runs.n.sum().as_scalar().fill_null(0),
+    )
+
+    # The rows rejected on relational grounds, from a second pass over the inputs (needed only
+    # when the counts above fall short of the rows read).
+    unknown_contacts = _rejections(
+        contacts.anti_join(span, contacts.referral_id == span.key), io.CONTACTS, UNKNOWN_REFERRAL
+    )
+    every_score = measures.left_join(span, measures.referral_id == span.key)
+    rejected_scores = every_score.filter(
+        every_score.rix.isnull()
+        | ~_within(every_score.measure_date, every_score.received, every_score.discharge)
+    )
+    rejected_scores = rejected_scores.select(
+        file=ibis.literal(io.MEASURES),
+        line=rejected_scores.line,
+        reason=ibis.ifelse(
+            rejected_scores.rix.isnull(),
+            ibis.literal(UNKNOWN_REFERRAL),
+            ibis.literal(SCORE_OUTSIDE_REFERRAL),
+        ),
     )
     rejected = duplicates.union(unknown_contacts).union(rejected_scores)
     return Result(outcomes=result, rejected=rejected)

@@ -28,7 +28,7 @@ _DUCKDB = ibis.duckdb.connect()
 
 def _on_duckdb(data: io.Inputs) -> EngineResult:
     engines.register(_DUCKDB, data)
-    return engines.run_ibis(_DUCKDB)
+    return engines.run_ibis(_DUCKDB, data)
 
 
 ENGINES: dict[str, Callable[[io.Inputs], EngineResult]] = {

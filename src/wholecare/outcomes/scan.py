@@ -121,13 +121,13 @@ def scan(backend: Any, paths: Mapping[str, Path], found: Mapping[str, pa.Schema]
         )
         checked[role] = _CHECKS[role](raw, found[role].names)
     rejected = [
-        table.filter(table.reason.notnull()).select(
+        table.filter(~table.ok).select(
             file=ibis.literal(role), line=table.line, reason=table.reason
         )
         for role, table in checked.items()
     ]
     accepted = {
-        role: table.filter(table.reason.isnull()).drop("reason") for role, table in checked.items()
+        role: table.filter(table.ok).drop("ok", "reason") for role, table in checked.items()
     }
     return Scanned(
         referrals=accepted[io.REFERRALS],
@@ -142,9 +142,14 @@ def _column(raw: ir.Table, names: list[str], name: str, kind: str) -> ir.Value:
     return raw[name] if name in names else ibis.null(kind)
 
 
-def _reason(*checks: tuple[str, ir.BooleanValue]) -> ir.StringValue:
-    """The first check's reason that fails (a null test passes)."""
-    return ibis.cases(*[(failed, ibis.literal(reason)) for reason, failed in checks])
+def _verdicts(*checks: tuple[str, ir.BooleanValue]) -> dict[str, ir.Value]:
+    """`ok`, whether a row passes every check (a null test passes), and `reason`, the first
+    check's reason that fails. Filtering on `ok` costs less than on `reason`."""
+    passes = [~failed.fill_null(False) for _, failed in checks]
+    return {
+        "ok": functools.reduce(operator.and_, passes),
+        "reason": ibis.cases(*[(failed, ibis.literal(reason)) for reason, failed in checks]),
+    }
 
 
 def _one_of(value: ir.StringValue, options: tuple[str, ...]) -> ir.BooleanValue:
@@ -176,7 +181,7 @@ def _referrals(raw: ir.Table, names: list[str]) -> ir.Table:
     received, discharge = raw.received_date, raw.discharge_date
     ltc = _coded(_column(raw, names, "ltc", "string"))
     imd = _column(raw, names, "imd_decile", "int64").cast("int64")
-    reason = _reason(
+    verdicts = _verdicts(
         (io.MISSING_REFERRAL_ID, referral_id.isnull()),
         (io.BAD_DATE, received.isnull()),
         (io.DISCHARGE_BEFORE_RECEIVED, discharge < received),
@@ -192,7 +197,7 @@ def _referrals(raw: ir.Table, names: list[str]) -> ir.Table:
         ltc=ltc,
         ethnic_category=_coded(_column(raw, names, "ethnic_category", "string")),
         imd_decile=imd,
-        reason=reason,
+        **verdicts,
     )
 
 
@@ -202,7 +207,7 @@ def _contacts(raw: ir.Table, names: list[str]) -> ir.Table:
     attended = _yes(raw.attended)
     intensity = _coded(_column(raw, names, "intensity", "string"))
     integrated = _column(raw, names, "integrated", "string")
-    reason = _reason(
+    verdicts = _verdicts(
         (io.MISSING_REFERRAL_ID, referral_id.isnull()),
         (io.BAD_DATE, raw.contact_date.isnull()),
         (io.BAD_KIND, kind.isnull() | ~_one_of(kind, rules.CONTACT_KINDS)),
@@ -216,8 +221,18 @@ def _contacts(raw: ir.Table, names: list[str]) -> ir.Table:
         contact_date=raw.contact_date,
         kind=kind,
         attended=attended,
-        reason=reason,
+        **verdicts,
     )
+
+
+def _nearest(value: float) -> float:  # the signature of `_rounded`
+    return value
+
+
+# DuckDB's round of a double, a double (Ibis's round casts to an integer, which fails on NaN).
+_rounded: Callable[[ir.FloatingValue], ir.FloatingValue] = ibis.udf.scalar.builtin(
+    _nearest, name="round"
+)
 
 
 def _valid_total(measure: ir.StringValue, score: ir.FloatingValue) -> ir.BooleanValue:
@@ -229,7 +244,7 @@ def _valid_total(measure: ir.StringValue, score: ir.FloatingValue) -> ir.Boolean
         found = instrument(code)
         valid = score.between(found.total_min, found.total_max)
         if found.total_is_integer:
-            valid &= (score % 1) == 0
+            valid &= _rounded(score) == score
         branches.append((measure == code, score.isnull() | valid))
     return ibis.cases(*branches, else_=ibis.null("boolean"))
 
@@ -239,7 +254,7 @@ def _measures(raw: ir.Table, names: list[str]) -> ir.Table:
     measure = _coded(raw.measure)
     score = raw.score.cast("float64")
     valid = _valid_total(measure, score)
-    reason = _reason(
+    verdicts = _verdicts(
         (io.MISSING_REFERRAL_ID, referral_id.isnull()),
         (io.BAD_DATE, raw.measure_date.isnull()),
         (io.UNKNOWN_MEASURE, valid.isnull()),
@@ -252,7 +267,7 @@ def _measures(raw: ir.Table, names: list[str]) -> ir.Table:
         measure_date=raw.measure_date,
         measure=measure,
         score=score,
-        reason=reason,
+        **verdicts,
     )
 
 

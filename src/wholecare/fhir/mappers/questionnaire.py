@@ -156,8 +156,8 @@ class QuestionnaireType(Receiving, Instruments):
     params: ClassVar[dict[str, Param]] = PARAMS
     received = ReceivedQuestionnaire()
     undeletable = (
-        "is one of Wholecare's instruments, or kept as received from another system as it was"
-        " sent: it cannot be deleted through the API"
+        "is read-only here: one of Wholecare's instruments, or kept as received from another"
+        " system as it was sent; it cannot be deleted through the API"
     )
     documentation = (
         "The instruments Wholecare scores, read-only (wholecare.measures). A Questionnaire sent"

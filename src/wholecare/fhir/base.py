@@ -684,7 +684,9 @@ class Receiving(ResourceType):
     decision 0014). Content goes to Wholecare's own model whenever `holds` says it is what that
     model holds (and is refused there if it is not valid), and is kept as received only otherwise.
     Reads find either; a search pages through Wholecare's own first, then those received, so such
-    a type offers no `_sort` (a test checks)."""
+    a type offers no `_sort` (a test checks). Wholecare's own half is the next class in the
+    method order (a RecordType, or the generated instruments), which mypy sees only as the
+    abstract ResourceType: hence the `safe-super` ignores."""
 
     received: ClassVar[Received]
     writable = frozenset({"create"})

@@ -422,6 +422,11 @@ class StoredType(ResourceType):
     """Search parameter -> the CodeableConcept element (or list of them) it indexes."""
     known_elements: ClassVar[frozenset[str]] = frozenset()
     """Elements kept that the generic checks do not look at (for reporting nothing else)."""
+    held_unfiled: ClassVar[bool] = False
+    """Whether one that names no subject at all is held unfiled rather than refused: on nobody's
+    record, readable only by the member of staff whose client sent it, until an update naming the
+    Patient files it (decision 0013). A clinical finding whose subject went missing may still be
+    about someone, so it is neither shown to anyone else nor dropped."""
 
     def subject(self, content: dict[str, Any]) -> dict[str, Any] | None:
         subject: dict[str, Any] | None = content.get(self.subject_element)
@@ -442,12 +447,20 @@ class StoredType(ResourceType):
 
     def prepare(self, ctx: Ctx, content: dict[str, Any]) -> Prepared:
         self.check_status(content)
-        person = referenced_person(
-            ctx, self.subject(content), f"{self.name}.{self.subject_element}", self.name
+        person = (
+            None
+            if self.unfiled(content)
+            else referenced_person(
+                ctx, self.subject(content), f"{self.name}.{self.subject_element}", self.name
+            )
         )
         self.check(ctx, content)
         check_references(ctx, content, self.name, skip=self.subject_element)
         return self.prepared(content, person)
+
+    def unfiled(self, content: dict[str, Any]) -> bool:
+        """Whether this content is held unfiled (`held_unfiled`): it names no subject at all."""
+        return self.held_unfiled and self.subject_element not in content
 
     def check_status(self, content: dict[str, Any]) -> None:
         status = content.get("status")
@@ -474,10 +487,10 @@ class StoredType(ResourceType):
         return self.within_people(ctx, permission).filter(readable_q(ctx.staff))
 
     def within_people(self, ctx: Ctx, permission: Permission) -> QuerySet[Resource]:
-        return Resource.objects.filter(
-            resource_type=self.name,
-            person__in=openable_people(ctx.grant, self.name, permission),
-        )
+        about = Q(person__in=openable_people(ctx.grant, self.name, permission))
+        if self.held_unfiled:
+            about |= Q(person__isnull=True, author=ctx.staff)
+        return Resource.objects.filter(about, resource_type=self.name)
 
     def find(self, ctx: Ctx, fhir_id: str) -> Item | None:
         found = self.find_kept(ctx, fhir_id)
@@ -571,7 +584,17 @@ class StoredType(ResourceType):
         resource = Resource.objects.select_for_update().get(
             resource_type=self.name, fhir_id=current.fhir_id
         )
-        if prepared.person is not None and resource.person_id != prepared.person.pk:
+        if resource.person_id is not None and prepared.person is None:
+            raise unprocessable(
+                "business-rule",
+                f"A {self.name} on a patient's record cannot be taken off it",
+                f"{self.name}.{self.subject_element}",
+            )
+        if (
+            resource.person_id is not None
+            and prepared.person is not None
+            and resource.person_id != prepared.person.pk
+        ):
             raise unprocessable(
                 "business-rule", f"A {self.name} cannot be moved to another patient", "subject"
             )
@@ -580,6 +603,7 @@ class StoredType(ResourceType):
             resource,
             kept,
             tokens=prepared.tokens,
+            person=prepared.person,
             status=prepared.status,
             date_start=prepared.dates[0],
             date_end=prepared.dates[1],
@@ -595,7 +619,11 @@ class StoredType(ResourceType):
             resource_type=self.name, fhir_id=current.fhir_id
         )
         people = openable_people(ctx.grant, self.name, Permission.DELETE)
-        if resource.person_id is None or not people.filter(pk=resource.person_id).exists():
+        if resource.person_id is None:
+            allowed = self.held_unfiled and resource.author_id == ctx.staff.pk
+        else:
+            allowed = people.filter(pk=resource.person_id).exists()
+        if not allowed:
             raise FhirError(
                 403,
                 [

@@ -698,7 +698,11 @@ class Importer:
             where = f"{kind.name}.{kind.subject_element}" if kind.subject_element else ""
             try:
                 kind.check_status(content)
-                person = self._person(people, kind.subject(content), where) if where else None
+                person = (
+                    self._person(people, kind.subject(content), where)
+                    if where and not kind.unfiled(content)
+                    else None
+                )
                 kind.check(self.ctx, content)
                 prepared = kind.prepared(content, person)
             except (FhirError, Rejected) as problem:

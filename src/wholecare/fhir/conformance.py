@@ -84,6 +84,8 @@ class Example:
     not_kept: list[str] = field(default_factory=list)
     supplied: str = ""
     """The reference to the Patient this example is about, when the harness supplied it."""
+    unfiled: bool = False
+    """Imported with no subject, so held unfiled (`StoredType.held_unfiled`)."""
 
 
 class _RollBack(Exception):
@@ -131,6 +133,7 @@ def _run(folder: Path) -> list[Example]:
             )
         example.round_trip = back(example.round_trip)
         example.supplied = about.get(outcome.where, "")
+        example.unfiled = subjects.get(outcome.where, "") is None and example.imported == "yes"
         examples.append(example)
     return sorted(examples, key=lambda e: e.where)
 
@@ -391,7 +394,8 @@ def table(examples: list[Example]) -> str:
             e.resource_type or "—",
             e.support,
             e.imported
-            + (f" (its Patient, `{e.supplied}`, supplied by the harness)" if e.supplied else ""),
+            + (f" (its Patient, `{e.supplied}`, supplied by the harness)" if e.supplied else "")
+            + (" (it names no Patient: held unfiled, on nobody's record)" if e.unfiled else ""),
             e.round_trip,
             ", ".join(f"`{p}`" for p in e.not_kept) or "—",
         ]

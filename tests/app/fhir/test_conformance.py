@@ -26,8 +26,6 @@ REFUSALS = {
     # NHS number's check digit is wrong, and invalid NHS numbers are refused.
     "UKCore-Patient-BabyPatient-Example": "check digit does not match",
     "UKCore-QuestionnaireResponse-BabyPatientSurvey-Example": "that Patient example was refused",
-    # About nobody: it has no subject, and the harness does not invent one.
-    "UKCore-Observation-FingerJointInflamed-Example": "the example has no subject",
 }
 
 

@@ -2,7 +2,8 @@
 its value (a quantity with its unit, a coded value, components or members) or the reason it is
 absent. Questionnaire totals (PHQ-9, GAD-7 and the other instruments) are usually produced by
 scoring a QuestionnaireResponse; vital signs, NEWS2 parts and laboratory results come from other
-systems. An Observation whose code has no coding with a system and a code is refused with 422."""
+systems. An Observation whose code has no coding with a system and a code is refused with 422;
+one with no subject at all is held unfiled (`StoredType.held_unfiled`)."""
 
 from typing import Any, ClassVar
 
@@ -45,6 +46,7 @@ def total_code(instrument: measures.Instrument) -> dict[str, Any]:
 class ObservationType(StoredType):
     name = "Observation"
     profile = PROFILE
+    held_unfiled = True
     statuses = STATUSES
     date_element = "effectiveDateTime"
     token_elements: ClassVar[dict[str, str]] = {"code": "code", "category": "category"}
@@ -71,7 +73,9 @@ class ObservationType(StoredType):
     }
     documentation = (
         "Any coded observation (questionnaire totals scored from QuestionnaireResponses, vital"
-        " signs, laboratory results), kept whole by the FHIR edge (decision 0006)."
+        " signs, laboratory results), kept whole by the FHIR edge (decision 0006). One that names"
+        " no subject at all is held unfiled: on nobody's record and readable only by the member"
+        " of staff whose client sent it, until an update naming the Patient files it."
     )
 
     def check(self, ctx: Ctx, content: dict[str, Any]) -> None:

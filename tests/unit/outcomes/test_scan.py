@@ -160,3 +160,40 @@ def test_dates_held_as_text_take_the_arrow_route(tmp_path):
     paths = _write(tmp_path, tables)
     assert scan.schemas(paths) is None
     assert cli.produce(paths, "duckdb", PERIOD) == _arrow_route(paths)
+
+
+def test_a_nan_score_is_out_of_range_when_the_files_other_scores_fit(tmp_path):
+    """Found by the test above: DuckDB judged `between` from the Parquet statistics, which leave
+    NaN out, so a NaN among scores that all fit passed as a valid total."""
+    tables = {
+        io.REFERRALS: pa.table(
+            {
+                "referral_id": ["R1"],
+                "person_id": ["P"],
+                "received_date": [BASE],
+                "discharge_date": [BASE + timedelta(days=20)],
+                "problem_descriptor": ["F43.1"],
+                "ltc": ["N"],
+            }
+        ),
+        io.CONTACTS: pa.table(
+            {
+                "referral_id": ["R1"],
+                "contact_date": [BASE + timedelta(days=1)],
+                "kind": ["treatment"],
+                "attended": ["Y"],
+            }
+        ),
+        io.MEASURES: pa.table(
+            {
+                "referral_id": ["R1", "R1", "R1"],
+                "measure_date": [BASE + timedelta(days=d) for d in (1, 2, 3)],
+                "measure": ["PCL5", "PCL5", "PHQ9"],
+                "score": [-0.0, float("nan"), 27.0],
+            }
+        ),
+    }
+    paths = _write(tmp_path, tables)
+    scanned = cli.produce(paths, "duckdb", PERIOD)
+    assert scanned == _arrow_route(paths)
+    assert b"measures.parquet,2,score out of range" in scanned["rejected.csv"]

@@ -47,8 +47,8 @@ from wholecare.fhir.scopes import (
     parse_scopes,
     within,
 )
-from wholecare.record import nhs_number
 from wholecare.record.models import Person
+from wholecare.web.forms import NHSNumberField
 from wholecare.web.types import AuthenticatedHttpRequest
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -190,16 +190,9 @@ def ask_check(back: Return, params: QueryDict, base: str) -> Ask:
 
 
 class PatientChoiceForm(forms.Form):
-    nhs_number = forms.CharField(
-        max_length=20,
-        error_messages={"required": "Enter the NHS number of the person the app is for"},
+    nhs_number = NHSNumberField(
+        error_messages={"required": "Enter the NHS number of the person the app is for"}
     )
-
-    def clean_nhs_number(self) -> str:
-        try:
-            return nhs_number.normalise(self.cleaned_data["nhs_number"])
-        except nhs_number.InvalidNHSNumber as error:
-            raise forms.ValidationError(str(error)) from None
 
 
 def _problem(

@@ -46,19 +46,28 @@ class DateInputField(forms.MultiValueField):
             raise forms.ValidationError("Date of birth must be a real date") from None
 
 
+class NHSNumberField(forms.CharField):
+    """An NHS number as typed (spaces allowed), normalised to its 10 digits; an invalid one is
+    refused with the reason. Empty stays empty when the field is not required."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 20)
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> str:
+        text: str = super().clean(value)
+        if not text.strip():
+            return ""
+        try:
+            return nhs_number.normalise(text)
+        except nhs_number.InvalidNHSNumber as error:
+            raise forms.ValidationError(str(error)) from None
+
+
 class FindPersonForm(forms.Form):
-    nhs_number = forms.CharField(required=False, max_length=20)
+    nhs_number = NHSNumberField(required=False)
     family_name = forms.CharField(required=False, max_length=100)
     date_of_birth = DateInputField(required=False)
-
-    def clean_nhs_number(self) -> str:
-        value: str = self.cleaned_data["nhs_number"]
-        if value.strip():
-            try:
-                return nhs_number.normalise(value)
-            except nhs_number.InvalidNHSNumber as error:
-                raise forms.ValidationError(str(error)) from None
-        return ""
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -108,7 +117,7 @@ class IdentityForm(forms.Form):
     """The identity details not known for this person (an NHS number not yet allocated, a name
     or birth date not given): only those are offered, since a known one is never changed here."""
 
-    nhs_number = forms.CharField(required=False, max_length=20)
+    nhs_number = NHSNumberField(required=False)
     given_name = forms.CharField(required=False, max_length=100)
     family_name = forms.CharField(required=False, max_length=100)
     date_of_birth = DateInputField(required=False)
@@ -125,15 +134,6 @@ class IdentityForm(forms.Form):
         for name in list(self.fields):
             if not services.not_known(person, name):
                 del self.fields[name]
-
-    def clean_nhs_number(self) -> str:
-        value: str = self.cleaned_data["nhs_number"]
-        if value.strip():
-            try:
-                return nhs_number.normalise(value)
-            except nhs_number.InvalidNHSNumber as error:
-                raise forms.ValidationError(str(error)) from None
-        return ""
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

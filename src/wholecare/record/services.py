@@ -137,6 +137,13 @@ def person_update_contact(*, by: AbstractBaseUser, person: Person, **changes: An
     if unknown:
         raise ValidationError(f"These details cannot be changed here: {', '.join(sorted(unknown))}")
     person = Person.objects.select_for_update().get(pk=person.pk)
+    return _person_save(by, person, changes, "contact details updated", "no change")
+
+
+def _person_save(
+    by: AbstractBaseUser, person: Person, changes: dict[str, Any], what: str, nothing: str
+) -> Person:
+    """Apply the changes that differ, check, save and audit them by name."""
     changed = sorted(name for name, value in changes.items() if getattr(person, name) != value)
     for name in changed:
         setattr(person, name, changes[name])
@@ -146,7 +153,7 @@ def person_update_contact(*, by: AbstractBaseUser, person: Person, **changes: An
         by=by,
         action=AuditEvent.Action.UPDATE,
         person=person,
-        what=f"contact details updated: {', '.join(changed) or 'no change'}",
+        what=f"{what}: {', '.join(changed) or nothing}",
     )
     return person
 
@@ -198,18 +205,7 @@ def person_record_identity(*, by: AbstractBaseUser, person: Person, **known: Any
             errors["date_of_birth"] = "A condition on the record began before this date of birth"
     if errors:
         raise ValidationError(errors)
-    recorded = sorted(f for f, value in known.items() if getattr(person, f) != value)
-    for field in recorded:
-        setattr(person, field, known[field])
-    _full_clean(person, exclude=["user"])
-    person.save()
-    audit(
-        by=by,
-        action=AuditEvent.Action.UPDATE,
-        person=person,
-        what=f"identity details that were not known recorded: {', '.join(recorded) or 'none'}",
-    )
-    return person
+    return _person_save(by, person, known, "identity details that were not known recorded", "none")
 
 
 def check_onset(onset_date: dt.date | None, person: Person) -> None:

@@ -242,7 +242,7 @@ def _valid_total(measure: ir.StringValue, score: ir.FloatingValue) -> ir.Boolean
     # The commonest first: each branch is tried on the rows the ones before it left.
     for code in sorted(INSTRUMENT_CODES, key=lambda c: c not in (rules.PHQ9, rules.GAD7)):
         found = instrument(code)
-        valid = score.between(found.total_min, found.total_max) & ~score.isnan()
+        valid = score.between(found.total_min, found.total_max)
         if found.total_is_integer:
             valid &= _rounded(score) == score
         branches.append((measure == code, score.isnull() | valid))

@@ -290,7 +290,7 @@ def _dates(column: pa.ChunkedArray) -> tuple[pa.ChunkedArray, np.ndarray]:
     written_day = pc.cast(pc.utf8_slice_codeunits(candidate, 8, 10), pa.int64())
     real = pc.fill_null(pc.equal(pc.day(parsed), written_day), False)
     dates = pc.if_else(real, parsed.cast(pa.date32()), pa.scalar(None, pa.date32()))
-    bad = _mask(pc.and_(pc.is_valid(text), pc.invert(real)))
+    bad = mask(pc.and_(pc.is_valid(text), pc.invert(real)))
     return dates, bad
 
 
@@ -363,8 +363,10 @@ def _coded(column: pa.ChunkedArray) -> _Coded:
     return _Coded(codes, names)
 
 
-def _mask(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    return np.asarray(pc.fill_null(values, False).to_numpy(zero_copy_only=False), dtype=bool)
+def mask(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Missing read as false (Kleene `and` with validity: quicker than filling the nulls)."""
+    known = pc.and_kleene(values, pc.is_valid(values))
+    return np.asarray(known.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _split(
@@ -413,13 +415,13 @@ def _validate_referrals(table: pa.Table) -> tuple[pa.Table, pa.Table]:
     ltc = _coded(table["ltc"])
     imd_text = _text(_column(table, "imd_decile"))
     imd = _numbers(imd_text, integer=True)
-    bad_imd = _mask(pc.is_valid(imd_text)) & ~_mask(
+    bad_imd = mask(pc.is_valid(imd_text)) & ~mask(
         pc.and_(pc.greater_equal(imd, 1), pc.less_equal(imd, 10))
     )
     checks = [
-        (MISSING_REFERRAL_ID, ~_mask(pc.is_valid(referral_id))),
-        (BAD_DATE, bad_received | ~_mask(pc.is_valid(received)) | bad_discharge),
-        (DISCHARGE_BEFORE_RECEIVED, _mask(pc.less(discharge, received))),
+        (MISSING_REFERRAL_ID, ~mask(pc.is_valid(referral_id))),
+        (BAD_DATE, bad_received | ~mask(pc.is_valid(received)) | bad_discharge),
+        (DISCHARGE_BEFORE_RECEIVED, mask(pc.less(discharge, received))),
         (BAD_LTC, ltc.not_in(("Y", "N"), optional=True)),
         (BAD_IMD_DECILE, bad_imd),
     ]
@@ -441,8 +443,8 @@ def _validate_contacts(table: pa.Table) -> tuple[pa.Table, pa.Table]:
     kind = _coded(table["kind"])
     attended = _coded(table["attended"])
     checks = [
-        (MISSING_REFERRAL_ID, ~_mask(pc.is_valid(referral_id))),
-        (BAD_DATE, bad_date | ~_mask(pc.is_valid(contact_date))),
+        (MISSING_REFERRAL_ID, ~mask(pc.is_valid(referral_id))),
+        (BAD_DATE, bad_date | ~mask(pc.is_valid(contact_date))),
         (BAD_KIND, kind.not_in(rules.CONTACT_KINDS, optional=False)),
         (BAD_ATTENDED, attended.not_in(("Y", "N"), optional=False)),
         (BAD_INTENSITY, _coded(_column(table, "intensity")).not_in(("low", "high"), optional=True)),
@@ -511,10 +513,10 @@ def _validate_measures(table: pa.Table) -> tuple[pa.Table, pa.Table]:
     measure = _coded(table["measure"])
     score = _numbers(table["score"])
     checks = [
-        (MISSING_REFERRAL_ID, ~_mask(pc.is_valid(referral_id))),
-        (BAD_DATE, bad_date | ~_mask(pc.is_valid(measure_date))),
+        (MISSING_REFERRAL_ID, ~mask(pc.is_valid(referral_id))),
+        (BAD_DATE, bad_date | ~mask(pc.is_valid(measure_date))),
         (UNKNOWN_MEASURE, ~measure.where(lambda name: name in INSTRUMENT_CODES)),
-        (BAD_SCORE, ~_mask(pc.is_valid(score))),
+        (BAD_SCORE, ~mask(pc.is_valid(score))),
         (SCORE_OUT_OF_RANGE, _out_of_range(measure, score)),
     ]
     columns = {

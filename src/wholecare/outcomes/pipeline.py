@@ -303,4 +303,5 @@ def outcomes(referrals: ir.Table, contacts: ir.Table, measures: ir.Table) -> Res
         ),
     )
     rejected = duplicates.union(unknown_contacts).union(rejected_scores)
-    return Result(outcomes=result, rejected=rejected)
+    # In file order: the engine sorts on its cores, where Arrow would sort on one.
+    return Result(outcomes=result.order_by("line"), rejected=rejected)

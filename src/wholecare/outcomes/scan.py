@@ -142,12 +142,16 @@ def _column(raw: ir.Table, names: list[str], name: str, kind: str) -> ir.Value:
     return raw[name] if name in names else ibis.null(kind)
 
 
-def _verdicts(*checks: tuple[str, ir.BooleanValue]) -> dict[str, ir.Value]:
+def _verdicts(
+    *checks: tuple[str, ir.BooleanValue], ok: ir.BooleanValue | None = None
+) -> dict[str, ir.Value]:
     """`ok`, whether a row passes every check (a null test passes), and `reason`, the first
-    check's reason that fails. Filtering on `ok` costs less than on `reason`."""
-    passes = [~failed.fill_null(False) for _, failed in checks]
+    check's reason that fails. Filtering on `ok` costs less than on `reason`; a caller may
+    give `ok` itself, in a cheaper form, when checks share an expensive part."""
+    if ok is None:
+        ok = functools.reduce(operator.and_, [~failed.fill_null(False) for _, failed in checks])
     return {
-        "ok": functools.reduce(operator.and_, passes),
+        "ok": ok,
         "reason": ibis.cases(*[(failed, ibis.literal(reason)) for reason, failed in checks]),
     }
 
@@ -260,6 +264,12 @@ def _measures(raw: ir.Table, names: list[str]) -> ir.Table:
         (io.UNKNOWN_MEASURE, valid.isnull()),
         (io.BAD_SCORE, score.isnull()),
         (io.SCORE_OUT_OF_RANGE, ~valid),
+        # The same, with the per-measure range test written once: an unknown measure (null)
+        # and a score out of range (false) both fail.
+        ok=referral_id.notnull()
+        & raw.measure_date.notnull()
+        & score.notnull()
+        & valid.fill_null(False),
     )
     return raw.select(
         line=_line(raw),

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from wholecare.disclosure import SUPPRESSED, suppress
 from wholecare.measures import INSTRUMENT_CODES
-from wholecare.outcomes import rules
+from wholecare.outcomes import io, rules
 
 RATE_DIGITS = 4
 
@@ -47,12 +47,8 @@ _NO_DATE = np.iinfo(np.int64).min
 def _days(column: pa.ChunkedArray) -> Days:
     """Days since 1970 for a date column; missing dates become a sentinel below any date."""
     days: Days = np.asarray(pc.fill_null(column.cast(pa.int32()), 0).to_numpy(), dtype=np.int64)
-    days[~_mask(pc.is_valid(column))] = _NO_DATE
+    days[~io.mask(pc.is_valid(column))] = _NO_DATE
     return days
-
-
-def _mask(values: pa.ChunkedArray | pa.Array) -> Mask:
-    return np.asarray(pc.fill_null(values, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -76,7 +72,7 @@ _EPOCH = date(1970, 1, 1)
 def measure_columns(outcomes: pa.Table, period: Period) -> dict[str, Mask]:
     """One boolean array per counted measure, one entry per referral."""
     day = {name: _days(outcomes[name]) for name in _DATES}
-    flag = {name: _mask(outcomes[name]) for name in _FLAGS}
+    flag = {name: io.mask(outcomes[name]) for name in _FLAGS}
     discharged_in = period.holds(day["discharge_date"])
     finished = flag["finished_treatment"] & discharged_in
     assessed = period.holds(day["first_assessment_date"])
@@ -149,17 +145,50 @@ def _figures(counts: Mapping[str, int], *, suppressed: bool) -> dict[str, Any]:
     return {"counts": shown, "rates": rates}
 
 
+@dataclass(frozen=True)
+class Combinations:
+    """Which measures each referral counts in, as an index (`of_referral`) into the distinct
+    combinations found (`flags`: one row per combination, one column per measure). There are a
+    few hundred combinations at most, so a grouping is tallied with one `bincount` of group and
+    combination, not one per measure."""
+
+    names: tuple[str, ...]
+    of_referral: np.ndarray[Any, np.dtype[np.int64]]
+    flags: np.ndarray[Any, np.dtype[np.int64]]
+
+    @classmethod
+    def of(cls, measures: Mapping[str, Mask]) -> Combinations:
+        names = tuple(measures)
+        if len(names) > 62:
+            raise ValueError("more measures than bits in an int64")
+        rows = len(next(iter(measures.values()))) if names else 0
+        bits = np.zeros(rows, dtype=np.int64)
+        for bit, values in enumerate(measures.values()):
+            bits |= values.astype(np.int64) << bit
+        encoded = pc.dictionary_encode(pa.array(bits))
+        found = np.asarray(encoded.dictionary.to_numpy(), dtype=np.int64)
+        flags = (found[:, None] >> np.arange(len(names), dtype=np.int64)) & 1
+        of_referral = np.asarray(encoded.indices.to_numpy(), dtype=np.int64)
+        return cls(names, of_referral, flags)
+
+    def totals(self, codes: np.ndarray[Any, Any], groups: int) -> np.ndarray[Any, Any]:
+        """Counts per group (rows) and measure (columns); `codes` give each referral's group."""
+        width = len(self.flags)
+        pairs = np.bincount(codes * width + self.of_referral, minlength=groups * width)
+        return pairs.reshape(groups, width) @ self.flags
+
+
 def _grouped(
-    measures: Mapping[str, Mask], codes: np.ndarray[Any, Any], labels: list[str]
+    combinations: Combinations, codes: np.ndarray[Any, Any], labels: list[str]
 ) -> dict[str, Any]:
     """Suppressed figures for each group; `codes` index into `labels`, one per referral."""
-    totals = {
-        name: np.bincount(codes, weights=values, minlength=len(labels)).astype(np.int64)
-        for name, values in measures.items()
-    }
+    totals = combinations.totals(codes, len(labels))
     present = np.bincount(codes, minlength=len(labels)) > 0
     by_label = {
-        labels[i]: _figures({name: int(t[i]) for name, t in totals.items()}, suppressed=True)
+        labels[i]: _figures(
+            {name: int(totals[i, j]) for j, name in enumerate(combinations.names)},
+            suppressed=True,
+        )
         for i in range(len(labels))
         if present[i]
     }
@@ -229,8 +258,9 @@ def build(
             {name: int(values.sum()) for name, values in measures.items()}, suppressed=False
         ),
     }
+    combinations = Combinations.of(measures)
     for key, (codes, labels) in groupings(outcomes).items():
-        document[key] = _grouped(measures, codes, labels)
+        document[key] = _grouped(combinations, codes, labels)
     document["suppression"] = (
         "Grouped counts of 1 to 7 are shown as '*', others rounded to the nearest 5; a rate "
         "is withheld ('*') when a count it uses is suppressed. Overall figures are exact."
@@ -257,7 +287,7 @@ def unverified(anxiety_measure: pa.ChunkedArray, finished: Mask) -> dict[str, An
                 "reliable_change": limits.reliable_change,
             }
     anxious = [m for m in listed if m != rules.PHQ9]
-    relying = _mask(pc.is_in(anxiety_measure, value_set=pa.array(anxious, pa.string())))
+    relying = io.mask(pc.is_in(anxiety_measure, value_set=pa.array(anxious, pa.string())))
     return {
         "thresholds": listed,
         "outcome_rows_with_unverified_anxiety_thresholds": int(relying.sum()),

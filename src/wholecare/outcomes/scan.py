@@ -209,15 +209,26 @@ def _contacts(raw: ir.Table, names: list[str]) -> ir.Table:
     referral_id = _coded(raw.referral_id)
     kind = _coded(raw.kind)
     attended = _yes(raw.attended)
+    known_kind = _one_of(kind, rules.CONTACT_KINDS)
     intensity = _coded(_column(raw, names, "intensity", "string"))
+    known_intensity = _one_of(intensity, ("low", "high"))
     integrated = _column(raw, names, "integrated", "string")
+    bad_integrated = _coded(integrated).notnull() & _yes(integrated).isnull()
     verdicts = _verdicts(
         (io.MISSING_REFERRAL_ID, referral_id.isnull()),
         (io.BAD_DATE, raw.contact_date.isnull()),
-        (io.BAD_KIND, kind.isnull() | ~_one_of(kind, rules.CONTACT_KINDS)),
+        (io.BAD_KIND, kind.isnull() | ~known_kind),
         (io.BAD_ATTENDED, attended.isnull()),
-        (io.BAD_INTENSITY, ~_one_of(intensity, ("low", "high"))),
-        (io.BAD_INTEGRATED, _coded(integrated).notnull() & _yes(integrated).isnull()),
+        (io.BAD_INTENSITY, ~known_intensity),
+        (io.BAD_INTEGRATED, bad_integrated),
+        # The same, each test once and without negations: a missing kind is unknown, a
+        # missing intensity passes.
+        ok=referral_id.notnull()
+        & raw.contact_date.notnull()
+        & known_kind.fill_null(False)
+        & attended.notnull()
+        & known_intensity.fill_null(True)
+        & ~bad_integrated.fill_null(False),
     )
     return raw.select(
         line=_line(raw),

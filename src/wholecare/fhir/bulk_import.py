@@ -122,11 +122,14 @@ def refusal(problem: FhirError | Rejected | ValidationError, paths: dict[str, st
     return "; ".join(problem.messages)
 
 
-def import_grant(staff: Staff) -> Grant:
-    """What the import may do: what this member of staff may, through every resource type."""
+def import_grant(staff: Staff, source: str = "") -> Grant:
+    """What the import may do: what this member of staff may, through every resource type. The
+    client is named for the file imported (`source`), which is what an alert from it says it came
+    from."""
     from wholecare.fhir.models import ApiClient
 
-    client = ApiClient(name="FHIR bulk import", staff=staff, allowed_scopes="system/*.cruds")
+    name = f"FHIR bulk import of {source}" if source else "FHIR bulk import"
+    client = ApiClient(name=name, staff=staff, allowed_scopes="system/*.cruds")
     return Grant(staff=staff, client=client, scopes=parse_scopes("system/*.cruds"), patient=None)
 
 
@@ -217,6 +220,7 @@ class Importer:
 
     def _file(self, path: Path, record: ImportFile, pool: Pool | None) -> None:
         self._source = path.name
+        self.ctx = Ctx(grant=import_grant(self.staff, path.name), base="")
         stream = bulk_read.units(path, after=record.done)
         chunks = iter(lambda: list(islice(stream, CHUNK)), [])
         for chunk, problems in self._checked_chunks(chunks, pool):

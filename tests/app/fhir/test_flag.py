@@ -345,7 +345,11 @@ def test_bulk_import_loads_flags_and_reports_what_it_does_not_keep(tmp_path: Pat
     assert "coded in http://read.info/ctv3" in rejected[0][3]
     assert any(row[2] == "not kept" and "Flag.identifier" in row[3] for row in rows), rows
     alert = Alert.objects.get(person__nhs_number=number)
-    assert (alert.category, alert.code, alert.source) == ("diet", "226201008", "FHIR bulk import")
+    assert (alert.category, alert.code, alert.source) == (
+        "diet",
+        "226201008",
+        "FHIR bulk import of Flag.ndjson",
+    )
 
 
 def test_the_capability_statement_offers_flag_create_and_update_but_not_delete(client):

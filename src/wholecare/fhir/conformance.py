@@ -133,7 +133,13 @@ def _run(folder: Path) -> list[Example]:
             )
         example.round_trip = back(example.round_trip)
         example.supplied = about.get(outcome.where, "")
-        example.unfiled = subjects.get(outcome.where, "") is None and example.imported == "yes"
+        kind = registered().get(example.resource_type)
+        example.unfiled = (
+            isinstance(kind, StoredType)
+            and kind.held_unfiled
+            and subjects.get(outcome.where, "") is None
+            and example.imported == "yes"
+        )
         examples.append(example)
     return sorted(examples, key=lambda e: e.where)
 

@@ -3,6 +3,7 @@ from django.urls import include, path
 urlpatterns = [
     path("fhir/", include("wholecare.fhir.urls")),
     path("oauth/", include("wholecare.fhir.oauth_urls")),
+    path("results/", include("wholecare.fhir.unfiled_urls")),
     path("talking-therapies/", include("wholecare.talking_therapies.urls")),
     path("", include("wholecare.web.urls")),
 ]

@@ -13,8 +13,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from wholecare.access import permissions
 from wholecare.access import selectors as access_selectors
 from wholecare.access import services as access_services
-from wholecare.access.permissions import AccessDenied
+from wholecare.access.permissions import AccessDenied, staff_of
 from wholecare.directory.disciplines import Discipline
+from wholecare.fhir import unfiled
 from wholecare.record import aggregates, exports, selectors, services
 from wholecare.record.models import Person
 from wholecare.web.forms import (
@@ -64,7 +65,8 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def caseload(request: AuthenticatedHttpRequest) -> HttpResponse:
     rows = selectors.caseload(by=request.user)
-    return render(request, "record/caseload.html", {"rows": rows})
+    waiting = unfiled.count_waiting(staff_of(request.user))
+    return render(request, "record/caseload.html", {"rows": rows, "waiting": waiting})
 
 
 @require_http_methods(["GET", "POST"])

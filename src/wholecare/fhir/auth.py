@@ -33,7 +33,13 @@ from wholecare.access.models import AuditEvent
 from wholecare.access.permissions import AccessDenied, staff_of
 from wholecare.directory.models import Staff
 from wholecare.fhir.errors import FhirError, Issue
-from wholecare.fhir.models import AccessToken, ApiClient, AuthorizationCode, RefreshToken
+from wholecare.fhir.models import (
+    AccessToken,
+    ApiClient,
+    AuthorizationCode,
+    RefreshToken,
+    TokenRefusal,
+)
 from wholecare.fhir.prepared import PreparedQuery, Slot
 from wholecare.fhir.scopes import (
     Context,
@@ -54,6 +60,11 @@ REFRESH_LIFETIMES = {
     "offline_access": dt.timedelta(days=30),
 }
 """How long a family of refresh tokens lives, from the approval: rotation never extends it."""
+TOKEN_REFUSAL_WINDOW = dt.timedelta(minutes=15)
+TOKEN_REFUSALS_PER_CLIENT = 10
+"""Refusals for one client from one address, within the window, before the address must wait."""
+TOKEN_REFUSALS_PER_ADDRESS = 50
+"""Refusals for any clients from one address, within the window."""
 PREFIX = "/fhir/"
 _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 _VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
@@ -100,13 +111,17 @@ class Grant:
 
 
 class TokenError(Exception):
-    """An OAuth2 token endpoint error (RFC 6749 section 5.2)."""
+    """An OAuth2 token endpoint error (RFC 6749 section 5.2); `retry_after`, in seconds, when
+    the request was refused for coming too often."""
 
-    def __init__(self, error: str, description: str, status: int = 400) -> None:
+    def __init__(
+        self, error: str, description: str, status: int = 400, retry_after: int | None = None
+    ) -> None:
         super().__init__(description)
         self.error = error
         self.description = description
         self.status = status
+        self.retry_after = retry_after
 
 
 class InvalidClient(ValueError):
@@ -321,7 +336,9 @@ def authorization_refusal_record(
     )
 
 
-def token_refusal_record(*, client_id: str, problem: TokenError) -> None:
+def token_refusal_record(*, client_id: str, address: str, problem: TokenError) -> None:
+    """Audit a refusal, and count it towards slowing down its sender (`token_throttle`); a
+    refusal for coming too often is audited but not counted, so waiting is enough to be let in."""
     audit(
         by=AnonymousUser(),
         action=AuditEvent.Action.DENIED,
@@ -329,6 +346,35 @@ def token_refusal_record(*, client_id: str, problem: TokenError) -> None:
         what=f"FHIR token refused ({problem.error}) for client {client_id[:64]!r}: "
         f"{problem.description}",
     )
+    if problem.retry_after is None:
+        now = timezone.now()
+        TokenRefusal.objects.filter(
+            address_hash=address, at__lt=now - TOKEN_REFUSAL_WINDOW
+        ).delete()
+        TokenRefusal.objects.create(client_id=client_id[:64], address_hash=address, at=now)
+
+
+def token_throttle(*, client_id: str, address: str) -> None:
+    """Refuse (429, before any secret is checked) a request from an address that has been
+    refused too often lately: for this client, or for any. Counting one client's refusals per
+    address means nobody can lock a client out by sending its id with wrong secrets from
+    elsewhere."""
+    since = timezone.now() - TOKEN_REFUSAL_WINDOW
+    recent = TokenRefusal.objects.filter(address_hash=address, at__gte=since)
+    for refusals, limit in (
+        (recent.filter(client_id=client_id[:64]), TOKEN_REFUSALS_PER_CLIENT),
+        (recent, TOKEN_REFUSALS_PER_ADDRESS),
+    ):
+        times = list(refusals.order_by("-at").values_list("at", flat=True)[:limit])
+        if len(times) >= limit:
+            until = times[-1] + TOKEN_REFUSAL_WINDOW
+            wait = max(1, int((until - timezone.now()).total_seconds()) + 1)
+            raise TokenError(
+                "temporarily_unavailable",
+                f"Too many refused requests from this address: try again in {wait} seconds",
+                429,
+                retry_after=wait,
+            )
 
 
 @transaction.atomic
@@ -567,17 +613,22 @@ def approval_revoke(*, by: AbstractBaseUser, family: uuid.UUID) -> None:
     )
 
 
-def client_authenticate(request: HttpRequest) -> ApiClient:
-    """The client named by HTTP Basic authentication or by client_id and client_secret; a public
-    client names itself with client_id alone (its proof is the PKCE verifier)."""
-    client_id = request.POST.get("client_id", "")
-    secret = request.POST.get("client_secret", "")
+def client_credentials(request: HttpRequest) -> tuple[str, str]:
+    """The client id and secret, from HTTP Basic authentication or from client_id and
+    client_secret (a public client sends client_id alone)."""
     header = request.headers.get("Authorization", "")
     if header.startswith("Basic "):
         try:
             client_id, _, secret = base64.b64decode(header[6:]).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
             raise TokenError("invalid_client", "Unreadable Basic credentials", 401) from None
+        return client_id, secret
+    return request.POST.get("client_id", ""), request.POST.get("client_secret", "")
+
+
+def client_authenticate(client_id: str, secret: str) -> ApiClient:
+    """The client these credentials (`client_credentials`) prove; a public client's proof is
+    the PKCE verifier, so it sends no secret."""
     client = ApiClient.objects.select_related("staff").filter(client_id=client_id).first()
     if client is None or not client.active:
         raise TokenError("invalid_client", "Unknown client or wrong secret", 401)

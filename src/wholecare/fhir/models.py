@@ -269,3 +269,20 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"$export {self.id} ({self.status})"
+
+
+class TokenRefusal(models.Model):
+    """A request the token or revocation endpoint refused, kept (the address only as a keyed
+    hash) to slow down whoever keeps being refused: guessing a client secret, or making the
+    server check secrets over and over. Kept only while it counts: an address's older ones go
+    when it is next refused."""
+
+    client_id = models.CharField(max_length=64)
+    address_hash = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["address_hash", "at"])]
+
+    def __str__(self) -> str:
+        return f"token refused for {self.client_id!r} at {self.at:%Y-%m-%d %H:%M}"

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from wholecare.access.addresses import address_hash
 from wholecare.access.permissions import people_openable_q, staff_of
 from wholecare.directory.models import Staff
 from wholecare.fhir.auth import (
@@ -28,6 +29,7 @@ from wholecare.fhir.auth import (
     approvals_live,
     authorization_refusal_record,
     client_authenticate,
+    client_credentials,
     code_exchange,
     code_issue,
     pkce_challenge_check,
@@ -36,6 +38,7 @@ from wholecare.fhir.auth import (
     token_issue,
     token_refusal_record,
     token_revoke,
+    token_throttle,
 )
 from wholecare.fhir.models import ApiClient
 from wholecare.fhir.scopes import (
@@ -318,23 +321,27 @@ def token(request: HttpRequest) -> JsonResponse:
     """The token endpoint: client credentials (RFC 6749 4.4), authorization code with PKCE
     (4.1.3, RFC 7636) and refresh token with rotation (6). Every refusal is audited."""
     client_id = request.POST.get("client_id", "")
+    address = address_hash(request.META.get("REMOTE_ADDR", ""))
     try:
         if request.method != "POST":
             raise TokenError("invalid_request", "Use POST")
-        client = client_authenticate(request)
-        client_id = client.client_id
+        client_id, secret = client_credentials(request)
+        token_throttle(client_id=client_id, address=address)
+        client = client_authenticate(client_id, secret)
         issued = _grant(request, client)
     except TokenError as problem:
-        return _refused(client_id, problem)
+        return _refused(client_id, address, problem)
     return JsonResponse(issued.response(), headers=NO_STORE)
 
 
-def _refused(client_id: str, problem: TokenError) -> JsonResponse:
-    """An RFC 6749 section 5.2 error body, audited."""
-    token_refusal_record(client_id=client_id, problem=problem)
+def _refused(client_id: str, address: str, problem: TokenError) -> JsonResponse:
+    """An RFC 6749 section 5.2 error body, audited and counted (`token_throttle`)."""
+    token_refusal_record(client_id=client_id, address=address, problem=problem)
     headers = dict(NO_STORE)
     if problem.status == 401:
         headers["WWW-Authenticate"] = 'Basic realm="fhir"'
+    if problem.retry_after is not None:
+        headers["Retry-After"] = str(problem.retry_after)
     return JsonResponse(
         {"error": problem.error, "error_description": problem.description},
         status=problem.status,
@@ -348,14 +355,16 @@ def revoke(request: HttpRequest) -> HttpResponse:
     """Token revocation (RFC 7009): the client authenticates as at the token endpoint; the answer
     is 200 whether or not the token was known."""
     client_id = request.POST.get("client_id", "")
+    address = address_hash(request.META.get("REMOTE_ADDR", ""))
     try:
         if request.method != "POST":
             raise TokenError("invalid_request", "Use POST")
-        client = client_authenticate(request)
-        client_id = client.client_id
+        client_id, secret = client_credentials(request)
+        token_throttle(client_id=client_id, address=address)
+        client = client_authenticate(client_id, secret)
         token_revoke(client=client, token=_required(request, "token"))
     except TokenError as problem:
-        return _refused(client_id, problem)
+        return _refused(client_id, address, problem)
     return HttpResponse(status=200, headers=NO_STORE)
 
 

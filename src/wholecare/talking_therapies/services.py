@@ -182,12 +182,6 @@ def _tt_create(
     return tt
 
 
-def client_hash(address: str) -> str:
-    """A keyed hash of the client's address: enough to rate-limit, useless to identify."""
-    key = settings.SECRET_KEY.encode()
-    return hmac.new(key, f"client:{address}".encode(), hashlib.sha256).hexdigest()
-
-
 @transaction.atomic
 def _attempt(kind: str, client: str) -> None:
     """Count a try at a public form, in its own transaction so refused tries count too."""

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from wholecare import measures
 from wholecare.access import services as access_services
+from wholecare.access.addresses import address_hash
 from wholecare.access.permissions import AccessDenied, can_break_glass, staff_of
 from wholecare.directory.disciplines import Discipline
 from wholecare.directory.models import Service, Staff
@@ -47,7 +48,7 @@ def _no_access(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpR
 
 
 def _client(request: HttpRequest) -> str:
-    return services.client_hash(request.META.get("REMOTE_ADDR", ""))
+    return address_hash(request.META.get("REMOTE_ADDR", ""))
 
 
 @require_GET

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from tests import factories
 from tests.app.talking_therapies.conftest import PHQ9_SEVERE, treated_course
+from wholecare.access.addresses import address_hash
 from wholecare.access.permissions import AccessDenied
 from wholecare.record.models import Person
 from wholecare.talking_therapies import services
@@ -20,7 +21,7 @@ from wholecare.talking_therapies.models import (
 )
 
 pytestmark = pytest.mark.django_db
-CLIENT = services.client_hash("192.0.2.1")
+CLIENT = address_hash("192.0.2.1")
 
 
 def _invite(tt, referral, measures=("PHQ9",)):
@@ -72,7 +73,7 @@ def test_guessing_codes_is_rate_limited(tt):
             services.invitation_for_code(code="WRONGCODE1", client=CLIENT)
     with pytest.raises(ValidationError, match="Too many attempts"):
         services.invitation_for_code(code=new.code, client=CLIENT)
-    assert services.invitation_for_code(code=new.code, client=services.client_hash("192.0.2.9"))
+    assert services.invitation_for_code(code=new.code, client=address_hash("192.0.2.9"))
 
 
 def _self_refer(tt, **changes):
@@ -123,7 +124,7 @@ def test_self_referral_is_checked_and_rate_limited(tt):
     with pytest.raises(ValidationError, match="phone number or an email"):
         _self_refer(tt, phone="")
     with pytest.raises(ValidationError, match="must be 10 digits"):
-        _self_refer(tt, nhs_number_text="123", client=services.client_hash("198.51.100.7"))
+        _self_refer(tt, nhs_number_text="123", client=address_hash("198.51.100.7"))
     for _ in range(services.PUBLIC_LIMITS["self-referral"] - 1):
         _self_refer(tt)
     with pytest.raises(ValidationError, match="Too many attempts"):

@@ -572,3 +572,25 @@ def test_batches_hold_unknown_nhs_numbers_and_any_condition_by_the_records_own_r
     assert Person.objects.filter(nhs_number__isnull=True).count() == 2
     condition = Condition.objects.get()
     assert (condition.display, condition.concept.icd10) == ("Bleeding from ear", "")
+
+
+def test_a_condition_that_is_not_confirmed_is_rejected_as_through_the_api(tmp_path, gp):
+    patients = _ndjson(tmp_path / "Patient.ndjson", _patient("p1", factories.next_nhs_number(), gp))
+    provisional = {
+        **_condition("c1", "Patient/p1"),
+        "verificationStatus": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                    "code": "provisional",
+                }
+            ]
+        },
+    }
+    conditions = _ndjson(tmp_path / "Condition.ndjson", provisional)
+    report = tmp_path / "report.tsv"
+    _import(patients, conditions, report=report)
+    rejected = [row for row in _report(report) if row[2] == "rejected"]
+    assert len(rejected) == 1
+    assert "Condition.verificationStatus provisional" in rejected[0][3]
+    assert not Condition.objects.exists()

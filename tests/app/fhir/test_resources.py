@@ -79,6 +79,49 @@ def test_condition_code_that_is_not_a_snomed_ct_concept_is_422(gp_api, mine):
     assert not Condition.objects.exists()
 
 
+VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+
+
+@pytest.mark.parametrize(
+    ("status", "says"),
+    [
+        ("provisional", "confirmed conditions only"),
+        ("differential", "confirmed conditions only"),
+        ("unconfirmed", "confirmed conditions only"),
+        ("refuted", "confirmed conditions only"),
+        ("entered-in-error", "cannot mark a condition entered in error yet"),
+    ],
+)
+def test_a_condition_that_is_not_confirmed_is_refused_never_kept_as_a_diagnosis(
+    gp_api, mine, status, says
+):
+    verification = {"coding": [{"system": VERIFICATION, "code": status}]}
+    refused = gp_api.post("/fhir/Condition", _condition(mine, verificationStatus=verification))
+    assert refused.status_code == 422
+    issue = refused.json()["issue"][0]
+    assert says in issue["diagnostics"]
+    assert issue["expression"] == ["Condition.verificationStatus"]
+    assert not Condition.objects.exists()
+
+
+def test_a_confirmed_condition_may_say_so_and_a_status_must_be_coded(gp_api, mine):
+    confirmed = {"coding": [{"system": VERIFICATION, "code": "confirmed"}]}
+    made = gp_api.post("/fhir/Condition", _condition(mine, verificationStatus=confirmed))
+    assert made.status_code == 201, made.content
+    uncoded = gp_api.post(
+        "/fhir/Condition", _condition(mine, code="13645005", verificationStatus={"text": "?"})
+    )
+    assert uncoded.status_code == 422
+    assert VERIFICATION in uncoded.json()["issue"][0]["diagnostics"]
+    marked = {
+        **made.json(),
+        "verificationStatus": {"coding": [{"system": VERIFICATION, "code": "entered-in-error"}]},
+    }
+    refused = gp_api.put(f"/fhir/Condition/{made.json()['id']}", marked)
+    assert refused.status_code == 422
+    assert Condition.objects.get(person=mine).snomed_code == "44054006"
+
+
 def test_condition_for_a_patient_that_does_not_exist_is_422(gp_api, person):
     unknown = {"reference": "Patient/0d3c1f7e-6a4b-4e3f-9a57-1b2c3d4e5f60"}
     for subject in (unknown, _ref(person)):

@@ -121,6 +121,7 @@ def from_fhir(resource: dict[str, Any]) -> Mapped[ConditionFields]:
         unsupported.append((f"Condition.code.coding[{index}]", f"coding {other.get('system')}"))
     if concept.get("text") and concept["text"] != display:
         unsupported.append(("Condition.code.text", "code.text differing from the coding's display"))
+    _check_confirmed(resource.get("verificationStatus"))
     status = coding_in(resource.get("clinicalStatus"), CLINICAL) or "active"
     if status not in CLINICAL_STATUSES:
         raise unprocessable(
@@ -134,6 +135,33 @@ def from_fhir(resource: dict[str, Any]) -> Mapped[ConditionFields]:
             code, display, status, dt.date.fromisoformat(onset[:10]) if onset else None
         ),
         unsupported,
+    )
+
+
+def _check_confirmed(verification: dict[str, Any] | None) -> None:
+    """Wholecare records a condition as a diagnosis the person has, so only a confirmed one (or
+    one that does not say) is taken: a provisional, differential, unconfirmed or refuted one
+    would be read on the record as a diagnosis, and one entered in error cannot be marked so
+    yet (decision 0010). Refused, so the sender knows, rather than kept as confirmed."""
+    if verification is None:
+        return
+    status = coding_in(verification, VERIFICATION)
+    if status == "confirmed":
+        return
+    if status is None:
+        why = f"must be coded in {VERIFICATION}"
+    elif status == "entered-in-error":
+        why = (
+            "entered-in-error: the record cannot mark a condition entered in error yet (decision"
+            " 0010); ask the record's care team to correct it"
+        )
+    else:
+        why = (
+            f"{status}: Wholecare's record holds confirmed conditions only, which everyone reads"
+            " as diagnoses; send it once it is confirmed"
+        )
+    raise unprocessable(
+        "business-rule", f"Condition.verificationStatus {why}", "Condition.verificationStatus"
     )
 
 

@@ -106,6 +106,8 @@ def test_xml_on_request(gp_api, gp):
             "business-rule",
         ),
         ({**patient_resource("9990000018"), "birthDate": "1970"}, 422, "value"),
+        # A death without its date is refused, not dropped (which would leave them alive).
+        ({**patient_resource("9990000018"), "deceasedBoolean": True}, 422, "business-rule"),
     ],
 )
 def test_bad_input_is_refused_with_an_operation_outcome(gp_api, body, status, code):
@@ -169,3 +171,14 @@ def test_no_token_is_401(client, person):
     assert response.status_code == 401
     assert response["WWW-Authenticate"].startswith("Bearer")
     assert response.json()["issue"][0]["code"] == "login"
+
+
+def test_a_death_is_recorded_with_its_date_and_a_living_person_may_say_so(gp_api):
+    died = gp_api.post(
+        "/fhir/Patient", patient_resource("9990000018", deceasedDateTime="2026-10-01")
+    )
+    assert died.status_code == 201, died.content
+    assert Person.objects.get(nhs_number="9990000018").date_of_death.isoformat() == "2026-10-01"
+    alive = gp_api.post("/fhir/Patient", patient_resource("9990000026", deceasedBoolean=False))
+    assert alive.status_code == 201, alive.content
+    assert Person.objects.get(nhs_number="9990000026").date_of_death is None

@@ -221,6 +221,14 @@ def from_fhir(resource: dict[str, Any]) -> Mapped[PatientFields]:
         )
     if "deceasedDateTime" in resource:
         details["date_of_death"] = dt.date.fromisoformat(resource["deceasedDateTime"][:10])
+    elif resource.get("deceasedBoolean") is True:
+        # Dropping it (as an element not kept) would leave the person alive on the record.
+        raise unprocessable(
+            "business-rule",
+            "Patient.deceasedBoolean: Wholecare records a death with its date; send"
+            " deceasedDateTime (the date alone will do)",
+            "Patient.deceasedBoolean",
+        )
     for address in resource.get("address", [])[:1]:
         text = address.get("text") or ", ".join([*address.get("line", []), address.get("city", "")])
         details["address"] = text.strip(", ")[:300]

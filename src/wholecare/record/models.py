@@ -223,6 +223,14 @@ class Referral(models.Model):
         PRACTITIONER = "practitioner", "A clinician of the service"
         ORGANISATION = "organisation", "The organisation running the service"
 
+    class Priority(models.TextChoices):
+        """How soon the referrer asks for it to be acted on (FHIR request-priority)."""
+
+        ROUTINE = "routine", "Routine"
+        URGENT = "urgent", "Urgent"
+        ASAP = "asap", "As soon as possible"
+        STAT = "stat", "Immediately"
+
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="referrals")
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="referrals")
     addressed_to = models.CharField(
@@ -238,6 +246,7 @@ class Referral(models.Model):
     )
     referred_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, blank=True)
     received_date = models.DateField()
+    priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.ROUTINE)
     reason = models.CharField(max_length=300, blank=True)
     request_system = models.CharField(max_length=200, blank=True)
     request_code = models.CharField(max_length=100, blank=True)

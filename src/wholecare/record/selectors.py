@@ -81,7 +81,7 @@ def caseload(*, by: AbstractBaseUser) -> list[CaseloadRow]:
         CaseloadRow(
             person=person,
             roles=[m.role for m in person.my_memberships],
-            services=[r.service.name for r in person.my_referrals],
+            services=[_referred_to(r) for r in person.my_referrals],
         )
         for person in people
     ]
@@ -92,6 +92,13 @@ def caseload(*, by: AbstractBaseUser) -> list[CaseloadRow]:
         what="caseload list",
     )
     return rows
+
+
+def _referred_to(referral: Referral) -> str:
+    """The service, and how soon it was asked to act unless routine: "Home First (urgent)"."""
+    if referral.priority == Referral.Priority.ROUTINE:
+        return referral.service.name
+    return f"{referral.service.name} ({referral.get_priority_display().lower()})"
 
 
 @dataclass(frozen=True)

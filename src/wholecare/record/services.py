@@ -495,11 +495,13 @@ def referral_create(
     organisation: Organisation | None = None,
     reason: str = "",
     request: tuple[str, str, str] = ("", "", ""),
+    priority: str = Referral.Priority.ROUTINE,
 ) -> Referral:
     """A referral to `service`, or addressed to a `clinician` or an `organisation` (held as a
     referral to their one service, see `receiving_service`): name exactly one. `request` is what
     is asked for, coded (system, code, display): a person may have several open referrals to one
-    service for different requests, never two for the same."""
+    service for different requests, never two for the same. `priority` is how soon the referrer
+    asks for it to be acted on."""
     staff = _staff(by)
     check_can_open_record(staff, person)
     if sum(x is not None for x in (service, clinician, organisation)) != 1:
@@ -515,6 +517,9 @@ def referral_create(
         service = receiving_service(clinician=clinician, organisation=organisation)
     if received_date > timezone.localdate():
         raise ValidationError({"received_date": "A referral cannot be received in the future"})
+    if priority not in Referral.Priority.values:
+        known = ", ".join(Referral.Priority.values)
+        raise ValidationError({"priority": f"Priority {priority!r} is not one of {known}"})
     system, code, display = request
     if person.referrals.filter(
         service=service, status=Referral.Status.OPEN, request_system=system, request_code=code
@@ -534,9 +539,16 @@ def referral_create(
         referred_by=staff,
         received_date=received_date,
         reason=reason,
+        priority=priority,
     )
     _full_clean(referral)
     referral.save()
     to = f" for {clinician.display_name}" if clinician is not None else ""
-    audit(by=by, action=AuditEvent.Action.CREATE, person=person, what=f"referral to {service}{to}")
+    how = "" if priority == Referral.Priority.ROUTINE else f" ({referral.get_priority_display()})"
+    audit(
+        by=by,
+        action=AuditEvent.Action.CREATE,
+        person=person,
+        what=f"referral to {service}{to}{how}",
+    )
     return referral

@@ -4,7 +4,7 @@ refuses (unknown codes, references to resources that do not exist)."""
 import pytest
 
 from tests import factories
-from wholecare.access.models import SharingConsent
+from wholecare.access.models import AuditEvent, SharingConsent
 from wholecare.directory.disciplines import Discipline
 from wholecare.fhir.models import Resource
 from wholecare.record.models import Alert, Condition, Referral
@@ -370,3 +370,46 @@ def test_audit_events_are_the_clients_own_actions(gp_api, mine):
     event = events["entry"][0]["resource"]
     assert event["entity"][0]["what"]["reference"] == f"Patient/{mine.public_id}"
     assert gp_api.post("/fhir/AuditEvent", {"resourceType": "AuditEvent"}).status_code == 405
+
+
+def _referral(person, service, **extra):
+    return {
+        "resourceType": "ServiceRequest",
+        "status": "active",
+        "intent": "order",
+        "subject": _ref(person),
+        "performer": [{"reference": f"HealthcareService/{service.pk}"}],
+        **extra,
+    }
+
+
+def test_an_urgent_referral_stays_urgent_on_the_record_and_in_what_is_read_back(
+    gp_api, gp, mine, client
+):
+    service = factories.ServiceFactory(name="Home First")
+    urgent = gp_api.post("/fhir/ServiceRequest", _referral(mine, service, priority="urgent"))
+    assert urgent.status_code == 201, urgent.content
+    assert urgent.json()["priority"] == "urgent"
+    assert Referral.objects.get(person=mine).priority == "urgent"
+    assert AuditEvent.objects.filter(what="referral to Home First (Urgent)").exists()
+    routine = gp_api.post(
+        "/fhir/ServiceRequest",
+        _referral(mine, factories.ServiceFactory(), code={"text": "x"}, priority="routine"),
+    )
+    assert routine.status_code == 201, routine.content
+    assert "priority" not in routine.json(), "no priority is FHIR's routine"
+    client.force_login(gp.user)
+    summary = client.get(f"/people/{mine.public_id}/").content.decode()
+    assert '<strong class="nhsuk-tag nhsuk-tag--red">Urgent</strong>' in summary
+    gp.services.add(service)
+    assert "Home First (urgent)" in client.get("/caseload/").content.decode()
+
+
+def test_a_priority_fhir_does_not_define_is_refused_at_its_element(gp_api, mine):
+    service = factories.ServiceFactory()
+    refused = gp_api.post("/fhir/ServiceRequest", _referral(mine, service, priority="soonish"))
+    assert refused.status_code == 422
+    issue = refused.json()["issue"][0]
+    assert issue["expression"] == ["ServiceRequest.priority"]
+    assert "'soonish' is not one of routine, urgent, asap, stat" in issue["diagnostics"]
+    assert not Referral.objects.exists()

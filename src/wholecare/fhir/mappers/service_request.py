@@ -71,6 +71,8 @@ def to_fhir(referral: Referral, fhir_id: str) -> dict[str, Any]:
         if referral.request_display:
             coding["display"] = referral.request_display
         resource["code"] = {"coding": [coding]}
+    if referral.priority != Referral.Priority.ROUTINE:  # FHIR reads no priority as routine
+        resource["priority"] = referral.priority
     if referral.reason:
         resource["reasonCode"] = [{"text": referral.reason}]
     if referral.referred_by_id is not None:
@@ -149,6 +151,7 @@ class ServiceRequestType(RecordType[Referral]):
                 "subject",
                 "authoredOn",
                 "code",
+                "priority",
                 "performer",
                 "reasonCode",
                 "requester",
@@ -192,6 +195,7 @@ class ServiceRequestType(RecordType[Referral]):
                 else timezone.localdate(),
                 reason=reason[:300],
                 request=request,
+                priority=str(content.get("priority", Referral.Priority.ROUTINE)),
             )
         except ValidationError as problem:
             raise validation_outcome(
@@ -200,6 +204,7 @@ class ServiceRequestType(RecordType[Referral]):
                     "received_date": "ServiceRequest.authoredOn",
                     "service": "ServiceRequest.performer",
                     "reason": "ServiceRequest.reasonCode",
+                    "priority": "ServiceRequest.priority",
                 },
                 "ServiceRequest",
             ) from None

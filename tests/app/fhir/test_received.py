@@ -202,6 +202,42 @@ def test_a_consent_naming_wholecares_sharing_vocabulary_is_a_sharing_decision_or
     assert not Resource.objects.filter(resource_type="Consent", record_pk__isnull=True).exists()
 
 
+@pytest.mark.parametrize(
+    ("change", "where", "says"),
+    [
+        ({"status": "draft"}, "Consent.status", "only an active sharing decision is recorded"),
+        ({"status": "proposed"}, "Consent.status", "only an active sharing decision is recorded"),
+        ({"status": "rejected"}, "Consent.status", "only an active sharing decision is recorded"),
+        ({"status": "inactive"}, "Consent.status", "send the opposite decision"),
+        (
+            {"period": {"end": "2026-12-31"}},
+            "Consent.provision.period",
+            "not recorded with this condition dropped",
+        ),
+        (
+            {"provision": [{"type": "deny"}]},
+            "Consent.provision.provision",
+            "with no period, exceptions or purposes",
+        ),
+    ],
+)
+def test_a_sharing_decision_not_in_force_as_sent_is_refused_never_applied_wider(
+    gp_api, mine, change, where, says
+):
+    decision = _sharing_decision(mine)
+    if "status" in change:
+        decision.update(change)
+    else:
+        decision["provision"].update(change)
+    refused = gp_api.post("/fhir/Consent", decision)
+    assert refused.status_code == 422, refused.content
+    issue = refused.json()["issue"][0]
+    assert issue["expression"] == [where]
+    assert says in issue["diagnostics"]
+    assert not SharingConsent.objects.exists()
+    assert not Resource.objects.filter(resource_type="Consent").exists()
+
+
 def test_a_received_consent_can_be_deleted_and_a_sharing_decision_cannot(gp_api, mine):
     received = gp_api.post("/fhir/Consent", _privacy_consent(mine)).json()["id"]
     decision = gp_api.post("/fhir/Consent", _sharing_decision(mine)).json()["id"]

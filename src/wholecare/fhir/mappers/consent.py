@@ -97,6 +97,35 @@ def is_sharing_decision(content: dict[str, Any]) -> bool:
     )
 
 
+#: What a sharing decision's provision may hold: one permit or deny, one discipline, one kind of
+#: sensitive entry. Anything more (a period, exceptions, purposes) Wholecare could not honour.
+PROVISION_ELEMENTS = frozenset({"type", "actor", "securityLabel"})
+
+
+def _check_in_force(content: dict[str, Any]) -> None:
+    """A sharing decision is recorded only when it is in force as sent: active, and without a
+    condition Wholecare would drop (a time limit, an exception, a purpose), since dropping one
+    would share more, or for longer, than the person decided. Refused, so the sender knows."""
+    status = content.get("status")
+    if status != "active":
+        raise unprocessable(
+            "business-rule",
+            f"Consent.status {status!r}: only an active sharing decision is recorded; a draft,"
+            " proposed, rejected or inactive one is not in force (to withdraw a decision, send"
+            " the opposite decision)",
+            "Consent.status",
+        )
+    provision = content.get("provision") or {}
+    for element in sorted(set(provision) - PROVISION_ELEMENTS):
+        raise unprocessable(
+            "not-supported",
+            f"Consent.provision.{element}: a sharing decision in Wholecare is one permit or deny"
+            " for one discipline and one kind of sensitive entry, with no period, exceptions or"
+            " purposes; it is not recorded with this condition dropped",
+            f"Consent.provision.{element}",
+        )
+
+
 class ReceivedConsent(Received):
     name = "Consent"
     profile = PROFILE
@@ -154,6 +183,7 @@ class ConsentType(Receiving, RecordType[SharingConsent]):
         ):
             ctx.unsupported(where, what)
         person = referenced_person(ctx, content.get("patient"), "Consent.patient", self.name)
+        _check_in_force(content)
         provision = content.get("provision", {})
         decision = provision.get("type")
         if decision is None:

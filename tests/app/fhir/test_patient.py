@@ -1,6 +1,8 @@
 """Patient: create, read, vread, history, search by NHS number, update with If-Match, and the
 errors a client gets for bad input."""
 
+import datetime as dt
+
 import pytest
 
 from tests import factories
@@ -178,7 +180,7 @@ def test_a_death_is_recorded_with_its_date_and_a_living_person_may_say_so(gp_api
         "/fhir/Patient", patient_resource("9990000018", deceasedDateTime="2026-10-01")
     )
     assert died.status_code == 201, died.content
-    assert Person.objects.get(nhs_number="9990000018").date_of_death.isoformat() == "2026-10-01"
+    assert Person.objects.get(nhs_number="9990000018").date_of_death == dt.date(2026, 10, 1)
     alive = gp_api.post("/fhir/Patient", patient_resource("9990000026", deceasedBoolean=False))
     assert alive.status_code == 201, alive.content
     assert Person.objects.get(nhs_number="9990000026").date_of_death is None

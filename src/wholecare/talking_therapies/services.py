@@ -184,8 +184,10 @@ def _tt_create(
 
 @transaction.atomic
 def _attempt(kind: str, client: str) -> None:
-    """Count a try at a public form, in its own transaction so refused tries count too."""
+    """Count a try at a public form, in its own transaction so refused tries count too. An
+    address's tries older than the window no longer count, and go."""
     since = timezone.now() - PUBLIC_WINDOW
+    PublicAttempt.objects.filter(kind=kind, client_hash=client, at__lt=since).delete()
     recent = PublicAttempt.objects.filter(kind=kind, client_hash=client, at__gte=since).count()
     if recent >= PUBLIC_LIMITS[kind]:
         raise ValidationError(

@@ -15,6 +15,7 @@ from wholecare.record.models import Person
 from wholecare.talking_therapies import services
 from wholecare.talking_therapies.models import (
     MeasureScore,
+    PublicAttempt,
     QuestionnaireInvitation,
     RiskTask,
     SelfReferral,
@@ -74,6 +75,9 @@ def test_guessing_codes_is_rate_limited(tt):
     with pytest.raises(ValidationError, match="Too many attempts"):
         services.invitation_for_code(code=new.code, client=CLIENT)
     assert services.invitation_for_code(code=new.code, client=address_hash("192.0.2.9"))
+    PublicAttempt.objects.update(at=timezone.now() - services.PUBLIC_WINDOW - dt.timedelta(1))
+    assert services.invitation_for_code(code=new.code, client=CLIENT), "waiting is enough"
+    assert PublicAttempt.objects.filter(client_hash=CLIENT).count() == 1, "older tries go"
 
 
 def _self_refer(tt, **changes):

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from wholecare.access import permissions
 from wholecare.directory.models import Staff
+from wholecare.fhir import unfiled
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,9 @@ def staff(request: HttpRequest) -> dict[str, object]:
         if permissions.can_view_aggregates(member):
             items.append(("Population figures", "web:aggregates"))
         items.append(("My access history", "web:my-audit"))
+        waiting = unfiled.count_waiting(member)
+        if waiting:
+            items.append((f"Results to file ({waiting})", "results:waiting"))
     elif hasattr(user, "person"):
         items.append(("Who has looked at my record", "web:my-record-access"))
     navigation = [

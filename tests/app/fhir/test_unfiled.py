@@ -143,6 +143,15 @@ def test_only_the_results_my_systems_sent_are_listed_and_the_caseload_says_so(cl
     assert "1 result your systems sent is on nobody" in caseload
 
 
+def test_the_menu_leads_anyone_with_results_waiting_to_them(client):
+    analyst = factories.StaffFactory(discipline=Discipline.ANALYST)
+    client.force_login(analyst.user)
+    assert "Results to file" not in client.get(reverse("web:aggregates")).content.decode()
+    _sent(analyst)
+    menu = client.get(reverse("web:aggregates")).content.decode()
+    assert f'href="{reverse("results:waiting")}">Results to file (1)</a>' in menu
+
+
 def test_no_callout_on_the_caseload_when_nothing_waits(client, gp):
     client.force_login(gp.user)
     assert "Results waiting to be filed" not in client.get(reverse("web:caseload")).content.decode()

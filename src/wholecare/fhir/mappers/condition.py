@@ -203,6 +203,7 @@ class ConditionType(RecordType[Condition]):
     documentation = (
         "Conditions coded in SNOMED CT: any concept, with the sender's description; Wholecare's"
         " long-term and mental health value sets classify them and add ICD-10 where they can."
+        " Confirmed conditions only: another verificationStatus is refused (422)."
     )
 
     def rows(self, ctx: Ctx, permission: Permission) -> QuerySet[Condition]:

@@ -148,7 +148,8 @@ class ConsentType(Receiving, RecordType[SharingConsent]):
     }
     documentation = (
         "Sharing decisions for sensitive entries: provision.type permit or deny, for the"
-        " discipline in provision.actor.role and the kind of entry in provision.securityLabel."
+        " discipline in provision.actor.role and the kind of entry in provision.securityLabel;"
+        " active ones only, with nothing else in the provision (no period or exceptions)."
         " A new decision for the same kind and discipline replaces the old one; it cannot be"
         " deleted. A Consent that names neither a discipline nor a kind of sensitive entry of"
         " Wholecare's (a privacy consent from another system) is kept as received (decision"

@@ -114,6 +114,7 @@ class ServiceRequestType(RecordType[Referral]):
         "Referrals to services. Creating one refers the patient to the performer: a"
         " HealthcareService, or a Practitioner, PractitionerRole or Organization, held as a"
         " referral to the one service they work in or run; its staff may then open the record."
+        " Its priority (routine, urgent, asap, stat) is held and shown to the service."
     )
 
     def rows(self, ctx: Ctx, permission: Permission) -> QuerySet[Referral]:

@@ -6,11 +6,12 @@ the API apply one rule (a care relationship with the person, a subject that reso
 and the result's history shows the filing as its next version.
 """
 
+import datetime as dt
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from wholecare.directory.models import Staff
 from wholecare.fhir import interactions
@@ -34,7 +35,7 @@ class Waiting:
     what: str
     value: str
     effective: str
-    received_at: datetime
+    received_at: dt.datetime
 
 
 def _waiting_rows(staff: Staff) -> QuerySet[Resource]:
@@ -66,9 +67,23 @@ def _waiting(row: Resource) -> Waiting:
         version=row.version,
         what=describe_code(content.get("code") or {}),
         value=describe_value(content),
-        effective=str(content.get("effectiveDateTime") or content.get("issued") or ""),
+        effective=describe_when(str(content.get("effectiveDateTime") or "")),
         received_at=row.last_updated,
     )
+
+
+def describe_when(text: str) -> str:
+    """A FHIR dateTime as people here read it: "20 Nov 2026, 09:30" in UK time, "20 Nov 2026"
+    for a date, the text itself for a year or a month (or anything unreadable)."""
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if len(text) == len("2026-11-20"):
+        return f"{moment.day} {moment:%b %Y}"
+    if moment.tzinfo is not None:
+        moment = timezone.localtime(moment)
+    return f"{moment.day} {moment:%b %Y, %H:%M}"
 
 
 def describe_code(concept: dict[str, Any]) -> str:

@@ -268,6 +268,21 @@ def test_values_read_as_a_person_would_say_them(content: dict[str, Any], shown: 
     assert unfiled.describe_value(content) == shown
 
 
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("2026-11-20T09:30:00Z", "20 Nov 2026, 09:30"),
+        ("2026-07-01T09:30:00Z", "1 Jul 2026, 10:30"),
+        ("2026-07-01T09:30:00+01:00", "1 Jul 2026, 09:30"),
+        ("2026-11-20", "20 Nov 2026"),
+        ("2026-11", "2026-11"),
+        ("", ""),
+    ],
+)
+def test_when_a_result_was_taken_reads_in_uk_time(text: str, shown: str) -> None:
+    assert unfiled.describe_when(text) == shown
+
+
 def test_a_code_without_text_or_display_shows_its_code_and_system() -> None:
     assert unfiled.describe_code({"coding": [{"system": SNOMED, "code": "1234"}]}) == (
         f"1234 ({SNOMED})"

@@ -21,6 +21,7 @@ def staff(request: HttpRequest) -> dict[str, object]:
         return {}
     member: Staff | None = getattr(user, "staff", None)
     items: list[tuple[str, str]] = []
+    waiting = 0
     if member is not None:
         if permissions.can_break_glass(member):
             items += [("My caseload", "web:caseload"), ("Find a person", "web:find-person")]
@@ -39,4 +40,4 @@ def staff(request: HttpRequest) -> dict[str, object]:
         NavigationItem(text, href := reverse(name), request.path.startswith(href))
         for text, name in items
     ]
-    return {"current_staff": member, "navigation": navigation}
+    return {"current_staff": member, "navigation": navigation, "results_waiting": waiting}

@@ -13,9 +13,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from wholecare.access import permissions
 from wholecare.access import selectors as access_selectors
 from wholecare.access import services as access_services
-from wholecare.access.permissions import AccessDenied, staff_of
+from wholecare.access.permissions import AccessDenied
 from wholecare.directory.disciplines import Discipline
-from wholecare.fhir import unfiled
 from wholecare.record import aggregates, exports, selectors, services
 from wholecare.record.models import Person
 from wholecare.web.forms import (
@@ -65,8 +64,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def caseload(request: AuthenticatedHttpRequest) -> HttpResponse:
     rows = selectors.caseload(by=request.user)
-    waiting = unfiled.count_waiting(staff_of(request.user))
-    return render(request, "record/caseload.html", {"rows": rows, "waiting": waiting})
+    return render(request, "record/caseload.html", {"rows": rows})
 
 
 @require_http_methods(["GET", "POST"])

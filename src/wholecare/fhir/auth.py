@@ -359,16 +359,21 @@ def token_throttle(*, client_id: str, address: str) -> None:
     refused too often lately: for this client, or for any. Counting one client's refusals per
     address means nobody can lock a client out by sending its id with wrong secrets from
     elsewhere."""
-    since = timezone.now() - TOKEN_REFUSAL_WINDOW
-    recent = TokenRefusal.objects.filter(address_hash=address, at__gte=since)
-    for refusals, limit in (
-        (recent.filter(client_id=client_id[:64]), TOKEN_REFUSALS_PER_CLIENT),
-        (recent, TOKEN_REFUSALS_PER_ADDRESS),
+    now = timezone.now()
+    # The address's latest refusals, as many as its own limit: when it has fewer, these are
+    # all of them, so the client's are all among them too.
+    recent = list(
+        TokenRefusal.objects.filter(address_hash=address, at__gte=now - TOKEN_REFUSAL_WINDOW)
+        .order_by("-at")
+        .values_list("client_id", "at")[:TOKEN_REFUSALS_PER_ADDRESS]
+    )
+    for times, limit in (
+        ([at for client, at in recent if client == client_id[:64]], TOKEN_REFUSALS_PER_CLIENT),
+        ([at for _, at in recent], TOKEN_REFUSALS_PER_ADDRESS),
     ):
-        times = list(refusals.order_by("-at").values_list("at", flat=True)[:limit])
         if len(times) >= limit:
-            until = times[-1] + TOKEN_REFUSAL_WINDOW
-            wait = max(1, int((until - timezone.now()).total_seconds()) + 1)
+            until = times[limit - 1] + TOKEN_REFUSAL_WINDOW
+            wait = max(1, int((until - now).total_seconds()) + 1)
             raise TokenError(
                 "temporarily_unavailable",
                 f"Too many refused requests from this address: try again in {wait} seconds",

@@ -115,8 +115,9 @@ def _check_in_force(content: dict[str, Any]) -> None:
             " the opposite decision)",
             "Consent.status",
         )
-    provision = content.get("provision") or {}
-    for element in sorted(set(provision) - PROVISION_ELEMENTS):
+    conditions = sorted(set(content.get("provision") or {}) - PROVISION_ELEMENTS)
+    if conditions:
+        element = conditions[0]
         raise unprocessable(
             "not-supported",
             f"Consent.provision.{element}: a sharing decision in Wholecare is one permit or deny"

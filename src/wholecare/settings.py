@@ -5,6 +5,9 @@
 - `WHOLECARE_SECRET_KEY`: required when `WHOLECARE_DEBUG` is off and not running tests.
 - `WHOLECARE_HTTPS=1`: behind HTTPS, so cookies are secure and HSTS is sent.
 - `WHOLECARE_ALLOWED_HOSTS`: comma-separated host names.
+- `WHOLECARE_TRUSTED_PROXIES`: comma-separated addresses or networks of the reverse proxies in
+front of Wholecare, whose `X-Forwarded-For` tells the client's address (for sign-in lockout and
+rate limits); empty (the default) trusts none and takes the connection's peer as the client.
 """
 
 import os
@@ -12,6 +15,9 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from wholecare.access import forwarding
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("WHOLECARE_VAR_DIR", Path.cwd() / "var"))
@@ -36,6 +42,10 @@ DEBUG = _flag("WHOLECARE_DEBUG")
 HTTPS = _flag("WHOLECARE_HTTPS")
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = os.environ.get("WHOLECARE_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
+try:
+    TRUSTED_PROXIES = forwarding.trusted_networks(os.environ.get("WHOLECARE_TRUSTED_PROXIES", ""))
+except forwarding.ProxySettingError as error:
+    raise ImproperlyConfigured(f"WHOLECARE_TRUSTED_PROXIES: {error}") from None
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -139,6 +149,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "wholecare.access.addresses.client_address"
 
 # Idle sessions end after 30 minutes without a request.
 SESSION_COOKIE_AGE = 30 * 60

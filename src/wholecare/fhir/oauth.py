@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from wholecare.access.addresses import address_hash
+from wholecare.access.addresses import client_hash
 from wholecare.access.permissions import people_openable_q, staff_of
 from wholecare.directory.models import Staff
 from wholecare.fhir.auth import (
@@ -321,7 +321,7 @@ def token(request: HttpRequest) -> JsonResponse:
     """The token endpoint: client credentials (RFC 6749 4.4), authorization code with PKCE
     (4.1.3, RFC 7636) and refresh token with rotation (6). Every refusal is audited."""
     client_id = request.POST.get("client_id", "")
-    address = address_hash(request.META.get("REMOTE_ADDR", ""))
+    address = client_hash(request)
     try:
         if request.method != "POST":
             raise TokenError("invalid_request", "Use POST")
@@ -355,7 +355,7 @@ def revoke(request: HttpRequest) -> HttpResponse:
     """Token revocation (RFC 7009): the client authenticates as at the token endpoint; the answer
     is 200 whether or not the token was known."""
     client_id = request.POST.get("client_id", "")
-    address = address_hash(request.META.get("REMOTE_ADDR", ""))
+    address = client_hash(request)
     try:
         if request.method != "POST":
             raise TokenError("invalid_request", "Use POST")

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from wholecare import measures
 from wholecare.access import services as access_services
-from wholecare.access.addresses import address_hash
+from wholecare.access.addresses import client_hash
 from wholecare.access.permissions import AccessDenied, can_break_glass, staff_of
 from wholecare.directory.disciplines import Discipline
 from wholecare.directory.models import Service, Staff
@@ -45,10 +45,6 @@ def _no_access(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpR
         {"public_id": public_id, "may_break_glass": staff is not None and can_break_glass(staff)},
         status=403,
     )
-
-
-def _client(request: HttpRequest) -> str:
-    return address_hash(request.META.get("REMOTE_ADDR", ""))
 
 
 @require_GET
@@ -732,7 +728,7 @@ def public_self_referral(request: HttpRequest) -> HttpResponse:
         try:
             services.self_referral_submit(
                 service=data["service"],
-                client=_client(request),
+                client=client_hash(request),
                 given_name=data["given_name"],
                 family_name=data["family_name"],
                 date_of_birth=data["date_of_birth"],
@@ -769,7 +765,7 @@ def public_questionnaire(request: HttpRequest) -> HttpResponse:
     code = code_form.cleaned_data["code"]
     if "answers" not in request.POST:
         try:
-            invitation = services.invitation_for_code(code=code, client=_client(request))
+            invitation = services.invitation_for_code(code=code, client=client_hash(request))
         except ValidationError as error:
             _errors(code_form, error)
             return render(
@@ -789,7 +785,7 @@ def public_questionnaire(request: HttpRequest) -> HttpResponse:
     try:
         if problems:
             raise ValidationError(problems)
-        services.questionnaire_submit(code=code, client=_client(request), answers=answers)
+        services.questionnaire_submit(code=code, client=client_hash(request), answers=answers)
     except ValidationError as error:
         return render(
             request,

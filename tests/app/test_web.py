@@ -34,6 +34,8 @@ def _url(pattern: URLPattern, person, break_glass_pk: int) -> str:
         kwargs["public_id"] = person.public_id
     if "<int:pk>" in route:
         kwargs["pk"] = break_glass_pk
+    if "<int:condition_id>" in route:
+        kwargs["condition_id"] = person.conditions.values_list("pk", flat=True).first() or 0
     return reverse(f"web:{pattern.name}", kwargs=kwargs)
 
 

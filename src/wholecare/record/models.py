@@ -120,6 +120,18 @@ class Person(models.Model):
         return f"{self.given_name} {self.family_name.upper()}".strip() or NAME_NOT_KNOWN
 
 
+class CurrentConditions(models.Manager["Condition"]):
+    """The conditions on the record: one marked entered in error leaves every view, export and
+    count, and is kept (with who marked it, when and why) only for the audit trail."""
+
+    def get_queryset(self) -> models.QuerySet["Condition"]:
+        return super().get_queryset().filter(entered_in_error_at__isnull=True)
+
+    def including_entered_in_error(self) -> models.QuerySet["Condition"]:
+        """For FHIR history and 410 Gone only: nothing a clinician reads."""
+        return super().get_queryset()
+
+
 class Condition(models.Model):
     class ClinicalStatus(models.TextChoices):
         ACTIVE = "active", "Active"
@@ -141,12 +153,21 @@ class Condition(models.Model):
     recorded_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, blank=True)
     recorded_by_discipline = models.CharField(max_length=40, choices=discipline_choices())
     recorded_at = models.DateTimeField()
+    entered_in_error_at = models.DateTimeField(null=True, blank=True)
+    entered_in_error_by = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    entered_in_error_reason = models.TextField(blank=True)
+
+    objects = CurrentConditions()
 
     class Meta:
         ordering = ["-onset_date"]
         constraints = [
             models.UniqueConstraint(
-                fields=["person", "snomed_code"], name="condition_once_per_person"
+                fields=["person", "snomed_code"],
+                condition=models.Q(entered_in_error_at__isnull=True),
+                name="condition_once_per_person",
             )
         ]
 

@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from wholecare.access.audit import audit
 from wholecare.access.models import AuditEvent
-from wholecare.access.permissions import check_can_open_record
+from wholecare.access.permissions import AccessDenied, check_can_open_record
+from wholecare.directory.disciplines import Discipline
 from wholecare.directory.models import Organisation, Service, Staff
 from wholecare.record import nhs_number, vocabulary
 from wholecare.record.models import (
@@ -288,6 +289,52 @@ def condition_record(
         what=f"condition: {condition.concept.display}",
     )
     return condition
+
+
+def may_mark_entered_in_error(staff: Staff, condition: Condition) -> bool:
+    """Each discipline corrects its own diagnoses: the member of staff who recorded a condition,
+    or another of the discipline it was recorded by, may mark it entered in error (a social
+    worker cannot withdraw a psychiatrist's diagnosis, nor a GP a psychiatrist's)."""
+    return (
+        condition.recorded_by_id == staff.pk or condition.recorded_by_discipline == staff.discipline
+    )
+
+
+@transaction.atomic
+def condition_enter_in_error(
+    *, by: AbstractBaseUser, condition: Condition, reason: str
+) -> Condition:
+    """Mark a condition entered in error: it leaves every view, export and count at once, and is
+    kept, with who marked it, when and why, for the audit trail. It cannot be brought back: a
+    condition recorded in error and then found to be right is recorded again."""
+    staff = _staff(by)
+    check_can_open_record(staff, condition.person)
+    if not may_mark_entered_in_error(staff, condition):
+        recorded_by = Discipline(condition.recorded_by_discipline).label
+        raise AccessDenied(
+            f"Only whoever recorded this condition, or another {recorded_by}, can mark it"
+            " entered in error"
+        )
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why this condition was entered in error"})
+    current = Condition.objects.select_for_update().filter(pk=condition.pk).first()
+    if current is None:
+        raise ValidationError({"reason": "This condition has already been marked entered in error"})
+    current.entered_in_error_at = timezone.now()
+    current.entered_in_error_by = staff
+    current.entered_in_error_reason = reason[:1000]
+    current.save(
+        update_fields=["entered_in_error_at", "entered_in_error_by", "entered_in_error_reason"]
+    )
+    audit(
+        by=by,
+        action=AuditEvent.Action.UPDATE,
+        person=current.person,
+        what=f"condition: {current.concept.display} marked entered in error",
+        why=current.entered_in_error_reason,
+    )
+    return current
 
 
 def _check_alert(alert: Alert) -> None:

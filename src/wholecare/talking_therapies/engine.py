@@ -188,8 +188,7 @@ def extract(queryset: QuerySet[TTReferral], period: Period) -> Extract:
     ids = {r["pk"]: str(r["public_id"]) for r in referrals}
     local = timezone.get_current_timezone()
     conditions: dict[int, list[str]] = {}
-    links = TTReferral.conditions.through.objects.filter(ttreferral__in=queryset)
-    for referral_id, code in links.values_list("ttreferral_id", "condition__snomed_code"):
+    for referral_id, code in _condition_links(queryset):
         conditions.setdefault(referral_id, []).append(code)
     rows = [
         {
@@ -261,6 +260,14 @@ class OutcomeTables:
             outcomes_io.CONTACTS: self.contacts,
             outcomes_io.MEASURES: self.measures,
         }
+
+
+def _condition_links(referrals: QuerySet[TTReferral]) -> QuerySet[Any]:
+    """(referral pk, SNOMED CT code) of each referral's long-term conditions, leaving out any
+    marked entered in error (a join through the link table does not apply the default manager)."""
+    return TTReferral.conditions.through.objects.filter(
+        ttreferral__in=referrals, condition__entered_in_error_at__isnull=True
+    ).values_list("ttreferral_id", "condition__snomed_code")
 
 
 def _fetch(rows: QuerySet[Any], schema: pa.Schema) -> pa.Table:
@@ -363,9 +370,7 @@ def outcome_tables(queryset: QuerySet[TTReferral], period: Period) -> OutcomeTab
     referral_pks = found["pk"]
     referral_id = _uuid_text(found["referral_id"], db)
     links = _fetch(
-        TTReferral.conditions.through.objects.filter(ttreferral__in=queryset).values_list(
-            "ttreferral_id", "condition__snomed_code"
-        ),
+        _condition_links(queryset),
         pa.schema([("pk", pa.int64()), ("code", pa.string())]),
     )
     referrals = pa.table(

@@ -113,6 +113,17 @@ class EntryForm(forms.Form):
     )
 
 
+class EnteredInErrorForm(forms.Form):
+    reason = forms.CharField(
+        max_length=1000,
+        widget=forms.Textarea,
+        error_messages={
+            "required": "Say why this condition was entered in error",
+            "max_length": "The reason must be 1,000 characters or fewer",
+        },
+    )
+
+
 class IdentityForm(forms.Form):
     """The identity details not known for this person (an NHS number not yet allocated, a name
     or birth date not given): only those are offered, since a known one is never changed here."""

@@ -17,6 +17,11 @@ urlpatterns = [
     path("people/<uuid:public_id>/break-glass/", views.break_glass, name="break-glass"),
     path("people/<uuid:public_id>/entries/new/", views.entry_new, name="entry-new"),
     path("people/<uuid:public_id>/identity/", views.person_identity, name="person-identity"),
+    path(
+        "people/<uuid:public_id>/conditions/<int:condition_id>/entered-in-error/",
+        views.condition_entered_in_error,
+        name="condition-entered-in-error",
+    ),
     path("people/<uuid:public_id>/export/", views.person_export, name="person-export"),
     path("people/<uuid:public_id>/access-history/", views.person_audit, name="person-audit"),
     path("audit/mine/", views.my_audit, name="my-audit"),

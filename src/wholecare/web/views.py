@@ -19,6 +19,7 @@ from wholecare.record import aggregates, exports, selectors, services
 from wholecare.record.models import Person
 from wholecare.web.forms import (
     BreakGlassForm,
+    EnteredInErrorForm,
     EntryForm,
     FindPersonForm,
     IdentityForm,
@@ -172,6 +173,43 @@ def entry_new(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpRe
             messages.success(request, "The entry has been added to the timeline.")
             return redirect("web:person", public_id=public_id)
     return render(request, "record/entry_new.html", {"form": form, "person": person})
+
+
+@require_http_methods(["GET", "POST"])
+def condition_entered_in_error(
+    request: AuthenticatedHttpRequest, public_id: uuid.UUID, condition_id: int
+) -> HttpResponse:
+    """Mark a condition entered in error, with the reason, after seeing what it is."""
+    try:
+        condition = selectors.condition_for_correction(
+            by=request.user, public_id=public_id, condition_id=condition_id
+        )
+    except AccessDenied:
+        return _no_access(request, public_id)
+    if condition is None:
+        messages.info(request, "That condition is not on the record (it may already be marked).")
+        return redirect("web:person", public_id=public_id)
+    form = EnteredInErrorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.condition_enter_in_error(
+                by=request.user, condition=condition, reason=form.cleaned_data["reason"]
+            )
+        except AccessDenied as refusal:
+            form.add_error(None, str(refusal))
+        except ValidationError as error:
+            for field_messages in error.message_dict.values():
+                form.add_error("reason", field_messages)
+        else:
+            messages.success(
+                request, f"{condition.concept.display} has been marked entered in error."
+            )
+            return redirect("web:person", public_id=public_id)
+    return render(
+        request,
+        "record/condition_entered_in_error.html",
+        {"form": form, "person": condition.person, "condition": condition},
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -165,7 +165,6 @@ def test_a_patient_cannot_be_deleted_and_the_refusal_says_why(gp_api, mine):
 @pytest.mark.parametrize(
     ("resource_type", "why"),
     [
-        ("Condition", "clinicalStatus resolved"),
         ("Flag", "rendered from the record"),
         ("AuditEvent", "read-only"),
         ("Questionnaire", "read-only"),
@@ -177,13 +176,79 @@ def test_record_backed_and_read_only_types_refuse_delete(gp_api, mine, resource_
     assert why in refused.json()["issue"][0]["diagnostics"]
 
 
-def test_a_record_condition_is_not_deleted(gp_api, mine):
-    condition = factories.ConditionFactory(person=mine)
-    found = gp_api.get(f"/fhir/Condition?patient={mine.public_id}").json()
-    fhir_id = found["entry"][0]["resource"]["id"]
-    assert gp_api.delete(f"/fhir/Condition/{fhir_id}").status_code == 405
+def _condition_id(api: Any, person: Any) -> str:
+    found = api.get(f"/fhir/Condition?patient={person.public_id}").json()
+    return str(found["entry"][0]["resource"]["id"])
+
+
+def test_deleting_a_condition_withdraws_it_from_the_record_and_keeps_its_history(gp_api, mine, gp):
+    condition = factories.ConditionFactory(person=mine, recorded_by=gp)
+    fhir_id = _condition_id(gp_api, mine)
+    assert gp_api.delete(f"/fhir/Condition/{fhir_id}", **{"If-Match": 'W/"7"'}).status_code == 412
+    deleted = gp_api.delete(f"/fhir/Condition/{fhir_id}")
+    assert deleted.status_code == 200, deleted.content
     condition.refresh_from_db()
-    assert gp_api.get(f"/fhir/Condition/{fhir_id}").status_code == 200
+    assert condition.entered_in_error_by == gp
+    assert "through the API" in condition.entered_in_error_reason
+    assert not mine.conditions.exists(), "it leaves the record's own views"
+    gone = gp_api.get(f"/fhir/Condition/{fhir_id}")
+    assert gone.status_code == 410
+    assert gone.json()["issue"][0]["code"] == "deleted"
+    assert gp_api.get(f"/fhir/Condition?patient={mine.public_id}").json().get("total") == 0
+    included = gp_api.get(f"/fhir/Patient?_id={mine.public_id}&_revinclude=Condition:patient")
+    assert [e["resource"]["resourceType"] for e in included.json()["entry"]] == ["Patient"]
+    history = gp_api.get(f"/fhir/Condition/{fhir_id}/_history").json()
+    assert [e["request"]["method"] for e in history["entry"]] == ["DELETE", "POST"]
+    last = gp_api.get(f"/fhir/Condition/{fhir_id}/_history/1").json()
+    assert last["verificationStatus"]["coding"][0]["code"] == "confirmed"
+    assert gp_api.put(f"/fhir/Condition/{fhir_id}", last).status_code == 410
+    again = gp_api.delete(f"/fhir/Condition/{fhir_id}")
+    assert again.status_code == 200
+    assert "already deleted" in again.json()["issue"][0]["diagnostics"]
+    audited = AuditEvent.objects.filter(person_id=mine.pk, what__contains="entered in error")
+    assert audited.filter(what__startswith="condition:").count() == 1
+
+
+def test_the_same_condition_may_be_recorded_again_after_one_entered_in_error(gp_api, mine, gp):
+    factories.ConditionFactory(person=mine, recorded_by=gp)
+    assert gp_api.delete(f"/fhir/Condition/{_condition_id(gp_api, mine)}").status_code == 200
+    again = gp_api.post(
+        "/fhir/Condition",
+        {
+            "resourceType": "Condition",
+            "subject": {"reference": f"Patient/{mine.public_id}"},
+            "code": {"coding": [{"system": "http://snomed.info/sct", "code": "44054006"}]},
+        },
+    )
+    assert again.status_code == 201, again.content
+    assert mine.conditions.get().entered_in_error_at is None
+
+
+def test_only_its_discipline_may_withdraw_a_diagnosis(mine, gp):
+    psychiatrist = factories.StaffFactory(discipline="psychiatrist")
+    factories.CareTeamMembershipFactory(person=mine, staff=psychiatrist)
+    factories.ConditionFactory(
+        person=mine,
+        snomed_code="35489007",
+        recorded_by=psychiatrist,
+        recorded_by_discipline="psychiatrist",
+    )
+    gp_api = api_for(gp)
+    fhir_id = _condition_id(gp_api, mine)
+    refused = gp_api.delete(f"/fhir/Condition/{fhir_id}")
+    assert refused.status_code == 403
+    assert "another Psychiatrist" in refused.json()["issue"][0]["diagnostics"]
+    assert mine.conditions.exists()
+    assert api_for(psychiatrist).delete(f"/fhir/Condition/{fhir_id}").status_code == 200
+    assert not mine.conditions.exists()
+
+
+def test_a_read_only_token_cannot_withdraw_a_condition(gp, mine):
+    factories.ConditionFactory(person=mine, recorded_by=gp)
+    reader = api_for(gp, scope="user/*.rs")
+    refused = reader.delete(f"/fhir/Condition/{_condition_id(reader, mine)}")
+    assert refused.status_code == 403
+    assert mine.conditions.exists()
 
 
 def test_conditional_delete_is_declared_unsupported(gp_api, mine, kept):

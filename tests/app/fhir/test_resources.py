@@ -89,7 +89,7 @@ VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
         ("differential", "confirmed conditions only"),
         ("unconfirmed", "confirmed conditions only"),
         ("refuted", "confirmed conditions only"),
-        ("entered-in-error", "cannot mark a condition entered in error yet"),
+        ("entered-in-error", "nothing on the record to withdraw"),
     ],
 )
 def test_a_condition_that_is_not_confirmed_is_refused_never_kept_as_a_diagnosis(
@@ -104,7 +104,9 @@ def test_a_condition_that_is_not_confirmed_is_refused_never_kept_as_a_diagnosis(
     assert not Condition.objects.exists()
 
 
-def test_a_confirmed_condition_may_say_so_and_a_status_must_be_coded(gp_api, mine):
+def test_a_confirmed_condition_may_say_so_a_status_must_be_coded_and_an_update_withdraws_it(
+    gp_api, mine
+):
     confirmed = {"coding": [{"system": VERIFICATION, "code": "confirmed"}]}
     made = gp_api.post("/fhir/Condition", _condition(mine, verificationStatus=confirmed))
     assert made.status_code == 201, made.content
@@ -117,9 +119,11 @@ def test_a_confirmed_condition_may_say_so_and_a_status_must_be_coded(gp_api, min
         **made.json(),
         "verificationStatus": {"coding": [{"system": VERIFICATION, "code": "entered-in-error"}]},
     }
-    refused = gp_api.put(f"/fhir/Condition/{made.json()['id']}", marked)
-    assert refused.status_code == 422
-    assert Condition.objects.get(person=mine).snomed_code == "44054006"
+    withdrawn = gp_api.put(f"/fhir/Condition/{made.json()['id']}", marked)
+    assert withdrawn.status_code == 200, withdrawn.content
+    assert withdrawn.json()["verificationStatus"]["coding"][0]["code"] == "entered-in-error"
+    assert not Condition.objects.filter(person=mine).exists()
+    assert gp_api.get(f"/fhir/Condition/{made.json()['id']}").status_code == 410
 
 
 def test_condition_for_a_patient_that_does_not_exist_is_422(gp_api, person):

@@ -259,3 +259,30 @@ def test_rows_of_a_referral_arriving_between_the_queries_are_left_out(tt, monkey
         assert set(table["referral_id"].to_pylist()) == ids
     assert found.contacts.num_rows == seen.contacts.count()
     assert found.measures.num_rows == seen.scores.count()
+
+
+@pytest.mark.django_db
+def test_a_condition_entered_in_error_leaves_the_extract_and_the_registers(tt) -> None:
+    """The extract reaches conditions through the referral's link table, which the record's
+    default manager does not filter: it must leave out a condition marked entered in error."""
+    wrong = factories.ConditionFactory(person=tt.person, snomed_code="13645005")
+    received = days_ago(20)
+    referral = services.tt_referral_create(
+        by=tt.nurse.user,
+        person=tt.person,
+        service=tt.service,
+        source="A3",
+        conditions=[tt.diabetes, wrong],
+        received_date=received,
+        problem_descriptor="F41.1",
+    )
+    type(wrong).objects.filter(pk=wrong.pk).update(
+        entered_in_error_at=timezone.now(), entered_in_error_reason="Wrong person"
+    )
+    period = engine.Period(received - dt.timedelta(days=1), days_ago(0))
+    referrals = engine.referrals_in([tt.service.pk], period)
+
+    [row] = engine.extract(referrals, period).referrals
+    assert row["conditions"] == [tt.diabetes.snomed_code]
+    registers = engine.outcome_tables(referrals, period).registers.to_pylist()
+    assert registers == [{"referral_id": str(referral.public_id), "register": "Diabetes"}]

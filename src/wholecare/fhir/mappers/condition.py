@@ -13,8 +13,11 @@ from django.db.models import Q, QuerySet
 
 from wholecare.access.audit import audit
 from wholecare.access.models import AuditEvent
+from wholecare.access.permissions import AccessDenied
+from wholecare.fhir import store
 from wholecare.fhir.access import openable_people
 from wholecare.fhir.base import (
+    READS,
     Ctx,
     Include,
     RecordType,
@@ -25,6 +28,7 @@ from wholecare.fhir.base import (
 )
 from wholecare.fhir.errors import FhirError, Issue, not_found, unprocessable
 from wholecare.fhir.mappers import Mapped, coding_in, unknown_elements, validation_outcome
+from wholecare.fhir.models import Resource
 from wholecare.fhir.scopes import Permission
 from wholecare.fhir.search import Criterion, Param, any_of, date_q, parse_token
 from wholecare.fhir.store import Item
@@ -36,6 +40,7 @@ CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 CLINICAL_STATUSES = {s.value for s in Condition.ClinicalStatus}
+ENTERED_IN_ERROR = "entered-in-error"
 
 
 def to_fhir(condition: Condition, fhir_id: str) -> dict[str, Any]:
@@ -45,11 +50,12 @@ def to_fhir(condition: Condition, fhir_id: str) -> dict[str, Any]:
     ]
     if concept.icd10:
         coding.append({"system": vocabulary.ICD10, "code": concept.icd10})
+    verification = ENTERED_IN_ERROR if condition.entered_in_error_at else "confirmed"
     resource: dict[str, Any] = {
         "resourceType": "Condition",
         "id": fhir_id,
         "clinicalStatus": {"coding": [{"system": CLINICAL, "code": condition.clinical_status}]},
-        "verificationStatus": {"coding": [{"system": VERIFICATION, "code": "confirmed"}]},
+        "verificationStatus": {"coding": [{"system": VERIFICATION, "code": verification}]},
         "category": [{"coding": [{"system": CATEGORY, "code": "problem-list-item"}]}],
         "code": {"coding": coding, "text": concept.display},
         "subject": {"reference": f"Patient/{condition.person.public_id}"},
@@ -69,9 +75,13 @@ class ConditionFields:
     """The sender's text: the SNOMED CT coding's display, else code.text."""
     clinical_status: str
     onset_date: dt.date | None
+    entered_in_error: bool
+    """Marked entered in error: only an update may say so (to withdraw the condition)."""
 
 
-def from_fhir(resource: dict[str, Any]) -> Mapped[ConditionFields]:
+def from_fhir(resource: dict[str, Any], *, new: bool = True) -> Mapped[ConditionFields]:
+    """The record's fields from a Condition; `new` for one to be created, which cannot be
+    marked entered in error (there is nothing on the record to withdraw)."""
     unsupported = unknown_elements(
         resource,
         {
@@ -121,7 +131,7 @@ def from_fhir(resource: dict[str, Any]) -> Mapped[ConditionFields]:
         unsupported.append((f"Condition.code.coding[{index}]", f"coding {other.get('system')}"))
     if concept.get("text") and concept["text"] != display:
         unsupported.append(("Condition.code.text", "code.text differing from the coding's display"))
-    _check_confirmed(resource.get("verificationStatus"))
+    entered_in_error = _entered_in_error(resource.get("verificationStatus"), new=new)
     status = coding_in(resource.get("clinicalStatus"), CLINICAL) or "active"
     if status not in CLINICAL_STATUSES:
         raise unprocessable(
@@ -132,28 +142,36 @@ def from_fhir(resource: dict[str, Any]) -> Mapped[ConditionFields]:
     onset = resource.get("onsetDateTime")
     return Mapped(
         ConditionFields(
-            code, display, status, dt.date.fromisoformat(onset[:10]) if onset else None
+            code,
+            display,
+            status,
+            dt.date.fromisoformat(onset[:10]) if onset else None,
+            entered_in_error,
         ),
         unsupported,
     )
 
 
-def _check_confirmed(verification: dict[str, Any] | None) -> None:
-    """Wholecare records a condition as a diagnosis the person has, so only a confirmed one (or
+def _entered_in_error(verification: dict[str, Any] | None, *, new: bool) -> bool:
+    """Whether the condition is marked entered in error (allowed only when not `new`).
+
+    Wholecare records a condition as a diagnosis the person has, so only a confirmed one (or
     one that does not say) is taken: a provisional, differential, unconfirmed or refuted one
-    would be read on the record as a diagnosis, and one entered in error cannot be marked so
-    yet (decision 0010). Refused, so the sender knows, rather than kept as confirmed."""
+    would be read on the record as a diagnosis. Refused, so the sender knows, rather than kept
+    as confirmed."""
     if verification is None:
-        return
+        return False
     status = coding_in(verification, VERIFICATION)
     if status == "confirmed":
-        return
+        return False
+    if status == ENTERED_IN_ERROR and not new:
+        return True
     if status is None:
         why = f"must be coded in {VERIFICATION}"
-    elif status == "entered-in-error":
+    elif status == ENTERED_IN_ERROR:
         why = (
-            "entered-in-error: the record cannot mark a condition entered in error yet (decision"
-            " 0010); ask the record's care team to correct it"
+            "entered-in-error on a new condition: there is nothing on the record to withdraw;"
+            " an update or a DELETE marks a recorded condition entered in error (decision 0010)"
         )
     else:
         why = (
@@ -178,6 +196,7 @@ class ConditionType(RecordType[Condition]):
     profile = PROFILE
     model = Condition
     writable = frozenset({"create", "update"})
+    interactions = READS | {"delete"}
     params: ClassVar[dict[str, Param]] = {
         "_id": Param("_id", "token", "The condition's id"),
         "patient": Param("patient", "reference", "Patient/<id>"),
@@ -187,11 +206,6 @@ class ConditionType(RecordType[Condition]):
         "onset-date": Param("onset-date", "date", "Onset date, with prefixes"),
     }
     sorts: ClassVar[dict[str, str]] = {"onset-date": "onset_date"}
-    undeletable = (
-        "cannot be deleted yet: the record keeps a condition as long as the person has it, and"
-        " has no way yet to mark one entered in error. A condition that has ended is updated to"
-        " clinicalStatus resolved (decision 0010)"
-    )
     includes: ClassVar[dict[str, Include]] = {
         "Condition:patient": Include(
             "Patient", reference_ids(lambda r: r.get("subject"), "Patient")
@@ -203,7 +217,11 @@ class ConditionType(RecordType[Condition]):
     documentation = (
         "Conditions coded in SNOMED CT: any concept, with the sender's description; Wholecare's"
         " long-term and mental health value sets classify them and add ICD-10 where they can."
-        " Confirmed conditions only: another verificationStatus is refused (422)."
+        " Confirmed conditions only: another verificationStatus is refused (422). A DELETE, or an"
+        " update to verificationStatus entered-in-error, withdraws a condition from the record"
+        " (410 Gone afterwards), kept for its history; only whoever recorded it, or staff of the"
+        " discipline it was recorded by, may (403 otherwise). A condition that has ended is"
+        " updated to clinicalStatus resolved."
     )
 
     def rows(self, ctx: Ctx, permission: Permission) -> QuerySet[Condition]:
@@ -211,8 +229,27 @@ class ConditionType(RecordType[Condition]):
             person__in=openable_people(ctx.grant, self.name, permission)
         ).select_related("person")
 
+    def kept_rows(self, ctx: Ctx) -> QuerySet[Condition]:
+        """The conditions the client may read, with those marked entered in error."""
+        return Condition.objects.including_entered_in_error().filter(
+            person__in=openable_people(ctx.grant, self.name, Permission.READ)
+        )
+
     def render(self, row: Condition, fhir_id: str) -> dict[str, Any]:
         return to_fhir(row, fhir_id)
+
+    def find_kept(self, ctx: Ctx, fhir_id: str) -> Item | None:
+        row = self.row_for_id(self.kept_rows(ctx).select_related("person"), fhir_id)
+        return None if row is None else self.items([row])[0]
+
+    def gone(self, ctx: Ctx, fhir_id: str) -> bool:
+        withdrawn = self.kept_rows(ctx).filter(entered_in_error_at__isnull=False)
+        return self.row_for_id(withdrawn, fhir_id) is not None
+
+    def history_type(self, ctx: Ctx) -> QuerySet[Resource]:
+        return Resource.objects.filter(
+            resource_type=self.name, record_pk__in=self.kept_rows(ctx).values("pk")
+        )
 
     def filter(self, criterion: Criterion) -> Q:
         name = criterion.name
@@ -262,7 +299,7 @@ class ConditionType(RecordType[Condition]):
 
     @transaction.atomic
     def update(self, ctx: Ctx, current: Item, content: dict[str, Any]) -> Item:
-        mapped = from_fhir(content)
+        mapped = from_fhir(content, new=False)
         for where, what in mapped.unsupported:
             ctx.unsupported(where, what)
         fields = mapped.value
@@ -280,10 +317,46 @@ class ConditionType(RecordType[Condition]):
                 "A condition's patient and code cannot change; record a new condition instead",
                 "Condition.code",
             )
+        if fields.entered_in_error:
+            return self._withdraw(ctx, condition, method="PUT")
         condition_update(
             ctx, condition, clinical_status=fields.clinical_status, onset_date=fields.onset_date
         )
         return self.items([condition])[0]
+
+    @transaction.atomic
+    def delete(self, ctx: Ctx, current: Item) -> Item:
+        condition = self.row_for_id(self.rows(ctx, Permission.DELETE), current.fhir_id)
+        if condition is None:
+            raise FhirError(
+                403,
+                [
+                    Issue(
+                        "forbidden",
+                        f"Your access does not allow deleting Condition/{current.fhir_id}",
+                    )
+                ],
+            )
+        return self._withdraw(ctx, condition, method="DELETE")
+
+    def _withdraw(self, ctx: Ctx, condition: Condition, *, method: str) -> Item:
+        """Mark the condition entered in error through the record's own service (who may, and
+        the audit with the reason), and keep the resource's last version."""
+        try:
+            withdrawn = services.condition_enter_in_error(
+                by=ctx.grant.user,
+                condition=condition,
+                reason=f"marked entered in error through the API by {ctx.grant.client.name}",
+            )
+        except AccessDenied as refusal:
+            raise FhirError(403, [Issue("forbidden", str(refusal))]) from None
+        except ValidationError as conflict:  # marked by someone else since it was read
+            raise FhirError(409, [Issue("conflict", " ".join(conflict.messages))]) from None
+        resource = Resource.objects.select_for_update().get(
+            resource_type=self.name, record_pk=withdrawn.pk
+        )
+        store.record_version(resource, to_fhir(withdrawn, resource.fhir_id), method=method)
+        return store.item(resource)
 
 
 def condition_update(

@@ -55,6 +55,42 @@ class CaseloadRow:
     person: Person
     roles: list[str]
     services: list[str]
+    urgent_since: dt.date | None = None
+    """When the most pressing of the person's referrals to my services was received, if it was
+    sent as more than routine."""
+    urgency: int = 0
+    """How pressing that referral is (`URGENCY`); 0 for routine."""
+
+
+#: How pressing each referral priority is, most pressing highest (FHIR request-priority order).
+URGENCY = {
+    Referral.Priority.ROUTINE: 0,
+    Referral.Priority.URGENT: 1,
+    Referral.Priority.ASAP: 2,
+    Referral.Priority.STAT: 3,
+}
+
+
+def _caseload_order(row: CaseloadRow) -> tuple[int, dt.date]:
+    """Referrals sent as more than routine first, the most pressing and longest waiting at the
+    top; then everyone else, by name (the query's order, which a stable sort keeps)."""
+    return (-row.urgency, row.urgent_since or dt.date.max)
+
+
+def _caseload_row(
+    person: Person, memberships: list[CareTeamMembership], referrals: list[Referral]
+) -> CaseloadRow:
+    pressing = sorted(
+        (r for r in referrals if URGENCY[Referral.Priority(r.priority)]),
+        key=lambda r: (-URGENCY[Referral.Priority(r.priority)], r.received_date),
+    )
+    return CaseloadRow(
+        person=person,
+        roles=[m.role for m in memberships],
+        services=[_referred_to(r) for r in referrals],
+        urgent_since=pressing[0].received_date if pressing else None,
+        urgency=URGENCY[Referral.Priority(pressing[0].priority)] if pressing else 0,
+    )
 
 
 @transaction.atomic
@@ -77,14 +113,9 @@ def caseload(*, by: AbstractBaseUser) -> list[CaseloadRow]:
         )
         .order_by("family_name", "given_name")
     )
-    rows = [
-        CaseloadRow(
-            person=person,
-            roles=[m.role for m in person.my_memberships],
-            services=[_referred_to(r) for r in person.my_referrals],
-        )
-        for person in people
-    ]
+    rows = sorted(
+        (_caseload_row(p, p.my_memberships, p.my_referrals) for p in people), key=_caseload_order
+    )
     audit_many(
         by=by,
         action=AuditEvent.Action.VIEW,

@@ -109,3 +109,40 @@ def test_a_condition_entered_in_error_leaves_exports_and_counts(
     recorded_again = services.condition_record(by=gp.user, person=person, snomed_code=COPD)
     assert recorded_again.entered_in_error_at is None
     assert Condition.objects.including_entered_in_error().filter(person=person).count() == 3
+
+
+def _status_form(condition: Condition) -> str:
+    return reverse(
+        "web:condition-status",
+        kwargs={"public_id": condition.person.public_id, "condition_id": condition.pk},
+    )
+
+
+def test_a_gp_records_that_a_condition_has_ended(wrong: Condition, gp: Any) -> None:
+    client = _signed_in(gp)
+    summary = client.get(reverse("web:person", kwargs={"public_id": wrong.person.public_id}))
+    assert _status_form(wrong) in summary.content.decode()
+    page = client.get(_status_form(wrong)).content.decode()
+    assert 'value="active" checked' in page
+    bad = client.post(_status_form(wrong), {"clinical_status": "cured"})
+    assert "Select a valid choice" in bad.content.decode()
+    done = client.post(_status_form(wrong), {"clinical_status": "resolved"}, follow=True)
+    assert "Chronic obstructive lung disease is now recorded as resolved." in done.content.decode()
+    wrong.refresh_from_db()
+    assert wrong.clinical_status == "resolved"
+    assert wrong.entered_in_error_at is None, "an ended condition stays on the record"
+    assert AuditEvent.objects.filter(what__endswith="now resolved").count() == 1
+
+
+def test_another_discipline_cannot_end_a_diagnosis(wrong: Condition) -> None:
+    social_worker = factories.StaffFactory(discipline=Discipline.SOCIAL_WORKER)
+    factories.CareTeamMembershipFactory(person=wrong.person, staff=social_worker)
+    client = _signed_in(social_worker)
+    summary = client.get(reverse("web:person", kwargs={"public_id": wrong.person.public_id}))
+    assert _status_form(wrong) not in summary.content.decode()
+    refused = client.post(_status_form(wrong), {"clinical_status": "resolved"})
+    assert "Only whoever recorded this condition, or another GP, can change it" in (
+        refused.content.decode()
+    )
+    wrong.refresh_from_db()
+    assert wrong.clinical_status == "active"

@@ -1,5 +1,5 @@
-"""A GP withdraws a diagnosis recorded on the wrong person: from the person summary, through a
-page that says what will happen and asks why."""
+"""A GP withdraws a diagnosis recorded on the wrong person, from the person summary, through a
+page that says what will happen and asks why; and records that another has eased."""
 
 import re
 from typing import Any
@@ -18,7 +18,9 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
     return {**browser_context_args, "bypass_csp": True}
 
 
-def test_gp_marks_a_condition_entered_in_error(page: Page, sign_in, live_server) -> None:
+def test_gp_marks_a_condition_entered_in_error_and_changes_another_status(
+    page: Page, sign_in, live_server
+) -> None:
     gp = factories.StaffFactory(discipline=Discipline.GP, user__username="gp-nadia")
     person = factories.PersonFactory(given_name="Wendell", family_name="Achterberg")
     factories.CareTeamMembershipFactory(person=person, staff=gp)
@@ -46,3 +48,13 @@ def test_gp_marks_a_condition_entered_in_error(page: Page, sign_in, live_server)
     expect(page.get_by_text("Chronic obstructive lung disease", exact=True)).to_have_count(0)
     expect(page.get_by_text("Type 2 diabetes mellitus", exact=True)).to_be_visible()
     assert violations(page) == [], "the summary afterwards"
+
+    page.get_by_role("link", name=re.compile(r"^Change status\W+Type 2 diabetes mellitus$")).click()
+    expect(page.get_by_role("radio", name="Active")).to_be_checked()
+    assert violations(page) == [], "the status form"
+    page.get_by_role("radio", name="In remission").check()
+    page.get_by_role("button", name="Save status").click()
+    expect(
+        page.get_by_text("Type 2 diabetes mellitus is now recorded as in remission.")
+    ).to_be_visible()
+    expect(page.get_by_text("In remission", exact=True)).to_be_visible()

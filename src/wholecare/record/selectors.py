@@ -227,7 +227,7 @@ class PersonSummary:
     """Conditions outside the long-term and mental health value sets, as the sender described
     them."""
     correctable: frozenset[int]
-    """The pks of the conditions the viewer may mark entered in error."""
+    """The pks of the conditions the viewer may change or mark entered in error."""
     social_care_needs: list[SocialCareNeed]
     care_team: list[CareTeamMembership]
     open_referrals: list[Referral]
@@ -257,9 +257,7 @@ def person_summary(
             c for c in conditions if c.concept.group is ConditionGroup.MENTAL_HEALTH
         ],
         other_conditions=[c for c in conditions if c.concept.group is ConditionGroup.UNCLASSIFIED],
-        correctable=frozenset(
-            c.pk for c in conditions if services.may_mark_entered_in_error(staff, c)
-        ),
+        correctable=frozenset(c.pk for c in conditions if services.may_correct_condition(staff, c)),
         social_care_needs=list(person.social_care_needs.all()),
         care_team=list(
             person.care_team.filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
@@ -310,16 +308,17 @@ def timeline(
 
 
 @transaction.atomic
-@transaction.atomic
 def condition_for_correction(
     *, by: AbstractBaseUser, public_id: uuid.UUID, condition_id: int
 ) -> Condition | None:
-    """A condition on the person's record, for the form marking it entered in error; None when
-    the record holds no such condition (or no longer does). Audited like any view."""
+    """A condition on the person's record, for the forms changing its status or marking it
+    entered in error; None when the record holds no such condition (or no longer does). Audited
+    like any view."""
     person = person_header(by=by, public_id=public_id, what="condition correction form")
     return person.conditions.select_related("person").filter(pk=condition_id).first()
 
 
+@transaction.atomic
 def person_header(*, by: AbstractBaseUser, public_id: uuid.UUID, what: str) -> Person:
     """The person's identity, for a page about them (a form, say); audited like any view."""
     staff = staff_of(by)

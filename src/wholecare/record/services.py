@@ -291,13 +291,55 @@ def condition_record(
     return condition
 
 
-def may_mark_entered_in_error(staff: Staff, condition: Condition) -> bool:
-    """Each discipline corrects its own diagnoses: the member of staff who recorded a condition,
-    or another of the discipline it was recorded by, may mark it entered in error (a social
-    worker cannot withdraw a psychiatrist's diagnosis, nor a GP a psychiatrist's)."""
+def may_correct_condition(staff: Staff, condition: Condition) -> bool:
+    """Each discipline keeps its own diagnoses: the member of staff who recorded a condition, or
+    another of the discipline it was recorded by, may change its status or mark it entered in
+    error (a social worker cannot end or withdraw a psychiatrist's diagnosis, nor can a GP)."""
     return (
         condition.recorded_by_id == staff.pk or condition.recorded_by_discipline == staff.discipline
     )
+
+
+def _check_may_correct(by: AbstractBaseUser, condition: Condition, what: str) -> Staff:
+    staff = _staff(by)
+    check_can_open_record(staff, condition.person)
+    if not may_correct_condition(staff, condition):
+        recorded_by = Discipline(condition.recorded_by_discipline).label
+        raise AccessDenied(
+            f"Only whoever recorded this condition, or another {recorded_by}, can {what}"
+        )
+    return staff
+
+
+@transaction.atomic
+def condition_update(
+    *,
+    by: AbstractBaseUser,
+    condition: Condition,
+    clinical_status: str,
+    onset_date: dt.date | None,
+) -> Condition:
+    """Change a condition's clinical status (one that has ended is resolved) or onset, audited;
+    raises ValidationError keyed by field, or AccessDenied (`may_correct_condition`)."""
+    _check_may_correct(by, condition, "change it")
+    current = Condition.objects.select_for_update().filter(pk=condition.pk).first()
+    if current is None:
+        raise ValidationError(
+            {"clinical_status": "This condition has been marked entered in error"}
+        )
+    current.clinical_status = clinical_status
+    current.onset_date = onset_date
+    current.full_clean(exclude=["person", "recorded_by", "entered_in_error_by"])
+    check_onset(onset_date, current.person)
+    current.save(update_fields=["clinical_status", "onset_date"])
+    status = current.get_clinical_status_display().lower()
+    audit(
+        by=by,
+        action=AuditEvent.Action.UPDATE,
+        person=current.person,
+        what=f"condition: {current.concept.display} now {status}",
+    )
+    return current
 
 
 @transaction.atomic
@@ -307,14 +349,7 @@ def condition_enter_in_error(
     """Mark a condition entered in error: it leaves every view, export and count at once, and is
     kept, with who marked it, when and why, for the audit trail. It cannot be brought back: a
     condition recorded in error and then found to be right is recorded again."""
-    staff = _staff(by)
-    check_can_open_record(staff, condition.person)
-    if not may_mark_entered_in_error(staff, condition):
-        recorded_by = Discipline(condition.recorded_by_discipline).label
-        raise AccessDenied(
-            f"Only whoever recorded this condition, or another {recorded_by}, can mark it"
-            " entered in error"
-        )
+    staff = _check_may_correct(by, condition, "mark it entered in error")
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": "Say why this condition was entered in error"})

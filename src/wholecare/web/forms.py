@@ -8,7 +8,7 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from wholecare.access.models import BreakGlassAccess
 from wholecare.record import nhs_number, services
-from wholecare.record.models import Person, RecordEntry
+from wholecare.record.models import Condition, Person, RecordEntry
 from wholecare.record.vocabulary import Sensitivity
 
 
@@ -110,6 +110,15 @@ class EntryForm(forms.Form):
     )
     sensitivity = forms.ChoiceField(
         choices=[(s.value, s.label) for s in Sensitivity], initial=Sensitivity.NORMAL.value
+    )
+
+
+class ConditionStatusForm(forms.Form):
+    clinical_status = forms.ChoiceField(
+        choices=Condition.ClinicalStatus.choices,
+        error_messages={
+            "required": "Choose whether the condition is active, in remission or resolved"
+        },
     )
 
 

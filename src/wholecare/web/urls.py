@@ -18,6 +18,11 @@ urlpatterns = [
     path("people/<uuid:public_id>/entries/new/", views.entry_new, name="entry-new"),
     path("people/<uuid:public_id>/identity/", views.person_identity, name="person-identity"),
     path(
+        "people/<uuid:public_id>/conditions/<int:condition_id>/status/",
+        views.condition_status,
+        name="condition-status",
+    ),
+    path(
         "people/<uuid:public_id>/conditions/<int:condition_id>/entered-in-error/",
         views.condition_entered_in_error,
         name="condition-entered-in-error",

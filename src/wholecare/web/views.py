@@ -1,7 +1,10 @@
 """Thin views: parse the request, call a selector or service, render. No rules live here."""
 
 import uuid
+from collections.abc import Callable
+from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
@@ -16,9 +19,10 @@ from wholecare.access import services as access_services
 from wholecare.access.permissions import AccessDenied
 from wholecare.directory.disciplines import Discipline
 from wholecare.record import aggregates, exports, selectors, services
-from wholecare.record.models import Person
+from wholecare.record.models import Condition, Person
 from wholecare.web.forms import (
     BreakGlassForm,
+    ConditionStatusForm,
     EnteredInErrorForm,
     EntryForm,
     FindPersonForm,
@@ -176,10 +180,67 @@ def entry_new(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpRe
 
 
 @require_http_methods(["GET", "POST"])
+def condition_status(
+    request: AuthenticatedHttpRequest, public_id: uuid.UUID, condition_id: int
+) -> HttpResponse:
+    """Change whether a condition is active, in remission or resolved."""
+
+    def correct(condition: Condition, data: dict[str, Any]) -> str:
+        changed = services.condition_update(
+            by=request.user,
+            condition=condition,
+            clinical_status=data["clinical_status"],
+            onset_date=condition.onset_date,
+        )
+        status = changed.get_clinical_status_display().lower()
+        return f"{changed.concept.display} is now recorded as {status}."
+
+    return _condition_correction(
+        request,
+        public_id,
+        condition_id,
+        form=lambda c: ConditionStatusForm(
+            request.POST or None, initial={"clinical_status": c.clinical_status}
+        ),
+        correct=correct,
+        template="record/condition_status.html",
+    )
+
+
+@require_http_methods(["GET", "POST"])
 def condition_entered_in_error(
     request: AuthenticatedHttpRequest, public_id: uuid.UUID, condition_id: int
 ) -> HttpResponse:
     """Mark a condition entered in error, with the reason, after seeing what it is."""
+
+    def correct(condition: Condition, data: dict[str, Any]) -> str:
+        services.condition_enter_in_error(
+            by=request.user, condition=condition, reason=data["reason"]
+        )
+        return f"{condition.concept.display} has been marked entered in error."
+
+    return _condition_correction(
+        request,
+        public_id,
+        condition_id,
+        form=lambda c: EnteredInErrorForm(request.POST or None),
+        correct=correct,
+        template="record/condition_entered_in_error.html",
+    )
+
+
+def _condition_correction(
+    request: AuthenticatedHttpRequest,
+    public_id: uuid.UUID,
+    condition_id: int,
+    *,
+    form: Callable[[Condition], forms.Form],
+    correct: Callable[[Condition, dict[str, Any]], str],
+    template: str,
+) -> HttpResponse:
+    """A page changing one condition: it shows the condition and, on a valid POST, applies
+    `correct` (a record service, returning what to tell the user), whose refusal or errors are
+    shown on the form."""
     try:
         condition = selectors.condition_for_correction(
             by=request.user, public_id=public_id, condition_id=condition_id
@@ -187,29 +248,22 @@ def condition_entered_in_error(
     except AccessDenied:
         return _no_access(request, public_id)
     if condition is None:
-        messages.info(request, "That condition is not on the record (it may already be marked).")
+        messages.info(request, "That condition is not on the record (it may have been marked).")
         return redirect("web:person", public_id=public_id)
-    form = EnteredInErrorForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    bound = form(condition)
+    if request.method == "POST" and bound.is_valid():
         try:
-            services.condition_enter_in_error(
-                by=request.user, condition=condition, reason=form.cleaned_data["reason"]
-            )
+            done = correct(condition, bound.cleaned_data)
         except AccessDenied as refusal:
-            form.add_error(None, str(refusal))
+            bound.add_error(None, str(refusal))
         except ValidationError as error:
-            for field_messages in error.message_dict.values():
-                form.add_error("reason", field_messages)
+            for field, field_messages in error.message_dict.items():
+                bound.add_error(field if field in bound.fields else None, field_messages)
         else:
-            messages.success(
-                request, f"{condition.concept.display} has been marked entered in error."
-            )
+            messages.success(request, done)
             return redirect("web:person", public_id=public_id)
-    return render(
-        request,
-        "record/condition_entered_in_error.html",
-        {"form": form, "person": condition.person, "condition": condition},
-    )
+    context = {"form": bound, "person": condition.person, "condition": condition}
+    return render(request, template, context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -176,6 +176,9 @@ def test_record_backed_and_read_only_types_refuse_delete(gp_api, mine, resource_
     assert why in refused.json()["issue"][0]["diagnostics"]
 
 
+CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+
+
 def _condition_id(api: Any, person: Any) -> str:
     found = api.get(f"/fhir/Condition?patient={person.public_id}").json()
     return str(found["entry"][0]["resource"]["id"])
@@ -224,7 +227,7 @@ def test_the_same_condition_may_be_recorded_again_after_one_entered_in_error(gp_
     assert mine.conditions.get().entered_in_error_at is None
 
 
-def test_only_its_discipline_may_withdraw_a_diagnosis(mine, gp):
+def test_only_its_discipline_may_end_or_withdraw_a_diagnosis(mine, gp):
     psychiatrist = factories.StaffFactory(discipline="psychiatrist")
     factories.CareTeamMembershipFactory(person=mine, staff=psychiatrist)
     factories.ConditionFactory(
@@ -239,6 +242,11 @@ def test_only_its_discipline_may_withdraw_a_diagnosis(mine, gp):
     assert refused.status_code == 403
     assert "another Psychiatrist" in refused.json()["issue"][0]["diagnostics"]
     assert mine.conditions.exists()
+    read = gp_api.get(f"/fhir/Condition/{fhir_id}").json()
+    ended = {**read, "clinicalStatus": {"coding": [{"code": "resolved", "system": CLINICAL}]}}
+    not_theirs = gp_api.put(f"/fhir/Condition/{fhir_id}", ended)
+    assert not_theirs.status_code == 403
+    assert "can change it" in not_theirs.json()["issue"][0]["diagnostics"]
     assert api_for(psychiatrist).delete(f"/fhir/Condition/{fhir_id}").status_code == 200
     assert not mine.conditions.exists()
 

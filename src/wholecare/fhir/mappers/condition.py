@@ -11,8 +11,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from wholecare.access.audit import audit
-from wholecare.access.models import AuditEvent
 from wholecare.access.permissions import AccessDenied
 from wholecare.fhir import store
 from wholecare.fhir.access import openable_people
@@ -219,9 +217,9 @@ class ConditionType(RecordType[Condition]):
         " long-term and mental health value sets classify them and add ICD-10 where they can."
         " Confirmed conditions only: another verificationStatus is refused (422). A DELETE, or an"
         " update to verificationStatus entered-in-error, withdraws a condition from the record"
-        " (410 Gone afterwards), kept for its history; only whoever recorded it, or staff of the"
-        " discipline it was recorded by, may (403 otherwise). A condition that has ended is"
-        " updated to clinicalStatus resolved."
+        " (410 Gone afterwards), kept for its history. A condition that has ended is updated to"
+        " clinicalStatus resolved. Only whoever recorded a condition, or staff of the discipline"
+        " it was recorded by, may update or withdraw it (403 otherwise)."
     )
 
     def rows(self, ctx: Ctx, permission: Permission) -> QuerySet[Condition]:
@@ -319,10 +317,18 @@ class ConditionType(RecordType[Condition]):
             )
         if fields.entered_in_error:
             return self._withdraw(ctx, condition, method="PUT")
-        condition_update(
-            ctx, condition, clinical_status=fields.clinical_status, onset_date=fields.onset_date
-        )
-        return self.items([condition])[0]
+        try:
+            updated = services.condition_update(
+                by=ctx.grant.user,
+                condition=condition,
+                clinical_status=fields.clinical_status,
+                onset_date=fields.onset_date,
+            )
+        except AccessDenied as refusal:
+            raise _forbidden(refusal) from None
+        except ValidationError as problem:
+            raise validation_outcome(problem, PATHS, "Condition") from None
+        return self.items([updated])[0]
 
     @transaction.atomic
     def delete(self, ctx: Ctx, current: Item) -> Item:
@@ -349,7 +355,7 @@ class ConditionType(RecordType[Condition]):
                 reason=f"marked entered in error through the API by {ctx.grant.client.name}",
             )
         except AccessDenied as refusal:
-            raise FhirError(403, [Issue("forbidden", str(refusal))]) from None
+            raise _forbidden(refusal) from None
         except ValidationError as conflict:  # marked by someone else since it was read
             raise FhirError(409, [Issue("conflict", " ".join(conflict.messages))]) from None
         resource = Resource.objects.select_for_update().get(
@@ -359,25 +365,9 @@ class ConditionType(RecordType[Condition]):
         return store.item(resource)
 
 
-def condition_update(
-    ctx: Ctx, condition: Condition, *, clinical_status: str, onset_date: dt.date | None
-) -> None:
-    """Change a condition's clinical status or onset: checked like the record's services, and
-    audited in the same transaction."""
-    condition.clinical_status = clinical_status
-    condition.onset_date = onset_date
-    try:
-        condition.full_clean()
-        services.check_onset(onset_date, condition.person)
-    except ValidationError as problem:
-        raise validation_outcome(problem, PATHS, "Condition") from None
-    condition.save(update_fields=["clinical_status", "onset_date"])
-    audit(
-        by=ctx.grant.user,
-        action=AuditEvent.Action.UPDATE,
-        person=condition.person,
-        what=f"condition: {condition.concept.display} now {clinical_status}",
-    )
+def _forbidden(refusal: AccessDenied) -> FhirError:
+    """The record's refusal (`services.may_correct_condition`), saying who may."""
+    return FhirError(403, [Issue("forbidden", str(refusal))])
 
 
 def _code_q(value: str) -> Q:

@@ -115,8 +115,8 @@ def _rejections(table: ir.Table, file: str, reason: str) -> ir.Table:
 
 def outcomes(referrals: ir.Table, contacts: ir.Table, measures: ir.Table) -> Result:
     # Referrals: the first row of each referral_id is kept, later ones are duplicates. The kept
-    # row's line number is the referral's integer key (`rix`) from here on. A semi-join keeps
-    # the kept rows in file order.
+    # row's line number is the referral's integer key (`rix`) from here on, and orders the
+    # outcomes at the end.
     firsts = referrals.group_by("referral_id").aggregate(first=referrals.line.min())
     is_first = referrals.line == firsts.first
     duplicates = _rejections(

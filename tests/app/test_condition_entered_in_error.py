@@ -31,9 +31,9 @@ def _signed_in(staff: Any) -> Client:
     return client
 
 
-def _form(condition: Condition) -> str:
+def _page(condition: Condition, page: str = "entered-in-error") -> str:
     return reverse(
-        "web:condition-entered-in-error",
+        f"web:condition-{page}",
         kwargs={"public_id": condition.person.public_id, "condition_id": condition.pk},
     )
 
@@ -41,15 +41,15 @@ def _form(condition: Condition) -> str:
 def test_a_gp_marks_a_condition_entered_in_error_with_a_reason(wrong: Condition, gp: Any) -> None:
     client = _signed_in(gp)
     summary = client.get(reverse("web:person", kwargs={"public_id": wrong.person.public_id}))
-    assert _form(wrong) in summary.content.decode()
-    page = client.get(_form(wrong))
+    assert _page(wrong) in summary.content.decode()
+    page = client.get(_page(wrong))
     assert page.status_code == 200
     assert "Chronic obstructive lung disease" in page.content.decode()
-    unexplained = client.post(_form(wrong), {"reason": "  "})
+    unexplained = client.post(_page(wrong), {"reason": "  "})
     assert "Say why this condition was entered in error" in unexplained.content.decode()
     assert wrong.person.conditions.exists(), "nothing is marked without a reason"
     done = client.post(
-        _form(wrong), {"reason": "Recorded on the wrong person's record"}, follow=True
+        _page(wrong), {"reason": "Recorded on the wrong person's record"}, follow=True
     )
     body = done.content.decode()
     assert "has been marked entered in error" in body
@@ -60,7 +60,7 @@ def test_a_gp_marks_a_condition_entered_in_error_with_a_reason(wrong: Condition,
     event = AuditEvent.objects.get(what__endswith="marked entered in error")
     assert event.person_id == wrong.person_id
     assert event.why == "Recorded on the wrong person's record"
-    again = client.post(_form(wrong), {"reason": "twice"}, follow=True)
+    again = client.post(_page(wrong), {"reason": "twice"}, follow=True)
     assert "not on the record" in again.content.decode()
 
 
@@ -77,10 +77,7 @@ def test_another_discipline_can_neither_withdraw_nor_end_a_diagnosis(
     social_worker = factories.StaffFactory(discipline=Discipline.SOCIAL_WORKER)
     factories.CareTeamMembershipFactory(person=wrong.person, staff=social_worker)
     client = _signed_in(social_worker)
-    url = reverse(
-        f"web:condition-{page}",
-        kwargs={"public_id": wrong.person.public_id, "condition_id": wrong.pk},
-    )
+    url = _page(wrong, page)
     summary = client.get(reverse("web:person", kwargs={"public_id": wrong.person.public_id}))
     assert "Chronic obstructive lung disease" in summary.content.decode()
     assert url not in summary.content.decode()
@@ -100,8 +97,8 @@ def test_another_gp_may_correct_a_gps_entry(wrong: Condition) -> None:
 def test_without_a_relationship_nothing_is_shown_or_marked(wrong: Condition) -> None:
     stranger = factories.StaffFactory(discipline=Discipline.GP)
     client = _signed_in(stranger)
-    assert client.get(_form(wrong)).status_code == 403
-    assert client.post(_form(wrong), {"reason": "x"}).status_code == 403
+    assert client.get(_page(wrong)).status_code == 403
+    assert client.post(_page(wrong), {"reason": "x"}).status_code == 403
     assert wrong.person.conditions.exists()
 
 
@@ -125,22 +122,15 @@ def test_a_condition_entered_in_error_leaves_exports_and_counts(
     assert Condition.objects.including_entered_in_error().filter(person=person).count() == 3
 
 
-def _status_form(condition: Condition) -> str:
-    return reverse(
-        "web:condition-status",
-        kwargs={"public_id": condition.person.public_id, "condition_id": condition.pk},
-    )
-
-
 def test_a_gp_records_that_a_condition_has_ended(wrong: Condition, gp: Any) -> None:
     client = _signed_in(gp)
     summary = client.get(reverse("web:person", kwargs={"public_id": wrong.person.public_id}))
-    assert _status_form(wrong) in summary.content.decode()
-    page = client.get(_status_form(wrong)).content.decode()
+    assert _page(wrong, "status") in summary.content.decode()
+    page = client.get(_page(wrong, "status")).content.decode()
     assert 'value="active" checked' in page
-    bad = client.post(_status_form(wrong), {"clinical_status": "cured"})
+    bad = client.post(_page(wrong, "status"), {"clinical_status": "cured"})
     assert "Select a valid choice" in bad.content.decode()
-    done = client.post(_status_form(wrong), {"clinical_status": "resolved"}, follow=True)
+    done = client.post(_page(wrong, "status"), {"clinical_status": "resolved"}, follow=True)
     assert "Chronic obstructive lung disease is now recorded as resolved." in done.content.decode()
     wrong.refresh_from_db()
     assert wrong.clinical_status == "resolved"

@@ -301,9 +301,8 @@ class ConditionType(RecordType[Condition]):
         for where, what in mapped.unsupported:
             ctx.unsupported(where, what)
         fields = mapped.value
-        condition = self.row_for_id(
-            self.rows(ctx, Permission.UPDATE).select_for_update(), current.fhir_id
-        )
+        # The record's services lock the row they change.
+        condition = self.row_for_id(self.rows(ctx, Permission.UPDATE), current.fhir_id)
         if condition is None:
             raise not_found(self.name, current.fhir_id)
         subject = content.get("subject", {}).get("reference")

@@ -63,6 +63,24 @@ MENTAL_HEALTH = frozenset(
     }
 )
 
+# Disciplines whose staff make diagnoses, and so may record a condition on the shared record
+# (decision 0017). The others (social care, homecare, peer support, coordination, the voluntary
+# sector, management and administration) record needs and notes, not diagnoses.
+DIAGNOSING = frozenset(
+    {
+        Discipline.GP,
+        Discipline.PRACTICE_NURSE,
+        Discipline.DISTRICT_NURSE,
+        Discipline.PSYCHOLOGICAL_WELLBEING_PRACTITIONER,
+        Discipline.HIGH_INTENSITY_THERAPIST,
+        Discipline.PSYCHIATRIST,
+        Discipline.MENTAL_HEALTH_NURSE,
+        Discipline.OCCUPATIONAL_THERAPIST,
+        Discipline.PHYSIOTHERAPIST,
+        Discipline.PHARMACIST,
+    }
+)
+
 # Disciplines that never open an individual's record: they work with de-identified aggregates or
 # with the audit trail only, so they cannot break glass either.
 NO_DIRECT_CARE = frozenset({Discipline.ANALYST, Discipline.PRIVACY_OFFICER})

@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from wholecare.access.audit import audit_many
 from wholecare.access.models import AuditEvent
-from wholecare.access.permissions import people_openable_q
+from wholecare.access.permissions import AccessDenied, people_openable_q
 from wholecare.directory.models import Organisation, Service, Staff
 from wholecare.fhir import bulk_read, store
 from wholecare.fhir.auth import Grant
@@ -102,11 +102,16 @@ class Rejected(Exception):
         self.reason = reason
 
 
-def refusal(problem: FhirError | Rejected | ValidationError, paths: dict[str, str]) -> str:
+def refusal(
+    problem: FhirError | Rejected | ValidationError | AccessDenied, paths: dict[str, str]
+) -> str:
     """Why a resource is rejected, each reason at its place: a mapper's FhirError, the import's
-    own Rejected, or a record rule's ValidationError (its fields named by their FHIR `paths`)."""
+    own Rejected, a record rule's ValidationError (its fields named by their FHIR `paths`), or
+    the record's refusal of what the importing member of staff may not do."""
     if isinstance(problem, Rejected):
         return problem.reason
+    if isinstance(problem, AccessDenied):
+        return str(problem)
     if isinstance(problem, FhirError):
         return "; ".join(
             f"{', '.join(issue.expression)}: {issue.diagnostics}"
@@ -655,7 +660,7 @@ class Importer:
                     recorded_at=_instant(recorded) if recorded else now,
                     held=_has_condition(held, person.pk),
                 )
-            except (FhirError, Rejected, ValidationError) as problem:
+            except (FhirError, Rejected, ValidationError, AccessDenied) as problem:
                 self._outcome(unit, rejected=refusal(problem, condition_mapper.PATHS))
                 continue
             held.add((person.pk, fields.snomed_code))

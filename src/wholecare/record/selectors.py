@@ -228,6 +228,8 @@ class PersonSummary:
     them."""
     correctable: frozenset[int]
     """The pks of the conditions the viewer may change or mark entered in error."""
+    may_record_conditions: bool
+    """Whether the viewer makes diagnoses, and so may record a condition (decision 0017)."""
     social_care_needs: list[SocialCareNeed]
     care_team: list[CareTeamMembership]
     open_referrals: list[Referral]
@@ -258,6 +260,7 @@ def person_summary(
         ],
         other_conditions=[c for c in conditions if c.concept.group is ConditionGroup.UNCLASSIFIED],
         correctable=frozenset(c.pk for c in conditions if services.may_correct_condition(staff, c)),
+        may_record_conditions=services.may_record_condition(staff),
         social_care_needs=list(person.social_care_needs.all()),
         care_team=list(
             person.care_team.filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
@@ -316,6 +319,16 @@ def condition_for_correction(
     like any view."""
     person = person_header(by=by, public_id=public_id, what="condition correction form")
     return person.conditions.select_related("person").filter(pk=condition_id).first()
+
+
+@transaction.atomic
+def person_for_new_condition(
+    *, by: AbstractBaseUser, public_id: uuid.UUID
+) -> tuple[Person, set[str]]:
+    """The person, for the form recording a condition, with the SNOMED CT codes of the conditions
+    they already have (each is recorded once). Audited like any view."""
+    person = person_header(by=by, public_id=public_id, what="new condition form")
+    return person, set(person.conditions.values_list("snomed_code", flat=True))
 
 
 @transaction.atomic

@@ -17,7 +17,7 @@ from django.utils import timezone
 from wholecare.access.audit import audit
 from wholecare.access.models import AuditEvent
 from wholecare.access.permissions import AccessDenied, check_can_open_record
-from wholecare.directory.disciplines import Discipline
+from wholecare.directory.disciplines import DIAGNOSING, Discipline
 from wholecare.directory.models import Organisation, Service, Staff
 from wholecare.record import nhs_number, vocabulary
 from wholecare.record.models import (
@@ -221,6 +221,13 @@ def check_onset(onset_date: dt.date | None, person: Person) -> None:
         raise ValidationError({"onset_date": "Onset date is before the person's date of birth"})
 
 
+def may_record_condition(staff: Staff) -> bool:
+    """Diagnoses are made by clinicians: only staff of a diagnosing discipline (GPs, nurses,
+    therapists, psychiatrists, pharmacists, ...) record a condition, through the web, the API or
+    a bulk import alike (decision 0017)."""
+    return staff.discipline in DIAGNOSING
+
+
 def condition_new(
     *,
     person: Person,
@@ -235,7 +242,14 @@ def condition_new(
     """A new condition, checked against the record's rules but not saved (ValidationError keyed
     by field); shared by `condition_record` and bulk import. Any SNOMED CT concept is held: the
     condition value sets only classify (an unclassified one keeps the sender's `display`).
-    `held` says whether the person already has this code."""
+    `held` says whether the person already has this code. AccessDenied when `staff` may not
+    record a condition at all (`may_record_condition`)."""
+    if not may_record_condition(staff):
+        raise AccessDenied(
+            "Only clinicians who make diagnoses can record a condition, and"
+            f" {Discipline(staff.discipline).label.lower()}s do not: add what you know to the"
+            " timeline instead"
+        )
     try:
         vocabulary.check_concept_id(snomed_code)
     except vocabulary.InvalidSnomedId as error:

@@ -1,13 +1,13 @@
 """Forms: they turn request data into typed values with messages in the NHS.UK style."""
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 from wholecare.access.models import BreakGlassAccess
-from wholecare.record import nhs_number, services
+from wholecare.record import nhs_number, services, vocabulary
 from wholecare.record.models import Condition, Person, RecordEntry
 from wholecare.record.vocabulary import Sensitivity
 
@@ -20,17 +20,19 @@ class SignInForm(AuthenticationForm):
 
 
 class DateInputField(forms.MultiValueField):
-    """The NHS.UK date input: day, month and year in three boxes."""
+    """The NHS.UK date input: day, month and year in three boxes. `what` names the date in its
+    error messages ("Date of birth must be a real date")."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, what: str = "Date of birth", **kwargs: Any) -> None:
         fields = (
             forms.IntegerField(min_value=1, max_value=31),
             forms.IntegerField(min_value=1, max_value=12),
             forms.IntegerField(min_value=1900, max_value=2100),
         )
         widget = forms.MultiWidget(widgets=[forms.NumberInput()] * 3)
+        self.what = what
         kwargs.setdefault(
-            "error_messages", {"incomplete": "Date of birth must include a day, month and year"}
+            "error_messages", {"incomplete": f"{what} must include a day, month and year"}
         )
         super().__init__(fields=fields, widget=widget, require_all_fields=False, **kwargs)
 
@@ -38,12 +40,12 @@ class DateInputField(forms.MultiValueField):
         if not data_list or all(part is None for part in data_list):
             return None
         if any(part is None for part in data_list):
-            raise forms.ValidationError("Date of birth must include a day, month and year")
+            raise forms.ValidationError(f"{self.what} must include a day, month and year")
         day, month, year = data_list
         try:
             return dt.date(year, month, day)  # type: ignore[arg-type]
         except ValueError:
-            raise forms.ValidationError("Date of birth must be a real date") from None
+            raise forms.ValidationError(f"{self.what} must be a real date") from None
 
 
 class NHSNumberField(forms.CharField):
@@ -111,6 +113,49 @@ class EntryForm(forms.Form):
     sensitivity = forms.ChoiceField(
         choices=[(s.value, s.label) for s in Sensitivity], initial=Sensitivity.NORMAL.value
     )
+
+
+class ConditionForm(forms.Form):
+    """A new condition from Wholecare's long-term and mental health value sets (other SNOMED CT
+    concepts come from the systems that code them, through the API), less those the person
+    already has."""
+
+    snomed_code = forms.ChoiceField(
+        error_messages={
+            "required": "Choose the condition",
+            "invalid_choice": "Choose a condition from the list (one already on the record"
+            " cannot be recorded again)",
+        },
+    )
+    onset_date = DateInputField(required=False, what="Onset date")
+    clinical_status = forms.ChoiceField(
+        choices=Condition.ClinicalStatus.choices,
+        initial=Condition.ClinicalStatus.ACTIVE,
+        error_messages={
+            "required": "Choose whether the condition is active, in remission or resolved"
+        },
+    )
+
+    def __init__(self, *args: Any, held: set[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        groups = (
+            (vocabulary.ConditionGroup.LONG_TERM, "Long-term conditions"),
+            (vocabulary.ConditionGroup.MENTAL_HEALTH, "Mental health conditions"),
+        )
+        cast(forms.ChoiceField, self.fields["snomed_code"]).choices = [
+            (
+                label,
+                sorted(
+                    (
+                        (c.snomed, c.display)
+                        for c in vocabulary.CONDITIONS
+                        if c.group == group and c.snomed not in held
+                    ),
+                    key=lambda choice: choice[1],
+                ),
+            )
+            for group, label in groups
+        ]
 
 
 class ConditionStatusForm(forms.Form):

@@ -17,6 +17,7 @@ urlpatterns = [
     path("people/<uuid:public_id>/break-glass/", views.break_glass, name="break-glass"),
     path("people/<uuid:public_id>/entries/new/", views.entry_new, name="entry-new"),
     path("people/<uuid:public_id>/identity/", views.person_identity, name="person-identity"),
+    path("people/<uuid:public_id>/conditions/new/", views.condition_new, name="condition-new"),
     path(
         "people/<uuid:public_id>/conditions/<int:condition_id>/status/",
         views.condition_status,

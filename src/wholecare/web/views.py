@@ -22,6 +22,7 @@ from wholecare.record import aggregates, exports, selectors, services
 from wholecare.record.models import Condition, Person
 from wholecare.web.forms import (
     BreakGlassForm,
+    ConditionForm,
     ConditionStatusForm,
     EnteredInErrorForm,
     EntryForm,
@@ -171,12 +172,44 @@ def entry_new(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpRe
         try:
             services.entry_create(by=request.user, person=person, **form.cleaned_data)
         except ValidationError as error:
-            for field, field_messages in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, field_messages)
+            _show_errors(form, error)
         else:
             messages.success(request, "The entry has been added to the timeline.")
             return redirect("web:person", public_id=public_id)
     return render(request, "record/entry_new.html", {"form": form, "person": person})
+
+
+def _show_errors(form: forms.Form, error: ValidationError) -> None:
+    """A record service's refusal on the form: at its field where the form has one."""
+    for field, field_messages in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, field_messages)
+
+
+@require_http_methods(["GET", "POST"])
+def condition_new(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Record a condition from Wholecare's value sets; only clinicians who make diagnoses may
+    (decision 0017), and anyone else is told so."""
+    try:
+        person, held = selectors.person_for_new_condition(by=request.user, public_id=public_id)
+    except AccessDenied:
+        return _no_access(request, public_id)
+    context: dict[str, Any] = {"person": person}
+    if not services.may_record_condition(permissions.staff_of(request.user)):
+        return render(request, "record/condition_new.html", context, status=403)
+    form = ConditionForm(request.POST or None, held=held)
+    if request.method == "POST" and form.is_valid():
+        try:
+            condition = services.condition_record(
+                by=request.user, person=person, **form.cleaned_data
+            )
+        except AccessDenied as refusal:
+            form.add_error(None, str(refusal))
+        except ValidationError as error:
+            _show_errors(form, error)
+        else:
+            messages.success(request, f"{condition.concept.display} has been added to the record.")
+            return redirect("web:person", public_id=public_id)
+    return render(request, "record/condition_new.html", {**context, "form": form})
 
 
 @require_http_methods(["GET", "POST"])
@@ -257,8 +290,7 @@ def _condition_correction(
         except AccessDenied as refusal:
             bound.add_error(None, str(refusal))
         except ValidationError as error:
-            for field, field_messages in error.message_dict.items():
-                bound.add_error(field if field in bound.fields else None, field_messages)
+            _show_errors(bound, error)
         else:
             messages.success(request, done)
             return redirect("web:person", public_id=public_id)
@@ -283,8 +315,7 @@ def person_identity(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> 
         try:
             services.person_record_identity(by=request.user, person=person, **form.known())
         except ValidationError as error:
-            for field, field_messages in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, field_messages)
+            _show_errors(form, error)
         else:
             messages.success(request, "The details have been recorded.")
             return redirect("web:person", public_id=public_id)
@@ -340,8 +371,7 @@ def review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 note=form.cleaned_data["note"],
             )
         except ValidationError as error:
-            for field, field_messages in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, field_messages)
+            _show_errors(form, error)
         else:
             messages.success(request, "Review recorded.")
             return redirect("web:review-queue")

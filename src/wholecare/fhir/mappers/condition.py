@@ -291,6 +291,8 @@ class ConditionType(RecordType[Condition]):
                 onset_date=fields.onset_date,
                 clinical_status=fields.clinical_status,
             )
+        except AccessDenied as refusal:
+            raise _forbidden(refusal) from None
         except ValidationError as problem:
             raise validation_outcome(problem, PATHS, "Condition") from None
         return self.items([condition])[0]

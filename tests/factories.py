@@ -17,6 +17,7 @@ from wholecare.record.models import (
     Person,
     RecordEntry,
     Referral,
+    SocialCareNeed,
 )
 
 PASSWORD = "correct-horse-battery-staple"
@@ -98,6 +99,17 @@ class ConditionFactory(factory.django.DjangoModelFactory):
     onset_date = dt.date(2015, 1, 1)
     recorded_by_discipline = Discipline.GP
     recorded_at = factory.LazyFunction(timezone.now)
+
+
+class SocialCareNeedFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SocialCareNeed
+
+    person = factory.SubFactory(PersonFactory)
+    need_code = "nutrition"
+    status = SocialCareNeed.Status.AWAITING
+    recorded_at = factory.LazyFunction(timezone.now)
+    status_changed_at = factory.LazyAttribute(lambda need: need.recorded_at)
 
 
 class CareTeamMembershipFactory(factory.django.DjangoModelFactory):

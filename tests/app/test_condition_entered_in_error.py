@@ -5,10 +5,10 @@ view, export and count, and stays in the audit trail."""
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from tests import factories
+from tests.app.signed_in import signed_in
 from wholecare.access.models import AuditEvent
 from wholecare.directory.disciplines import Discipline
 from wholecare.record import aggregates, exports, services
@@ -25,12 +25,6 @@ def wrong(person: Any, gp: Any) -> Condition:
     return factories.ConditionFactory(person=person, snomed_code=COPD, recorded_by=gp)
 
 
-def _signed_in(staff: Any) -> Client:
-    client = Client()
-    client.force_login(staff.user)
-    return client
-
-
 def _page(condition: Condition, page: str = "entered-in-error") -> str:
     return reverse(
         f"web:condition-{page}",
@@ -39,7 +33,7 @@ def _page(condition: Condition, page: str = "entered-in-error") -> str:
 
 
 def test_a_gp_marks_a_condition_entered_in_error_with_a_reason(wrong: Condition, gp: Any) -> None:
-    client = _signed_in(gp)
+    client = signed_in(gp)
     summary = client.get(reverse("web:person", kwargs={"public_id": wrong.person.public_id}))
     assert _page(wrong) in summary.content.decode()
     page = client.get(_page(wrong))
@@ -76,7 +70,7 @@ def test_another_discipline_can_neither_withdraw_nor_end_a_diagnosis(
 ) -> None:
     social_worker = factories.StaffFactory(discipline=Discipline.SOCIAL_WORKER)
     factories.CareTeamMembershipFactory(person=wrong.person, staff=social_worker)
-    client = _signed_in(social_worker)
+    client = signed_in(social_worker)
     url = _page(wrong, page)
     summary = client.get(reverse("web:person", kwargs={"public_id": wrong.person.public_id}))
     assert "Chronic obstructive lung disease" in summary.content.decode()
@@ -96,7 +90,7 @@ def test_another_gp_may_correct_a_gps_entry(wrong: Condition) -> None:
 
 def test_without_a_relationship_nothing_is_shown_or_marked(wrong: Condition) -> None:
     stranger = factories.StaffFactory(discipline=Discipline.GP)
-    client = _signed_in(stranger)
+    client = signed_in(stranger)
     assert client.get(_page(wrong)).status_code == 403
     assert client.post(_page(wrong), {"reason": "x"}).status_code == 403
     assert wrong.person.conditions.exists()
@@ -123,7 +117,7 @@ def test_a_condition_entered_in_error_leaves_exports_and_counts(
 
 
 def test_a_gp_records_that_a_condition_has_ended(wrong: Condition, gp: Any) -> None:
-    client = _signed_in(gp)
+    client = signed_in(gp)
     summary = client.get(reverse("web:person", kwargs={"public_id": wrong.person.public_id}))
     assert _page(wrong, "status") in summary.content.decode()
     page = client.get(_page(wrong, "status")).content.decode()

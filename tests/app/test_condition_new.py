@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from tests import factories
 from tests.app.fhir.conftest import api_for
+from tests.app.signed_in import on_care_team, signed_in
 from wholecare.access.models import AuditEvent
 from wholecare.access.permissions import AccessDenied
 from wholecare.directory.disciplines import DIAGNOSING, NO_DIRECT_CARE, Discipline
@@ -51,14 +52,6 @@ MAY_RECORD = {
 }
 
 
-def _on_team(discipline: str, person: Any) -> tuple[Any, Client]:
-    staff = factories.StaffFactory(discipline=discipline)
-    factories.CareTeamMembershipFactory(person=person, staff=staff)
-    client = Client()
-    client.force_login(staff.user)
-    return staff, client
-
-
 def _new(person: Any) -> str:
     return reverse("web:condition-new", kwargs={"public_id": person.public_id})
 
@@ -75,7 +68,7 @@ def test_every_discipline_is_placed_as_diagnosing_or_not() -> None:
 
 
 def test_a_gp_records_a_long_term_condition_from_the_summary(person: Any) -> None:
-    gp, client = _on_team(Discipline.GP, person)
+    gp, client = on_care_team(Discipline.GP, person)
     assert _new(person) in _summary(client, person)
     form = client.get(_new(person)).content.decode()
     assert '<optgroup label="Long-term conditions">' in form
@@ -108,7 +101,7 @@ def test_a_gp_records_a_long_term_condition_from_the_summary(person: Any) -> Non
 
 
 def test_a_therapist_records_a_mental_health_condition_without_an_onset(person: Any) -> None:
-    _, client = _on_team(Discipline.HIGH_INTENSITY_THERAPIST, person)
+    _, client = on_care_team(Discipline.HIGH_INTENSITY_THERAPIST, person)
     client.post(_new(person), {"snomed_code": DEPRESSION, "clinical_status": "remission"})
     condition = person.conditions.get()
     assert (condition.onset_date, condition.clinical_status) == (None, "remission")
@@ -118,7 +111,7 @@ def test_a_therapist_records_a_mental_health_condition_without_an_onset(person: 
 def test_a_condition_already_on_the_record_is_not_offered_nor_recorded_twice(
     person: Any,
 ) -> None:
-    gp, client = _on_team(Discipline.GP, person)
+    gp, client = on_care_team(Discipline.GP, person)
     factories.ConditionFactory(person=person, snomed_code=T2DM, recorded_by=gp)
     form = client.get(_new(person)).content.decode()
     assert f'value="{T2DM}"' not in form
@@ -173,7 +166,7 @@ def test_a_condition_already_on_the_record_is_not_offered_nor_recorded_twice(
 def test_a_bad_form_says_what_is_wrong_and_records_nothing(
     person: Any, data: dict[str, str], message: str
 ) -> None:
-    _, client = _on_team(Discipline.GP, person)
+    _, client = on_care_team(Discipline.GP, person)
     page = client.post(_new(person), data)
     assert page.status_code == 200
     body = page.content.decode()
@@ -188,7 +181,7 @@ def test_a_bad_form_says_what_is_wrong_and_records_nothing(
 def test_staff_who_do_not_diagnose_are_told_to_add_to_the_timeline_instead(
     person: Any, discipline: str
 ) -> None:
-    staff, client = _on_team(discipline, person)
+    staff, client = on_care_team(discipline, person)
     assert _new(person) not in _summary(client, person)
     page = client.get(_new(person))
     assert page.status_code == 403
@@ -205,8 +198,7 @@ def test_staff_who_do_not_diagnose_are_told_to_add_to_the_timeline_instead(
 
 def test_without_a_relationship_the_page_is_refused_like_the_record(person: Any) -> None:
     stranger = factories.StaffFactory(discipline=Discipline.GP)
-    client = Client()
-    client.force_login(stranger.user)
+    client = signed_in(stranger)
     assert client.get(_new(person)).status_code == 403
     assert client.post(_new(person), {"snomed_code": T2DM}).status_code == 403
     assert not Condition.objects.exists()
@@ -226,14 +218,14 @@ def _condition_resource(person: Any, code: str = T2DM) -> dict[str, Any]:
 def test_through_the_api_only_a_diagnosing_disciplines_client_records_a_condition(
     person: Any,
 ) -> None:
-    social_worker, _ = _on_team(Discipline.SOCIAL_WORKER, person)
+    social_worker, _ = on_care_team(Discipline.SOCIAL_WORKER, person)
     refused = api_for(social_worker).post("/fhir/Condition", _condition_resource(person))
     assert refused.status_code == 403
     issue = refused.json()["issue"][0]
     assert issue["code"] == "forbidden"
     assert "Only clinicians who make diagnoses" in issue["diagnostics"]
     assert not person.conditions.exists()
-    nurse, _ = _on_team(Discipline.PRACTICE_NURSE, person)
+    nurse, _ = on_care_team(Discipline.PRACTICE_NURSE, person)
     assert api_for(nurse).post("/fhir/Condition", _condition_resource(person)).status_code == 201
     assert person.conditions.get().recorded_by == nurse
 

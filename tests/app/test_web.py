@@ -36,6 +36,8 @@ def _url(pattern: URLPattern, person, break_glass_pk: int) -> str:
         kwargs["pk"] = break_glass_pk
     if "<int:condition_id>" in route:
         kwargs["condition_id"] = person.conditions.values_list("pk", flat=True).first() or 0
+    if "<int:need_id>" in route:
+        kwargs["need_id"] = person.social_care_needs.values_list("pk", flat=True).first() or 0
     return reverse(f"web:{pattern.name}", kwargs=kwargs)
 
 
@@ -45,6 +47,7 @@ def subject():
         given_name="Zebedee", family_name="Quartermaine", postcode="TQ9 9ZZ"
     )
     factories.ConditionFactory(person=person, snomed_code="13645005")
+    factories.SocialCareNeedFactory(person=person, need_code="carer-support")
     factories.RecordEntryFactory(person=person, title="Pulmonary rehab letter", text="FEV1 48%")
     factories.RecordEntryFactory(
         person=person, title="Therapy session", sensitivity=Sensitivity.PSYCHOLOGICAL_THERAPY

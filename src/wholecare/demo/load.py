@@ -223,6 +223,8 @@ class _Loader:
                     status=n.status,
                     recorded_by_id=staff.get(n.recorded_by or ""),
                     recorded_at=n.recorded_at,
+                    status_changed_by_id=staff.get(n.recorded_by or ""),
+                    status_changed_at=n.recorded_at,
                 )
                 for n in spec.needs
             ]

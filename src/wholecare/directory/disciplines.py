@@ -81,6 +81,11 @@ DIAGNOSING = frozenset(
     }
 )
 
+# Disciplines who carry out needs assessments under the Care Act 2014, and so decide that a social
+# care need is assessed (support in place) or met (decision 0018). Anyone caring for the person may
+# record a need they notice, as awaiting assessment.
+SOCIAL_CARE_ASSESSORS = frozenset({Discipline.SOCIAL_WORKER, Discipline.OCCUPATIONAL_THERAPIST})
+
 # Disciplines that never open an individual's record: they work with de-identified aggregates or
 # with the audit trail only, so they cannot break glass either.
 NO_DIRECT_CARE = frozenset({Discipline.ANALYST, Discipline.PRIVACY_OFFICER})

@@ -49,7 +49,12 @@ def person_record(*, by: AbstractBaseUser, public_id: uuid.UUID) -> dict[str, An
             for c in person.conditions.all()
         ],
         "social_care_needs": [
-            {"code": n.need_code, "display": n.need.display, "status": n.status}
+            {
+                "code": n.need_code,
+                "display": n.need.display,
+                "status": n.status,
+                "status_since": n.status_changed_at.isoformat(),
+            }
             for n in person.social_care_needs.all()
         ],
         "entries": [

@@ -191,6 +191,11 @@ class SocialCareNeed(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices)
     recorded_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, blank=True)
     recorded_at = models.DateTimeField()
+    status_changed_at = models.DateTimeField()
+    """When the need took its present status: how long it has been awaiting assessment."""
+    status_changed_by = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         constraints = [

@@ -62,6 +62,14 @@ class CaseloadRow:
     """How pressing that referral is (`URGENCY`); 0 for routine."""
 
 
+#: The summary lists the needs awaiting assessment first (the longest waiting at the top), then
+#: those with support in place, then those met.
+_NEED_ORDER = {
+    SocialCareNeed.Status.AWAITING: 0,
+    SocialCareNeed.Status.ASSESSED: 1,
+    SocialCareNeed.Status.MET: 2,
+}
+
 #: How pressing each referral priority is, most pressing highest (FHIR request-priority order).
 URGENCY = {
     Referral.Priority.ROUTINE: 0,
@@ -230,6 +238,9 @@ class PersonSummary:
     """The pks of the conditions the viewer may change or mark entered in error."""
     may_record_conditions: bool
     """Whether the viewer makes diagnoses, and so may record a condition (decision 0017)."""
+    may_assess_needs: bool
+    """Whether the viewer assesses social care needs, and so may change one's status (decision
+    0018); anyone who opens the record may record a need as awaiting assessment."""
     social_care_needs: list[SocialCareNeed]
     care_team: list[CareTeamMembership]
     open_referrals: list[Referral]
@@ -261,7 +272,14 @@ def person_summary(
         other_conditions=[c for c in conditions if c.concept.group is ConditionGroup.UNCLASSIFIED],
         correctable=frozenset(c.pk for c in conditions if services.may_correct_condition(staff, c)),
         may_record_conditions=services.may_record_condition(staff),
-        social_care_needs=list(person.social_care_needs.all()),
+        may_assess_needs=services.may_assess_social_care_needs(staff),
+        social_care_needs=sorted(
+            person.social_care_needs.select_related("status_changed_by"),
+            key=lambda need: (
+                _NEED_ORDER[SocialCareNeed.Status(need.status)],
+                need.status_changed_at,
+            ),
+        ),
         care_team=list(
             person.care_team.filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
             .select_related("staff__user", "staff__organisation")
@@ -329,6 +347,24 @@ def person_for_new_condition(
     they already have (each is recorded once). Audited like any view."""
     person = person_header(by=by, public_id=public_id, what="new condition form")
     return person, set(person.conditions.values_list("snomed_code", flat=True))
+
+
+@transaction.atomic
+def person_for_new_need(*, by: AbstractBaseUser, public_id: uuid.UUID) -> tuple[Person, set[str]]:
+    """The person, for the form recording a social care need, with the needs they already have
+    (each is recorded once). Audited like any view."""
+    person = person_header(by=by, public_id=public_id, what="new social care need form")
+    return person, set(person.social_care_needs.values_list("need_code", flat=True))
+
+
+@transaction.atomic
+def need_for_change(
+    *, by: AbstractBaseUser, public_id: uuid.UUID, need_id: int
+) -> SocialCareNeed | None:
+    """A social care need on the person's record, for the form changing its status; None when
+    the record holds no such need. Audited like any view."""
+    person = person_header(by=by, public_id=public_id, what="social care need status form")
+    return person.social_care_needs.select_related("person").filter(pk=need_id).first()
 
 
 @transaction.atomic

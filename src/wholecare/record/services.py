@@ -17,7 +17,7 @@ from django.utils import timezone
 from wholecare.access.audit import audit
 from wholecare.access.models import AuditEvent
 from wholecare.access.permissions import AccessDenied, check_can_open_record
-from wholecare.directory.disciplines import DIAGNOSING, Discipline
+from wholecare.directory.disciplines import DIAGNOSING, SOCIAL_CARE_ASSESSORS, Discipline
 from wholecare.directory.models import Organisation, Service, Staff
 from wholecare.record import nhs_number, vocabulary
 from wholecare.record.models import (
@@ -477,27 +477,88 @@ def alert_update(
     return alert
 
 
+def may_assess_social_care_needs(staff: Staff) -> bool:
+    """Social workers and occupational therapists carry out Care Act needs assessments: they
+    decide that a need is assessed (support in place) or met; anyone caring for the person may
+    record a need they notice, as awaiting assessment (decision 0018)."""
+    return staff.discipline in SOCIAL_CARE_ASSESSORS
+
+
+def _check_need_status(staff: Staff, status: str) -> None:
+    if status not in SocialCareNeed.Status.values:
+        raise ValidationError({"status": "Choose awaiting assessment, assessed or met"})
+    if status != SocialCareNeed.Status.AWAITING and not may_assess_social_care_needs(staff):
+        raise AccessDenied(
+            "Only a social worker or an occupational therapist, who assess social care needs,"
+            " can record a need as assessed or met"
+        )
+
+
+def _need_audit(by: AbstractBaseUser, need: SocialCareNeed, action: AuditEvent.Action) -> None:
+    audit(
+        by=by,
+        action=action,
+        person=need.person,
+        what=f"social care need: {need.need.display} ({need.get_status_display().lower()})",
+    )
+
+
 @transaction.atomic
 def social_care_need_record(
-    *, by: AbstractBaseUser, person: Person, need_code: str, status: str
+    *,
+    by: AbstractBaseUser,
+    person: Person,
+    need_code: str,
+    status: str = SocialCareNeed.Status.AWAITING,
 ) -> SocialCareNeed:
+    """A social care need on the record, once per person; raises ValidationError keyed by field,
+    or AccessDenied (no care relationship, or a status only an assessor may give)."""
     staff = _staff(by)
     check_can_open_record(staff, person)
     if need_code not in vocabulary.SOCIAL_CARE_NEEDS_BY_CODE:
         raise ValidationError({"need_code": f"{need_code!r} is not a known social care need"})
+    _check_need_status(staff, status)
+    if person.social_care_needs.filter(need_code=need_code).exists():
+        raise ValidationError(
+            {"need_code": "This need is already on the record: change its status instead"}
+        )
+    now = timezone.now()
     need = SocialCareNeed(
         person=person,
         need_code=need_code,
         status=status,
         recorded_by=staff,
-        recorded_at=timezone.now(),
+        recorded_at=now,
+        status_changed_by=staff,
+        status_changed_at=now,
     )
     _full_clean(need)
     need.save()
-    audit(
-        by=by, action=AuditEvent.Action.CREATE, person=person, what=f"social care need: {need_code}"
-    )
+    _need_audit(by, need, AuditEvent.Action.CREATE)
     return need
+
+
+@transaction.atomic
+def social_care_need_update(
+    *, by: AbstractBaseUser, need: SocialCareNeed, status: str
+) -> SocialCareNeed:
+    """A need's new status, from an assessor (`may_assess_social_care_needs`), audited."""
+    staff = _staff(by)
+    check_can_open_record(staff, need.person)
+    if not may_assess_social_care_needs(staff):
+        raise AccessDenied(
+            "Only a social worker or an occupational therapist, who assess social care needs,"
+            " can change a need's status"
+        )
+    _check_need_status(staff, status)
+    current = SocialCareNeed.objects.select_for_update().select_related("person").get(pk=need.pk)
+    if current.status != status:
+        current.status = status
+        current.status_changed_by = staff
+        current.status_changed_at = timezone.now()
+        current.save(update_fields=["status", "status_changed_by", "status_changed_at"])
+        _need_audit(by, current, AuditEvent.Action.UPDATE)
+    return current
 
 
 @transaction.atomic

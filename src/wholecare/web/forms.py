@@ -8,7 +8,7 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from wholecare.access.models import BreakGlassAccess
 from wholecare.record import nhs_number, services, vocabulary
-from wholecare.record.models import Condition, Person, RecordEntry
+from wholecare.record.models import Condition, Person, RecordEntry, SocialCareNeed
 from wholecare.record.vocabulary import Sensitivity
 
 
@@ -156,6 +156,44 @@ class ConditionForm(forms.Form):
             )
             for group, label in groups
         ]
+
+
+_NEED_STATUS_REQUIRED = "Choose awaiting assessment, assessed or met"
+
+
+class SocialCareNeedForm(forms.Form):
+    """A social care need the person does not yet have on the record; its status is chosen only
+    by an assessor (decision 0018), and is awaiting assessment for everyone else."""
+
+    need_code = forms.ChoiceField(
+        error_messages={
+            "required": "Choose the need",
+            "invalid_choice": "Choose a need from the list (one already on the record cannot be"
+            " recorded again)",
+        },
+    )
+    status = forms.ChoiceField(
+        choices=SocialCareNeed.Status.choices,
+        initial=SocialCareNeed.Status.AWAITING,
+        error_messages={"required": _NEED_STATUS_REQUIRED},
+    )
+
+    def __init__(self, *args: Any, held: set[str], may_assess: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.needs = [need for need in vocabulary.SOCIAL_CARE_NEEDS if need.code not in held]
+        """The needs offered, with their plain descriptions for the hints."""
+        cast(forms.ChoiceField, self.fields["need_code"]).choices = [
+            (need.code, need.display) for need in self.needs
+        ]
+        if not may_assess:
+            del self.fields["status"]
+
+
+class NeedStatusForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=SocialCareNeed.Status.choices,
+        error_messages={"required": _NEED_STATUS_REQUIRED},
+    )
 
 
 class ConditionStatusForm(forms.Form):

@@ -28,6 +28,12 @@ urlpatterns = [
         views.condition_entered_in_error,
         name="condition-entered-in-error",
     ),
+    path("people/<uuid:public_id>/needs/new/", views.need_new, name="need-new"),
+    path(
+        "people/<uuid:public_id>/needs/<int:need_id>/status/",
+        views.need_status,
+        name="need-status",
+    ),
     path("people/<uuid:public_id>/export/", views.person_export, name="person-export"),
     path("people/<uuid:public_id>/access-history/", views.person_audit, name="person-audit"),
     path("audit/mine/", views.my_audit, name="my-audit"),

@@ -28,8 +28,10 @@ from wholecare.web.forms import (
     EntryForm,
     FindPersonForm,
     IdentityForm,
+    NeedStatusForm,
     ReviewForm,
     SignInForm,
+    SocialCareNeedForm,
 )
 from wholecare.web.types import AuthenticatedHttpRequest
 
@@ -159,6 +161,35 @@ def break_glass(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> Http
     return render(request, "record/break_glass.html", {"form": form, "public_id": public_id})
 
 
+def _show_errors(form: forms.Form, error: ValidationError) -> None:
+    """A record service's refusal on the form: at its field where the form has one."""
+    for field, field_messages in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, field_messages)
+
+
+def _form_page(
+    request: AuthenticatedHttpRequest,
+    form: forms.Form,
+    act: Callable[[dict[str, Any]], str],
+    template: str,
+    context: dict[str, Any],
+) -> HttpResponse:
+    """A form that changes the person's record: on a valid POST, `act` on its data (a record
+    service, returning what to tell the user) and go back to the person summary; otherwise, or
+    when the service refuses (its refusal or errors then on the form), the page again."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            done = act(form.cleaned_data)
+        except AccessDenied as refusal:
+            form.add_error(None, str(refusal))
+        except ValidationError as error:
+            _show_errors(form, error)
+        else:
+            messages.success(request, done)
+            return redirect("web:person", public_id=context["person"].public_id)
+    return render(request, template, {**context, "form": form})
+
+
 @require_http_methods(["GET", "POST"])
 def entry_new(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpResponse:
     try:
@@ -167,22 +198,13 @@ def entry_new(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpRe
         )
     except AccessDenied:
         return _no_access(request, public_id)
+
+    def add(data: dict[str, Any]) -> str:
+        services.entry_create(by=request.user, person=person, **data)
+        return "The entry has been added to the timeline."
+
     form = EntryForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.entry_create(by=request.user, person=person, **form.cleaned_data)
-        except ValidationError as error:
-            _show_errors(form, error)
-        else:
-            messages.success(request, "The entry has been added to the timeline.")
-            return redirect("web:person", public_id=public_id)
-    return render(request, "record/entry_new.html", {"form": form, "person": person})
-
-
-def _show_errors(form: forms.Form, error: ValidationError) -> None:
-    """A record service's refusal on the form: at its field where the form has one."""
-    for field, field_messages in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, field_messages)
+    return _form_page(request, form, add, "record/entry_new.html", {"person": person})
 
 
 @require_http_methods(["GET", "POST"])
@@ -197,19 +219,57 @@ def condition_new(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> Ht
     if not services.may_record_condition(permissions.staff_of(request.user)):
         return render(request, "record/condition_new.html", context, status=403)
     form = ConditionForm(request.POST or None, held=held)
-    if request.method == "POST" and form.is_valid():
-        try:
-            condition = services.condition_record(
-                by=request.user, person=person, **form.cleaned_data
-            )
-        except AccessDenied as refusal:
-            form.add_error(None, str(refusal))
-        except ValidationError as error:
-            _show_errors(form, error)
-        else:
-            messages.success(request, f"{condition.concept.display} has been added to the record.")
-            return redirect("web:person", public_id=public_id)
-    return render(request, "record/condition_new.html", {**context, "form": form})
+
+    def record(data: dict[str, Any]) -> str:
+        condition = services.condition_record(by=request.user, person=person, **data)
+        return f"{condition.concept.display} has been added to the record."
+
+    return _form_page(request, form, record, "record/condition_new.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def need_new(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Record a social care need: anyone caring for the person, as awaiting assessment; an
+    assessor with its status (decision 0018)."""
+    try:
+        person, held = selectors.person_for_new_need(by=request.user, public_id=public_id)
+    except AccessDenied:
+        return _no_access(request, public_id)
+    may_assess = services.may_assess_social_care_needs(permissions.staff_of(request.user))
+    form = SocialCareNeedForm(request.POST or None, held=held, may_assess=may_assess)
+
+    def record(data: dict[str, Any]) -> str:
+        need = services.social_care_need_record(by=request.user, person=person, **data)
+        return f"{need.need.display} has been recorded as {need.get_status_display().lower()}."
+
+    return _form_page(request, form, record, "record/need_new.html", {"person": person})
+
+
+@require_http_methods(["GET", "POST"])
+def need_status(
+    request: AuthenticatedHttpRequest, public_id: uuid.UUID, need_id: int
+) -> HttpResponse:
+    """An assessor records that a need is now assessed, met, or awaiting assessment again."""
+    try:
+        need = selectors.need_for_change(by=request.user, public_id=public_id, need_id=need_id)
+    except AccessDenied:
+        return _no_access(request, public_id)
+    if need is None:
+        messages.info(request, "That social care need is not on the record.")
+        return redirect("web:person", public_id=public_id)
+    context: dict[str, Any] = {"person": need.person, "need": need}
+    if not services.may_assess_social_care_needs(permissions.staff_of(request.user)):
+        return render(request, "record/need_status.html", context, status=403)
+    form = NeedStatusForm(request.POST or None, initial={"status": need.status})
+
+    def change(data: dict[str, Any]) -> str:
+        changed = services.social_care_need_update(
+            by=request.user, need=need, status=data["status"]
+        )
+        status = changed.get_status_display().lower()
+        return f"{changed.need.display} is now recorded as {status}."
+
+    return _form_page(request, form, change, "record/need_status.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -283,19 +343,13 @@ def _condition_correction(
     if condition is None:
         messages.info(request, "That condition is not on the record (it may have been marked).")
         return redirect("web:person", public_id=public_id)
-    bound = form(condition)
-    if request.method == "POST" and bound.is_valid():
-        try:
-            done = correct(condition, bound.cleaned_data)
-        except AccessDenied as refusal:
-            bound.add_error(None, str(refusal))
-        except ValidationError as error:
-            _show_errors(bound, error)
-        else:
-            messages.success(request, done)
-            return redirect("web:person", public_id=public_id)
-    context = {"form": bound, "person": condition.person, "condition": condition}
-    return render(request, template, context)
+    return _form_page(
+        request,
+        form(condition),
+        lambda data: correct(condition, data),
+        template,
+        {"person": condition.person, "condition": condition},
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -311,15 +365,12 @@ def person_identity(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> 
     if not form.fields:
         messages.info(request, "Every identity detail is known for this person.")
         return redirect("web:person", public_id=public_id)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.person_record_identity(by=request.user, person=person, **form.known())
-        except ValidationError as error:
-            _show_errors(form, error)
-        else:
-            messages.success(request, "The details have been recorded.")
-            return redirect("web:person", public_id=public_id)
-    return render(request, "record/identity.html", {"form": form, "person": person})
+
+    def record(data: dict[str, Any]) -> str:
+        services.person_record_identity(by=request.user, person=person, **form.known())
+        return "The details have been recorded."
+
+    return _form_page(request, form, record, "record/identity.html", {"person": person})
 
 
 @require_GET

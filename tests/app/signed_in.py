@@ -1,0 +1,20 @@
+"""Test clients signed in as a member of staff."""
+
+from typing import Any
+
+from django.test import Client
+
+from tests import factories
+
+
+def signed_in(staff: Any) -> Client:
+    client = Client()
+    client.force_login(staff.user)
+    return client
+
+
+def on_care_team(discipline: str, person: Any) -> tuple[Any, Client]:
+    """A new member of staff of `discipline` on the person's care team, and their client."""
+    staff = factories.StaffFactory(discipline=discipline)
+    factories.CareTeamMembershipFactory(person=person, staff=staff)
+    return staff, signed_in(staff)

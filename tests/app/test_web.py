@@ -38,6 +38,8 @@ def _url(pattern: URLPattern, person, break_glass_pk: int) -> str:
         kwargs["condition_id"] = person.conditions.values_list("pk", flat=True).first() or 0
     if "<int:need_id>" in route:
         kwargs["need_id"] = person.social_care_needs.values_list("pk", flat=True).first() or 0
+    if "<int:membership_id>" in route:
+        kwargs["membership_id"] = person.care_team.values_list("pk", flat=True).first() or 0
     return reverse(f"web:{pattern.name}", kwargs=kwargs)
 
 

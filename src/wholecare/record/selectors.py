@@ -23,6 +23,7 @@ from wholecare.access.permissions import (
     sensitive_access,
     staff_of,
 )
+from wholecare.directory.disciplines import NO_DIRECT_CARE
 from wholecare.directory.models import Staff
 from wholecare.record import nhs_number, services
 from wholecare.record.models import (
@@ -61,6 +62,9 @@ class CaseloadRow:
     urgency: int = 0
     """How pressing that referral is (`URGENCY`); 0 for routine."""
 
+
+#: How many members of staff a search for a care team colleague shows.
+CANDIDATES_SHOWN = 20
 
 #: The summary lists the needs awaiting assessment first (the longest waiting at the top), then
 #: those with support in place, then those met.
@@ -239,6 +243,9 @@ class PersonSummary:
     may_record_conditions: bool
     """Whether the viewer makes diagnoses, and so may record a condition (decision 0017)."""
     may_assess_needs: bool
+    may_change_care_team: bool
+    """Whether the viewer may add colleagues to the care team or take them off it (not by
+    breaking glass; decision 0019)."""
     """Whether the viewer assesses social care needs, and so may change one's status (decision
     0018); anyone who opens the record may record a need as awaiting assessment."""
     social_care_needs: list[SocialCareNeed]
@@ -261,7 +268,6 @@ def person_summary(
     staff = staff_of(by)
     person, relationship = openable_person(staff, public_id)
     conditions = list(person.conditions.select_related("recorded_by__user"))
-    today = timezone.localdate()
     summary = PersonSummary(
         person=person,
         relationship=relationship,
@@ -273,6 +279,7 @@ def person_summary(
         correctable=frozenset(c.pk for c in conditions if services.may_correct_condition(staff, c)),
         may_record_conditions=services.may_record_condition(staff),
         may_assess_needs=services.may_assess_social_care_needs(staff),
+        may_change_care_team=services.may_change_care_team(relationship),
         social_care_needs=sorted(
             person.social_care_needs.select_related("status_changed_by"),
             key=lambda need: (
@@ -281,7 +288,7 @@ def person_summary(
             ),
         ),
         care_team=list(
-            person.care_team.filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+            services.current_memberships(person)
             .select_related("staff__user", "staff__organisation")
             .order_by("role")
         ),
@@ -365,6 +372,41 @@ def need_for_change(
     the record holds no such need. Audited like any view."""
     person = person_header(by=by, public_id=public_id, what="social care need status form")
     return person.social_care_needs.select_related("person").filter(pk=need_id).first()
+
+
+@transaction.atomic
+def care_team_candidates(
+    *, by: AbstractBaseUser, public_id: uuid.UUID, name: str
+) -> tuple[Person, list[Staff]]:
+    """The person, for the form adding to their care team, and the members of staff whose names
+    hold every word of `name` (at most `CANDIDATES_SHOWN`), less those already on the team and
+    those who give no direct care. Audited like any view."""
+    person = person_header(by=by, public_id=public_id, what="care team form")
+    words = name.split()
+    if not words:
+        return person, []
+    on_team = services.current_memberships(person).values("staff_id")
+    found = Staff.objects.exclude(discipline__in=NO_DIRECT_CARE).exclude(pk__in=on_team)
+    for word in words:
+        found = found.filter(
+            Q(user__first_name__icontains=word) | Q(user__last_name__icontains=word)
+        )
+    return person, list(found.select_related("user", "organisation")[:CANDIDATES_SHOWN])
+
+
+@transaction.atomic
+def membership_for_end(
+    *, by: AbstractBaseUser, public_id: uuid.UUID, membership_id: int
+) -> CareTeamMembership | None:
+    """A current care team membership of the person's, for the page taking someone off the team;
+    None when there is none such. Audited like any view."""
+    person = person_header(by=by, public_id=public_id, what="care team form")
+    return (
+        services.current_memberships(person)
+        .select_related("person", "staff__user", "staff__organisation")
+        .filter(pk=membership_id)
+        .first()
+    )
 
 
 @transaction.atomic

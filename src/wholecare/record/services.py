@@ -12,12 +12,18 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from wholecare.access.audit import audit
 from wholecare.access.models import AuditEvent
-from wholecare.access.permissions import AccessDenied, check_can_open_record
-from wholecare.directory.disciplines import DIAGNOSING, SOCIAL_CARE_ASSESSORS, Discipline
+from wholecare.access.permissions import AccessDenied, Relationship, check_can_open_record
+from wholecare.directory.disciplines import (
+    DIAGNOSING,
+    NO_DIRECT_CARE,
+    SOCIAL_CARE_ASSESSORS,
+    Discipline,
+)
 from wholecare.directory.models import Organisation, Service, Staff
 from wholecare.record import nhs_number, vocabulary
 from wholecare.record.models import (
@@ -597,21 +603,84 @@ def entry_create(
     return entry
 
 
+def may_change_care_team(relationship: Relationship | None) -> bool:
+    """Staff caring for the person (on the care team, or with an open referral to their service)
+    add colleagues to the care team and take them off it; access by breaking glass never
+    extends itself that way (decision 0019)."""
+    return relationship in {Relationship.CARE_TEAM, Relationship.REFERRAL}
+
+
+def _check_may_change_care_team(by: AbstractBaseUser, person: Person) -> Staff:
+    staff = _staff(by)
+    if not may_change_care_team(check_can_open_record(staff, person)):
+        raise AccessDenied(
+            "Access by breaking glass cannot change the care team: ask a member of the care team"
+        )
+    return staff
+
+
+def current_memberships(person: Person) -> QuerySet[CareTeamMembership]:
+    """The person's care team memberships that have not ended (some may start later)."""
+    today = timezone.localdate()
+    return person.care_team.filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+
+
 @transaction.atomic
 def care_team_add(
-    *, by: AbstractBaseUser, person: Person, staff: Staff, role: str, start_date: dt.date
+    *, by: AbstractBaseUser, person: Person, staff: Staff, role: str
 ) -> CareTeamMembership:
-    check_can_open_record(_staff(by), person)
-    membership = CareTeamMembership(person=person, staff=staff, role=role, start_date=start_date)
+    """Put a member of staff on the person's care team from today, which lets them open the
+    record; raises ValidationError keyed by field, or AccessDenied (`may_change_care_team`)."""
+    _check_may_change_care_team(by, person)
+    if staff.discipline_enum in NO_DIRECT_CARE:
+        raise ValidationError(
+            {
+                "staff": f"{staff.discipline_enum.label}s do not give direct care, so do not join"
+                " a care team"
+            }
+        )
+    if current_memberships(person).filter(staff=staff).exists():
+        raise ValidationError({"staff": f"{staff.display_name} is already on the care team"})
+    membership = CareTeamMembership(
+        person=person, staff=staff, role=role.strip(), start_date=timezone.localdate()
+    )
     _full_clean(membership)
     membership.save()
     audit(
         by=by,
         action=AuditEvent.Action.UPDATE,
         person=person,
-        what=f"care team: {staff.display_name} added as {role}",
+        what=f"care team: {staff.display_name} added as {membership.role}",
     )
     return membership
+
+
+@transaction.atomic
+def care_team_end(*, by: AbstractBaseUser, membership: CareTeamMembership) -> None:
+    """Take a member of staff off the care team at once, and with it their access through it:
+    the membership ends yesterday, or, begun today or later, is withdrawn. Audited."""
+    _check_may_change_care_team(by, membership.person)
+    current = (
+        current_memberships(membership.person)
+        .select_for_update()
+        .select_related("staff__user")
+        .filter(pk=membership.pk)
+        .first()
+    )
+    if current is None:
+        raise ValidationError("They are no longer on the care team")
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    if current.start_date > yesterday:
+        current.delete()
+    else:
+        current.end_date = yesterday
+        current.save(update_fields=["end_date"])
+    audit(
+        by=by,
+        action=AuditEvent.Action.UPDATE,
+        person=membership.person,
+        what=f"care team: {current.staff.display_name} ({current.role}) taken off the team",
+    )
 
 
 def receiving_service(

@@ -7,6 +7,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 from wholecare.access.models import BreakGlassAccess
+from wholecare.directory.models import Staff
 from wholecare.record import nhs_number, services, vocabulary
 from wholecare.record.models import Condition, Person, RecordEntry, SocialCareNeed
 from wholecare.record.vocabulary import Sensitivity
@@ -194,6 +195,34 @@ class NeedStatusForm(forms.Form):
         choices=SocialCareNeed.Status.choices,
         error_messages={"required": _NEED_STATUS_REQUIRED},
     )
+
+
+class CareTeamAddForm(forms.Form):
+    """A colleague for the care team, chosen from a search of the directory (`candidates`)."""
+
+    staff = forms.ChoiceField(
+        error_messages={
+            "required": "Choose who to add",
+            "invalid_choice": "Choose someone from the list (search again if they are not on it)",
+        },
+    )
+    role = forms.CharField(
+        max_length=60,
+        error_messages={
+            "required": "Enter their role in the team, like Care coordinator or Key worker",
+            "max_length": "The role must be 60 characters or fewer",
+        },
+    )
+
+    def __init__(self, *args: Any, candidates: list[Staff], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.candidates = {str(staff.pk): staff for staff in candidates}
+        cast(forms.ChoiceField, self.fields["staff"]).choices = [
+            (pk, staff.display_name) for pk, staff in self.candidates.items()
+        ]
+
+    def clean_staff(self) -> Staff:
+        return self.candidates[self.cleaned_data["staff"]]
 
 
 class ConditionStatusForm(forms.Form):

@@ -34,6 +34,12 @@ urlpatterns = [
         views.need_status,
         name="need-status",
     ),
+    path("people/<uuid:public_id>/care-team/add/", views.care_team_add, name="care-team-add"),
+    path(
+        "people/<uuid:public_id>/care-team/<int:membership_id>/end/",
+        views.care_team_end,
+        name="care-team-end",
+    ),
     path("people/<uuid:public_id>/export/", views.person_export, name="person-export"),
     path("people/<uuid:public_id>/access-history/", views.person_audit, name="person-audit"),
     path("audit/mine/", views.my_audit, name="my-audit"),

@@ -22,6 +22,7 @@ from wholecare.record import aggregates, exports, selectors, services
 from wholecare.record.models import Condition, Person
 from wholecare.web.forms import (
     BreakGlassForm,
+    CareTeamAddForm,
     ConditionForm,
     ConditionStatusForm,
     EnteredInErrorForm,
@@ -270,6 +271,59 @@ def need_status(
         return f"{changed.need.display} is now recorded as {status}."
 
     return _form_page(request, form, change, "record/need_status.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def care_team_add(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Find a colleague in the directory by name and put them on the care team (decision 0019):
+    the search is a GET, the choice and their role a POST carrying the same search."""
+    name = (request.POST if request.method == "POST" else request.GET).get("name", "")[:100]
+    try:
+        person, candidates = selectors.care_team_candidates(
+            by=request.user, public_id=public_id, name=name
+        )
+    except AccessDenied:
+        return _no_access(request, public_id)
+    context: dict[str, Any] = {"person": person, "name": name, "candidates": candidates}
+    staff = permissions.staff_of(request.user)
+    if not services.may_change_care_team(permissions.relationship(staff, person)):
+        return render(request, "record/care_team_add.html", context, status=403)
+    form = CareTeamAddForm(request.POST or None, candidates=candidates)
+
+    def add(data: dict[str, Any]) -> str:
+        added = services.care_team_add(
+            by=request.user, person=person, staff=data["staff"], role=data["role"]
+        )
+        return f"{added.staff.display_name} has been added to the care team as {added.role}."
+
+    return _form_page(request, form, add, "record/care_team_add.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def care_team_end(
+    request: AuthenticatedHttpRequest, public_id: uuid.UUID, membership_id: int
+) -> HttpResponse:
+    """Take someone off the care team, after saying what that means for their access."""
+    try:
+        membership = selectors.membership_for_end(
+            by=request.user, public_id=public_id, membership_id=membership_id
+        )
+    except AccessDenied:
+        return _no_access(request, public_id)
+    if membership is None:
+        messages.info(request, "They are no longer on the care team.")
+        return redirect("web:person", public_id=public_id)
+    context: dict[str, Any] = {"person": membership.person, "membership": membership}
+    staff = permissions.staff_of(request.user)
+    if not services.may_change_care_team(permissions.relationship(staff, membership.person)):
+        return render(request, "record/care_team_end.html", context, status=403)
+
+    def end(data: dict[str, Any]) -> str:
+        services.care_team_end(by=request.user, membership=membership)
+        return f"{membership.staff.display_name} has been taken off the care team."
+
+    confirm = forms.Form(request.POST if request.method == "POST" else None)
+    return _form_page(request, confirm, end, "record/care_team_end.html", context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -16,7 +16,7 @@ from wholecare.access import services as access_services
 from wholecare.access.models import AuditEvent
 from wholecare.access.permissions import AccessDenied, can_open_record
 from wholecare.directory.disciplines import Discipline
-from wholecare.record import services
+from wholecare.record import selectors, services
 from wholecare.record.models import CareTeamMembership
 
 pytestmark = pytest.mark.django_db
@@ -180,3 +180,18 @@ def test_without_a_relationship_nothing_is_shown_or_changed(person: Any) -> None
     )
     assert client.post(_end(person.care_team.get())).status_code == 403
     assert list(person.care_team.values_list("staff_id", flat=True)) == [member.pk]
+
+
+def test_someone_taken_off_by_a_colleague_meanwhile_is_reported_not_an_error(
+    person: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gp, client = on_care_team(Discipline.GP, person)
+    nurse = _colleague("Ola", "Nowak", Discipline.DISTRICT_NURSE)
+    shown = factories.CareTeamMembershipFactory(
+        person=person, staff=nurse, start_date=dt.date(2024, 1, 1)
+    )
+    services.care_team_end(by=gp.user, membership=shown)
+    monkeypatch.setattr(selectors, "membership_for_end", lambda **_: shown)
+    page = client.post(_end(shown))
+    assert page.status_code == 200
+    assert "They are no longer on the care team" in page.content.decode()

@@ -116,6 +116,12 @@ def test_therapy_notes_follow_consent(demo: DemoResult) -> None:
     assert therapy in permissions.sensitive_access(gp, shared).sensitivities
 
 
+def test_demo_notes_read_as_written_when_they_happened(demo: DemoResult) -> None:
+    entries = list(RecordEntry.objects.all())
+    assert entries
+    assert not [entry for entry in entries if entry.written_later]
+
+
 def test_the_social_worker_is_on_some_care_teams_but_not_all(demo: DemoResult) -> None:
     social_worker = staff("demo-social-worker")
     openable = Person.objects.filter(permissions.people_openable_q(social_worker))

@@ -201,3 +201,37 @@ def test_without_a_relationship_nothing_is_shown_or_recorded(person: Any) -> Non
     assert list(person.social_care_needs.values_list("need_code", "status")) == [
         ("nutrition", "awaiting")
     ]
+
+
+def test_an_assessors_caseload_lists_the_needs_awaiting_assessment_longest_first(
+    person: Any,
+) -> None:
+    social_worker, client = on_care_team(Discipline.SOCIAL_WORKER, person)
+    service = factories.ServiceFactory()
+    social_worker.services.add(service)
+    referred = factories.PersonFactory(given_name="Rhiannon", family_name="Pryce")
+    factories.ReferralFactory(person=referred, service=service)
+    elsewhere = factories.PersonFactory(given_name="Oswin", family_name="Elsewhere")
+    now = timezone.now()
+    for who, code, status, days_ago in [
+        (person, "housing", "awaiting", 40),
+        (referred, "carer-support", "awaiting", 10),
+        (person, "finance", "met", 90),
+        (elsewhere, "isolation", "awaiting", 60),
+    ]:
+        factories.SocialCareNeedFactory(
+            person=who, need_code=code, status=status, recorded_at=now - dt.timedelta(days=days_ago)
+        )
+    page = client.get(reverse("web:caseload")).content.decode()
+    worklist = page.split("Social care needs awaiting assessment</h2>")[1].split("</table>")[0]
+    assert worklist.index("Housing") < worklist.index("Carer support")
+    assert "Managing money" not in worklist
+    assert "Elsewhere" not in page
+    assert "Social isolation" not in page
+    assert AuditEvent.objects.filter(
+        what="social care needs awaiting assessment", person_id=referred.pk
+    ).exists()
+    _, gp_client = on_care_team(Discipline.GP, person)
+    assert "Social care needs awaiting assessment" not in (
+        gp_client.get(reverse("web:caseload")).content.decode()
+    )

@@ -1,5 +1,5 @@
-"""A district nurse records a need she notices on a visit; the social worker assesses it and
-records the support put in place (decision 0018)."""
+"""A district nurse records a need she notices on a visit; the social worker finds it on her
+caseload, assesses it and records the support put in place (decision 0018)."""
 
 import re
 from typing import Any
@@ -50,7 +50,11 @@ def test_a_nurse_records_a_need_and_the_social_worker_assesses_it(
 
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, "sw-ben", factories.PASSWORD)
-    page.goto(summary)
+    page.goto(f"{live_server.url}/caseload/")
+    worklist = page.get_by_role("table", name="Social care needs awaiting assessment")
+    expect(worklist.get_by_text("Meal preparation and nutrition")).to_be_visible()
+    assert violations(page) == [], "the caseload with needs awaiting assessment"
+    worklist.get_by_role("link", name="Iris OKONKWO").click()
     needs.get_by_role(
         "link", name=re.compile(r"^Change status\W+Meal preparation and nutrition$")
     ).click()

@@ -17,6 +17,7 @@ from itertools import islice
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from tqdm import tqdm
 
@@ -293,6 +294,8 @@ class _Loader:
         SharingConsent.objects.bulk_create(consents, batch_size=ROWS_PER_INSERT)
         Alert.objects.bulk_create(alerts, batch_size=ROWS_PER_INSERT)
         RecordEntry.objects.bulk_create(entries, batch_size=ROWS_PER_INSERT)
+        # The demonstration's notes were written as they happened, not when it was loaded.
+        RecordEntry.objects.filter(person__in=created).update(created_at=F("occurred_at"))
 
     def person(self, spec: PersonSpec) -> Person:
         user = None

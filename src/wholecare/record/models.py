@@ -8,6 +8,7 @@ Alert ↔ Flag.
 Business rules live in `services.py` (writes) and `selectors.py` (reads), never in `save()`.
 """
 
+import datetime as dt
 import uuid
 
 from django.conf import settings
@@ -328,6 +329,12 @@ class RecordEntry(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def written_later(self) -> bool:
+        """Written more than an hour after it happened: the timeline says when, as a
+        retrospective note must."""
+        return self.created_at - self.occurred_at > dt.timedelta(hours=1)
 
 
 class Alert(models.Model):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from wholecare.access.audit import audit, audit_many
@@ -105,20 +105,31 @@ def _caseload_row(
     )
 
 
+def _my_memberships(staff: Staff) -> QuerySet[CareTeamMembership]:
+    today = timezone.localdate()
+    return CareTeamMembership.objects.filter(staff=staff, start_date__lte=today).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=today)
+    )
+
+
+def _my_referrals(staff: Staff) -> QuerySet[Referral]:
+    return Referral.objects.filter(service__in=staff.services.all(), status=Referral.Status.OPEN)
+
+
+def _on_caseload(staff: Staff) -> Q:
+    """People on the care teams the member of staff is on, or referred to their services."""
+    return Q(pk__in=_my_memberships(staff).values("person_id")) | Q(
+        pk__in=_my_referrals(staff).values("person_id")
+    )
+
+
 @transaction.atomic
 def caseload(*, by: AbstractBaseUser) -> list[CaseloadRow]:
     staff = staff_of(by)
-    today = timezone.localdate()
-    memberships = CareTeamMembership.objects.filter(staff=staff, start_date__lte=today).filter(
-        Q(end_date__isnull=True) | Q(end_date__gte=today)
-    )
-    referrals = Referral.objects.filter(
-        service__in=staff.services.all(), status=Referral.Status.OPEN
-    ).select_related("service")
+    memberships = _my_memberships(staff)
+    referrals = _my_referrals(staff).select_related("service")
     people = (
-        Person.objects.filter(
-            Q(pk__in=memberships.values("person_id")) | Q(pk__in=referrals.values("person_id"))
-        )
+        Person.objects.filter(_on_caseload(staff))
         .prefetch_related(
             Prefetch("care_team", queryset=memberships, to_attr="my_memberships"),
             Prefetch("referrals", queryset=referrals, to_attr="my_referrals"),
@@ -135,6 +146,34 @@ def caseload(*, by: AbstractBaseUser) -> list[CaseloadRow]:
         what="caseload list",
     )
     return rows
+
+
+#: How many needs awaiting assessment the caseload lists at most.
+NEEDS_AWAITING_SHOWN = 100
+
+
+@transaction.atomic
+def needs_awaiting_assessment(*, by: AbstractBaseUser) -> list[SocialCareNeed]:
+    """For staff who assess social care needs: the needs on their caseload that are awaiting
+    assessment, the longest waiting first (decision 0018); nothing for anyone else."""
+    staff = staff_of(by)
+    if not services.may_assess_social_care_needs(staff):
+        return []
+    needs = list(
+        SocialCareNeed.objects.filter(
+            status=SocialCareNeed.Status.AWAITING,
+            person__in=Person.objects.filter(_on_caseload(staff)),
+        )
+        .select_related("person", "status_changed_by")
+        .order_by("status_changed_at", "pk")[:NEEDS_AWAITING_SHOWN]
+    )
+    audit_many(
+        by=by,
+        action=AuditEvent.Action.VIEW,
+        people={need.person for need in needs},
+        what="social care needs awaiting assessment",
+    )
+    return needs
 
 
 def _referred_to(referral: Referral) -> str:
@@ -243,11 +282,11 @@ class PersonSummary:
     may_record_conditions: bool
     """Whether the viewer makes diagnoses, and so may record a condition (decision 0017)."""
     may_assess_needs: bool
+    """Whether the viewer assesses social care needs, and so may change one's status (decision
+    0018); anyone who opens the record may record a need as awaiting assessment."""
     may_change_care_team: bool
     """Whether the viewer may add colleagues to the care team or take them off it (not by
     breaking glass; decision 0019)."""
-    """Whether the viewer assesses social care needs, and so may change one's status (decision
-    0018); anyone who opens the record may record a need as awaiting assessment."""
     social_care_needs: list[SocialCareNeed]
     care_team: list[CareTeamMembership]
     open_referrals: list[Referral]

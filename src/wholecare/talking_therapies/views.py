@@ -24,15 +24,8 @@ from wholecare.record.selectors import person_header
 from wholecare.talking_therapies import forms, selectors, services
 from wholecare.talking_therapies.engine import ENTERED_TREATMENT, Period
 from wholecare.talking_therapies.models import TTReferral
+from wholecare.web.forms import show_errors
 from wholecare.web.types import AuthenticatedHttpRequest
-
-
-def _errors(form: Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, field_messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, field_messages)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _no_access(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpResponse:
@@ -160,7 +153,7 @@ def refer(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpRespon
                 by=request.user, person=page.person, **form.cleaned_data
             )
         except ValidationError as error:
-            _errors(form, error)
+            show_errors(form, error)
         else:
             messages.success(
                 request, f"{page.person.full_name} has been referred to {referral.service}."
@@ -183,7 +176,7 @@ def screen(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpRespo
                 request, person_, selectors.SCREENING_MEASURES, form.cleaned_data["measured_on"]
             )
         except ValidationError as error:
-            _errors(form, error)
+            show_errors(form, error)
         else:
             messages.success(
                 request,
@@ -269,7 +262,7 @@ def invite(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpRespo
                 measures_wanted=form.cleaned_data["measures"],
             )
         except ValidationError as error:
-            _errors(form, error)
+            show_errors(form, error)
         else:
             return render(
                 request,
@@ -294,7 +287,7 @@ def marker(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpRespo
         try:
             services.marker_record(by=request.user, person=person_, **form.cleaned_data)
         except ValidationError as error:
-            _errors(form, error)
+            show_errors(form, error)
         else:
             messages.success(request, "Result recorded.")
             return redirect("talking_therapies:person", public_id=public_id)
@@ -358,7 +351,7 @@ def _referral_action(
         try:
             action(page.referral, form.cleaned_data)
         except ValidationError as error:
-            _errors(form, error)
+            show_errors(form, error)
         else:
             messages.success(request, done)
             return redirect("talking_therapies:referral", public_id=public_id)
@@ -439,7 +432,7 @@ def referral_invite(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> 
                 measures_wanted=form.cleaned_data["measures"],
             )
         except ValidationError as error:
-            _errors(form, error)
+            show_errors(form, error)
         else:
             return render(
                 request,
@@ -468,7 +461,7 @@ def referral_measures(
                 page.referral,
             )
         except ValidationError as error:
-            _errors(form, error)
+            show_errors(form, error)
         else:
             messages.success(request, f"{code} recorded: {results[0].total:g}.")
             return redirect(back)
@@ -495,7 +488,7 @@ def contact_kind(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         try:
             services.contact_change_kind(by=request.user, contact=contact, **form.cleaned_data)
         except ValidationError as error:
-            _errors(form, error)
+            show_errors(form, error)
         else:
             messages.success(
                 request, "The kind of contact has been changed and the change recorded."
@@ -514,7 +507,7 @@ def risk_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         try:
             services.risk_task_review(by=request.user, task=task, note=form.cleaned_data["note"])
         except ValidationError as error:
-            _errors(form, error)
+            show_errors(form, error)
         else:
             messages.success(request, "Risk review recorded.")
             return redirect("talking_therapies:home")
@@ -740,7 +733,7 @@ def public_self_referral(request: HttpRequest) -> HttpResponse:
                 what_would_help=data["what_would_help"],
             )
         except ValidationError as error:
-            _errors(form, error)
+            show_errors(form, error)
         else:
             return render(request, "talking_therapies/public_thanks.html", {"crisis": True})
     return render(
@@ -767,7 +760,7 @@ def public_questionnaire(request: HttpRequest) -> HttpResponse:
         try:
             invitation = services.invitation_for_code(code=code, client=client_hash(request))
         except ValidationError as error:
-            _errors(code_form, error)
+            show_errors(code_form, error)
             return render(
                 request, "talking_therapies/public_code.html", {"form": code_form}, status=400
             )

@@ -5,12 +5,24 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from wholecare.access.models import BreakGlassAccess
 from wholecare.directory.models import Staff
 from wholecare.record import nhs_number, services, vocabulary
 from wholecare.record.models import Condition, Person, RecordEntry, SocialCareNeed
 from wholecare.record.vocabulary import Sensitivity
+
+
+def show_errors(form: forms.Form, error: ValidationError) -> None:
+    """A service's refusal on the form: each message at its field where the form has one, the
+    rest (and a refusal not keyed by field) above the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for field, field_messages in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, field_messages)
 
 
 class SignInForm(AuthenticationForm):
@@ -114,6 +126,32 @@ class EntryForm(forms.Form):
     sensitivity = forms.ChoiceField(
         choices=[(s.value, s.label) for s in Sensitivity], initial=Sensitivity.NORMAL.value
     )
+    occurred_on = DateInputField(required=False, what="The date it happened")
+    occurred_time = forms.CharField(required=False, max_length=10)
+
+    def clean(self) -> dict[str, Any]:
+        """When it happened, from a date and a 24-hour time (`occurred_at`), for an entry written
+        afterwards; neither given means now, a time alone means today."""
+        data = super().clean() or {}
+        day = data.pop("occurred_on", None)
+        text = data.pop("occurred_time", "").strip()
+        if self.errors:
+            return data
+        if not text:
+            if day is not None:
+                self.add_error("occurred_time", "Enter the time it happened, like 14:30")
+            return data
+        try:
+            time = dt.time.fromisoformat(text.replace(".", ":").zfill(5))
+        except ValueError:
+            self.add_error("occurred_time", "Enter the time on the 24-hour clock, like 14:30")
+            return data
+        when = timezone.make_aware(dt.datetime.combine(day or timezone.localdate(), time))
+        if when > timezone.now():
+            self.add_error("occurred_on", "The date and time it happened must be in the past")
+            return data
+        data["occurred_at"] = when
+        return data
 
 
 class ConditionForm(forms.Form):

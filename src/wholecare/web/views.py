@@ -33,6 +33,7 @@ from wholecare.web.forms import (
     ReviewForm,
     SignInForm,
     SocialCareNeedForm,
+    show_errors,
 )
 from wholecare.web.types import AuthenticatedHttpRequest
 
@@ -73,7 +74,8 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def caseload(request: AuthenticatedHttpRequest) -> HttpResponse:
     rows = selectors.caseload(by=request.user)
-    return render(request, "record/caseload.html", {"rows": rows})
+    needs = selectors.needs_awaiting_assessment(by=request.user)
+    return render(request, "record/caseload.html", {"rows": rows, "needs": needs})
 
 
 @require_http_methods(["GET", "POST"])
@@ -162,12 +164,6 @@ def break_glass(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> Http
     return render(request, "record/break_glass.html", {"form": form, "public_id": public_id})
 
 
-def _show_errors(form: forms.Form, error: ValidationError) -> None:
-    """A record service's refusal on the form: at its field where the form has one."""
-    for field, field_messages in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, field_messages)
-
-
 def _form_page(
     request: AuthenticatedHttpRequest,
     form: forms.Form,
@@ -184,7 +180,7 @@ def _form_page(
         except AccessDenied as refusal:
             form.add_error(None, str(refusal))
         except ValidationError as error:
-            _show_errors(form, error)
+            show_errors(form, error)
         else:
             messages.success(request, done)
             return redirect("web:person", public_id=context["person"].public_id)
@@ -476,7 +472,7 @@ def review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 note=form.cleaned_data["note"],
             )
         except ValidationError as error:
-            _show_errors(form, error)
+            show_errors(form, error)
         else:
             messages.success(request, "Review recorded.")
             return redirect("web:review-queue")

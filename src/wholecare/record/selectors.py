@@ -39,6 +39,10 @@ from wholecare.record.vocabulary import ConditionGroup
 
 TIMELINE_PAGE = 50
 
+#: The last entry a page of the timeline showed, its time and then its id (the timeline's order),
+#: from which the next page goes on: entries dated to the same minute are never skipped.
+EntryMark = tuple[dt.datetime, int]
+
 
 def openable_person(staff: Staff, public_id: uuid.UUID) -> tuple[Person, Relationship]:
     """The person, if this member of staff may open their record; AccessDenied whether or not they
@@ -239,7 +243,7 @@ class Timeline:
 
 
 def _timeline(
-    staff: Staff, person: Person, *, discipline: str = "", before: dt.datetime | None = None
+    staff: Staff, person: Person, *, discipline: str = "", before: EntryMark | None = None
 ) -> Timeline:
     access = sensitive_access(staff, person)
     all_entries = RecordEntry.objects.filter(person=person)
@@ -251,7 +255,8 @@ def _timeline(
     )
     page = readable
     if before is not None:
-        page = page.filter(occurred_at__lt=before)
+        when, pk = before
+        page = page.filter(Q(occurred_at__lt=when) | Q(occurred_at=when, pk__lt=pk))
     entries = list(
         page.select_related("author__user", "service").order_by("-occurred_at", "-pk")[
             : TIMELINE_PAGE + 1
@@ -359,7 +364,7 @@ def timeline(
     by: AbstractBaseUser,
     public_id: uuid.UUID,
     discipline: str = "",
-    before: dt.datetime | None = None,
+    before: EntryMark | None = None,
 ) -> tuple[Person, Timeline]:
     staff = staff_of(by)
     person, relationship = openable_person(staff, public_id)

@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods
@@ -112,13 +112,31 @@ def person_summary(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> H
     )
 
 
+def _older_than(query: QueryDict) -> selectors.EntryMark | None:
+    """The last entry a page of the timeline showed, from its "Show older entries" link (`before`,
+    its time, and `before_id`); None for the first page; ValueError for anything else."""
+    if "before" not in query and "before_id" not in query:
+        return None
+    when = parse_datetime(query.get("before", ""))
+    if when is None:
+        raise ValueError("before is not a date and time")
+    return when, int(query.get("before_id", ""))
+
+
 @require_GET
 def person_timeline(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """The timeline alone, for htmx: filtered by discipline, or the next page."""
     discipline = request.GET.get("discipline", "")
     if discipline not in set(Discipline):
         discipline = ""
-    before = parse_datetime(request.GET.get("before", "")) if request.GET.get("before") else None
+    try:
+        before = _older_than(request.GET)
+    except ValueError:
+        return HttpResponseBadRequest(
+            "This link to older entries is not one Wholecare wrote: open the person's record"
+            " again and use Show older entries there.",
+            content_type="text/plain; charset=utf-8",
+        )
     try:
         person, timeline = selectors.timeline(
             by=request.user, public_id=public_id, discipline=discipline, before=before

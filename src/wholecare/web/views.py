@@ -2,7 +2,7 @@
 
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import messages
@@ -36,6 +36,8 @@ from wholecare.web.forms import (
     show_errors,
 )
 from wholecare.web.types import AuthenticatedHttpRequest
+
+Found = TypeVar("Found")
 
 
 class SignInView(auth_views.LoginView):
@@ -182,6 +184,25 @@ def break_glass(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> Http
     return render(request, "record/break_glass.html", {"form": form, "public_id": public_id})
 
 
+def _on_record(
+    request: AuthenticatedHttpRequest,
+    public_id: uuid.UUID,
+    find: Callable[[], Found | None],
+    gone: str,
+) -> Found | HttpResponse:
+    """What a page changes on the person's record (`find`, an audited selector), or the page to
+    show instead: the refusal when the user may not open the record, or the person summary
+    saying `gone` when the record holds no such thing (any more)."""
+    try:
+        found = find()
+    except AccessDenied:
+        return _no_access(request, public_id)
+    if found is None:
+        messages.info(request, gone)
+        return redirect("web:person", public_id=public_id)
+    return found
+
+
 def _form_page(
     request: AuthenticatedHttpRequest,
     form: forms.Form,
@@ -265,13 +286,14 @@ def need_status(
     request: AuthenticatedHttpRequest, public_id: uuid.UUID, need_id: int
 ) -> HttpResponse:
     """An assessor records that a need is now assessed, met, or awaiting assessment again."""
-    try:
-        need = selectors.need_for_change(by=request.user, public_id=public_id, need_id=need_id)
-    except AccessDenied:
-        return _no_access(request, public_id)
-    if need is None:
-        messages.info(request, "That social care need is not on the record.")
-        return redirect("web:person", public_id=public_id)
+    need = _on_record(
+        request,
+        public_id,
+        lambda: selectors.need_for_change(by=request.user, public_id=public_id, need_id=need_id),
+        "That social care need is not on the record.",
+    )
+    if isinstance(need, HttpResponse):
+        return need
     context: dict[str, Any] = {"person": need.person, "need": need}
     if not services.may_assess_social_care_needs(permissions.staff_of(request.user)):
         return render(request, "record/need_status.html", context, status=403)
@@ -318,15 +340,16 @@ def care_team_end(
     request: AuthenticatedHttpRequest, public_id: uuid.UUID, membership_id: int
 ) -> HttpResponse:
     """Take someone off the care team, after saying what that means for their access."""
-    try:
-        membership = selectors.membership_for_end(
+    membership = _on_record(
+        request,
+        public_id,
+        lambda: selectors.membership_for_end(
             by=request.user, public_id=public_id, membership_id=membership_id
-        )
-    except AccessDenied:
-        return _no_access(request, public_id)
-    if membership is None:
-        messages.info(request, "They are no longer on the care team.")
-        return redirect("web:person", public_id=public_id)
+        ),
+        "They are no longer on the care team.",
+    )
+    if isinstance(membership, HttpResponse):
+        return membership
     context: dict[str, Any] = {"person": membership.person, "membership": membership}
     staff = permissions.staff_of(request.user)
     if not services.may_change_care_team(permissions.relationship(staff, membership.person)):
@@ -402,15 +425,16 @@ def _condition_correction(
     """A page changing one condition: it shows the condition and, on a valid POST, applies
     `correct` (a record service, returning what to tell the user), whose refusal or errors are
     shown on the form."""
-    try:
-        condition = selectors.condition_for_correction(
+    condition = _on_record(
+        request,
+        public_id,
+        lambda: selectors.condition_for_correction(
             by=request.user, public_id=public_id, condition_id=condition_id
-        )
-    except AccessDenied:
-        return _no_access(request, public_id)
-    if condition is None:
-        messages.info(request, "That condition is not on the record (it may have been marked).")
-        return redirect("web:person", public_id=public_id)
+        ),
+        "That condition is not on the record (it may have been marked).",
+    )
+    if isinstance(condition, HttpResponse):
+        return condition
     return _form_page(
         request,
         form(condition),

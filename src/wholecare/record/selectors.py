@@ -24,7 +24,7 @@ from wholecare.access.permissions import (
     staff_of,
 )
 from wholecare.directory.disciplines import NO_DIRECT_CARE
-from wholecare.directory.models import Staff
+from wholecare.directory.models import Service, Staff
 from wholecare.record import nhs_number, services
 from wholecare.record.models import (
     Alert,
@@ -451,6 +451,23 @@ def membership_for_end(
         .filter(pk=membership_id)
         .first()
     )
+
+
+#: Services a person is referred to from the record: not those that give no direct care, and not
+#: NHS Talking Therapies, whose referral page also links the long-term conditions (its pathway).
+NOT_REFERRED_HERE = frozenset(
+    {
+        Service.Kind.TALKING_THERAPIES,
+        Service.Kind.INFORMATION_GOVERNANCE,
+        Service.Kind.ANALYTICS,
+    }
+)
+
+
+def services_to_refer_to() -> list[Service]:
+    """The directory's services a referral page offers, by kind and then name."""
+    offered = Service.objects.exclude(kind__in=NOT_REFERRED_HERE).select_related("organisation")
+    return sorted(offered, key=lambda service: (service.get_kind_display(), service.name))
 
 
 @transaction.atomic

@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from wholecare.access.models import BreakGlassAccess
-from wholecare.directory.models import Staff
+from wholecare.directory.models import Service, Staff
 from wholecare.record import nhs_number, services, vocabulary
-from wholecare.record.models import Condition, Person, RecordEntry, SocialCareNeed
+from wholecare.record.models import Condition, Person, RecordEntry, Referral, SocialCareNeed
 from wholecare.record.vocabulary import Sensitivity
 
 
@@ -148,7 +148,8 @@ class EntryForm(forms.Form):
             return data
         when = timezone.make_aware(dt.datetime.combine(day or timezone.localdate(), time))
         if when > timezone.now():
-            self.add_error("occurred_on", "The date and time it happened must be in the past")
+            where = "occurred_on" if day is not None else "occurred_time"
+            self.add_error(where, "The date and time it happened must be in the past")
             return data
         data["occurred_at"] = when
         return data
@@ -261,6 +262,43 @@ class CareTeamAddForm(forms.Form):
 
     def clean_staff(self) -> Staff:
         return self.candidates[self.cleaned_data["staff"]]
+
+
+class ReferralForm(forms.Form):
+    """A referral to one of the directory's services (`offered`), grouped by kind of service."""
+
+    service = forms.ChoiceField(
+        error_messages={
+            "required": "Choose the service to refer to",
+            "invalid_choice": "Choose a service from the list",
+        },
+    )
+    priority = forms.ChoiceField(
+        choices=Referral.Priority.choices,
+        initial=Referral.Priority.ROUTINE,
+        error_messages={"required": "Choose how soon the service should act"},
+    )
+    reason = forms.CharField(
+        max_length=300,
+        widget=forms.Textarea,
+        error_messages={
+            "required": "Say why you are referring, so the service can decide what to do",
+            "max_length": "The reason must be 300 characters or fewer",
+        },
+    )
+
+    def __init__(self, *args: Any, offered: list[Service], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.offered = {str(service.pk): service for service in offered}
+        groups: dict[str, list[tuple[str, str]]] = {}
+        for pk, service in self.offered.items():
+            groups.setdefault(service.get_kind_display(), []).append(
+                (pk, f"{service.name}, {service.organisation}")
+            )
+        cast(forms.ChoiceField, self.fields["service"]).choices = list(groups.items())
+
+    def clean_service(self) -> Service:
+        return self.offered[self.cleaned_data["service"]]
 
 
 class ConditionStatusForm(forms.Form):

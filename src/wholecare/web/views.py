@@ -10,6 +10,7 @@ from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -19,7 +20,7 @@ from wholecare.access import services as access_services
 from wholecare.access.permissions import AccessDenied
 from wholecare.directory.disciplines import Discipline
 from wholecare.record import aggregates, exports, selectors, services
-from wholecare.record.models import Condition, Person
+from wholecare.record.models import Condition, Person, Referral
 from wholecare.web.forms import (
     BreakGlassForm,
     CareTeamAddForm,
@@ -30,6 +31,7 @@ from wholecare.web.forms import (
     FindPersonForm,
     IdentityForm,
     NeedStatusForm,
+    ReferralForm,
     ReviewForm,
     SignInForm,
     SocialCareNeedForm,
@@ -361,6 +363,34 @@ def care_team_end(
 
     confirm = forms.Form(request.POST if request.method == "POST" else None)
     return _form_page(request, confirm, end, "record/care_team_end.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def referral_new(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Refer the person to a service, which lets its staff open the record while the referral is
+    open; a referral asking for more than routine is put first on their caseload."""
+    try:
+        person = selectors.person_header(
+            by=request.user, public_id=public_id, what="new referral form"
+        )
+    except AccessDenied:
+        return _no_access(request, public_id)
+    form = ReferralForm(request.POST or None, offered=selectors.services_to_refer_to())
+
+    def refer(data: dict[str, Any]) -> str:
+        referral = services.referral_create(
+            by=request.user,
+            person=person,
+            service=data["service"],
+            received_date=timezone.localdate(),
+            reason=data["reason"].strip(),
+            priority=data["priority"],
+        )
+        routine = referral.priority == Referral.Priority.ROUTINE
+        how = "" if routine else f" ({referral.get_priority_display()})"
+        return f"{person.full_name} has been referred to {referral.service}{how}."
+
+    return _form_page(request, form, refer, "record/referral_new.html", {"person": person})
 
 
 @require_http_methods(["GET", "POST"])

@@ -235,3 +235,25 @@ def test_an_assessors_caseload_lists_the_needs_awaiting_assessment_longest_first
     assert "Social care needs awaiting assessment" not in (
         gp_client.get(reverse("web:caseload")).content.decode()
     )
+
+
+def test_the_summary_warns_when_no_assessor_would_see_a_need_until_one_is_involved(
+    person: Any,
+) -> None:
+    _, client = on_care_team(Discipline.DISTRICT_NURSE, person)
+    warning = "Nobody will assess these needs"
+    factories.SocialCareNeedFactory(person=person, status="assessed")
+    assert warning not in _summary(client, person), "no need awaits assessment"
+    factories.SocialCareNeedFactory(person=person, need_code="housing")
+    summary = _summary(client, person)
+    assert warning in summary
+    assert reverse("web:referral-new", kwargs={"public_id": person.public_id}) in summary
+    adult_social_care = factories.ServiceFactory(kind="adult-social-care")
+    factories.StaffFactory(discipline=Discipline.SOCIAL_WORKER).services.add(adult_social_care)
+    referral = factories.ReferralFactory(person=person, service=adult_social_care)
+    assert warning not in _summary(client, person), "a referral to their service reaches them"
+    referral.status = "closed"
+    referral.save()
+    assert warning in _summary(client, person)
+    on_care_team(Discipline.OCCUPATIONAL_THERAPIST, person)
+    assert warning not in _summary(client, person), "an assessor on the care team sees it"

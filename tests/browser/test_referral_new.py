@@ -1,7 +1,6 @@
-"""A district nurse refers someone who is not coping at home to Home First, urgently, from the
-person summary; the referral shows there at once, tagged."""
+"""A district nurse, warned that nobody will assess a need she recorded, refers the person
+urgently from the person summary; the referral shows there at once, tagged."""
 
-import re
 from typing import Any
 
 import pytest
@@ -24,10 +23,13 @@ def test_a_nurse_refers_to_home_first_urgently(page: Page, sign_in, live_server)
     factories.ServiceFactory(name="Home First", kind=Service.Kind.RAPID_RESPONSE)
     person = factories.PersonFactory(given_name="Moira", family_name="Castellanos")
     factories.CareTeamMembershipFactory(person=person, staff=nurse)
+    factories.SocialCareNeedFactory(person=person, need_code="personal-care")
 
     sign_in(page, "dn-kit", factories.PASSWORD)
     page.goto(f"{live_server.url}/people/{person.public_id}/")
-    page.get_by_role("link", name=re.compile(r"^Refer to a service\W+Moira CASTELLANOS$")).click()
+    expect(page.get_by_text("Nobody will assess these needs")).to_be_visible()
+    assert violations(page) == [], "the summary warning that nobody will assess a need"
+    page.get_by_role("link", name="Refer Moira CASTELLANOS to adult social care").click()
     assert violations(page) == [], "the form"
     page.get_by_role("button", name="Send referral").click()
     expect(page.get_by_role("link", name="Choose the service to refer to")).to_be_visible()

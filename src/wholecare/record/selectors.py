@@ -23,7 +23,7 @@ from wholecare.access.permissions import (
     sensitive_access,
     staff_of,
 )
-from wholecare.directory.disciplines import NO_DIRECT_CARE
+from wholecare.directory.disciplines import NO_DIRECT_CARE, SOCIAL_CARE_ASSESSORS
 from wholecare.directory.models import Service, Staff
 from wholecare.record import nhs_number, services
 from wholecare.record.models import (
@@ -273,6 +273,19 @@ def _timeline(
     )
 
 
+def _needs_without_assessor(person: Person) -> bool:
+    awaiting = person.social_care_needs.filter(status=SocialCareNeed.Status.AWAITING)
+    if not awaiting.exists():
+        return False
+    on_team = services.current_memberships(person).filter(
+        staff__discipline__in=SOCIAL_CARE_ASSESSORS
+    )
+    referred = person.referrals.filter(
+        status=Referral.Status.OPEN, service__staff__discipline__in=SOCIAL_CARE_ASSESSORS
+    )
+    return not (on_team.exists() or referred.exists())
+
+
 @dataclass(frozen=True)
 class PersonSummary:
     person: Person
@@ -289,6 +302,9 @@ class PersonSummary:
     may_assess_needs: bool
     """Whether the viewer assesses social care needs, and so may change one's status (decision
     0018); anyone who opens the record may record a need as awaiting assessment."""
+    needs_without_assessor: bool
+    """Some need awaits assessment, yet no social worker or occupational therapist cares for the
+    person (care team or open referral to their service): nobody would see it (decision 0018)."""
     may_change_care_team: bool
     """Whether the viewer may add colleagues to the care team or take them off it (not by
     breaking glass; decision 0019)."""
@@ -323,6 +339,7 @@ def person_summary(
         correctable=frozenset(c.pk for c in conditions if services.may_correct_condition(staff, c)),
         may_record_conditions=services.may_record_condition(staff),
         may_assess_needs=services.may_assess_social_care_needs(staff),
+        needs_without_assessor=_needs_without_assessor(person),
         may_change_care_team=services.may_change_care_team(relationship),
         social_care_needs=sorted(
             person.social_care_needs.select_related("status_changed_by"),

@@ -191,7 +191,7 @@ def test_someone_taken_off_by_a_colleague_meanwhile_is_reported_not_an_error(
         person=person, staff=nurse, start_date=dt.date(2024, 1, 1)
     )
     services.care_team_end(by=gp.user, membership=shown)
-    monkeypatch.setattr(selectors, "membership_for_end", lambda **_: shown)
+    monkeypatch.setattr(selectors, "membership_for_end", lambda **_: (shown, True))
     page = client.post(_end(shown))
     assert page.status_code == 200
     assert "They are no longer on the care team" in page.content.decode()

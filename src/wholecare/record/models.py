@@ -296,6 +296,14 @@ class Referral(models.Model):
     def __str__(self) -> str:
         return f"referral to {self.service} ({self.get_status_display()})"
 
+    @property
+    def how_soon(self) -> str:
+        """Nothing for a routine referral, else its priority in brackets, as audit lines and
+        messages append it: "referral to Home First (Urgent)"."""
+        if self.priority == self.Priority.ROUTINE:
+            return ""
+        return f" ({self.get_priority_display()})"
+
 
 class RecordEntry(models.Model):
     """One item on the person's timeline, written by one discipline for everyone it may be shared

@@ -438,36 +438,43 @@ def need_for_change(
 @transaction.atomic
 def care_team_candidates(
     *, by: AbstractBaseUser, public_id: uuid.UUID, name: str
-) -> tuple[Person, list[Staff]]:
-    """The person, for the form adding to their care team, and the members of staff whose names
-    hold every word of `name` (at most `CANDIDATES_SHOWN`), less those already on the team and
-    those who give no direct care. Audited like any view."""
-    person = person_header(by=by, public_id=public_id, what="care team form")
+) -> tuple[Person, list[Staff], bool]:
+    """The person, for the form adding to their care team; the members of staff whose names hold
+    every word of `name` (at most `CANDIDATES_SHOWN`), less those already on the team and those
+    who give no direct care; and whether the user may change the team
+    (`services.may_change_care_team`). Audited like any view."""
+    person, relationship = _header(by, public_id, "care team form")
+    may_change = services.may_change_care_team(relationship)
     words = name.split()
     if not words:
-        return person, []
+        return person, [], may_change
     on_team = services.current_memberships(person).values("staff_id")
     found = Staff.objects.exclude(discipline__in=NO_DIRECT_CARE).exclude(pk__in=on_team)
     for word in words:
         found = found.filter(
             Q(user__first_name__icontains=word) | Q(user__last_name__icontains=word)
         )
-    return person, list(found.select_related("user", "organisation")[:CANDIDATES_SHOWN])
+    candidates = list(found.select_related("user", "organisation")[:CANDIDATES_SHOWN])
+    return person, candidates, may_change
 
 
 @transaction.atomic
 def membership_for_end(
     *, by: AbstractBaseUser, public_id: uuid.UUID, membership_id: int
-) -> CareTeamMembership | None:
-    """A current care team membership of the person's, for the page taking someone off the team;
-    None when there is none such. Audited like any view."""
-    person = person_header(by=by, public_id=public_id, what="care team form")
-    return (
+) -> tuple[CareTeamMembership, bool] | None:
+    """A current care team membership of the person's, for the page taking someone off the team,
+    and whether the user may change the team (`services.may_change_care_team`); None when there
+    is no such membership. Audited like any view."""
+    person, relationship = _header(by, public_id, "care team form")
+    membership = (
         services.current_memberships(person)
         .select_related("person", "staff__user", "staff__organisation")
         .filter(pk=membership_id)
         .first()
     )
+    if membership is None:
+        return None
+    return membership, services.may_change_care_team(relationship)
 
 
 #: Services a person is referred to from the record: not those that give no direct care, and not
@@ -490,6 +497,11 @@ def services_to_refer_to() -> list[Service]:
 @transaction.atomic
 def person_header(*, by: AbstractBaseUser, public_id: uuid.UUID, what: str) -> Person:
     """The person's identity, for a page about them (a form, say); audited like any view."""
+    return _header(by, public_id, what)[0]
+
+
+def _header(by: AbstractBaseUser, public_id: uuid.UUID, what: str) -> tuple[Person, Relationship]:
+    """`person_header`, with the relationship that lets the user open the record."""
     staff = staff_of(by)
     person, relationship = openable_person(staff, public_id)
     audit(
@@ -499,4 +511,4 @@ def person_header(*, by: AbstractBaseUser, public_id: uuid.UUID, what: str) -> P
         what=what,
         flagged_for_review=relationship is Relationship.BREAK_GLASS,
     )
-    return person
+    return person, relationship

@@ -770,11 +770,10 @@ def referral_create(
     _full_clean(referral)
     referral.save()
     to = f" for {clinician.display_name}" if clinician is not None else ""
-    how = "" if priority == Referral.Priority.ROUTINE else f" ({referral.get_priority_display()})"
     audit(
         by=by,
         action=AuditEvent.Action.CREATE,
         person=person,
-        what=f"referral to {service}{to}{how}",
+        what=f"referral to {service}{to}{referral.how_soon}",
     )
     return referral

@@ -20,7 +20,7 @@ from wholecare.access import services as access_services
 from wholecare.access.permissions import AccessDenied
 from wholecare.directory.disciplines import Discipline
 from wholecare.record import aggregates, exports, selectors, services
-from wholecare.record.models import Condition, Person, Referral
+from wholecare.record.models import Condition, Person
 from wholecare.web.forms import (
     BreakGlassForm,
     CareTeamAddForm,
@@ -317,14 +317,13 @@ def care_team_add(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> Ht
     the search is a GET, the choice and their role a POST carrying the same search."""
     name = (request.POST if request.method == "POST" else request.GET).get("name", "")[:100]
     try:
-        person, candidates = selectors.care_team_candidates(
+        person, candidates, may_change = selectors.care_team_candidates(
             by=request.user, public_id=public_id, name=name
         )
     except AccessDenied:
         return _no_access(request, public_id)
     context: dict[str, Any] = {"person": person, "name": name, "candidates": candidates}
-    staff = permissions.staff_of(request.user)
-    if not services.may_change_care_team(permissions.relationship(staff, person)):
+    if not may_change:
         return render(request, "record/care_team_add.html", context, status=403)
     form = CareTeamAddForm(request.POST or None, candidates=candidates)
 
@@ -342,7 +341,7 @@ def care_team_end(
     request: AuthenticatedHttpRequest, public_id: uuid.UUID, membership_id: int
 ) -> HttpResponse:
     """Take someone off the care team, after saying what that means for their access."""
-    membership = _on_record(
+    found = _on_record(
         request,
         public_id,
         lambda: selectors.membership_for_end(
@@ -350,11 +349,11 @@ def care_team_end(
         ),
         "They are no longer on the care team.",
     )
-    if isinstance(membership, HttpResponse):
-        return membership
+    if isinstance(found, HttpResponse):
+        return found
+    membership, may_change = found
     context: dict[str, Any] = {"person": membership.person, "membership": membership}
-    staff = permissions.staff_of(request.user)
-    if not services.may_change_care_team(permissions.relationship(staff, membership.person)):
+    if not may_change:
         return render(request, "record/care_team_end.html", context, status=403)
 
     def end(data: dict[str, Any]) -> str:
@@ -386,9 +385,7 @@ def referral_new(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> Htt
             reason=data["reason"].strip(),
             priority=data["priority"],
         )
-        routine = referral.priority == Referral.Priority.ROUTINE
-        how = "" if routine else f" ({referral.get_priority_display()})"
-        return f"{person.full_name} has been referred to {referral.service}{how}."
+        return f"{person.full_name} has been referred to {referral.service}{referral.how_soon}."
 
     return _form_page(request, form, refer, "record/referral_new.html", {"person": person})
 

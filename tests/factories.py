@@ -130,6 +130,13 @@ class ReferralFactory(factory.django.DjangoModelFactory):
     service = factory.SubFactory(ServiceFactory)
     received_date = dt.date(2026, 1, 5)
 
+    class Params:
+        closed = factory.Trait(
+            status=Referral.Status.CLOSED,
+            closed_date=dt.date(2026, 2, 1),
+            outcome=Referral.Outcome.DISCHARGED,
+        )
+
 
 class RecordEntryFactory(factory.django.DjangoModelFactory):
     class Meta:

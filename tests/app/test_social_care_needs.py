@@ -252,7 +252,7 @@ def test_the_summary_warns_when_no_assessor_would_see_a_need_until_one_is_involv
     factories.StaffFactory(discipline=Discipline.SOCIAL_WORKER).services.add(adult_social_care)
     referral = factories.ReferralFactory(person=person, service=adult_social_care)
     assert warning not in _summary(client, person), "a referral to their service reaches them"
-    referral.status = "closed"
+    referral.status, referral.closed_date, referral.outcome = "closed", dt.date.today(), "declined"
     referral.save()
     assert warning in _summary(client, person)
     on_care_team(Discipline.OCCUPATIONAL_THERAPIST, person)

@@ -40,6 +40,8 @@ def _url(pattern: URLPattern, person, break_glass_pk: int) -> str:
         kwargs["need_id"] = person.social_care_needs.values_list("pk", flat=True).first() or 0
     if "<int:membership_id>" in route:
         kwargs["membership_id"] = person.care_team.values_list("pk", flat=True).first() or 0
+    if "<int:referral_id>" in route:
+        kwargs["referral_id"] = person.referrals.values_list("pk", flat=True).first() or 0
     return reverse(f"web:{pattern.name}", kwargs=kwargs)
 
 
@@ -50,6 +52,7 @@ def subject():
     )
     factories.ConditionFactory(person=person, snomed_code="13645005")
     factories.SocialCareNeedFactory(person=person, need_code="carer-support")
+    factories.ReferralFactory(person=person, reason="Wound review for the leg ulcer")
     factories.RecordEntryFactory(person=person, title="Pulmonary rehab letter", text="FEV1 48%")
     factories.RecordEntryFactory(
         person=person, title="Therapy session", sensitivity=Sensitivity.PSYCHOLOGICAL_THERAPY
@@ -70,6 +73,7 @@ def _identifying(person) -> list[str]:
         "Pulmonary rehab letter",
         "FEV1 48%",
         "Therapy session",
+        "Wound review for the leg ulcer",
     ]
 
 

@@ -248,6 +248,7 @@ class _Loader:
                     reason=r.reason,
                     status=r.status,
                     closed_date=r.closed,
+                    outcome=r.outcome,
                 )
                 for r in spec.referrals
             ]

@@ -407,6 +407,11 @@ class ReferralSpec:
     def status(self) -> str:
         return "open" if self.closed is None else "closed"
 
+    @property
+    def outcome(self) -> str:
+        """The demonstration's referrals close when the service has finished its care."""
+        return "" if self.closed is None else "discharged"
+
 
 @dataclass(slots=True)
 class ConsentSpec:

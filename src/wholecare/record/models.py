@@ -258,6 +258,16 @@ class Referral(models.Model):
         ASAP = "asap", "As soon as possible"
         STAT = "stat", "Immediately"
 
+    class Outcome(models.TextChoices):
+        """How a closed referral ended (decision 0021): the receiving service discharges the
+        person, records that they declined it, or does not accept the referral; the referrer
+        withdraws it. FHIR: completed for a discharge, revoked otherwise."""
+
+        DISCHARGED = "discharged", "Seen and discharged"
+        DECLINED = "declined", "Declined by the person"
+        NOT_ACCEPTED = "not-accepted", "Not accepted by the service"
+        WITHDRAWN = "withdrawn", "Withdrawn by the referrer"
+
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="referrals")
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="referrals")
     addressed_to = models.CharField(
@@ -282,15 +292,27 @@ class Referral(models.Model):
     )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     closed_date = models.DateField(null=True, blank=True)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
+    outcome_note = models.CharField(
+        max_length=500, blank=True, help_text="Why it ended so, or what was done, for the referrer"
+    )
+    closed_by = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="referrals_closed"
+    )
 
     class Meta:
         indexes = [models.Index(fields=["service", "status"])]
         constraints = [
             models.CheckConstraint(
+                condition=models.Q(status="open", closed_date__isnull=True, outcome="")
+                | (models.Q(status="closed", closed_date__isnull=False) & ~models.Q(outcome="")),
+                name="referral_closed_with_date_and_outcome",
+            ),
+            models.CheckConstraint(
                 condition=models.Q(addressed_to="practitioner", recipient__isnull=False)
                 | (~models.Q(addressed_to="practitioner") & models.Q(recipient__isnull=True)),
                 name="referral_recipient_when_addressed_to_practitioner",
-            )
+            ),
         ]
 
     def __str__(self) -> str:

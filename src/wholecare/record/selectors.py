@@ -311,6 +311,10 @@ class PersonSummary:
     social_care_needs: list[SocialCareNeed]
     care_team: list[CareTeamMembership]
     open_referrals: list[Referral]
+    closable_referrals: frozenset[int]
+    """The pks of the open referrals the viewer may close (`services.referral_closings`)."""
+    closed_referrals: list[Referral]
+    """The most recently closed referrals (`CLOSED_REFERRALS_SHOWN`), with how they ended."""
     alerts: list[Alert]
     """Active alerts that have not ended, from Wholecare and from other systems."""
     timeline: Timeline
@@ -321,6 +325,10 @@ class PersonSummary:
         return any(services.not_known(self.person, name) for name in services.IDENTITY_FIELDS)
 
 
+#: How many closed referrals the person summary shows, the most recently closed first.
+CLOSED_REFERRALS_SHOWN = 5
+
+
 @transaction.atomic
 def person_summary(
     *, by: AbstractBaseUser, public_id: uuid.UUID, discipline: str = ""
@@ -328,6 +336,12 @@ def person_summary(
     staff = staff_of(by)
     person, relationship = openable_person(staff, public_id)
     conditions = list(person.conditions.select_related("recorded_by__user"))
+    open_referrals = list(
+        person.referrals.filter(status=Referral.Status.OPEN)
+        .select_related("service", "referred_by__user")
+        .order_by("received_date", "pk")
+    )
+    my_services = services.my_service_pks(staff) if open_referrals else frozenset()
     summary = PersonSummary(
         person=person,
         relationship=relationship,
@@ -353,8 +367,16 @@ def person_summary(
             .select_related("staff__user", "staff__organisation")
             .order_by("role")
         ),
-        open_referrals=list(
-            person.referrals.filter(status=Referral.Status.OPEN).select_related("service")
+        open_referrals=open_referrals,
+        closable_referrals=frozenset(
+            r.pk
+            for r in open_referrals
+            if services.referral_closings(staff, r, relationship, my_services)
+        ),
+        closed_referrals=list(
+            person.referrals.filter(status=Referral.Status.CLOSED)
+            .select_related("service", "closed_by__user")
+            .order_by("-closed_date", "-pk")[:CLOSED_REFERRALS_SHOWN]
         ),
         alerts=list(
             person.alerts.filter(active=True)
@@ -475,6 +497,54 @@ def membership_for_end(
     if membership is None:
         return None
     return membership, services.may_change_care_team(relationship)
+
+
+@transaction.atomic
+def referral_for_close(
+    *, by: AbstractBaseUser, public_id: uuid.UUID, referral_id: int
+) -> tuple[Referral, tuple[Referral.Outcome, ...]] | None:
+    """An open referral of the person's, for the page closing it, with the outcomes the user may
+    close it with (`services.referral_closings`, none for some); None when the record holds no
+    such open referral (any more). Audited like any view."""
+    person, relationship = _header(by, public_id, "referral closing form")
+    referral = (
+        person.referrals.filter(pk=referral_id, status=Referral.Status.OPEN)
+        .select_related("service__organisation", "referred_by__user")
+        .first()
+    )
+    if referral is None:
+        return None
+    referral.person = person
+    staff = staff_of(by)
+    return referral, services.referral_closings(
+        staff, referral, relationship, services.my_service_pks(staff)
+    )
+
+
+#: How many days the referrer's caseload lists the referrals they made after they close.
+REFERRAL_OUTCOMES_DAYS = 30
+
+
+@transaction.atomic
+def referral_outcomes(*, by: AbstractBaseUser) -> list[Referral]:
+    """The referrals the user made that closed in the last `REFERRAL_OUTCOMES_DAYS` days, the
+    most recently closed first, so the referrer learns how each ended (decision 0021)."""
+    staff = staff_of(by)
+    since = timezone.localdate() - dt.timedelta(days=REFERRAL_OUTCOMES_DAYS)
+    referrals = list(
+        Referral.objects.filter(
+            referred_by=staff, status=Referral.Status.CLOSED, closed_date__gte=since
+        )
+        .select_related("person", "service")
+        .order_by("-closed_date", "-pk")
+    )
+    audit_many(
+        by=by,
+        action=AuditEvent.Action.VIEW,
+        people={referral.person for referral in referrals},
+        what="outcomes of my referrals",
+    )
+    return referrals
 
 
 #: Services a person is referred to from the record: not those that give no direct care, and not

@@ -6,7 +6,7 @@ wrong; nothing is written.
 """
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -777,3 +777,144 @@ def referral_create(
         what=f"referral to {service}{to}{referral.how_soon}",
     )
     return referral
+
+
+#: How the receiving service's staff close a referral (decision 0021).
+CLOSED_BY_THE_SERVICE = (
+    Referral.Outcome.DISCHARGED,
+    Referral.Outcome.DECLINED,
+    Referral.Outcome.NOT_ACCEPTED,
+)
+
+#: Outcomes the referrer must be told the reason for, with what to ask.
+REASON_NEEDED = {
+    Referral.Outcome.NOT_ACCEPTED: "Say why the service cannot accept the referral, and where"
+    " else the referrer could turn",
+    Referral.Outcome.WITHDRAWN: "Say why the referral is withdrawn",
+}
+
+
+def referral_closings(
+    staff: Staff,
+    referral: Referral,
+    relationship: Relationship | None,
+    my_services: Collection[int],
+) -> tuple[Referral.Outcome, ...]:
+    """The outcomes `staff` may close an open `referral` with (decision 0021): the receiving
+    service's staff (`my_services`, the pks of their services) discharge the person, record that
+    they declined, or do not accept it; the referrer, or anyone on the person's care team,
+    withdraws it. A referral to NHS Talking Therapies is closed by discharge on its own pages,
+    which record the ending reason its national data set needs; breaking glass closes nothing."""
+    if (
+        referral.status != Referral.Status.OPEN
+        or referral.service.kind == Service.Kind.TALKING_THERAPIES
+        or relationship in {None, Relationship.BREAK_GLASS}
+    ):
+        return ()
+    closings: tuple[Referral.Outcome, ...] = ()
+    if referral.service_id in my_services:
+        closings = CLOSED_BY_THE_SERVICE
+    if relationship is Relationship.CARE_TEAM or referral.referred_by_id == staff.pk:
+        closings += (Referral.Outcome.WITHDRAWN,)
+    return closings
+
+
+def my_service_pks(staff: Staff) -> frozenset[int]:
+    return frozenset(staff.services.values_list("pk", flat=True))
+
+
+def _who_closes(referral: Referral, outcome: Referral.Outcome) -> str:
+    if referral.service.kind == Service.Kind.TALKING_THERAPIES:
+        return (
+            "A referral to NHS Talking Therapies is closed by discharging the person on the"
+            " Talking Therapies pages"
+        )
+    if outcome in CLOSED_BY_THE_SERVICE:
+        return (
+            f"Only the staff of {referral.service} can record that a referral to it was"
+            f" {outcome.label.lower()}"
+        )
+    return (
+        "Only the referrer, or a member of the care team, can withdraw a referral; access by"
+        " breaking glass cannot"
+    )
+
+
+@transaction.atomic
+def referral_close(
+    *,
+    by: AbstractBaseUser,
+    referral: Referral,
+    outcome: str,
+    outcome_note: str = "",
+    closed_date: dt.date | None = None,
+) -> Referral:
+    """Close an open referral with its outcome (`referral_closings` says who may close it how),
+    on `closed_date` (today when not given), and tell the referrer and the rest of the record:
+    a note on the timeline says how it ended and why. The service's staff then open the record
+    only through another relationship. ValidationError keyed by field, or AccessDenied."""
+    staff = _staff(by)
+    relationship = check_can_open_record(staff, referral.person)
+    current = (
+        Referral.objects.select_for_update().select_related("person", "service").get(pk=referral.pk)
+    )
+    if current.status != Referral.Status.OPEN:
+        raise ValidationError(f"This referral to {current.service} has already been closed")
+    if outcome not in Referral.Outcome.values:
+        known = ", ".join(Referral.Outcome.values)
+        raise ValidationError({"outcome": f"Outcome {outcome!r} is not one of {known}"})
+    ending = Referral.Outcome(outcome)
+    if ending not in referral_closings(staff, current, relationship, my_service_pks(staff)):
+        raise AccessDenied(_who_closes(current, ending))
+    note = outcome_note.strip()
+    if not note and ending in REASON_NEEDED:
+        raise ValidationError({"outcome_note": REASON_NEEDED[ending]})
+    today = timezone.localdate()
+    closed_date = closed_date or today
+    if closed_date > today:
+        raise ValidationError({"closed_date": "A referral cannot be closed in the future"})
+    if closed_date < current.received_date:
+        raise ValidationError(
+            {
+                "closed_date": "A referral cannot be closed before it was received"
+                f" ({current.received_date:%-d %B %Y})"
+            }
+        )
+    current.status = Referral.Status.CLOSED
+    current.outcome = ending
+    current.outcome_note = note
+    current.closed_date = closed_date
+    current.closed_by = staff
+    _full_clean(current)
+    current.save(update_fields=["status", "outcome", "outcome_note", "closed_date", "closed_by"])
+    RecordEntry.objects.create(
+        person=current.person,
+        kind=RecordEntry.Kind.NOTE,
+        title=f"Referral to {current.service}: {ending.label.lower()}",
+        text=_closing_note(current, staff),
+        occurred_at=timezone.now(),
+        author=staff,
+        discipline=staff.discipline,
+        service=current.service,
+    )
+    audit(
+        by=by,
+        action=AuditEvent.Action.UPDATE,
+        person=current.person,
+        what=f"referral to {current.service} closed on {closed_date:%Y-%m-%d}: {ending.label}",
+    )
+    return current
+
+
+def _closing_note(referral: Referral, staff: Staff) -> str:
+    """The timeline's account of how a referral ended, for the referrer above all."""
+    referrer = referral.referred_by.display_name if referral.referred_by else "another system"
+    lines = [
+        f"Referred by {referrer} on {referral.received_date:%-d %B %Y}{referral.how_soon}"
+        + (f": {referral.reason}" if referral.reason else "."),
+        f"{Referral.Outcome(referral.outcome).label} on {referral.closed_date:%-d %B %Y}, recorded"
+        f" by {staff.display_name} ({staff.discipline_enum.label}).",
+    ]
+    if referral.outcome_note:
+        lines.append(referral.outcome_note)
+    return "\n\n".join(lines)

@@ -264,7 +264,11 @@ class _Loader:
         referral.ending_reason = reason
         referral.save()
         Referral.objects.filter(pk=referral.referral_id).update(
-            status=Referral.Status.CLOSED, closed_date=day
+            status=Referral.Status.CLOSED,
+            closed_date=day,
+            outcome=Referral.Outcome.DISCHARGED,
+            outcome_note=f"Discharged from NHS Talking Therapies: {referral.ending_reason_label}",
+            closed_by=clinician,
         )
         RecordEntry.objects.create(
             person=referral.person,

@@ -1018,7 +1018,10 @@ def tt_referral_discharge(
     shared = Referral.objects.select_for_update().get(pk=referral.referral_id)
     shared.status = Referral.Status.CLOSED
     shared.closed_date = discharge_date
-    shared.save(update_fields=["status", "closed_date"])
+    shared.outcome = Referral.Outcome.DISCHARGED
+    shared.outcome_note = f"Discharged from NHS Talking Therapies: {referral.ending_reason_label}"
+    shared.closed_by = staff
+    shared.save(update_fields=["status", "closed_date", "outcome", "outcome_note", "closed_by"])
     audit(
         by=by,
         action=AuditEvent.Action.UPDATE,

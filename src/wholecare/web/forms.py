@@ -301,6 +301,29 @@ class ReferralForm(forms.Form):
         return self.offered[self.cleaned_data["service"]]
 
 
+class ReferralCloseForm(forms.Form):
+    """How an open referral ended, from the outcomes the user may record (`closings`), what the
+    referrer should know, and the day it closed (blank: today)."""
+
+    outcome = forms.ChoiceField(error_messages={"required": "Choose how the referral ended"})
+    outcome_note = forms.CharField(
+        max_length=500,
+        required=False,
+        widget=forms.Textarea,
+        error_messages={
+            "max_length": "What the referrer should know must be 500 characters or fewer"
+        },
+    )
+    closed_date = DateInputField(required=False, what="The date it closed")
+
+    def __init__(self, *args: Any, closings: tuple[Referral.Outcome, ...], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.ChoiceField, self.fields["outcome"])
+        field.choices = [(outcome.value, outcome.label) for outcome in closings]
+        if len(closings) == 1:
+            field.initial = closings[0].value
+
+
 class ConditionStatusForm(forms.Form):
     clinical_status = forms.ChoiceField(
         choices=Condition.ClinicalStatus.choices,

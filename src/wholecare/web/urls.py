@@ -41,6 +41,11 @@ urlpatterns = [
         name="care-team-end",
     ),
     path("people/<uuid:public_id>/referrals/new/", views.referral_new, name="referral-new"),
+    path(
+        "people/<uuid:public_id>/referrals/<int:referral_id>/close/",
+        views.referral_close,
+        name="referral-close",
+    ),
     path("people/<uuid:public_id>/export/", views.person_export, name="person-export"),
     path("people/<uuid:public_id>/access-history/", views.person_audit, name="person-audit"),
     path("audit/mine/", views.my_audit, name="my-audit"),

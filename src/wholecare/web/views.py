@@ -31,6 +31,7 @@ from wholecare.web.forms import (
     FindPersonForm,
     IdentityForm,
     NeedStatusForm,
+    ReferralCloseForm,
     ReferralForm,
     ReviewForm,
     SignInForm,
@@ -79,7 +80,12 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
 def caseload(request: AuthenticatedHttpRequest) -> HttpResponse:
     rows = selectors.caseload(by=request.user)
     needs = selectors.needs_awaiting_assessment(by=request.user)
-    return render(request, "record/caseload.html", {"rows": rows, "needs": needs})
+    outcomes = selectors.referral_outcomes(by=request.user)
+    return render(
+        request,
+        "record/caseload.html",
+        {"rows": rows, "needs": needs, "outcomes": outcomes},
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -211,10 +217,12 @@ def _form_page(
     act: Callable[[dict[str, Any]], str],
     template: str,
     context: dict[str, Any],
+    then: Callable[[], HttpResponse] | None = None,
 ) -> HttpResponse:
     """A form that changes the person's record: on a valid POST, `act` on its data (a record
-    service, returning what to tell the user) and go back to the person summary; otherwise, or
-    when the service refuses (its refusal or errors then on the form), the page again."""
+    service, returning what to tell the user) and go back to the person summary (or `then`);
+    otherwise, or when the service refuses (its refusal or errors then on the form), the page
+    again."""
     if request.method == "POST" and form.is_valid():
         try:
             done = act(form.cleaned_data)
@@ -224,6 +232,8 @@ def _form_page(
             show_errors(form, error)
         else:
             messages.success(request, done)
+            if then is not None:
+                return then()
             return redirect("web:person", public_id=context["person"].public_id)
     return render(request, template, {**context, "form": form})
 
@@ -388,6 +398,47 @@ def referral_new(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> Htt
         return f"{person.full_name} has been referred to {referral.service}{referral.how_soon}."
 
     return _form_page(request, form, refer, "record/referral_new.html", {"person": person})
+
+
+@require_http_methods(["GET", "POST"])
+def referral_close(
+    request: AuthenticatedHttpRequest, public_id: uuid.UUID, referral_id: int
+) -> HttpResponse:
+    """Close an open referral with how it ended, which the referrer is told (decision 0021). The
+    service's staff may lose the record with it: they then go back to their caseload."""
+    found = _on_record(
+        request,
+        public_id,
+        lambda: selectors.referral_for_close(
+            by=request.user, public_id=public_id, referral_id=referral_id
+        ),
+        "That referral has been closed.",
+    )
+    if isinstance(found, HttpResponse):
+        return found
+    referral, closings = found
+    person = referral.person
+    context: dict[str, Any] = {"person": person, "referral": referral}
+    if not closings:
+        return render(request, "record/referral_close.html", context, status=403)
+    form = ReferralCloseForm(request.POST or None, closings=closings)
+
+    def close(data: dict[str, Any]) -> str:
+        closed = services.referral_close(by=request.user, referral=referral, **data)
+        outcome = closed.get_outcome_display().lower()
+        return f"The referral to {closed.service} has been closed: {outcome}."
+
+    def then() -> HttpResponse:
+        if permissions.can_open_record(permissions.staff_of(request.user), person):
+            return redirect("web:person", public_id=public_id)
+        messages.info(
+            request,
+            f"You can no longer open {person.full_name}'s record: it was open to you through"
+            " that referral.",
+        )
+        return redirect("web:caseload")
+
+    return _form_page(request, form, close, "record/referral_close.html", context, then)
 
 
 @require_http_methods(["GET", "POST"])

@@ -50,8 +50,7 @@ def caseload(db, gp, therapist):
     factories.ReferralFactory(
         person=people.closed,
         service=service,
-        status=Referral.Status.CLOSED,
-        closed_date=dt.date(2026, 2, 1),
+        closed=True,
     )
     factories.ReferralFactory(person=people.elsewhere)
     for staff in (gp, therapist):
@@ -183,7 +182,9 @@ def test_membership_is_read_when_the_job_runs(caseload, no_thread):
     api = api_for(caseload.worker, "user/*.rs")
     kicked = api.get(f"/fhir/Group/{caseload.group}/$export?_type=Patient", **ASYNC)
     Referral.objects.filter(person=caseload.unknown).update(
-        status=Referral.Status.CLOSED, closed_date=dt.date(2026, 3, 1)
+        status=Referral.Status.CLOSED,
+        closed_date=dt.date(2026, 3, 1),
+        outcome=Referral.Outcome.DISCHARGED,
     )
     bulk_export.run_pending()
     manifest = _status(api, kicked["Content-Location"]).json()

@@ -20,7 +20,7 @@ from wholecare.fhir.base import unique_row
 from wholecare.fhir.errors import FhirError
 from wholecare.fhir.prepared import PreparedQuery, Slot
 from wholecare.fhir.scopes import Permission, parse_scopes
-from wholecare.record.models import Person, Referral
+from wholecare.record.models import Person
 
 TODAY = timezone.localdate()
 DAY = dt.timedelta(days=1)
@@ -56,7 +56,7 @@ class PatientReadTests(TestCase):
             factories.ReferralFactory(
                 person=person,
                 service=factories.ServiceFactory() if referral == "open elsewhere" else theirs,
-                status=Referral.Status.CLOSED if referral == "closed" else Referral.Status.OPEN,
+                closed=referral == "closed",
             )
         if glass != "none":
             now = timezone.now()

@@ -277,7 +277,16 @@ def test_discharge_audits_its_reason_writes_the_letter_and_closes_the_referral(t
     assert letter.sensitivity == "normal", "the GP and the LTC team read it"
     assert "Recovered: yes. Reliable improvement: yes." in letter.text
     assert "PHQ-9 from 11 to 4." in letter.text
-    assert referral.referral.status == Referral.Status.CLOSED
+    shared = referral.referral
+    assert (shared.status, shared.outcome, shared.closed_by, shared.closed_date) == (
+        Referral.Status.CLOSED,
+        Referral.Outcome.DISCHARGED,
+        tt.pwp,
+        days_ago(1),
+    )
+    assert shared.outcome_note == (
+        "Discharged from NHS Talking Therapies: Mutually agreed completion of treatment"
+    )
     outcome = engine.referral_outcome(referral)
     assert outcome.finished_treatment
     assert outcome.recovered

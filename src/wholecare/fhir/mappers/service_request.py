@@ -3,7 +3,9 @@ open (status active), the service's staff may open the person's record. The perf
 HealthcareService, or a Practitioner (PractitionerRole) or an Organization: the record holds those
 as a referral to the one service the clinician works in or the organisation runs, and names the
 clinician or organisation first among the performers on the way out; only the service's staff
-open the record on it, as for any referral."""
+open the record on it, as for any referral. An update closes it (decision 0021): completed when
+the service discharged the person, revoked when it did not accept the referral or the referrer
+withdrew it, with the reason as a note."""
 
 import datetime as dt
 from typing import Any, ClassVar
@@ -13,6 +15,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from wholecare.access.permissions import AccessDenied, staff_of
 from wholecare.directory.models import Organisation, Service, Staff
 from wholecare.fhir.access import openable_people
 from wholecare.fhir.base import (
@@ -25,7 +28,7 @@ from wholecare.fhir.base import (
     reference_ids,
     referenced_person,
 )
-from wholecare.fhir.errors import unprocessable
+from wholecare.fhir.errors import FhirError, Issue, not_found, unprocessable
 from wholecare.fhir.keys import record_key
 from wholecare.fhir.mappers import unknown_elements, validation_outcome
 from wholecare.fhir.scopes import Permission
@@ -35,14 +38,32 @@ from wholecare.record import services
 from wholecare.record.models import Referral
 
 PROFILE = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-ServiceRequest"
-STATUS = {Referral.Status.OPEN: "active", Referral.Status.CLOSED: "completed"}
+#: How each status of ServiceRequest is held: open, or closed with which outcomes.
+STATUS_Q = {
+    "active": Q(status=Referral.Status.OPEN),
+    "completed": Q(status=Referral.Status.CLOSED, outcome=Referral.Outcome.DISCHARGED),
+    "revoked": Q(status=Referral.Status.CLOSED) & ~Q(outcome=Referral.Outcome.DISCHARGED),
+}
+
+#: Where a closing's errors are, in the resource.
+CLOSING_PATHS = {
+    "outcome": "ServiceRequest.status",
+    "outcome_note": "ServiceRequest.note",
+    "closed_date": "ServiceRequest.occurrencePeriod.end",
+}
+
+
+def fhir_status(referral: Referral) -> str:
+    if referral.status == Referral.Status.OPEN:
+        return "active"
+    return "completed" if referral.outcome == Referral.Outcome.DISCHARGED else "revoked"
 
 
 def to_fhir(referral: Referral, fhir_id: str) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "ServiceRequest",
         "id": fhir_id,
-        "status": STATUS[Referral.Status(referral.status)],
+        "status": fhir_status(referral),
         "intent": "order",
         "subject": {"reference": f"Patient/{referral.person.public_id}"},
         "authoredOn": referral.received_date.isoformat(),
@@ -82,6 +103,14 @@ def to_fhir(referral: Referral, fhir_id: str) -> dict[str, Any]:
             "start": referral.received_date.isoformat(),
             "end": referral.closed_date.isoformat(),
         }
+        ending = Referral.Outcome(referral.outcome).label
+        note: dict[str, Any] = {
+            "text": f"{ending}: {referral.outcome_note}" if referral.outcome_note else ending,
+            "time": referral.closed_date.isoformat(),
+        }
+        if referral.closed_by_id is not None:
+            note["authorReference"] = {"reference": f"Practitioner/{referral.closed_by_id}"}
+        resource["note"] = [note]
     return resource
 
 
@@ -89,12 +118,17 @@ class ServiceRequestType(RecordType[Referral]):
     name = "ServiceRequest"
     profile = PROFILE
     model = Referral
-    writable = frozenset({"create"})
+    writable = frozenset({"create", "update"})
     params: ClassVar[dict[str, Param]] = {
         "_id": Param("_id", "token", "The referral's id"),
         "patient": Param("patient", "reference", "Patient/<id>"),
         "subject": Param("subject", "reference", "Patient/<id>"),
-        "status": Param("status", "token", "active (open) or completed (closed)"),
+        "status": Param(
+            "status",
+            "token",
+            "active (open), completed (discharged) or revoked (not accepted, declined or"
+            " withdrawn)",
+        ),
         "authored": Param("authored", "date", "Date received, with prefixes"),
         "performer": Param("performer", "reference", "HealthcareService/<id>"),
     }
@@ -114,7 +148,12 @@ class ServiceRequestType(RecordType[Referral]):
         "Referrals to services. Creating one refers the patient to the performer: a"
         " HealthcareService, or a Practitioner, PractitionerRole or Organization, held as a"
         " referral to the one service they work in or run; its staff may then open the record."
-        " Its priority (routine, urgent, asap, stat) is held and shown to the service."
+        " Its priority (routine, urgent, asap, stat) is held and shown to the service. An"
+        " update closes it: status completed when the service has discharged the person, revoked"
+        " when the service does not accept it or the referrer (or the care team) withdraws it,"
+        " with the reason as the last note (needed for revoked) and the day it closed as"
+        " occurrencePeriod.end (default today). Only the service's staff complete it or refuse"
+        " it, only the referrer or the care team withdraw it (403 otherwise)."
     )
 
     def rows(self, ctx: Ctx, permission: Permission) -> QuerySet[Referral]:
@@ -132,8 +171,10 @@ class ServiceRequestType(RecordType[Referral]):
         if name in {"patient", "subject"}:
             return any_of(criterion, person_q)
         if name == "status":
-            wanted = set(criterion.values)
-            return Q(status__in=[k for k, v in STATUS.items() if v in wanted])
+            wanted = Q(pk__in=[])
+            for value in criterion.values:
+                wanted |= STATUS_Q.get(value, Q(pk__in=[]))
+            return wanted
         if name == "performer":
             ids = [v.removeprefix("HealthcareService/") for v in criterion.values]
             return Q(service_id__in=[k for k in map(record_key, ids) if k is not None])
@@ -144,22 +185,7 @@ class ServiceRequestType(RecordType[Referral]):
 
     @transaction.atomic
     def create(self, ctx: Ctx, content: dict[str, Any]) -> Item:
-        for where, what in unknown_elements(
-            content,
-            {
-                "status",
-                "intent",
-                "subject",
-                "authoredOn",
-                "code",
-                "priority",
-                "performer",
-                "reasonCode",
-                "requester",
-                "text",
-            },
-            "ServiceRequest",
-        ):
+        for where, what in unknown_elements(content, _CREATED, "ServiceRequest"):
             ctx.unsupported(where, what)
         if content.get("status") not in {"active", "draft"}:
             raise unprocessable(
@@ -210,6 +236,80 @@ class ServiceRequestType(RecordType[Referral]):
                 "ServiceRequest",
             ) from None
         return self.items([referral])[0]
+
+    @transaction.atomic
+    def update(self, ctx: Ctx, current: Item, content: dict[str, Any]) -> Item:
+        """Close the referral (decision 0021): the only change an update makes."""
+        closing = _CREATED | {"note", "occurrencePeriod"}
+        for where, what in unknown_elements(content, closing, "ServiceRequest"):
+            ctx.unsupported(where, what)
+        referral = self.row_for_id(self.rows(ctx, Permission.UPDATE), current.fhir_id)
+        if referral is None:
+            raise not_found(self.name, current.fhir_id)
+        if content.get("subject", {}).get("reference") != f"Patient/{referral.person.public_id}":
+            raise unprocessable(
+                "business-rule", "A referral's patient cannot change", "ServiceRequest.subject"
+            )
+        status = content.get("status")
+        if status == fhir_status(referral) and referral.status == Referral.Status.CLOSED:
+            return current
+        if status not in {"completed", "revoked"}:
+            raise unprocessable(
+                "business-rule",
+                "An update closes a referral: status completed (the service discharged the"
+                " person) or revoked (not accepted by the service, or withdrawn by the referrer)",
+                "ServiceRequest.status",
+            )
+        staff = staff_of(ctx.grant.user)
+        outcome = Referral.Outcome.DISCHARGED
+        if status == "revoked":
+            ours = referral.service_id in services.my_service_pks(staff)
+            outcome = Referral.Outcome.NOT_ACCEPTED if ours else Referral.Outcome.WITHDRAWN
+        notes = [n for n in content.get("note", []) if isinstance(n, dict) and n.get("text")]
+        try:
+            closed = services.referral_close(
+                by=ctx.grant.user,
+                referral=referral,
+                outcome=outcome,
+                outcome_note=str(notes[-1]["text"]) if notes else "",
+                closed_date=_closed_date(content.get("occurrencePeriod")),
+            )
+        except AccessDenied as refusal:
+            raise FhirError(403, [Issue("forbidden", str(refusal))]) from None
+        except ValidationError as problem:
+            if not hasattr(problem, "error_dict"):  # closed by someone else since it was read
+                raise FhirError(409, [Issue("conflict", " ".join(problem.messages))]) from None
+            raise validation_outcome(problem, CLOSING_PATHS, "ServiceRequest") from None
+        return self.items([closed])[0]
+
+
+_CREATED = {
+    "status",
+    "intent",
+    "subject",
+    "authoredOn",
+    "code",
+    "priority",
+    "performer",
+    "reasonCode",
+    "requester",
+    "text",
+}
+"""The elements a new referral is read from; an update keeps them as they were."""
+
+
+def _closed_date(period: Any) -> dt.date | None:
+    end = period.get("end") if isinstance(period, dict) else None
+    if end is None:
+        return None
+    try:
+        return dt.date.fromisoformat(str(end)[:10])
+    except ValueError:
+        raise unprocessable(
+            "invalid",
+            f"{end!r} is not a whole date: give the day the referral closed, YYYY-MM-DD",
+            "ServiceRequest.occurrencePeriod.end",
+        ) from None
 
 
 def _receiver(performers: list[dict[str, Any]]) -> dict[str, Any]:

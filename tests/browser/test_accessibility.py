@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests import factories
 from tests.browser.axe import violations
@@ -64,6 +64,7 @@ def test_pages_meet_wcag_aa(page: Page, sign_in, live_server, record) -> None:
     sign_in(page, "dr-ross", factories.PASSWORD)
     for path in [
         "/caseload/",
+        "/referrals/",
         "/people/find/",
         f"/people/{person.public_id}/",
         f"/people/{person.public_id}/entries/new/",
@@ -93,6 +94,23 @@ def test_person_summary_fits_a_tablet(page: Page, sign_in, live_server, record) 
     assert "From another system Leeds Road Practice GP system, raised by Dr Paul Rastall" in (
         page.get_by_text("Patient has a severe peanut allergy.").locator("..").inner_text()
     )
+
+
+def test_the_menu_keeps_what_does_not_fit_a_tablet_under_more(
+    page: Page, sign_in, live_server
+) -> None:
+    factories.StaffFactory(discipline=Discipline.SERVICE_MANAGER, user__username="mgr-ash")
+    page.set_viewport_size({"width": 768, "height": 1024})
+    sign_in(page, "mgr-ash", factories.PASSWORD)
+    page.goto(f"{live_server.url}/caseload/")
+    menu = page.get_by_role("navigation", name="Menu")
+    history = menu.get_by_role("link", name="My access history")
+    expect(history).to_be_hidden()
+    menu.get_by_role("button", name="Browse More").click()
+    expect(history).to_be_visible()
+    assert violations(page) == [], "the menu open"
+    history.click()
+    expect(page).to_have_url(re.compile("/audit/mine/$"))
 
 
 def test_the_checker_finds_a_known_failure(page: Page) -> None:

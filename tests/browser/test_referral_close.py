@@ -70,3 +70,31 @@ def test_a_nurse_does_not_accept_a_referral_and_the_gp_is_told(
         page.get_by_text("Referral to District nursing: not accepted by the service")
     ).to_be_visible()
     assert violations(page) == [], "the summary with the closed referral"
+
+
+def test_a_nurse_works_through_the_referrals_received(page: Page, sign_in, live_server) -> None:
+    nurse = factories.StaffFactory(discipline=Discipline.DISTRICT_NURSE, user__username="dn-iwan")
+    nursing = factories.ServiceFactory(name="District nursing", kind=Service.Kind.DISTRICT_NURSING)
+    nurse.services.add(nursing)
+    for given, priority in (("Rhys", "routine"), ("Una", "urgent")):
+        factories.ReferralFactory(
+            person=factories.PersonFactory(given_name=given, family_name="Pryce"),
+            service=nursing,
+            priority=priority,
+            reason=f"Catheter care for {given}",
+        )
+
+    sign_in(page, "dn-iwan", factories.PASSWORD)
+    page.get_by_role("link", name="Referrals received").click()
+    rows = page.get_by_role("table", name="Open referrals").get_by_role("row")
+    expect(rows.nth(1)).to_contain_text("Una PRYCE")
+    expect(rows.nth(1)).to_contain_text("Urgent")
+    expect(rows.nth(2)).to_contain_text("Rhys PRYCE")
+    assert violations(page) == [], "the referrals received"
+    rows.nth(1).get_by_role("link", name=re.compile(r"^Close referral\W+Una PRYCE$")).click()
+    page.get_by_role("radio", name="Seen and discharged").check()
+    page.get_by_role("button", name="Close referral").click()
+    expect(page.get_by_role("heading", name="Referrals received", level=1)).to_be_visible()
+    expect(page.get_by_text("has been closed: seen and discharged")).to_be_visible()
+    expect(page.get_by_role("table", name="Open referrals").get_by_role("row")).to_have_count(2)
+    assert violations(page) == [], "the list afterwards"

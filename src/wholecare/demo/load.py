@@ -249,6 +249,8 @@ class _Loader:
                     status=r.status,
                     closed_date=r.closed,
                     outcome=r.outcome,
+                    outcome_note=r.outcome_note,
+                    closed_by_id=staff.get(r.closed_by or ""),
                 )
                 for r in spec.referrals
             ]

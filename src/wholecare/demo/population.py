@@ -402,6 +402,10 @@ class ReferralSpec:
     received: dt.date
     reason: str
     closed: dt.date | None = None
+    closed_by: str | None = None
+    declined: bool = False
+    """Closed because the person declined the service, rather than discharged."""
+    outcome_note: str = ""
 
     @property
     def status(self) -> str:
@@ -409,8 +413,9 @@ class ReferralSpec:
 
     @property
     def outcome(self) -> str:
-        """The demonstration's referrals close when the service has finished its care."""
-        return "" if self.closed is None else "discharged"
+        if self.closed is None:
+            return ""
+        return "declined" if self.declined else "discharged"
 
 
 @dataclass(slots=True)
@@ -1396,7 +1401,15 @@ class _PersonBuilder:
         )
         p.referrals.append(
             ReferralSpec(
-                "therapies", self.gp, received, f"{role}: falls and mobility at home", closed
+                "therapies",
+                self.gp,
+                received,
+                f"{role}: falls and mobility at home",
+                closed,
+                closed_by=therapist if closed else None,
+                outcome_note="Goals met: moving safely at home with the equipment in place"
+                if closed
+                else "",
             )
         )
         self.member(therapist, role, received, closed)
@@ -1450,6 +1463,9 @@ class _PersonBuilder:
         closed = None if force or rng.random() < 0.5 else received + dt.timedelta(days=90)
         if closed is not None and closed >= w.as_of:
             closed = None
+        # Without another draw, which would change every later person: one in four who close
+        # declined the groups offered.
+        declined = closed is not None and received.toordinal() % 4 == 0
         p.referrals.append(
             ReferralSpec(
                 service,
@@ -1457,6 +1473,15 @@ class _PersonBuilder:
                 received,
                 "Loneliness and social isolation: social prescribing",
                 closed,
+                closed_by=worker if closed else None,
+                declined=declined,
+                outcome_note=(
+                    "Did not want to join a group for now; given the directory of local groups"
+                    if declined
+                    else "Goes to a walking group and a lunch club each week"
+                )
+                if closed
+                else "",
             )
         )
         self.member(worker, "Community connector", received, closed)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from wholecare.access.audit import audit, audit_many
@@ -110,6 +110,10 @@ def _caseload_row(
 
 
 def _my_memberships(staff: Staff) -> QuerySet[CareTeamMembership]:
+    """The care teams the member of staff is on today; none for staff who give no direct care,
+    who open no record whatever the directory says (`people_openable_q`)."""
+    if staff.discipline_enum in NO_DIRECT_CARE:
+        return CareTeamMembership.objects.none()
     today = timezone.localdate()
     return CareTeamMembership.objects.filter(staff=staff, start_date__lte=today).filter(
         Q(end_date__isnull=True) | Q(end_date__gte=today)
@@ -117,6 +121,10 @@ def _my_memberships(staff: Staff) -> QuerySet[CareTeamMembership]:
 
 
 def _my_referrals(staff: Staff) -> QuerySet[Referral]:
+    """The open referrals to the member of staff's services; none for staff who give no direct
+    care (as `_my_memberships`)."""
+    if staff.discipline_enum in NO_DIRECT_CARE:
+        return Referral.objects.none()
     return Referral.objects.filter(service__in=staff.services.all(), status=Referral.Status.OPEN)
 
 
@@ -150,6 +158,75 @@ def caseload(*, by: AbstractBaseUser) -> list[CaseloadRow]:
         what="caseload list",
     )
     return rows
+
+
+@dataclass(frozen=True)
+class ReceivedReferral:
+    referral: Referral
+    waiting_days: int
+    """Days since it was received."""
+    closable: bool
+    """Whether the user may close it here (not a Talking Therapies referral, say)."""
+
+
+@dataclass(frozen=True)
+class ReferralsReceived:
+    services: list[Service]
+    """The services the user works in, which they may narrow the list to."""
+    service: Service | None
+    """The one service the list is narrowed to, if it is."""
+    referrals: list[ReceivedReferral]
+    """The open referrals, the most pressing first and then the longest waiting, at most
+    `REFERRALS_SHOWN`."""
+    total: int
+
+
+#: How many open referrals the list of referrals received shows at most.
+REFERRALS_SHOWN = 200
+
+
+@transaction.atomic
+def referrals_received(*, by: AbstractBaseUser, service_id: int | None = None) -> ReferralsReceived:
+    """The open referrals to the services the user works in (or to one of them), for them to
+    act on: the most pressing first, then the longest waiting. A `service_id` that is not one of
+    theirs raises LookupError. Audited like the caseload."""
+    staff = staff_of(by)
+    mine = sorted(staff.services.all(), key=lambda service: service.name)
+    service = None
+    if service_id is not None:
+        service = next((s for s in mine if s.pk == service_id), None)
+        if service is None:
+            raise LookupError(f"Service {service_id} is not one you work in")
+    open_referrals = _my_referrals(staff)
+    if service is not None:
+        open_referrals = open_referrals.filter(service=service)
+    urgency = Case(
+        *(When(priority=priority, then=Value(rank)) for priority, rank in URGENCY.items()),
+        default=Value(0),
+    )
+    shown = list(
+        open_referrals.select_related("person", "service", "referred_by__user")
+        .annotate(urgency=urgency)
+        .order_by("-urgency", "received_date", "pk")[:REFERRALS_SHOWN]
+    )
+    total = len(shown) if len(shown) < REFERRALS_SHOWN else open_referrals.count()
+    today = timezone.localdate()
+    pks = frozenset(s.pk for s in mine)
+    referrals = [
+        ReceivedReferral(
+            referral=r,
+            waiting_days=(today - r.received_date).days,
+            closable=bool(services.referral_closings(staff, r, Relationship.REFERRAL, pks)),
+        )
+        for r in shown
+    ]
+    audit_many(
+        by=by,
+        action=AuditEvent.Action.VIEW,
+        people={r.person for r in shown},
+        what="referrals to my services",
+    )
+    return ReferralsReceived(services=mine, service=service, referrals=referrals, total=total)
 
 
 #: How many needs awaiting assessment the caseload lists at most.

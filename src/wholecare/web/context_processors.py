@@ -24,7 +24,11 @@ def staff(request: HttpRequest) -> dict[str, object]:
     waiting = 0
     if member is not None:
         if permissions.can_break_glass(member):
-            items += [("My caseload", "web:caseload"), ("Find a person", "web:find-person")]
+            items += [
+                ("My caseload", "web:caseload"),
+                ("Referrals received", "web:referrals-received"),
+                ("Find a person", "web:find-person"),
+            ]
             items.append(("Talking Therapies", "talking_therapies:home"))
         if permissions.can_review_break_glass(member):
             items.append(("Break-glass review", "web:review-queue"))

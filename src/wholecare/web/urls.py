@@ -11,6 +11,7 @@ urlpatterns = [
     path("sign-out/", auth_views.LogoutView.as_view(), name="sign-out"),
     path("health/", views.health, name="health"),
     path("caseload/", views.caseload, name="caseload"),
+    path("referrals/", views.referrals_received, name="referrals-received"),
     path("people/find/", views.find_person, name="find-person"),
     path("people/<uuid:public_id>/", views.person_summary, name="person"),
     path("people/<uuid:public_id>/timeline/", views.person_timeline, name="person-timeline"),

@@ -10,6 +10,7 @@ from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods
@@ -86,6 +87,24 @@ def caseload(request: AuthenticatedHttpRequest) -> HttpResponse:
         "record/caseload.html",
         {"rows": rows, "needs": needs, "outcomes": outcomes},
     )
+
+
+@require_GET
+def referrals_received(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The open referrals to the user's services, the most pressing and longest waiting first;
+    `?service=<id>` narrows them to one service."""
+    chosen = request.GET.get("service", "")
+    try:
+        received = selectors.referrals_received(
+            by=request.user, service_id=int(chosen) if chosen else None
+        )
+    except (ValueError, LookupError):
+        return HttpResponseBadRequest(
+            f"{chosen!r} is not one of the services you work in: choose one from the list on"
+            " the referrals page.",
+            content_type="text/plain; charset=utf-8",
+        )
+    return render(request, "record/referrals_received.html", {"received": received})
 
 
 @require_http_methods(["GET", "POST"])
@@ -404,8 +423,9 @@ def referral_new(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> Htt
 def referral_close(
     request: AuthenticatedHttpRequest, public_id: uuid.UUID, referral_id: int
 ) -> HttpResponse:
-    """Close an open referral with how it ended, which the referrer is told (decision 0021). The
-    service's staff may lose the record with it: they then go back to their caseload."""
+    """Close an open referral with how it ended, which the referrer is told (decision 0021), then
+    go back to the referrals received (`?from=referrals`) or the person summary; staff who lost
+    the record with it go to their caseload."""
     found = _on_record(
         request,
         public_id,
@@ -418,7 +438,11 @@ def referral_close(
         return found
     referral, closings = found
     person = referral.person
-    context: dict[str, Any] = {"person": person, "referral": referral}
+    from_list = request.GET.get("from") == "referrals"
+    back = (
+        reverse("web:referrals-received") if from_list else reverse("web:person", args=[public_id])
+    )
+    context: dict[str, Any] = {"person": person, "referral": referral, "back": back}
     if not closings:
         return render(request, "record/referral_close.html", context, status=403)
     form = ReferralCloseForm(request.POST or None, closings=closings)
@@ -430,13 +454,13 @@ def referral_close(
 
     def then() -> HttpResponse:
         if permissions.can_open_record(permissions.staff_of(request.user), person):
-            return redirect("web:person", public_id=public_id)
+            return redirect(back)
         messages.info(
             request,
             f"You can no longer open {person.full_name}'s record: it was open to you through"
             " that referral.",
         )
-        return redirect("web:caseload")
+        return redirect("web:referrals-received" if from_list else "web:caseload")
 
     return _form_page(request, form, close, "record/referral_close.html", context, then)
 

@@ -1,0 +1,126 @@
+"""The referrals received by the services a member of staff works in: the most pressing first,
+then the longest waiting, each with who sent it and why, to act on and close."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests import factories
+from tests.app.signed_in import signed_in
+from wholecare.access.models import AuditEvent
+from wholecare.directory.disciplines import Discipline
+from wholecare.directory.models import Service, Staff
+from wholecare.record.models import Referral
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("web:referrals-received")
+
+
+def _days_ago(days: int) -> dt.date:
+    return timezone.localdate() - dt.timedelta(days=days)
+
+
+@pytest.fixture
+def nurse() -> Staff:
+    nurse = factories.StaffFactory(discipline=Discipline.DISTRICT_NURSE)
+    nurse.services.add(factories.ServiceFactory(name="District nursing North"))
+    return nurse
+
+
+def _referral(service: Service, name: str, *, days: int, priority: str = "routine") -> Referral:
+    return factories.ReferralFactory(
+        person=factories.PersonFactory(given_name=name, family_name="Testperson"),
+        service=service,
+        received_date=_days_ago(days),
+        priority=priority,
+        reason=f"Reason for {name}",
+    )
+
+
+def test_the_most_pressing_come_first_then_the_longest_waiting(nurse: Staff) -> None:
+    north = nurse.services.get()
+    gp = factories.StaffFactory(discipline=Discipline.GP, user__first_name="Ravi")
+    routine_old = _referral(north, "Olwen", days=40)
+    routine_new = _referral(north, "Nia", days=0)
+    urgent = _referral(north, "Ula", days=2, priority="urgent")
+    stat = _referral(north, "Stan", days=1, priority="stat")
+    routine_new.referred_by = gp
+    routine_new.save()
+    _referral(factories.ServiceFactory(), "Elsewhere", days=5)
+    factories.ReferralFactory(service=north, closed=True, person__given_name="Closed")
+    page = signed_in(nurse).get(LIST)
+    assert page.status_code == 200
+    html = page.content.decode()
+    positions = [html.index(f"{r.person.given_name} TESTPERSON") for r in (stat, urgent)] + [
+        html.index(f"{r.person.given_name} TESTPERSON") for r in (routine_old, routine_new)
+    ]
+    assert positions == sorted(positions)
+    assert "Elsewhere" not in html
+    assert "Closed" not in html
+    assert "waiting 40 days" in html
+    assert "Reason for Olwen" in html
+    assert gp.display_name in html
+    assert html.count("?from=referrals") == 4
+    listed = AuditEvent.objects.filter(what="referrals to my services")
+    assert set(listed.values_list("person_id", flat=True)) == {
+        r.person.pk for r in (stat, urgent, routine_old, routine_new)
+    }
+
+
+def test_a_list_narrowed_to_one_service_and_a_bad_choice_refused(nurse: Staff) -> None:
+    north = nurse.services.get()
+    south = factories.ServiceFactory(name="District nursing South")
+    nurse.services.add(south)
+    _referral(north, "Norma", days=3)
+    _referral(south, "Sally", days=3)
+    client = signed_in(nurse)
+    both = client.get(LIST).content.decode()
+    assert "Norma" in both
+    assert "Sally" in both
+    assert '<option value="">All your services</option>' in both
+    one = client.get(LIST, {"service": south.pk}).content.decode()
+    assert "Sally" in one
+    assert "Norma" not in one
+    for bad in (str(factories.ServiceFactory().pk), "south"):
+        refused = client.get(LIST, {"service": bad})
+        assert refused.status_code == 400
+        assert "is not one of the services you work in" in refused.content.decode()
+
+
+def test_closing_from_the_list_goes_back_to_it(nurse: Staff) -> None:
+    referral = _referral(nurse.services.get(), "Bea", days=3)
+    client = signed_in(nurse)
+    close = reverse("web:referral-close", args=[referral.person.public_id, referral.pk])
+    form = client.get(f"{close}?from=referrals").content.decode()
+    assert f'href="{LIST}"' in form
+    done = client.post(f"{close}?from=referrals", {"outcome": "discharged"}, follow=True)
+    assert done.redirect_chain[-1][0] == LIST
+    page = done.content.decode()
+    assert "You can no longer open Bea TESTPERSON" in page
+    assert "There are no open referrals to your services." in page
+
+
+def test_a_talking_therapies_referral_points_to_its_pathway(db: None) -> None:
+    therapist = factories.StaffFactory(discipline=Discipline.PSYCHOLOGICAL_WELLBEING_PRACTITIONER)
+    therapy = factories.ServiceFactory(kind=Service.Kind.TALKING_THERAPIES)
+    therapist.services.add(therapy)
+    referral = _referral(therapy, "Tomos", days=1)
+    html = signed_in(therapist).get(LIST).content.decode()
+    assert reverse("talking_therapies:person", args=[referral.person.public_id]) in html
+    assert "?from=referrals" not in html
+
+
+def test_staff_in_no_service_and_staff_who_give_no_direct_care_see_no_one(db: None) -> None:
+    loner = factories.StaffFactory(discipline=Discipline.GP)
+    assert "You do not work in a service" in signed_in(loner).get(LIST).content.decode()
+    analyst = factories.StaffFactory(discipline=Discipline.ANALYST)
+    misdirected = factories.ServiceFactory(kind=Service.Kind.ANALYTICS)
+    analyst.services.add(misdirected)
+    referral = _referral(misdirected, "Misdirected", days=1)
+    factories.CareTeamMembershipFactory(person=referral.person, staff=analyst)
+    client = signed_in(analyst)
+    assert "Misdirected" not in client.get(LIST).content.decode()
+    assert "Misdirected" not in client.get(reverse("web:caseload")).content.decode()

@@ -118,7 +118,7 @@ def test_the_summary_lists_needs_awaiting_assessment_first_the_longest_waiting_a
     shown = [summary.index(name) for name in ("Social isolation", "Housing", "Managing money")]
     assert shown == sorted(shown)
     assert summary.index("Managing money") < summary.index("Personal care")
-    since = (now - dt.timedelta(days=40)).strftime("%-d %b %Y")
+    since = timezone.localtime(now - dt.timedelta(days=40)).strftime("%-d %b %Y")
     assert f"since {since}" in summary
 
 

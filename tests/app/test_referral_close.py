@@ -28,15 +28,15 @@ TODAY = dt.date(2026, 11, 23)
 
 
 @pytest.mark.parametrize(
-    ("who", "relationship", "kind", "status", "expected"),
+    ("who", "relationship", "pathway", "status", "expected"),
     [
         # The receiving service's staff, however they reach the record: its three endings.
-        ("service staff", Relationship.REFERRAL, "district-nursing", "open", SERVICE),
-        ("service staff", Relationship.CARE_TEAM, "district-nursing", "open", SERVICE + REFERRER),
+        ("service staff", Relationship.REFERRAL, "", "open", SERVICE),
+        ("service staff", Relationship.CARE_TEAM, "", "open", SERVICE + REFERRER),
         # The referrer, and anyone on the care team, may withdraw it.
-        ("referrer", Relationship.CARE_TEAM, "district-nursing", "open", REFERRER),
-        ("referrer", Relationship.REFERRAL, "district-nursing", "open", REFERRER),
-        ("care team", Relationship.CARE_TEAM, "district-nursing", "open", REFERRER),
+        ("referrer", Relationship.CARE_TEAM, "", "open", REFERRER),
+        ("referrer", Relationship.REFERRAL, "", "open", REFERRER),
+        ("care team", Relationship.CARE_TEAM, "", "open", REFERRER),
         (
             "service staff and referrer",
             Relationship.REFERRAL,
@@ -45,28 +45,28 @@ TODAY = dt.date(2026, 11, 23)
             SERVICE + REFERRER,
         ),
         # Staff caring through a referral to another service, or by breaking glass: nothing.
-        ("other service", Relationship.REFERRAL, "district-nursing", "open", ()),
-        ("referrer", Relationship.BREAK_GLASS, "district-nursing", "open", ()),
-        ("service staff", Relationship.BREAK_GLASS, "district-nursing", "open", ()),
-        ("referrer", None, "district-nursing", "open", ()),
-        # Talking Therapies closes its referrals by discharge on its own pages.
+        ("other service", Relationship.REFERRAL, "", "open", ()),
+        ("referrer", Relationship.BREAK_GLASS, "", "open", ()),
+        ("service staff", Relationship.BREAK_GLASS, "", "open", ()),
+        ("referrer", None, "", "open", ()),
+        # Talking Therapies closes the referrals on its pathway by discharge on its own pages.
         ("service staff", Relationship.REFERRAL, "talking-therapies", "open", ()),
         ("referrer", Relationship.CARE_TEAM, "talking-therapies", "open", ()),
         # A closed referral closes no further.
-        ("service staff", Relationship.REFERRAL, "district-nursing", "closed", ()),
+        ("service staff", Relationship.REFERRAL, "", "closed", ()),
     ],
 )
 def test_who_may_close_a_referral_how(
     who: str,
     relationship: Relationship | None,
-    kind: str,
+    pathway: str,
     status: str,
     expected: tuple[Referral.Outcome, ...],
 ) -> None:
     staff = Staff(pk=1)
-    service = Service(pk=10, kind=kind)
     referral = Referral(
-        service=service,
+        service=Service(pk=10),
+        pathway=pathway,
         status=status,
         referred_by_id=1 if "referrer" in who else 2,
     )
@@ -217,12 +217,20 @@ def test_a_talking_therapies_referral_is_closed_on_its_own_pages(db: None) -> No
     therapy = factories.ServiceFactory(kind=Service.Kind.TALKING_THERAPIES)
     therapist = factories.StaffFactory(discipline=Discipline.HIGH_INTENSITY_THERAPIST)
     therapist.services.add(therapy)
-    referral = factories.ReferralFactory(person=person, service=therapy)
+    referral = factories.ReferralFactory(
+        person=person, service=therapy, pathway=Referral.Pathway.TALKING_THERAPIES
+    )
     with pytest.raises(AccessDenied, match="discharging the person on the Talking Therapies"):
         services.referral_close(by=therapist.user, referral=referral, outcome=Outcome.DISCHARGED)
     page = signed_in(therapist).get(_close(referral))
     assert page.status_code == 403
     assert reverse("talking_therapies:person", args=[person.public_id]) in page.content.decode()
+    # A referral to the service that another system sent, not on the pathway, closes here.
+    sent = factories.ReferralFactory(service=therapy, received_date=referral.received_date)
+    services.referral_close(
+        by=therapist.user, referral=sent, outcome=Outcome.NOT_ACCEPTED, outcome_note="Refer on"
+    )
+    assert Referral.objects.get(pk=sent.pk).outcome == Outcome.NOT_ACCEPTED
 
 
 def _close(referral: Referral) -> str:

@@ -108,6 +108,8 @@ def test_a_talking_therapies_referral_points_to_its_pathway(db: None) -> None:
     therapy = factories.ServiceFactory(kind=Service.Kind.TALKING_THERAPIES)
     therapist.services.add(therapy)
     referral = _referral(therapy, "Tomos", days=1)
+    referral.pathway = Referral.Pathway.TALKING_THERAPIES
+    referral.save()
     html = signed_in(therapist).get(LIST).content.decode()
     assert reverse("talking_therapies:person", args=[referral.person.public_id]) in html
     assert "?from=referrals" not in html

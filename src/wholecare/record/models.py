@@ -258,6 +258,12 @@ class Referral(models.Model):
         ASAP = "asap", "As soon as possible"
         STAT = "stat", "Immediately"
 
+    class Pathway(models.TextChoices):
+        """A care pathway that keeps its own record of the referral and closes it itself."""
+
+        NONE = "", "None"
+        TALKING_THERAPIES = "talking-therapies", "NHS Talking Therapies"
+
     class Outcome(models.TextChoices):
         """How a closed referral ended (decision 0021): the receiving service discharges the
         person, records that they declined it, or does not accept the referral; the referrer
@@ -298,6 +304,9 @@ class Referral(models.Model):
     )
     closed_by = models.ForeignKey(
         Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="referrals_closed"
+    )
+    pathway = models.CharField(
+        max_length=20, choices=Pathway.choices, blank=True, default=Pathway.NONE
     )
 
     class Meta:

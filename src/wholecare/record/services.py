@@ -803,11 +803,12 @@ def referral_closings(
     """The outcomes `staff` may close an open `referral` with (decision 0021): the receiving
     service's staff (`my_services`, the pks of their services) discharge the person, record that
     they declined, or do not accept it; the referrer, or anyone on the person's care team,
-    withdraws it. A referral to NHS Talking Therapies is closed by discharge on its own pages,
-    which record the ending reason its national data set needs; breaking glass closes nothing."""
+    withdraws it. A referral on the NHS Talking Therapies pathway is closed by discharge on its
+    own pages, which record the ending reason its national data set needs; breaking glass closes
+    nothing."""
     if (
         referral.status != Referral.Status.OPEN
-        or referral.service.kind == Service.Kind.TALKING_THERAPIES
+        or referral.pathway == Referral.Pathway.TALKING_THERAPIES
         or relationship in {None, Relationship.BREAK_GLASS}
     ):
         return ()
@@ -824,7 +825,7 @@ def my_service_pks(staff: Staff) -> frozenset[int]:
 
 
 def _who_closes(referral: Referral, outcome: Referral.Outcome) -> str:
-    if referral.service.kind == Service.Kind.TALKING_THERAPIES:
+    if referral.pathway == Referral.Pathway.TALKING_THERAPIES:
         return (
             "A referral to NHS Talking Therapies is closed by discharging the person on the"
             " Talking Therapies pages"

@@ -192,6 +192,7 @@ class _Loader:
             referred_by=nurse,
             received_date=received,
             reason="NHS Talking Therapies, long-term conditions pathway",
+            pathway=Referral.Pathway.TALKING_THERAPIES,
         )
         descriptor = rng.choice(["F32.1", "F41.1", "F41.2", "F41.2", "F43.1", "F40.1"])
         referral = TTReferral.objects.create(

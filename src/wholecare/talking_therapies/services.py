@@ -167,6 +167,8 @@ def _tt_create(
     conditions: list[Condition],
     descriptor: str,
 ) -> TTReferral:
+    referral.pathway = Referral.Pathway.TALKING_THERAPIES
+    referral.save(update_fields=["pathway"])
     tt = TTReferral(
         referral=referral,
         person=referral.person,

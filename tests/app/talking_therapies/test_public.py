@@ -109,6 +109,7 @@ def test_self_referral_creates_no_person_and_links_to_the_existing_record(tt):
     assert Person.objects.count() == people
     assert referral.source == "B1"
     assert list(referral.conditions.all()) == [tt.diabetes]
+    assert referral.referral.pathway == "talking-therapies"
 
 
 def test_self_referral_for_someone_new_needs_a_traced_nhs_number(tt):

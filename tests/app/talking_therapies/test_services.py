@@ -42,6 +42,7 @@ def test_referral_from_the_record_opens_it_to_the_service(tt):
     assert not can_open_record(tt.pwp, tt.person)
     referral = refer(tt)
     assert referral.referral.status == Referral.Status.OPEN
+    assert referral.referral.pathway == Referral.Pathway.TALKING_THERAPIES, "closed by discharge"
     assert list(referral.conditions.all()) == [tt.diabetes]
     assert referral.source_label.startswith("Other primary health care")
     assert can_open_record(tt.pwp, tt.person)

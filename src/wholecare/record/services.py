@@ -881,13 +881,7 @@ def referral_close(
                 f" ({current.received_date:%-d %B %Y})"
             }
         )
-    current.status = Referral.Status.CLOSED
-    current.outcome = ending
-    current.outcome_note = note
-    current.closed_date = closed_date
-    current.closed_by = staff
-    _full_clean(current)
-    current.save(update_fields=["status", "outcome", "outcome_note", "closed_date", "closed_by"])
+    _closed(current, ending, note, closed_date, staff)
     RecordEntry.objects.create(
         person=current.person,
         kind=RecordEntry.Kind.NOTE,
@@ -905,6 +899,28 @@ def referral_close(
         what=f"referral to {current.service} closed on {closed_date:%Y-%m-%d}: {ending.label}",
     )
     return current
+
+
+def pathway_referral_close(
+    *, referral_id: int, staff: Staff, closed_date: dt.date, note: str
+) -> Referral:
+    """Close, as seen and discharged, a referral that a pathway keeps its own record of
+    (`Referral.pathway`): the pathway's discharge has checked who may and audits it."""
+    current = Referral.objects.select_for_update().get(pk=referral_id)
+    _closed(current, Referral.Outcome.DISCHARGED, note, closed_date, staff)
+    return current
+
+
+def _closed(
+    referral: Referral, outcome: Referral.Outcome, note: str, day: dt.date, staff: Staff
+) -> None:
+    referral.status = Referral.Status.CLOSED
+    referral.outcome = outcome
+    referral.outcome_note = note
+    referral.closed_date = day
+    referral.closed_by = staff
+    _full_clean(referral)
+    referral.save(update_fields=["status", "outcome", "outcome_note", "closed_date", "closed_by"])
 
 
 def _closing_note(referral: Referral, staff: Staff) -> str:

@@ -1017,13 +1017,12 @@ def tt_referral_discharge(
         service=referral.service,
     )
     _bump(referral, "status", "discharge_date", "ending_reason")
-    shared = Referral.objects.select_for_update().get(pk=referral.referral_id)
-    shared.status = Referral.Status.CLOSED
-    shared.closed_date = discharge_date
-    shared.outcome = Referral.Outcome.DISCHARGED
-    shared.outcome_note = f"Discharged from NHS Talking Therapies: {referral.ending_reason_label}"
-    shared.closed_by = staff
-    shared.save(update_fields=["status", "closed_date", "outcome", "outcome_note", "closed_by"])
+    record_services.pathway_referral_close(
+        referral_id=referral.referral_id,
+        staff=staff,
+        closed_date=discharge_date,
+        note=f"Discharged from NHS Talking Therapies: {referral.ending_reason_label}",
+    )
     audit(
         by=by,
         action=AuditEvent.Action.UPDATE,

@@ -74,6 +74,12 @@ def test_who_may_close_a_referral_how(
     assert services.referral_closings(staff, referral, relationship, mine) == expected
 
 
+def test_an_accepted_referral_no_longer_ends_as_not_accepted() -> None:
+    referral = Referral(service=Service(pk=10), referred_by_id=2, accepted_at=timezone.now())
+    closings = services.referral_closings(Staff(pk=1), referral, Relationship.REFERRAL, {10})
+    assert closings == (Outcome.DISCHARGED, Outcome.DECLINED)
+
+
 @pytest.fixture
 def referral(db: None) -> Referral:
     gp = factories.StaffFactory(discipline=Discipline.GP)

@@ -12,6 +12,7 @@ from tests.app.signed_in import signed_in
 from wholecare.access.models import AuditEvent
 from wholecare.directory.disciplines import Discipline
 from wholecare.directory.models import Service, Staff
+from wholecare.record import services
 from wholecare.record.models import Referral
 
 pytestmark = pytest.mark.django_db
@@ -63,7 +64,8 @@ def test_the_most_pressing_come_first_then_the_longest_waiting(nurse: Staff) -> 
     assert "waiting 40 days" in html
     assert "Reason for Olwen" in html
     assert gp.display_name in html
-    assert html.count("?from=referrals") == 4
+    assert html.count("/close/?from=referrals") == 4
+    assert html.count("/accept/?from=referrals") == 4, "none accepted yet"
     listed = AuditEvent.objects.filter(what="referrals to my services")
     assert set(listed.values_list("person_id", flat=True)) == {
         r.person.pk for r in (stat, urgent, routine_old, routine_new)
@@ -126,3 +128,68 @@ def test_staff_in_no_service_and_staff_who_give_no_direct_care_see_no_one(db: No
     client = signed_in(analyst)
     assert "Misdirected" not in client.get(LIST).content.decode()
     assert "Misdirected" not in client.get(reverse("web:caseload")).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("status", "accepted", "pathway", "mine", "expected"),
+    [
+        ("open", False, "", True, True),
+        ("open", True, "", True, False),
+        ("open", False, "talking-therapies", True, False),
+        ("open", False, "", False, False),
+        ("closed", False, "", True, False),
+    ],
+)
+def test_who_may_accept_a_referral(
+    status: str, accepted: bool, pathway: str, mine: bool, expected: bool
+) -> None:
+    referral = Referral(
+        service=Service(pk=10),
+        status=status,
+        pathway=pathway,
+        accepted_at=timezone.now() if accepted else None,
+    )
+    assert services.may_accept_referral(referral, {10} if mine else {11}) is expected
+
+
+def test_a_service_accepts_a_referral_and_the_referrer_sees_it(nurse: Staff) -> None:
+    north = nurse.services.get()
+    gp = factories.StaffFactory(discipline=Discipline.GP)
+    referral = _referral(north, "Ada", days=5)
+    referral.referred_by = gp
+    referral.save()
+    factories.CareTeamMembershipFactory(person=referral.person, staff=gp)
+    urgent = _referral(north, "Una", days=1, priority="urgent")
+    accept = reverse("web:referral-accept", args=[urgent.person.public_id, urgent.pk])
+    client = signed_in(nurse)
+    done = client.post(f"{accept}?from=referrals", follow=True)
+    assert done.redirect_chain[-1][0] == LIST
+    html = done.content.decode()
+    assert "Una TESTPERSON&#x27;s referral to District nursing North has been accepted." in html
+    table = html[html.index("<table") :]
+    assert table.index("Ada TESTPERSON") < table.index("Una TESTPERSON"), "awaiting first"
+    urgent.refresh_from_db()
+    assert urgent.accepted_by == nurse
+    assert urgent.accepted_at is not None
+    assert AuditEvent.objects.filter(
+        person_id=urgent.person.pk, what="referral to District nursing North accepted"
+    ).exists()
+    again = client.post(f"{accept}?from=referrals", follow=True).content.decode()
+    assert "was accepted on" in again
+    close = reverse("web:referral-close", args=[urgent.person.public_id, urgent.pk])
+    assert "Not accepted by the service" not in client.get(close).content.decode()
+
+    summary = reverse("web:person", args=[referral.person.public_id])
+    referrer = signed_in(gp)
+    assert "awaiting acceptance" in referrer.get(summary).content.decode()
+    assert "Accept referral" not in referrer.get(summary).content.decode()
+    refused = referrer.post(
+        reverse("web:referral-accept", args=[referral.person.public_id, referral.pk]), follow=True
+    ).content.decode()
+    assert "Only the staff of District nursing North can accept a referral to it" in refused
+    assert "Important" in refused
+    client.post(reverse("web:referral-accept", args=[referral.person.public_id, referral.pk]))
+    assert (
+        "accepted " + timezone.localdate().strftime("%-d %b %Y")
+        in referrer.get(summary).content.decode()
+    )

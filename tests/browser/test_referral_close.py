@@ -91,6 +91,15 @@ def test_a_nurse_works_through_the_referrals_received(page: Page, sign_in, live_
     expect(rows.nth(1)).to_contain_text("Urgent")
     expect(rows.nth(2)).to_contain_text("Rhys PRYCE")
     assert violations(page) == [], "the referrals received"
+    rows.nth(2).get_by_role(
+        "button", name=re.compile(r"^Accept\W+the referral of Rhys PRYCE$")
+    ).click()
+    expect(
+        page.get_by_text("Rhys PRYCE's referral to District nursing has been accepted.")
+    ).to_be_visible()
+    expect(rows.nth(2)).to_contain_text("accepted")
+    expect(rows.nth(1)).to_contain_text("Awaiting acceptance")
+    assert violations(page) == [], "the referrals received after accepting one"
     rows.nth(1).get_by_role("link", name=re.compile(r"^Close referral\W+Una PRYCE$")).click()
     page.get_by_role("radio", name="Seen and discharged").check()
     page.get_by_role("button", name="Close referral").click()

@@ -6,6 +6,7 @@ one transaction, so memory stays flat however many people are loaded. Loading is
 it writes one audit event for the whole population, not one per row.
 """
 
+import datetime as dt
 import os
 import re
 import secrets
@@ -43,6 +44,8 @@ PASSWORD_VARIABLE = "WHOLECARE_DEMO_PASSWORD"  # noqa: S105 (the variable's name
 PATIENT_USERNAME = "demo-patient"
 PEOPLE_PER_BATCH = 500
 ROWS_PER_INSERT = 1000
+#: The time of day the demonstration's services accept referrals.
+ACCEPTED_AT = dt.time(11, 0)
 """At most this many rows in one INSERT (SQLite's bound-parameter limit may make it fewer)."""
 
 
@@ -251,6 +254,9 @@ class _Loader:
                     outcome=r.outcome,
                     outcome_note=r.outcome_note,
                     closed_by_id=staff.get(r.closed_by or ""),
+                    accepted_at=None
+                    if r.accepted is None
+                    else timezone.make_aware(dt.datetime.combine(r.accepted, ACCEPTED_AT)),
                 )
                 for r in spec.referrals
             ]

@@ -395,6 +395,11 @@ class MembershipSpec:
     end: dt.date | None = None
 
 
+#: The demonstration's services accept a referral two days after it arrives; those newer still
+#: await acceptance.
+ACCEPTED_AFTER_DAYS = 2
+
+
 @dataclass(slots=True)
 class ReferralSpec:
     service: str
@@ -403,6 +408,8 @@ class ReferralSpec:
     reason: str
     closed: dt.date | None = None
     closed_by: str | None = None
+    accepted: dt.date | None = None
+    """When the service accepted it, having triaged it."""
     declined: bool = False
     """Closed because the person declined the service, rather than discharged."""
     outcome_note: str = ""
@@ -917,6 +924,10 @@ class _PersonBuilder:
         self.community_care()
         self.hospital_care()
         self.alerts()
+        for referral in self.p.referrals:
+            triaged = referral.received + dt.timedelta(days=ACCEPTED_AFTER_DAYS)
+            if triaged < (referral.closed or self.w.as_of):
+                referral.accepted = triaged
         return self.p
 
     def demographics(self) -> None:

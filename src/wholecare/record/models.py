@@ -308,6 +308,12 @@ class Referral(models.Model):
     pathway = models.CharField(
         max_length=20, choices=Pathway.choices, blank=True, default=Pathway.NONE
     )
+    accepted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the service accepted it, having triaged it"
+    )
+    accepted_by = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="referrals_accepted"
+    )
 
     class Meta:
         indexes = [models.Index(fields=["service", "status"])]

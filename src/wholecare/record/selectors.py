@@ -166,7 +166,9 @@ class ReceivedReferral:
     waiting_days: int
     """Days since it was received."""
     closable: bool
-    """Whether the user may close it here (not a Talking Therapies referral, say)."""
+    """Whether the user may close it here (not one on the Talking Therapies pathway, say)."""
+    acceptable: bool
+    """Whether it awaits the service's acceptance (`services.may_accept_referral`)."""
 
 
 @dataclass(frozen=True)
@@ -176,8 +178,8 @@ class ReferralsReceived:
     service: Service | None
     """The one service the list is narrowed to, if it is."""
     referrals: list[ReceivedReferral]
-    """The open referrals, the most pressing first and then the longest waiting, at most
-    `REFERRALS_SHOWN`."""
+    """The open referrals, those awaiting acceptance first (the most pressing, then the longest
+    waiting), then those accepted (the longest open first), at most `REFERRALS_SHOWN`."""
     total: int
 
 
@@ -188,8 +190,9 @@ REFERRALS_SHOWN = 200
 @transaction.atomic
 def referrals_received(*, by: AbstractBaseUser, service_id: int | None = None) -> ReferralsReceived:
     """The open referrals to the services the user works in (or to one of them), for them to
-    act on: the most pressing first, then the longest waiting. A `service_id` that is not one of
-    theirs raises LookupError. Audited like the caseload."""
+    triage, accept and close: those awaiting acceptance first, the most pressing and then the
+    longest waiting at the top. A `service_id` that is not one of theirs raises LookupError.
+    Audited like the caseload."""
     staff = staff_of(by)
     mine = sorted(staff.services.all(), key=lambda service: service.name)
     service = None
@@ -206,8 +209,8 @@ def referrals_received(*, by: AbstractBaseUser, service_id: int | None = None) -
     )
     shown = list(
         open_referrals.select_related("person", "service", "referred_by__user")
-        .annotate(urgency=urgency)
-        .order_by("-urgency", "received_date", "pk")[:REFERRALS_SHOWN]
+        .annotate(urgency=urgency, accepted=Q(accepted_at__isnull=False))
+        .order_by("accepted", "-urgency", "received_date", "pk")[:REFERRALS_SHOWN]
     )
     total = len(shown) if len(shown) < REFERRALS_SHOWN else open_referrals.count()
     today = timezone.localdate()
@@ -217,6 +220,7 @@ def referrals_received(*, by: AbstractBaseUser, service_id: int | None = None) -
             referral=r,
             waiting_days=(today - r.received_date).days,
             closable=bool(services.referral_closings(staff, r, Relationship.REFERRAL, pks)),
+            acceptable=services.may_accept_referral(r, pks),
         )
         for r in shown
     ]
@@ -390,6 +394,8 @@ class PersonSummary:
     open_referrals: list[Referral]
     closable_referrals: frozenset[int]
     """The pks of the open referrals the viewer may close (`services.referral_closings`)."""
+    acceptable_referrals: frozenset[int]
+    """The pks of the open referrals the viewer's service may accept."""
     closed_referrals: list[Referral]
     """The most recently closed referrals (`CLOSED_REFERRALS_SHOWN`), with how they ended."""
     alerts: list[Alert]
@@ -449,6 +455,9 @@ def person_summary(
             r.pk
             for r in open_referrals
             if services.referral_closings(staff, r, relationship, my_services)
+        ),
+        acceptable_referrals=frozenset(
+            r.pk for r in open_referrals if services.may_accept_referral(r, my_services)
         ),
         closed_referrals=list(
             person.referrals.filter(status=Referral.Status.CLOSED)
@@ -576,14 +585,23 @@ def membership_for_end(
     return membership, services.may_change_care_team(relationship)
 
 
+@dataclass(frozen=True)
+class OpenReferral:
+    referral: Referral
+    closings: tuple[Referral.Outcome, ...]
+    """The outcomes the user may close it with (`services.referral_closings`), none for some."""
+    acceptable: bool
+    """Whether the user's service may accept it (`services.may_accept_referral`)."""
+
+
 @transaction.atomic
-def referral_for_close(
-    *, by: AbstractBaseUser, public_id: uuid.UUID, referral_id: int
-) -> tuple[Referral, tuple[Referral.Outcome, ...]] | None:
-    """An open referral of the person's, for the page closing it, with the outcomes the user may
-    close it with (`services.referral_closings`, none for some); None when the record holds no
-    such open referral (any more). Audited like any view."""
-    person, relationship = _header(by, public_id, "referral closing form")
+def open_referral(
+    *, by: AbstractBaseUser, public_id: uuid.UUID, referral_id: int, what: str
+) -> OpenReferral | None:
+    """An open referral of the person's, for a page accepting or closing it (`what`, for the
+    audit); None when the record holds no such open referral (any more). Audited like any
+    view."""
+    person, relationship = _header(by, public_id, what)
     referral = (
         person.referrals.filter(pk=referral_id, status=Referral.Status.OPEN)
         .select_related("service__organisation", "referred_by__user")
@@ -593,8 +611,11 @@ def referral_for_close(
         return None
     referral.person = person
     staff = staff_of(by)
-    return referral, services.referral_closings(
-        staff, referral, relationship, services.my_service_pks(staff)
+    mine = services.my_service_pks(staff)
+    return OpenReferral(
+        referral=referral,
+        closings=services.referral_closings(staff, referral, relationship, mine),
+        acceptable=services.may_accept_referral(referral, mine),
     )
 
 

@@ -803,9 +803,9 @@ def referral_closings(
     """The outcomes `staff` may close an open `referral` with (decision 0021): the receiving
     service's staff (`my_services`, the pks of their services) discharge the person, record that
     they declined, or do not accept it; the referrer, or anyone on the person's care team,
-    withdraws it. A referral on the NHS Talking Therapies pathway is closed by discharge on its
-    own pages, which record the ending reason its national data set needs; breaking glass closes
-    nothing."""
+    withdraws it. A referral the service has accepted can no longer end as not accepted. A
+    referral on the NHS Talking Therapies pathway is closed by discharge on its own pages, which
+    record the ending reason its national data set needs; breaking glass closes nothing."""
     if (
         referral.status != Referral.Status.OPEN
         or referral.pathway == Referral.Pathway.TALKING_THERAPIES
@@ -815,6 +815,8 @@ def referral_closings(
     closings: tuple[Referral.Outcome, ...] = ()
     if referral.service_id in my_services:
         closings = CLOSED_BY_THE_SERVICE
+        if referral.accepted_at is not None:
+            closings = tuple(c for c in closings if c != Referral.Outcome.NOT_ACCEPTED)
     if relationship is Relationship.CARE_TEAM or referral.referred_by_id == staff.pk:
         closings += (Referral.Outcome.WITHDRAWN,)
     return closings
@@ -822,6 +824,46 @@ def referral_closings(
 
 def my_service_pks(staff: Staff) -> frozenset[int]:
     return frozenset(staff.services.values_list("pk", flat=True))
+
+
+def may_accept_referral(referral: Referral, my_services: Collection[int]) -> bool:
+    """Whether staff of `my_services` may accept the referral, having triaged it: an open one
+    to their service, not yet accepted, and not on a pathway that keeps its own states."""
+    return (
+        referral.status == Referral.Status.OPEN
+        and referral.accepted_at is None
+        and referral.pathway == Referral.Pathway.NONE
+        and referral.service_id in my_services
+    )
+
+
+@transaction.atomic
+def referral_accept(*, by: AbstractBaseUser, referral: Referral) -> Referral:
+    """The service accepts an open referral, having triaged it: the referrer sees that it was,
+    and when, and it can no longer close as not accepted (decision 0021). ValidationError when
+    it is closed or already accepted; AccessDenied for anyone but the service's staff."""
+    staff = _staff(by)
+    check_can_open_record(staff, referral.person)
+    current = Referral.objects.select_for_update().select_related("service").get(pk=referral.pk)
+    if current.status != Referral.Status.OPEN:
+        raise ValidationError(f"This referral to {current.service} has been closed")
+    if current.accepted_at is not None:
+        raise ValidationError(
+            f"This referral to {current.service} was accepted on"
+            f" {timezone.localtime(current.accepted_at):%-d %B %Y}"
+        )
+    if not may_accept_referral(current, my_service_pks(staff)):
+        raise AccessDenied(f"Only the staff of {current.service} can accept a referral to it")
+    current.accepted_at = timezone.now()
+    current.accepted_by = staff
+    current.save(update_fields=["accepted_at", "accepted_by"])
+    audit(
+        by=by,
+        action=AuditEvent.Action.UPDATE,
+        person=referral.person,
+        what=f"referral to {current.service} accepted",
+    )
+    return current
 
 
 def _who_closes(referral: Referral, outcome: Referral.Outcome) -> str:

@@ -43,6 +43,11 @@ urlpatterns = [
     ),
     path("people/<uuid:public_id>/referrals/new/", views.referral_new, name="referral-new"),
     path(
+        "people/<uuid:public_id>/referrals/<int:referral_id>/accept/",
+        views.referral_accept,
+        name="referral-accept",
+    ),
+    path(
         "people/<uuid:public_id>/referrals/<int:referral_id>/close/",
         views.referral_close,
         name="referral-close",

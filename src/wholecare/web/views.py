@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wholecare.access import permissions
 from wholecare.access import selectors as access_selectors
@@ -419,6 +419,48 @@ def referral_new(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> Htt
     return _form_page(request, form, refer, "record/referral_new.html", {"person": person})
 
 
+def _open_referral(
+    request: AuthenticatedHttpRequest, public_id: uuid.UUID, referral_id: int, what: str
+) -> selectors.OpenReferral | HttpResponse:
+    return _on_record(
+        request,
+        public_id,
+        lambda: selectors.open_referral(
+            by=request.user, public_id=public_id, referral_id=referral_id, what=what
+        ),
+        "That referral has been closed.",
+    )
+
+
+def _referral_back(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> tuple[bool, str]:
+    """Whether the user came from the referrals received (`?from=referrals`), and the page to go
+    back to: that list, or the person summary."""
+    if request.GET.get("from") == "referrals":
+        return True, reverse("web:referrals-received")
+    return False, reverse("web:person", args=[public_id])
+
+
+@require_POST
+def referral_accept(
+    request: AuthenticatedHttpRequest, public_id: uuid.UUID, referral_id: int
+) -> HttpResponse:
+    """The service accepts a referral it has triaged (decision 0021), from the referrals
+    received or the person summary, and goes back there."""
+    found = _open_referral(request, public_id, referral_id, "referral acceptance")
+    if isinstance(found, HttpResponse):
+        return found
+    _, back = _referral_back(request, public_id)
+    try:
+        accepted = services.referral_accept(by=request.user, referral=found.referral)
+    except (AccessDenied, ValidationError) as refusal:
+        text = " ".join(refusal.messages) if isinstance(refusal, ValidationError) else str(refusal)
+        messages.error(request, text)
+    else:
+        name = found.referral.person.full_name
+        messages.success(request, f"{name}'s referral to {accepted.service} has been accepted.")
+    return redirect(back)
+
+
 @require_http_methods(["GET", "POST"])
 def referral_close(
     request: AuthenticatedHttpRequest, public_id: uuid.UUID, referral_id: int
@@ -426,26 +468,16 @@ def referral_close(
     """Close an open referral with how it ended, which the referrer is told (decision 0021), then
     go back to the referrals received (`?from=referrals`) or the person summary; staff who lost
     the record with it go to their caseload."""
-    found = _on_record(
-        request,
-        public_id,
-        lambda: selectors.referral_for_close(
-            by=request.user, public_id=public_id, referral_id=referral_id
-        ),
-        "That referral has been closed.",
-    )
+    found = _open_referral(request, public_id, referral_id, "referral closing form")
     if isinstance(found, HttpResponse):
         return found
-    referral, closings = found
+    referral = found.referral
     person = referral.person
-    from_list = request.GET.get("from") == "referrals"
-    back = (
-        reverse("web:referrals-received") if from_list else reverse("web:person", args=[public_id])
-    )
+    from_list, back = _referral_back(request, public_id)
     context: dict[str, Any] = {"person": person, "referral": referral, "back": back}
-    if not closings:
+    if not found.closings:
         return render(request, "record/referral_close.html", context, status=403)
-    form = ReferralCloseForm(request.POST or None, closings=closings)
+    form = ReferralCloseForm(request.POST or None, closings=found.closings)
 
     def close(data: dict[str, Any]) -> str:
         closed = services.referral_close(by=request.user, referral=referral, **data)

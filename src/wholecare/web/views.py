@@ -91,7 +91,7 @@ def caseload(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @require_GET
 def referrals_received(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The open referrals to the user's services, the most pressing and longest waiting first;
+    """The open referrals to the user's services, those awaiting acceptance first;
     `?service=<id>` narrows them to one service."""
     chosen = request.GET.get("service", "")
     try:

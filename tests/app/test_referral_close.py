@@ -295,7 +295,7 @@ def test_the_service_closes_from_the_summary_and_goes_back_to_its_caseload(
     assert "Your referrals that have closed" in caseload
     assert "Not accepted by the service" in caseload
     assert AuditEvent.objects.filter(
-        actor_user_id=gp.user.pk, person_id=person.pk, what="outcomes of my referrals"
+        actor_user_id=gp.user.pk, person_id=person.pk, what="referrals I made"
     ).exists()
 
 
@@ -327,16 +327,32 @@ def test_a_referral_of_someone_else_is_refused_like_any_record(referral: Referra
 def test_the_caseload_lists_only_my_referrals_closed_lately(db: None) -> None:
     gp = factories.StaffFactory(discipline=Discipline.GP)
     recent, old, open_, theirs = (
-        factories.ReferralFactory(
-            referred_by=gp, closed=True, closed_date=timezone.localdate() - dt.timedelta(days=2)
-        ),
-        factories.ReferralFactory(
-            referred_by=gp, closed=True, closed_date=timezone.localdate() - dt.timedelta(days=31)
-        ),
-        factories.ReferralFactory(referred_by=gp),
+        factories.ReferralFactory(referred_by=gp, closed=True, closed_date=_days(2)),
+        factories.ReferralFactory(referred_by=gp, closed=True, closed_date=_days(31)),
+        factories.ReferralFactory(referred_by=gp, accepted_at=timezone.now()),
         factories.ReferralFactory(closed=True, closed_date=timezone.localdate()),
     )
     page = signed_in(gp).get(reverse("web:caseload")).content.decode()
+    assert "Your referrals that have closed" in page
     assert recent.person.full_name in page
     for other in (old, open_, theirs):
         assert other.person.full_name not in page
+
+
+def test_the_referrer_follows_referrals_no_service_has_accepted_yet(db: None) -> None:
+    gp = factories.StaffFactory(discipline=Discipline.GP)
+    routine, urgent, accepted, pathway = (
+        factories.ReferralFactory(referred_by=gp, received_date=_days(9)),
+        factories.ReferralFactory(referred_by=gp, received_date=_days(1), priority="urgent"),
+        factories.ReferralFactory(referred_by=gp, accepted_at=timezone.now()),
+        factories.ReferralFactory(referred_by=gp, pathway=Referral.Pathway.TALKING_THERAPIES),
+    )
+    page = signed_in(gp).get(reverse("web:caseload")).content.decode()
+    awaiting = page[page.index("Your referrals awaiting acceptance") :]
+    assert awaiting.index(urgent.person.full_name) < awaiting.index(routine.person.full_name)
+    for other in (accepted, pathway):
+        assert other.person.full_name not in page
+
+
+def _days(ago: int) -> dt.date:
+    return timezone.localdate() - dt.timedelta(days=ago)

@@ -623,26 +623,42 @@ def open_referral(
 REFERRAL_OUTCOMES_DAYS = 30
 
 
+@dataclass(frozen=True)
+class MyReferrals:
+    """The referrals the user made, as their caseload follows them (decision 0021)."""
+
+    awaiting: list[Referral]
+    """Open and not yet accepted: the most pressing first, then the longest waiting."""
+    closed: list[Referral]
+    """Closed in the last `REFERRAL_OUTCOMES_DAYS` days, the most recently closed first."""
+
+
 @transaction.atomic
-def referral_outcomes(*, by: AbstractBaseUser) -> list[Referral]:
-    """The referrals the user made that closed in the last `REFERRAL_OUTCOMES_DAYS` days, the
-    most recently closed first, so the referrer learns how each ended (decision 0021)."""
+def my_referrals(*, by: AbstractBaseUser) -> MyReferrals:
+    """The referrals the user made that no service has accepted yet, so they can chase one that
+    should have been (an urgent one above all), and those that closed lately, so they learn how
+    each ended. Audited like the caseload."""
     staff = staff_of(by)
     since = timezone.localdate() - dt.timedelta(days=REFERRAL_OUTCOMES_DAYS)
-    referrals = list(
-        Referral.objects.filter(
-            referred_by=staff, status=Referral.Status.CLOSED, closed_date__gte=since
+    made = Referral.objects.filter(referred_by=staff).select_related("person", "service")
+    awaiting = sorted(
+        made.filter(
+            status=Referral.Status.OPEN, accepted_at__isnull=True, pathway=Referral.Pathway.NONE
+        ).order_by("received_date", "pk"),
+        key=lambda r: -URGENCY[Referral.Priority(r.priority)],
+    )
+    closed = list(
+        made.filter(status=Referral.Status.CLOSED, closed_date__gte=since).order_by(
+            "-closed_date", "-pk"
         )
-        .select_related("person", "service")
-        .order_by("-closed_date", "-pk")
     )
     audit_many(
         by=by,
         action=AuditEvent.Action.VIEW,
-        people={referral.person for referral in referrals},
-        what="outcomes of my referrals",
+        people={referral.person for referral in awaiting + closed},
+        what="referrals I made",
     )
-    return referrals
+    return MyReferrals(awaiting=awaiting, closed=closed)
 
 
 #: Services a person is referred to from the record: not those that give no direct care, and not

@@ -81,11 +81,11 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
 def caseload(request: AuthenticatedHttpRequest) -> HttpResponse:
     rows = selectors.caseload(by=request.user)
     needs = selectors.needs_awaiting_assessment(by=request.user)
-    outcomes = selectors.referral_outcomes(by=request.user)
+    made = selectors.my_referrals(by=request.user)
     return render(
         request,
         "record/caseload.html",
-        {"rows": rows, "needs": needs, "outcomes": outcomes},
+        {"rows": rows, "needs": needs, "made": made},
     )
 
 

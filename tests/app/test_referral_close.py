@@ -356,3 +356,13 @@ def test_the_referrer_follows_referrals_no_service_has_accepted_yet(db: None) ->
 
 def _days(ago: int) -> dt.date:
     return timezone.localdate() - dt.timedelta(days=ago)
+
+
+def test_the_timeline_note_fits_however_long_the_services_name(referral: Referral) -> None:
+    Service.objects.filter(pk=referral.service_id).update(name="Community nursing " * 11)
+    referral.refresh_from_db()
+    services.referral_close(by=_nurse(referral).user, referral=referral, outcome=Outcome.DECLINED)
+    title = referral.person.entries.get().title
+    assert len(title) <= 200
+    assert title.startswith("Referral to Community nursing")
+    assert title.endswith("…: declined by the person")

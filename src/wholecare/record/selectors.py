@@ -87,6 +87,16 @@ URGENCY = {
 }
 
 
+def _most_pressing_first(referrals: QuerySet[Referral], *before: str) -> QuerySet[Referral]:
+    """Referrals asking for more than routine first, the most pressing at the top, then the
+    longest waiting (`URGENCY`, in the query); after ordering by `before`, if given."""
+    urgency = Case(
+        *(When(priority=priority, then=Value(rank)) for priority, rank in URGENCY.items()),
+        default=Value(0),
+    )
+    return referrals.annotate(urgency=urgency).order_by(*before, "-urgency", "received_date", "pk")
+
+
 def _caseload_order(row: CaseloadRow) -> tuple[int, dt.date]:
     """Referrals sent as more than routine first, the most pressing and longest waiting at the
     top; then everyone else, by name (the query's order, which a stable sort keeps)."""
@@ -203,15 +213,10 @@ def referrals_received(*, by: AbstractBaseUser, service_id: int | None = None) -
     open_referrals = _my_referrals(staff)
     if service is not None:
         open_referrals = open_referrals.filter(service=service)
-    urgency = Case(
-        *(When(priority=priority, then=Value(rank)) for priority, rank in URGENCY.items()),
-        default=Value(0),
-    )
-    shown = list(
-        open_referrals.select_related("person", "service", "referred_by__user")
-        .annotate(urgency=urgency, accepted=Q(accepted_at__isnull=False))
-        .order_by("accepted", "-urgency", "received_date", "pk")[:REFERRALS_SHOWN]
-    )
+    awaiting_first = open_referrals.select_related(
+        "person", "service", "referred_by__user"
+    ).annotate(accepted=Q(accepted_at__isnull=False))
+    shown = list(_most_pressing_first(awaiting_first, "accepted")[:REFERRALS_SHOWN])
     total = len(shown) if len(shown) < REFERRALS_SHOWN else open_referrals.count()
     today = timezone.localdate()
     pks = frozenset(s.pk for s in mine)
@@ -641,11 +646,14 @@ def my_referrals(*, by: AbstractBaseUser) -> MyReferrals:
     staff = staff_of(by)
     since = timezone.localdate() - dt.timedelta(days=REFERRAL_OUTCOMES_DAYS)
     made = Referral.objects.filter(referred_by=staff).select_related("person", "service")
-    awaiting = sorted(
-        made.filter(
-            status=Referral.Status.OPEN, accepted_at__isnull=True, pathway=Referral.Pathway.NONE
-        ).order_by("received_date", "pk"),
-        key=lambda r: -URGENCY[Referral.Priority(r.priority)],
+    awaiting = list(
+        _most_pressing_first(
+            made.filter(
+                status=Referral.Status.OPEN,
+                accepted_at__isnull=True,
+                pathway=Referral.Pathway.NONE,
+            )
+        )
     )
     closed = list(
         made.filter(status=Referral.Status.CLOSED, closed_date__gte=since).order_by(

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from wholecare.access.audit import audit
 from wholecare.access.models import AuditEvent
@@ -927,7 +928,7 @@ def referral_close(
     RecordEntry.objects.create(
         person=current.person,
         kind=RecordEntry.Kind.NOTE,
-        title=f"Referral to {current.service}: {ending.label.lower()}",
+        title=_closing_title(current.service, ending),
         text=_closing_note(current, staff),
         occurred_at=timezone.now(),
         author=staff,
@@ -963,6 +964,14 @@ def _closed(
     referral.closed_by = staff
     _full_clean(referral)
     referral.save(update_fields=["status", "outcome", "outcome_note", "closed_date", "closed_by"])
+
+
+def _closing_title(service: Service, ending: Referral.Outcome) -> str:
+    """ "Referral to District nursing: not accepted by the service", within a title's length
+    however long the service's name."""
+    end = f": {ending.label.lower()}"
+    limit = RecordEntry._meta.get_field("title").max_length or 200
+    return Truncator(f"Referral to {service}").chars(limit - len(end)) + end
 
 
 def _closing_note(referral: Referral, staff: Staff) -> str:

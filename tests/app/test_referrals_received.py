@@ -130,26 +130,36 @@ def test_staff_in_no_service_and_staff_who_give_no_direct_care_see_no_one(db: No
     assert "Misdirected" not in client.get(reverse("web:caseload")).content.decode()
 
 
+NURSING, THERAPIES = Service.Kind.DISTRICT_NURSING, Service.Kind.TALKING_THERAPIES
+
+
 @pytest.mark.parametrize(
-    ("status", "accepted", "pathway", "mine", "expected"),
+    ("status", "accepted", "kind", "pathway", "mine", "accept", "start"),
     [
-        ("open", False, "", True, True),
-        ("open", True, "", True, False),
-        ("open", False, "talking-therapies", True, False),
-        ("open", False, "", False, False),
-        ("closed", False, "", True, False),
+        ("open", False, NURSING, "", True, True, False),
+        ("open", True, NURSING, "", True, False, False),
+        ("open", False, NURSING, "", False, False, False),
+        ("closed", False, NURSING, "", True, False, False),
+        ("open", False, THERAPIES, "talking-therapies", True, False, False),
+        # Sent through the API with no pathway record: started on the pathway, not accepted.
+        ("open", False, THERAPIES, "", True, False, True),
+        ("open", True, THERAPIES, "", True, False, True),
+        ("open", False, THERAPIES, "", False, False, False),
+        ("closed", False, THERAPIES, "", True, False, False),
     ],
 )
-def test_who_may_accept_a_referral(
-    status: str, accepted: bool, pathway: str, mine: bool, expected: bool
+def test_who_may_accept_a_referral_or_start_it_on_the_pathway(
+    status: str, accepted: bool, kind: str, pathway: str, mine: bool, accept: bool, start: bool
 ) -> None:
     referral = Referral(
-        service=Service(pk=10),
+        service=Service(pk=10, kind=kind),
         status=status,
         pathway=pathway,
         accepted_at=timezone.now() if accepted else None,
     )
-    assert services.may_accept_referral(referral, {10} if mine else {11}) is expected
+    my_services = {10} if mine else {11}
+    assert services.may_accept_referral(referral, my_services) is accept
+    assert services.may_start_on_pathway(referral, my_services) is start
 
 
 def test_a_service_accepts_a_referral_and_the_referrer_sees_it(nurse: Staff) -> None:

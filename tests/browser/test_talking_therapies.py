@@ -30,7 +30,9 @@ def _answer(page: Page, code: str, answers: list[int]) -> None:
         page.locator(f"#{code}_{index}-{value}").check()
 
 
-def _setting():
+def ltc_setting():
+    """A Talking Therapies service in a GP practice with its PWP (`pwp-lee`), and Ada, who has
+    diabetes, on the practice nurse's care team."""
     practice = factories.OrganisationFactory(name="Harbour Street Surgery")
     service = factories.ServiceFactory(
         organisation=practice, name="Harbour Talking Therapies", kind=Service.Kind.TALKING_THERAPIES
@@ -76,7 +78,7 @@ def _contact(page: Page, day: str, kind: str) -> None:
 def test_ltc_pathway_from_case_finding_to_discharge(
     page: Page, browser: Browser, sign_in, live_server
 ):
-    person, service = _setting()
+    person, service = ltc_setting()
 
     # A practice nurse finds Ada, who has diabetes and no screen, screens her and refers.
     sign_in(page, "nurse-kay", factories.PASSWORD)
@@ -178,7 +180,7 @@ def test_pathway_pages_meet_wcag_aa_at_tablet_width(
     browser: Browser, live_server, allow_audit_reset
 ):
     """axe-core is injected as a script, so this context alone bypasses the app's CSP."""
-    person, service = _setting()
+    person, service = ltc_setting()
     manager = factories.StaffFactory(discipline=Discipline.SERVICE_MANAGER, user__username="mgr")
     manager.services.add(service)
     nurse = Staff.objects.get(user__username="nurse-kay")

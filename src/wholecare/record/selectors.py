@@ -179,6 +179,9 @@ class ReceivedReferral:
     """Whether the user may close it here (not one on the Talking Therapies pathway, say)."""
     acceptable: bool
     """Whether it awaits the service's acceptance (`services.may_accept_referral`)."""
+    startable: bool
+    """Whether it awaits a start on the Talking Therapies pathway
+    (`services.may_start_on_pathway`)."""
 
 
 @dataclass(frozen=True)
@@ -226,6 +229,7 @@ def referrals_received(*, by: AbstractBaseUser, service_id: int | None = None) -
             waiting_days=(today - r.received_date).days,
             closable=bool(services.referral_closings(staff, r, Relationship.REFERRAL, pks)),
             acceptable=services.may_accept_referral(r, pks),
+            startable=services.may_start_on_pathway(r, pks),
         )
         for r in shown
     ]
@@ -401,6 +405,9 @@ class PersonSummary:
     """The pks of the open referrals the viewer may close (`services.referral_closings`)."""
     acceptable_referrals: frozenset[int]
     """The pks of the open referrals the viewer's service may accept."""
+    startable_referrals: frozenset[int]
+    """The pks of the open referrals the viewer's service may start on the Talking Therapies
+    pathway."""
     closed_referrals: list[Referral]
     """The most recently closed referrals (`CLOSED_REFERRALS_SHOWN`), with how they ended."""
     alerts: list[Alert]
@@ -463,6 +470,9 @@ def person_summary(
         ),
         acceptable_referrals=frozenset(
             r.pk for r in open_referrals if services.may_accept_referral(r, my_services)
+        ),
+        startable_referrals=frozenset(
+            r.pk for r in open_referrals if services.may_start_on_pathway(r, my_services)
         ),
         closed_referrals=list(
             person.referrals.filter(status=Referral.Status.CLOSED)
@@ -597,6 +607,9 @@ class OpenReferral:
     """The outcomes the user may close it with (`services.referral_closings`), none for some."""
     acceptable: bool
     """Whether the user's service may accept it (`services.may_accept_referral`)."""
+    startable: bool
+    """Whether the user's service may start it on the Talking Therapies pathway
+    (`services.may_start_on_pathway`)."""
 
 
 @transaction.atomic
@@ -621,6 +634,7 @@ def open_referral(
         referral=referral,
         closings=services.referral_closings(staff, referral, relationship, mine),
         acceptable=services.may_accept_referral(referral, mine),
+        startable=services.may_start_on_pathway(referral, mine),
     )
 
 

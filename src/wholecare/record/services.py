@@ -829,11 +829,25 @@ def my_service_pks(staff: Staff) -> frozenset[int]:
 
 def may_accept_referral(referral: Referral, my_services: Collection[int]) -> bool:
     """Whether staff of `my_services` may accept the referral, having triaged it: an open one
-    to their service, not yet accepted, and not on a pathway that keeps its own states."""
+    to their service, not yet accepted, and not one for a pathway that keeps its own states
+    (a Talking Therapies service starts it on its pathway instead: `may_start_on_pathway`)."""
     return (
         referral.status == Referral.Status.OPEN
         and referral.accepted_at is None
         and referral.pathway == Referral.Pathway.NONE
+        and referral.service.kind != Service.Kind.TALKING_THERAPIES
+        and referral.service_id in my_services
+    )
+
+
+def may_start_on_pathway(referral: Referral, my_services: Collection[int]) -> bool:
+    """Whether staff of `my_services` may start the referral on the NHS Talking Therapies
+    pathway: an open one to their Talking Therapies service that another system sent through
+    the API, so it has no pathway record yet (decision 0022)."""
+    return (
+        referral.status == Referral.Status.OPEN
+        and referral.pathway == Referral.Pathway.NONE
+        and referral.service.kind == Service.Kind.TALKING_THERAPIES
         and referral.service_id in my_services
     )
 
@@ -853,7 +867,13 @@ def referral_accept(*, by: AbstractBaseUser, referral: Referral) -> Referral:
             f"This referral to {current.service} was accepted on"
             f" {timezone.localtime(current.accepted_at):%-d %B %Y}"
         )
-    if not may_accept_referral(current, my_service_pks(staff)):
+    mine = my_service_pks(staff)
+    if may_start_on_pathway(current, mine):
+        raise ValidationError(
+            f"A referral to {current.service} is accepted by starting it on the NHS Talking"
+            " Therapies pathway"
+        )
+    if not may_accept_referral(current, mine):
         raise AccessDenied(f"Only the staff of {current.service} can accept a referral to it")
     current.accepted_at = timezone.now()
     current.accepted_by = staff

@@ -1,6 +1,7 @@
 """The Talking Therapies LTC pathway in the demonstration area: a service co-located in each demo
 GP practice, with referrals in every state, screens for case-finding, physical markers, risk
-tasks and a self-referral, so that a new user sees a living service.
+tasks, a self-referral and a referral the practice's system sent through the API (to start on the
+pathway, decision 0022), so that a new user sees a living service.
 
 Called by `wholecare demo` after the population is loaded:
 
@@ -43,6 +44,10 @@ from wholecare.talking_therapies.models import (
 REFERRALS_PER_SERVICE = 40
 SCREENS_PER_PRACTICE = 12
 SERVICE_NAME = "Talking Therapies LTC clinic at {practice}"
+SENT_THROUGH_THE_API = (
+    "Low mood and worry about managing a long-term condition; PHQ-9 and GAD-7 at caseness at the"
+    " surgery. Sent from the practice's clinical system."
+)
 DEMO_USERS = {
     Discipline.PSYCHOLOGICAL_WELLBEING_PRACTITIONER: "demo-pwp",
     Discipline.HIGH_INTENSITY_THERAPIST: "demo-therapist",
@@ -379,6 +384,16 @@ def load_talking_therapies(*, seed: int, progress: bool = False) -> None:
                     rng.randint(8, 15) if at_caseness else rng.randint(0, 6),
                     day,
                     nurse,
+                )
+            if len(people) > REFERRALS_PER_SERVICE:
+                Referral.objects.create(
+                    person=people[-1],
+                    service=service,
+                    referred_by=Staff.objects.filter(
+                        discipline=Discipline.GP, organisation=practice
+                    ).first(),
+                    received_date=loader.today - dt.timedelta(days=2 + index % 5),
+                    reason=SENT_THROUGH_THE_API,
                 )
             SelfReferral.objects.create(
                 service=service,

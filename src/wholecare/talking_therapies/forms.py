@@ -21,28 +21,54 @@ def _required(what: str) -> dict[str, str]:
     return {"required": f"Enter {what}", "invalid": f"Enter {what} as a real date"}
 
 
-class ReferForm(forms.Form):
-    service = forms.ModelChoiceField(
-        queryset=Service.objects.none(),
-        empty_label=None,
-        error_messages={"required": "Choose a service"},
+class _PathwayReferralForm(forms.Form):
+    """What the pathway needs of every referral: where it came from, and the long-term
+    conditions (among `conditions`, the person's) it is about."""
+
+    source = forms.ChoiceField(
+        choices=codes.choices(codes.SOURCES_OF_REFERRAL),
+        error_messages={"required": "Choose where the referral comes from"},
     )
-    source = forms.ChoiceField(choices=codes.choices(codes.SOURCES_OF_REFERRAL))
     conditions = forms.ModelMultipleChoiceField(
         queryset=Condition.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose the long-term condition(s) it is about"},
     )
-    received_date = forms.DateField(widget=DATE, error_messages=_required("the date received"))
 
-    def __init__(self, *args: Any, services: Any, conditions: list[Condition], **kwargs: Any):
+    def __init__(self, *args: Any, conditions: list[Condition], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["service"].queryset = services  # type: ignore[attr-defined]
         self.fields["conditions"].queryset = Condition.objects.filter(  # type: ignore[attr-defined]
             pk__in=[c.pk for c in conditions]
         )
         self.fields["conditions"].label_from_instance = lambda c: c.concept.display  # type: ignore[attr-defined]
+
+
+class ReferForm(_PathwayReferralForm):
+    service = forms.ModelChoiceField(
+        queryset=Service.objects.none(),
+        empty_label=None,
+        error_messages={"required": "Choose a service"},
+    )
+    received_date = forms.DateField(widget=DATE, error_messages=_required("the date received"))
+    field_order = ["service", "source", "conditions", "received_date"]
+
+    def __init__(self, *args: Any, services: Any, conditions: list[Condition], **kwargs: Any):
+        super().__init__(*args, conditions=conditions, **kwargs)
+        self.fields["service"].queryset = services  # type: ignore[attr-defined]
         self.fields["received_date"].initial = timezone.localdate().isoformat()
+
+
+class StartForm(_PathwayReferralForm):
+    """Starting on the pathway a referral another system sent: it may be about no long-term
+    condition, and its problem descriptor may be known already."""
+
+    problem_descriptor = forms.CharField(max_length=8, required=False)
+
+    def __init__(self, *args: Any, conditions: list[Condition], **kwargs: Any):
+        super().__init__(*args, conditions=conditions, **kwargs)
+        choices = [("", "Choose where it came from"), *codes.choices(codes.SOURCES_OF_REFERRAL)]
+        self.fields["source"].choices = choices  # type: ignore[attr-defined]
+        self.fields["conditions"].required = False
 
 
 def questionnaire_items(code: str, bound: dict[str, Any], prefix: str) -> list[dict[str, Any]]:

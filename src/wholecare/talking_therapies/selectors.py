@@ -35,8 +35,9 @@ from wholecare.access.permissions import (
 from wholecare.directory.disciplines import NO_DIRECT_CARE, Discipline
 from wholecare.directory.models import Organisation, Service, Staff
 from wholecare.outcomes import spec
+from wholecare.record import selectors as record_selectors
 from wholecare.record import vocabulary
-from wholecare.record.models import Condition, Person
+from wholecare.record.models import Condition, Person, Referral
 from wholecare.record.selectors import openable_person
 from wholecare.talking_therapies import chart, codes, dataset, engine, markers, stepping, waits
 from wholecare.talking_therapies.models import (
@@ -177,6 +178,9 @@ class ServiceOverview:
     overdue: list[RiskRow]
     open_risks: list[RiskRow]
     self_referrals: list[SelfReferral]
+    to_start: list[Referral]
+    """Referrals other systems sent, awaiting a start on the pathway, the longest waiting
+    first."""
     caseloads: list[tuple[str, int]]
     """Open referrals per clinician: the caseloads the manager balances."""
 
@@ -193,7 +197,12 @@ def manager_overview(*, by: AbstractBaseUser) -> list[ServiceOverview]:
     people: set[Person] = set()
     for service in tt_services(staff):
         rows = _risk_rows(RiskTask.objects.filter(reviewed_at__isnull=True, service=service), now)
-        people |= {r.task.person for r in rows}
+        to_start = list(
+            service.referrals.filter(status=Referral.Status.OPEN, pathway=Referral.Pathway.NONE)
+            .select_related("person", "referred_by__user")
+            .order_by("received_date", "pk")
+        )
+        people |= {r.task.person for r in rows} | {r.person for r in to_start}
         overviews.append(
             ServiceOverview(
                 service=service,
@@ -202,6 +211,7 @@ def manager_overview(*, by: AbstractBaseUser) -> list[ServiceOverview]:
                 self_referrals=list(
                     SelfReferral.objects.filter(service=service, closed_at__isnull=True)
                 ),
+                to_start=to_start,
                 caseloads=[
                     (f"{first} {last}".strip() or username, n)
                     for first, last, username, n in TTReferral.objects.filter(
@@ -397,15 +407,19 @@ def person_chart(
     return chart.build(series)
 
 
-@transaction.atomic
-def person_page(*, by: AbstractBaseUser, public_id: uuid.UUID) -> PersonPage:
-    staff = staff_of(by)
-    person, relationship = openable_person(staff, public_id)
-    conditions = [
+def _long_term_conditions(person: Person) -> list[Condition]:
+    return [
         c
         for c in person.conditions.filter(clinical_status=Condition.ClinicalStatus.ACTIVE)
         if c.concept.group is vocabulary.ConditionGroup.LONG_TERM
     ]
+
+
+@transaction.atomic
+def person_page(*, by: AbstractBaseUser, public_id: uuid.UUID) -> PersonPage:
+    staff = staff_of(by)
+    person, relationship = openable_person(staff, public_id)
+    conditions = _long_term_conditions(person)
     referrals = list(
         person.tt_referrals.select_related("service", "clinician__user")
         .prefetch_related("conditions")
@@ -446,6 +460,33 @@ def person_page(*, by: AbstractBaseUser, public_id: uuid.UUID) -> PersonPage:
         flagged_for_review=relationship is Relationship.BREAK_GLASS,
     )
     return page
+
+
+# A referral from another system, to start on the pathway --------------------------------------
+
+
+@dataclass(frozen=True)
+class ReferralToStart:
+    referral: Referral
+    startable: bool
+    """Whether the user may start it on the pathway (`record.services.may_start_on_pathway`)."""
+    long_term_conditions: list[Condition]
+
+
+@transaction.atomic
+def referral_to_start(
+    *, by: AbstractBaseUser, public_id: uuid.UUID, referral_id: int
+) -> ReferralToStart | None:
+    """An open referral of the person's, for the page starting it on the pathway, with their
+    long-term conditions to choose from; None when the record holds no such open referral (any
+    more). AccessDenied when the user cannot open the record. Audited like any view."""
+    found = record_selectors.open_referral(
+        by=by, public_id=public_id, referral_id=referral_id, what="Talking Therapies start form"
+    )
+    if found is None:
+        return None
+    conditions = _long_term_conditions(found.referral.person) if found.startable else []
+    return ReferralToStart(found.referral, found.startable, conditions)
 
 
 # Case-finding ----------------------------------------------------------------------------------

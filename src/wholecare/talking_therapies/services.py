@@ -96,8 +96,6 @@ def _full_clean(instance: Any, *, exclude: list[str] | None = None) -> None:
 
 def _ltc_conditions(person: Person, conditions: Sequence[Condition]) -> list[Condition]:
     found = list(conditions)
-    if not found:
-        raise ValidationError({"conditions": "Choose the long-term condition(s) it is about"})
     for condition in found:
         if condition.person_id != person.pk:
             raise ValidationError({"conditions": "That condition is not on this person's record"})
@@ -111,6 +109,23 @@ def _ltc_conditions(person: Person, conditions: Sequence[Condition]) -> list[Con
 def _check_service(service: Service) -> None:
     if service.kind != Service.Kind.TALKING_THERAPIES:
         raise ValidationError({"service": f"{service} is not an NHS Talking Therapies service"})
+
+
+def _check_source(source: str) -> None:
+    if source not in {c.code for c in codes.SOURCES_OF_REFERRAL}:
+        raise ValidationError({"source": "Choose where the referral comes from"})
+
+
+def usual_source(referrer: Staff | None) -> str:
+    """The source of referral (data set IDS101) a referral from `referrer` usually has, to
+    offer first; empty when another system sent it with no referrer."""
+    if referrer is None:
+        return ""
+    return {
+        Discipline.GP: "A1",
+        Discipline.PRACTICE_NURSE: "A3",
+        Discipline.DISTRICT_NURSE: "Q1",
+    }.get(referrer.discipline_enum, "P1" if referrer.organisation.kind == "acute-trust" else "A3")
 
 
 def _check_descriptor(code: str) -> str:
@@ -138,8 +153,9 @@ def tt_referral_create(
     staff = staff_of(by)
     check_can_open_record(staff, person)
     _check_service(service)
-    if source not in {c.code for c in codes.SOURCES_OF_REFERRAL}:
-        raise ValidationError({"source": "Choose where the referral comes from"})
+    _check_source(source)
+    if not conditions:
+        raise ValidationError({"conditions": "Choose the long-term condition(s) it is about"})
     chosen = _ltc_conditions(person, conditions)
     descriptor = _check_descriptor(problem_descriptor)
     referral = record_services.referral_create(
@@ -156,6 +172,64 @@ def tt_referral_create(
         person=person,
         what=f"Talking Therapies referral ({tt.source_label}) for "
         + ", ".join(c.concept.display for c in chosen),
+    )
+    return tt
+
+
+@transaction.atomic
+def referral_start(
+    *,
+    by: AbstractBaseUser,
+    referral: Referral,
+    source: str,
+    conditions: Sequence[Condition],
+    problem_descriptor: str = "",
+) -> TTReferral:
+    """Start on the pathway a referral that another system sent to a Talking Therapies service
+    through the API, with none of what the pathway needs (decision 0022): the service's staff
+    give its source and the long-term conditions it is about (none when the person has none:
+    it then counts as a referral without one). Starting it accepts it, so the referrer sees
+    that it was. ValidationError keyed by field; AccessDenied for anyone but the service's
+    staff."""
+    staff = staff_of(by)
+    check_can_open_record(staff, referral.person)
+    current = (
+        Referral.objects.select_for_update(of=("self",))
+        .select_related("person", "service", "referred_by")
+        .get(pk=referral.pk)
+    )
+    if current.status != Referral.Status.OPEN:
+        raise ValidationError(f"This referral to {current.service} has been closed")
+    if current.pathway != Referral.Pathway.NONE:
+        raise ValidationError(f"This referral to {current.service} is already on the pathway")
+    if not record_services.may_start_on_pathway(current, record_services.my_service_pks(staff)):
+        raise AccessDenied(
+            f"Only the staff of an NHS Talking Therapies service can start a referral to it on"
+            f" the pathway, and {current.service} is not one of yours"
+        )
+    _check_source(source)
+    chosen = _ltc_conditions(current.person, conditions)
+    descriptor = _check_descriptor(problem_descriptor)
+    if (
+        TTReferral.objects.filter(person=current.person, service=current.service)
+        .exclude(status=TTReferral.Status.DISCHARGED)
+        .exists()
+    ):
+        raise ValidationError(
+            f"{current.person} is already on the pathway at {current.service}: close this"
+            " referral as not accepted, saying so, instead of starting a second one"
+        )
+    if current.accepted_at is None:
+        current.accepted_at = timezone.now()
+        current.accepted_by = staff
+        current.save(update_fields=["accepted_at", "accepted_by"])
+    tt = _tt_create(current, source, current.referred_by, chosen, descriptor)
+    audit(
+        by=by,
+        action=AuditEvent.Action.CREATE,
+        person=current.person,
+        what=f"referral to {current.service} started on the Talking Therapies pathway"
+        f" ({tt.source_label})",
     )
     return tt
 

@@ -11,6 +11,11 @@ urlpatterns = [
     path("case-finding/", views.case_finding, name="case-finding"),
     path("people/<uuid:public_id>/", views.person, name="person"),
     path("people/<uuid:public_id>/refer/", views.refer, name="refer"),
+    path(
+        "people/<uuid:public_id>/referrals/<int:referral_id>/start/",
+        views.referral_start,
+        name="referral-start",
+    ),
     path("people/<uuid:public_id>/screen/", views.screen, name="screen"),
     path("people/<uuid:public_id>/invite/", views.invite, name="invite"),
     path("people/<uuid:public_id>/markers/", views.marker, name="marker"),

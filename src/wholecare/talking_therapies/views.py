@@ -135,17 +135,14 @@ def refer(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpRespon
         page, service_choices = _referable(request, public_id)
     except AccessDenied:
         return _no_access(request, public_id)
-    staff = staff_of(request.user)
-    source = {
-        Discipline.GP: "A1",
-        Discipline.PRACTICE_NURSE: "A3",
-        Discipline.DISTRICT_NURSE: "Q1",
-    }.get(staff.discipline_enum, "P1" if staff.organisation.kind == "acute-trust" else "A3")
     form = forms.ReferForm(
         request.POST or None,
         services=service_choices,
         conditions=page.long_term_conditions,
-        initial={"source": source, "conditions": page.long_term_conditions},
+        initial={
+            "source": services.usual_source(staff_of(request.user)),
+            "conditions": page.long_term_conditions,
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -160,6 +157,57 @@ def refer(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpRespon
             )
             return redirect("talking_therapies:person", public_id=public_id)
     return render(request, "talking_therapies/refer.html", {"form": form, "person": page.person})
+
+
+@require_http_methods(["GET", "POST"])
+def referral_start(
+    request: AuthenticatedHttpRequest, public_id: uuid.UUID, referral_id: int
+) -> HttpResponse:
+    """Start on the pathway a referral another system sent to the service (decision 0022), then
+    open it there."""
+    try:
+        found = selectors.referral_to_start(
+            by=request.user, public_id=public_id, referral_id=referral_id
+        )
+    except AccessDenied:
+        return _no_access(request, public_id)
+    if found is None:
+        messages.info(request, "That referral has been closed.")
+        return redirect("web:person", public_id=public_id)
+    referral = found.referral
+    context: dict[str, Any] = {"person": referral.person, "referral": referral}
+    if not found.startable:
+        return render(request, "talking_therapies/referral_start.html", context, status=403)
+    form = forms.StartForm(
+        request.POST or None,
+        conditions=found.long_term_conditions,
+        initial={
+            "source": services.usual_source(referral.referred_by),
+            "conditions": found.long_term_conditions,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            started = services.referral_start(
+                by=request.user, referral=referral, **form.cleaned_data
+            )
+        except AccessDenied as refusal:
+            form.add_error(None, str(refusal))
+        except ValidationError as error:
+            show_errors(form, error)
+        else:
+            messages.success(
+                request,
+                f"{referral.person.full_name}'s referral to {started.service} is on the pathway,"
+                " waiting for assessment.",
+            )
+            return redirect("talking_therapies:referral", public_id=started.public_id)
+    return render(
+        request,
+        "talking_therapies/referral_start.html",
+        {**context, "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 @require_http_methods(["GET", "POST"])

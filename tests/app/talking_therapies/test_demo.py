@@ -6,6 +6,8 @@ from django.urls import reverse
 
 from wholecare.demo.load import load_demo
 from wholecare.directory.models import Staff
+from wholecare.record.models import Referral
+from wholecare.record.services import may_start_on_pathway
 from wholecare.talking_therapies import engine, selectors
 from wholecare.talking_therapies.demo import AlreadyLoaded, load_talking_therapies
 from wholecare.talking_therapies.models import RiskTask, SelfReferral, TTReferral
@@ -32,6 +34,11 @@ def test_every_state_is_there_and_outcomes_come_from_the_engine(area):
     )
     assert RiskTask.objects.filter(reviewed_at__isnull=True).exists()
     assert SelfReferral.objects.exists()
+    pwp = _staff("demo-pwp")
+    sent = Referral.objects.filter(service__in=pwp.services.all(), pathway="").select_related(
+        "service"
+    )
+    assert any(may_start_on_pathway(r, {r.service_id}) for r in sent), "one from another system"
     outcomes = [engine.referral_outcome(r) for r in TTReferral.objects.filter(status="discharged")]
     assert any(o.recovered for o in outcomes)
     with pytest.raises(AlreadyLoaded):

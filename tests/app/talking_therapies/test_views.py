@@ -72,6 +72,8 @@ def _urls(pattern: URLPattern, tt, referral, submission) -> list[str]:
             "self-referral": submission.pk,
         }.get(str(pattern.name), tt.service.pk)
         kwargs["pk"] = pk
+    if "<int:referral_id>" in route:
+        kwargs["referral_id"] = referral.referral_id
     name = f"talking_therapies:{pattern.name}"
     if "<uuid:public_id>" in route:
         return [

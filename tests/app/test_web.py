@@ -212,6 +212,30 @@ def test_search_explains_bad_input(client, gp):
     assert "must be a real date" in body
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "find-person",
+        "entry-new",
+        "condition-new",
+        "condition-status",
+        "need-new",
+        "care-team-add",
+        "referral-new",
+        "referral-close",
+    ],
+)
+def test_an_empty_form_sent_is_refused_saying_why(client, subject, name):
+    """A POST with no fields at all (a client that sends none) is a form with every field
+    missing, never a blank form shown again without a word."""
+    gp = factories.StaffFactory(discipline=Discipline.GP)
+    factories.CareTeamMembershipFactory(person=subject, staff=gp)
+    client.force_login(gp.user)
+    url = next(_url(p, subject, 0) for p in _patterns() if p.name == name)
+    body = client.post(url, {}).content.decode()
+    assert "There is a problem" in body, url
+
+
 def test_break_glass_journey_reaches_privacy_officer(client, subject):
     social_worker = factories.StaffFactory(discipline=Discipline.SOCIAL_WORKER)
     client.force_login(social_worker.user)

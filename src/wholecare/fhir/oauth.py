@@ -51,7 +51,7 @@ from wholecare.fhir.scopes import (
     within,
 )
 from wholecare.record.models import Person
-from wholecare.web.forms import NHSNumberField
+from wholecare.web.forms import NHSNumberField, posted
 from wholecare.web.types import AuthenticatedHttpRequest
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -235,7 +235,7 @@ def authorize(request: AuthenticatedHttpRequest) -> HttpResponse:
             403,
             back=denied["Location"],
         )
-    form = PatientChoiceForm(request.POST or None)
+    form = PatientChoiceForm(posted(request))
     if request.method == "POST":
         if request.POST.get("decision") != "allow":
             authorization_refusal_record(by=request.user, client=ask.client, what="not allowed")

@@ -11,7 +11,7 @@ from wholecare.access.permissions import staff_of
 from wholecare.fhir import unfiled
 from wholecare.fhir.errors import FhirError
 from wholecare.record import selectors
-from wholecare.web.forms import NHSNumberField
+from wholecare.web.forms import NHSNumberField, posted
 from wholecare.web.types import AuthenticatedHttpRequest
 
 
@@ -36,7 +36,7 @@ def file_result(request: AuthenticatedHttpRequest, fhir_id: str) -> HttpResponse
     result = unfiled.waiting_one(staff, fhir_id)
     if result is None:
         raise Http404("No result of yours with this id is waiting to be filed")
-    form = FileResultForm(request.POST or None, initial={"version": result.version})
+    form = FileResultForm(posted(request), initial={"version": result.version})
     person = None
     if request.method == "POST" and form.is_valid():
         found = selectors.find_people(

@@ -24,7 +24,7 @@ from wholecare.record.selectors import person_header
 from wholecare.talking_therapies import forms, selectors, services
 from wholecare.talking_therapies.engine import ENTERED_TREATMENT, Period
 from wholecare.talking_therapies.models import TTReferral
-from wholecare.web.forms import show_errors
+from wholecare.web.forms import posted, show_errors
 from wholecare.web.types import AuthenticatedHttpRequest
 
 
@@ -136,7 +136,7 @@ def refer(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpRespon
     except AccessDenied:
         return _no_access(request, public_id)
     form = forms.ReferForm(
-        request.POST or None,
+        posted(request),
         services=service_choices,
         conditions=page.long_term_conditions,
         initial={
@@ -179,7 +179,7 @@ def referral_start(
     if not found.startable:
         return render(request, "talking_therapies/referral_start.html", context, status=403)
     form = forms.StartForm(
-        request.POST or None,
+        posted(request),
         conditions=found.long_term_conditions,
         initial={
             "source": services.usual_source(referral.referred_by),
@@ -217,7 +217,9 @@ def screen(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpRespo
         person_ = person_header(by=request.user, public_id=public_id, what="screening form")
     except AccessDenied:
         return _no_access(request, public_id)
-    form = forms.ScreenForm(request.POST or {"measured_on": timezone.localdate().isoformat()})
+    form = forms.ScreenForm(
+        posted(request), initial={"measured_on": timezone.localdate().isoformat()}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             results = _record_measures(
@@ -497,7 +499,9 @@ def referral_measures(
     page = selectors.referral_page(by=request.user, public_id=public_id)
     if code not in measures.INSTRUMENT_CODES:
         raise AccessDenied("No such questionnaire")
-    form = forms.ScreenForm(request.POST or {"measured_on": timezone.localdate().isoformat()})
+    form = forms.ScreenForm(
+        posted(request), initial={"measured_on": timezone.localdate().isoformat()}
+    )
     back = reverse("talking_therapies:referral", kwargs={"public_id": public_id})
     if request.method == "POST" and form.is_valid():
         try:
@@ -531,7 +535,7 @@ def referral_measures(
 @require_http_methods(["GET", "POST"])
 def contact_kind(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     contact = selectors.contact_for_change(by=request.user, pk=pk)
-    form = forms.ContactKindForm(request.POST or None, initial={"kind": contact.kind})
+    form = forms.ContactKindForm(posted(request), initial={"kind": contact.kind})
     if request.method == "POST" and form.is_valid():
         try:
             services.contact_change_kind(by=request.user, contact=contact, **form.cleaned_data)
@@ -550,7 +554,7 @@ def contact_kind(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def risk_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     task = selectors.risk_task_for_review(by=request.user, pk=pk)
-    form = forms.RiskReviewForm(request.POST or None)
+    form = forms.RiskReviewForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.risk_task_review(by=request.user, task=task, note=form.cleaned_data["note"])
@@ -762,7 +766,7 @@ LTC_CHOICES = [
 @require_http_methods(["GET", "POST"])
 def public_self_referral(request: HttpRequest) -> HttpResponse:
     form = forms.SelfReferralForm(
-        request.POST or None, services=_public_services(), conditions=LTC_CHOICES
+        posted(request), services=_public_services(), conditions=LTC_CHOICES
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -795,7 +799,7 @@ def public_self_referral(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def public_questionnaire(request: HttpRequest) -> HttpResponse:
     """Enter the one-time code, then answer; on submission, the crisis contacts."""
-    code_form = forms.CodeForm(request.POST or None)
+    code_form = forms.CodeForm(posted(request))
     if request.method != "POST" or not code_form.is_valid():
         return render(
             request,

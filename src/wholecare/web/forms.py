@@ -6,6 +6,7 @@ from typing import Any, cast
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 
 from wholecare.access.models import BreakGlassAccess
@@ -13,6 +14,12 @@ from wholecare.directory.models import Service, Staff
 from wholecare.record import nhs_number, services, vocabulary
 from wholecare.record.models import Condition, Person, RecordEntry, Referral, SocialCareNeed
 from wholecare.record.vocabulary import Sensitivity
+
+
+def posted(request: HttpRequest) -> QueryDict | None:
+    """The data to bind a form with: a POST's, even an empty one, which `request.POST or None`
+    would leave unbound and so refuse without saying why; None for any other method."""
+    return request.POST if request.method == "POST" else None
 
 
 def show_errors(form: forms.Form, error: ValidationError) -> None:

@@ -37,6 +37,7 @@ from wholecare.web.forms import (
     ReviewForm,
     SignInForm,
     SocialCareNeedForm,
+    posted,
     show_errors,
 )
 from wholecare.web.types import AuthenticatedHttpRequest
@@ -111,7 +112,7 @@ def referrals_received(request: AuthenticatedHttpRequest) -> HttpResponse:
 def find_person(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Searching is a POST, so NHS numbers and names never appear in URLs, history or server
     logs."""
-    form = FindPersonForm(request.POST or None)
+    form = FindPersonForm(posted(request))
     results = None
     if request.method == "POST" and form.is_valid():
         results = selectors.find_people(
@@ -190,7 +191,7 @@ def break_glass(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> Http
     staff = getattr(request.user, "staff", None)
     if staff is None or not permissions.can_break_glass(staff):
         raise AccessDenied("Your role cannot break glass")
-    form = BreakGlassForm(request.POST or None)
+    form = BreakGlassForm(posted(request))
     if request.method == "POST" and form.is_valid():
         person = Person.objects.filter(public_id=public_id).first()
         if person is None:
@@ -270,7 +271,7 @@ def entry_new(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpRe
         services.entry_create(by=request.user, person=person, **data)
         return "The entry has been added to the timeline."
 
-    form = EntryForm(request.POST or None)
+    form = EntryForm(posted(request))
     return _form_page(request, form, add, "record/entry_new.html", {"person": person})
 
 
@@ -285,7 +286,7 @@ def condition_new(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> Ht
     context: dict[str, Any] = {"person": person}
     if not services.may_record_condition(permissions.staff_of(request.user)):
         return render(request, "record/condition_new.html", context, status=403)
-    form = ConditionForm(request.POST or None, held=held)
+    form = ConditionForm(posted(request), held=held)
 
     def record(data: dict[str, Any]) -> str:
         condition = services.condition_record(by=request.user, person=person, **data)
@@ -303,7 +304,7 @@ def need_new(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpRes
     except AccessDenied:
         return _no_access(request, public_id)
     may_assess = services.may_assess_social_care_needs(permissions.staff_of(request.user))
-    form = SocialCareNeedForm(request.POST or None, held=held, may_assess=may_assess)
+    form = SocialCareNeedForm(posted(request), held=held, may_assess=may_assess)
 
     def record(data: dict[str, Any]) -> str:
         need = services.social_care_need_record(by=request.user, person=person, **data)
@@ -328,7 +329,7 @@ def need_status(
     context: dict[str, Any] = {"person": need.person, "need": need}
     if not services.may_assess_social_care_needs(permissions.staff_of(request.user)):
         return render(request, "record/need_status.html", context, status=403)
-    form = NeedStatusForm(request.POST or None, initial={"status": need.status})
+    form = NeedStatusForm(posted(request), initial={"status": need.status})
 
     def change(data: dict[str, Any]) -> str:
         changed = services.social_care_need_update(
@@ -354,7 +355,7 @@ def care_team_add(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> Ht
     context: dict[str, Any] = {"person": person, "name": name, "candidates": candidates}
     if not may_change:
         return render(request, "record/care_team_add.html", context, status=403)
-    form = CareTeamAddForm(request.POST or None, candidates=candidates)
+    form = CareTeamAddForm(posted(request), candidates=candidates)
 
     def add(data: dict[str, Any]) -> str:
         added = services.care_team_add(
@@ -403,7 +404,7 @@ def referral_new(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> Htt
         )
     except AccessDenied:
         return _no_access(request, public_id)
-    form = ReferralForm(request.POST or None, offered=selectors.services_to_refer_to())
+    form = ReferralForm(posted(request), offered=selectors.services_to_refer_to())
 
     def refer(data: dict[str, Any]) -> str:
         referral = services.referral_create(
@@ -477,7 +478,7 @@ def referral_close(
     context: dict[str, Any] = {"person": person, "referral": referral, "back": back}
     if not found.closings:
         return render(request, "record/referral_close.html", context, status=403)
-    form = ReferralCloseForm(request.POST or None, closings=found.closings)
+    form = ReferralCloseForm(posted(request), closings=found.closings)
 
     def close(data: dict[str, Any]) -> str:
         closed = services.referral_close(by=request.user, referral=referral, **data)
@@ -518,7 +519,7 @@ def condition_status(
         public_id,
         condition_id,
         form=lambda c: ConditionStatusForm(
-            request.POST or None, initial={"clinical_status": c.clinical_status}
+            posted(request), initial={"clinical_status": c.clinical_status}
         ),
         correct=correct,
         template="record/condition_status.html",
@@ -541,7 +542,7 @@ def condition_entered_in_error(
         request,
         public_id,
         condition_id,
-        form=lambda c: EnteredInErrorForm(request.POST or None),
+        form=lambda c: EnteredInErrorForm(posted(request)),
         correct=correct,
         template="record/condition_entered_in_error.html",
     )
@@ -587,7 +588,7 @@ def person_identity(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> 
         )
     except AccessDenied:
         return _no_access(request, public_id)
-    form = IdentityForm(request.POST or None, person=person)
+    form = IdentityForm(posted(request), person=person)
     if not form.fields:
         messages.info(request, "Every identity detail is known for this person.")
         return redirect("web:person", public_id=public_id)
@@ -638,7 +639,7 @@ def review_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     access = access_selectors.break_glass_for_review(by=request.user, pk=pk)
-    form = ReviewForm(request.POST or None)
+    form = ReviewForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             access_services.break_glass_review(

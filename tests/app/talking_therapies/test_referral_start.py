@@ -165,6 +165,7 @@ def test_the_start_page_says_what_is_wrong(tt: Setting) -> None:
     client = signed_in(tt.pwp)
     page = client.get(_start_page(referral))
     assert '<option value="" selected>Choose where it came from</option>' in page.content.decode()
+    assert client.post(_start_page(referral), {}).status_code == 400, "sent empty"
     refused = client.post(_start_page(referral), {"source": "", "problem_descriptor": "F4"})
     assert refused.status_code == 400
     html = refused.content.decode()

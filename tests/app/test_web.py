@@ -8,11 +8,13 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import URLPattern, get_resolver, reverse
+from django.utils import timezone
 
 from tests import factories
 from wholecare.access import services as access_services
 from wholecare.access.models import AuditEvent
 from wholecare.directory.disciplines import Discipline
+from wholecare.record.models import Alert
 from wholecare.record.vocabulary import Sensitivity
 
 pytestmark = pytest.mark.django_db
@@ -40,6 +42,8 @@ def _url(pattern: URLPattern, person, break_glass_pk: int) -> str:
         kwargs["need_id"] = person.social_care_needs.values_list("pk", flat=True).first() or 0
     if "<int:membership_id>" in route:
         kwargs["membership_id"] = person.care_team.values_list("pk", flat=True).first() or 0
+    if "<int:alert_id>" in route:
+        kwargs["alert_id"] = person.alerts.values_list("pk", flat=True).first() or 0
     if "<int:referral_id>" in route:
         kwargs["referral_id"] = person.referrals.values_list("pk", flat=True).first() or 0
     return reverse(f"web:{pattern.name}", kwargs=kwargs)
@@ -53,6 +57,9 @@ def subject():
     factories.ConditionFactory(person=person, snomed_code="13645005")
     factories.SocialCareNeedFactory(person=person, need_code="carer-support")
     factories.ReferralFactory(person=person, reason="Wound review for the leg ulcer")
+    Alert.objects.create(
+        person=person, category=Alert.Category.SAFETY, text="Dog", raised_at=timezone.now()
+    )
     factories.RecordEntryFactory(person=person, title="Pulmonary rehab letter", text="FEV1 48%")
     factories.RecordEntryFactory(
         person=person, title="Therapy session", sensitivity=Sensitivity.PSYCHOLOGICAL_THERAPY
@@ -223,6 +230,8 @@ def test_search_explains_bad_input(client, gp):
         "care-team-add",
         "referral-new",
         "referral-close",
+        "alert-new",
+        "alert-end",
     ],
 )
 def test_an_empty_form_sent_is_refused_saying_why(client, subject, name):

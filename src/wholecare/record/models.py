@@ -418,6 +418,11 @@ class Alert(models.Model):
     """Who raised it, as the sender named them (whether or not they are in the directory)."""
     raised_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="alerts_ended"
+    )
+    end_reason = models.CharField(max_length=300, blank=True)
+    """Why it no longer applies, for everyone caring for the person (decision 0023)."""
     source = models.CharField(max_length=200, blank=True)
     """The other system it came from (its API client's name); empty when raised in Wholecare."""
 

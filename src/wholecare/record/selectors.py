@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Case, Count, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from wholecare.access.audit import audit, audit_many
@@ -412,6 +412,10 @@ class PersonSummary:
     """The most recently closed referrals (`CLOSED_REFERRALS_SHOWN`), with how they ended."""
     alerts: list[Alert]
     """Active alerts that have not ended, from Wholecare and from other systems."""
+    endable_alerts: frozenset[int]
+    """The pks of the alerts the viewer may end (`services.alert_endable`)."""
+    ended_alerts: list[Alert]
+    """The most recently ended alerts (`ENDED_ALERTS_SHOWN`), with who ended them and why."""
     timeline: Timeline
 
     @property
@@ -422,6 +426,12 @@ class PersonSummary:
 
 #: How many closed referrals the person summary shows, the most recently closed first.
 CLOSED_REFERRALS_SHOWN = 5
+#: How many ended alerts the person summary shows, the most recently ended first.
+ENDED_ALERTS_SHOWN = 5
+
+
+def _alerts_in_force() -> Q:
+    return Q(active=True) & (Q(ended_at__isnull=True) | Q(ended_at__gt=timezone.now()))
 
 
 @transaction.atomic
@@ -437,6 +447,10 @@ def person_summary(
         .order_by("received_date", "pk")
     )
     my_services = services.my_service_pks(staff) if open_referrals else frozenset()
+    in_force = _alerts_in_force()
+    alerts = list(
+        person.alerts.filter(in_force).select_related("raised_by__user").order_by("raised_at", "pk")
+    )
     summary = PersonSummary(
         person=person,
         relationship=relationship,
@@ -479,11 +493,14 @@ def person_summary(
             .select_related("service", "closed_by__user")
             .order_by("-closed_date", "-pk")[:CLOSED_REFERRALS_SHOWN]
         ),
-        alerts=list(
-            person.alerts.filter(active=True)
-            .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=timezone.now()))
-            .select_related("raised_by__user")
-            .order_by("raised_at", "pk")
+        alerts=alerts,
+        endable_alerts=frozenset(
+            a.pk for a in alerts if services.alert_endable(staff, a, relationship)
+        ),
+        ended_alerts=list(
+            person.alerts.exclude(in_force)
+            .select_related("raised_by__user", "ended_by__user")
+            .order_by(F("ended_at").desc(nulls_last=True), "-pk")[:ENDED_ALERTS_SHOWN]
         ),
         timeline=_timeline(staff, person, discipline=discipline),
     )
@@ -636,6 +653,29 @@ def open_referral(
         acceptable=services.may_accept_referral(referral, mine),
         startable=services.may_start_on_pathway(referral, mine),
     )
+
+
+@dataclass(frozen=True)
+class AlertToEnd:
+    alert: Alert
+    endable: bool
+    """Whether the user may end it (`services.alert_endable`)."""
+
+
+@transaction.atomic
+def alert_to_end(*, by: AbstractBaseUser, public_id: uuid.UUID, alert_id: int) -> AlertToEnd | None:
+    """An alert in force on the person's record, for the page ending it; None when the record
+    holds no such alert (any more). Audited like any view."""
+    person, relationship = _header(by, public_id, "alert ending form")
+    alert = (
+        person.alerts.filter(_alerts_in_force(), pk=alert_id)
+        .select_related("raised_by__user")
+        .first()
+    )
+    if alert is None:
+        return None
+    alert.person = person
+    return AlertToEnd(alert, services.alert_endable(staff_of(by), alert, relationship))
 
 
 #: How many days the referrer's caseload lists the referrals they made after they close.

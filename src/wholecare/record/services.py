@@ -414,7 +414,7 @@ def _check_alert(alert: Alert) -> None:
             raise ValidationError({"code": str(error)}) from None
     if alert.ended_at is not None and alert.ended_at < alert.raised_at:
         raise ValidationError({"ended_at": "An alert cannot end before it starts"})
-    _full_clean(alert, exclude=["person", "raised_by"])
+    _full_clean(alert, exclude=["person", "raised_by", "ended_by"])
 
 
 @transaction.atomic
@@ -464,16 +464,131 @@ def alert_record(
     return alert
 
 
+#: The kinds of alert staff raise on Wholecare's pages (decision 0023); the rest of HL7's flag
+#: categories arrive from other systems.
+RAISED_ON_WHOLECARE_PAGES = (
+    Alert.Category.RISK,
+    Alert.Category.SAFETY,
+    Alert.Category.SAFEGUARDING,
+    Alert.Category.COMMUNICATION,
+    Alert.Category.CONTACT,
+    Alert.Category.CLINICAL,
+)
+
+
+def _in_force(alert: Alert, now: dt.datetime) -> bool:
+    return alert.active and (alert.ended_at is None or alert.ended_at > now)
+
+
+@transaction.atomic
+def alert_raise(
+    *,
+    by: AbstractBaseUser,
+    person: Person,
+    category: str,
+    text: str,
+    until: dt.date | None = None,
+) -> Alert:
+    """A member of staff raises an alert that everyone caring for the person sees first, on the
+    person summary (decision 0023): shown through the day `until` when given, or until someone
+    ends it. ValidationError keyed by field."""
+    staff = _staff(by)
+    if category not in RAISED_ON_WHOLECARE_PAGES:
+        raise ValidationError({"category": "Choose what kind of alert it is"})
+    if not text.strip():
+        raise ValidationError({"text": "Enter what everyone caring for the person must know"})
+    ended_at = None
+    if until is not None:
+        if until <= timezone.localdate():
+            raise ValidationError({"until": "The day it applies until must be after today"})
+        ended_at = dt.datetime.combine(
+            until + dt.timedelta(days=1), dt.time(), tzinfo=timezone.get_current_timezone()
+        )
+    return alert_record(
+        by=by, person=person, category=category, text=text, raised_by=staff, ended_at=ended_at
+    )
+
+
+def alert_endable(staff: Staff, alert: Alert, relationship: Relationship | None) -> bool:
+    """Whether `staff` may end the alert (decision 0023): one raised in Wholecare that is in
+    force, by anyone caring for the person (breaking glass ends nothing); a safeguarding alert
+    only by a social worker, who leads safeguarding enquiries, or by whoever raised it. An alert
+    from another system is ended by that system."""
+    if (
+        alert.source
+        or not _in_force(alert, timezone.now())
+        or relationship in {None, Relationship.BREAK_GLASS}
+    ):
+        return False
+    return (
+        alert.category != Alert.Category.SAFEGUARDING
+        or staff.discipline == Discipline.SOCIAL_WORKER
+        or alert.raised_by_id == staff.pk
+    )
+
+
+def _who_ends(alert: Alert) -> str:
+    if alert.source:
+        return f"This alert came from {alert.source}: that system ends it"
+    if alert.category == Alert.Category.SAFEGUARDING:
+        return (
+            "Only a social worker, who leads safeguarding enquiries, or whoever raised it can end"
+            " a safeguarding alert"
+        )
+    return "Only someone caring for the person can end an alert; breaking glass ends none"
+
+
+@transaction.atomic
+def alert_end(*, by: AbstractBaseUser, alert: Alert, reason: str) -> Alert:
+    """End an alert in force, saying why it no longer applies: it leaves the top of the summary
+    for the list of ended alerts, with who ended it and why (`alert_endable` says who may).
+    ValidationError keyed by field, or AccessDenied."""
+    staff = _staff(by)
+    relationship = check_can_open_record(staff, alert.person)
+    current = (
+        Alert.objects.select_for_update(of=("self",)).select_related("person").get(pk=alert.pk)
+    )
+    if not _in_force(current, timezone.now()):
+        raise ValidationError("This alert has already ended")
+    if not alert_endable(staff, current, relationship):
+        raise AccessDenied(_who_ends(current))
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the alert no longer applies"})
+    current.active = False
+    current.ended_at = timezone.now()
+    current.ended_by = staff
+    current.end_reason = reason.strip()
+    _check_alert(current)
+    current.save(update_fields=["active", "ended_at", "ended_by", "end_reason"])
+    audit(
+        by=by,
+        action=AuditEvent.Action.UPDATE,
+        person=current.person,
+        what=f"alert ({current.category}) ended: {current.text}; why: {current.end_reason}",
+    )
+    return current
+
+
 @transaction.atomic
 def alert_update(
     *, by: AbstractBaseUser, alert: Alert, active: bool, ended_at: dt.datetime | None
 ) -> Alert:
-    """Make an alert active or inactive, or set when it ends; nothing else about it changes."""
-    check_can_open_record(_staff(by), alert.person)
+    """Make an alert active or inactive, or set when it ends; nothing else about it changes.
+    Ending one raised in Wholecare follows `alert_endable`, as on Wholecare's pages."""
+    staff = _staff(by)
+    relationship = check_can_open_record(staff, alert.person)
+    now = timezone.now()
+    ends = _in_force(alert, now) and not (active and (ended_at is None or ended_at > now))
+    if ends and not alert.source and not alert_endable(staff, alert, relationship):
+        raise AccessDenied(_who_ends(alert))
     alert.active = active
     alert.ended_at = ended_at
+    if ends:
+        alert.ended_by = staff
+    elif _in_force(alert, now):
+        alert.ended_by, alert.end_reason = None, ""
     _check_alert(alert)
-    alert.save(update_fields=["active", "ended_at"])
+    alert.save(update_fields=["active", "ended_at", "ended_by", "end_reason"])
     audit(
         by=by,
         action=AuditEvent.Action.UPDATE,

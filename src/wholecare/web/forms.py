@@ -12,7 +12,14 @@ from django.utils import timezone
 from wholecare.access.models import BreakGlassAccess
 from wholecare.directory.models import Service, Staff
 from wholecare.record import nhs_number, services, vocabulary
-from wholecare.record.models import Condition, Person, RecordEntry, Referral, SocialCareNeed
+from wholecare.record.models import (
+    Alert,
+    Condition,
+    Person,
+    RecordEntry,
+    Referral,
+    SocialCareNeed,
+)
 from wholecare.record.vocabulary import Sensitivity
 
 
@@ -329,6 +336,53 @@ class ReferralCloseForm(forms.Form):
         field.choices = [(outcome.value, outcome.label) for outcome in closings]
         if len(closings) == 1:
             field.initial = closings[0].value
+
+
+ALERT_HINTS = {
+    Alert.Category.RISK: "A risk to the person or to others, like thoughts of suicide",
+    Alert.Category.SAFETY: "Something staff must know to visit safely, like a dog at the home",
+    Alert.Category.SAFEGUARDING: "A safeguarding concern or plan, for adults or children",
+    Alert.Category.COMMUNICATION: "How to communicate, like British Sign Language or easy read",
+    Alert.Category.CONTACT: "How and when to reach the person, like a key safe",
+    Alert.Category.CLINICAL: "Something clinical every carer must know first",
+}
+
+
+class AlertForm(forms.Form):
+    """An alert raised on Wholecare's pages (decision 0023): its kind, what it says, and the
+    last day it applies when it ends on its own."""
+
+    category = forms.ChoiceField(
+        choices=[(c.value, c.label) for c in services.RAISED_ON_WHOLECARE_PAGES],
+        error_messages={
+            "required": "Choose what kind of alert it is",
+            "invalid_choice": "Choose what kind of alert it is",
+        },
+    )
+    text = forms.CharField(
+        max_length=300,
+        widget=forms.Textarea,
+        error_messages={
+            "required": "Enter what everyone caring for the person must know",
+            "max_length": "The alert must be 300 characters or fewer",
+        },
+    )
+    until = DateInputField(required=False, what="The day it applies until")
+
+    def hints(self) -> list[tuple[str, str, str]]:
+        """Each kind offered, with its label and a plain example, for the radios."""
+        return [(c.value, c.label, ALERT_HINTS[c]) for c in services.RAISED_ON_WHOLECARE_PAGES]
+
+
+class AlertEndForm(forms.Form):
+    reason = forms.CharField(
+        max_length=300,
+        widget=forms.Textarea,
+        error_messages={
+            "required": "Say why the alert no longer applies",
+            "max_length": "The reason must be 300 characters or fewer",
+        },
+    )
 
 
 class ConditionStatusForm(forms.Form):

@@ -35,6 +35,12 @@ urlpatterns = [
         views.need_status,
         name="need-status",
     ),
+    path("people/<uuid:public_id>/alerts/new/", views.alert_new, name="alert-new"),
+    path(
+        "people/<uuid:public_id>/alerts/<int:alert_id>/end/",
+        views.alert_end,
+        name="alert-end",
+    ),
     path("people/<uuid:public_id>/care-team/add/", views.care_team_add, name="care-team-add"),
     path(
         "people/<uuid:public_id>/care-team/<int:membership_id>/end/",

@@ -23,6 +23,8 @@ from wholecare.directory.disciplines import Discipline
 from wholecare.record import aggregates, exports, selectors, services
 from wholecare.record.models import Condition, Person
 from wholecare.web.forms import (
+    AlertEndForm,
+    AlertForm,
     BreakGlassForm,
     CareTeamAddForm,
     ConditionForm,
@@ -339,6 +341,48 @@ def need_status(
         return f"{changed.need.display} is now recorded as {status}."
 
     return _form_page(request, form, change, "record/need_status.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def alert_new(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Raise an alert that everyone caring for the person sees first (decision 0023)."""
+    try:
+        person = selectors.person_header(by=request.user, public_id=public_id, what="alert form")
+    except AccessDenied:
+        return _no_access(request, public_id)
+
+    def raise_(data: dict[str, Any]) -> str:
+        alert = services.alert_raise(by=request.user, person=person, **data)
+        return f"The {alert.get_category_display().lower()} alert has been raised."
+
+    form = AlertForm(posted(request))
+    return _form_page(request, form, raise_, "record/alert_new.html", {"person": person})
+
+
+@require_http_methods(["GET", "POST"])
+def alert_end(
+    request: AuthenticatedHttpRequest, public_id: uuid.UUID, alert_id: int
+) -> HttpResponse:
+    """End an alert that no longer applies, saying why (decision 0023)."""
+    found = _on_record(
+        request,
+        public_id,
+        lambda: selectors.alert_to_end(by=request.user, public_id=public_id, alert_id=alert_id),
+        "That alert has already ended.",
+    )
+    if isinstance(found, HttpResponse):
+        return found
+    alert = found.alert
+    context: dict[str, Any] = {"person": alert.person, "alert": alert}
+    if not found.endable:
+        return render(request, "record/alert_end.html", context, status=403)
+
+    def end(data: dict[str, Any]) -> str:
+        ended = services.alert_end(by=request.user, alert=alert, reason=data["reason"])
+        return f"The {ended.get_category_display().lower()} alert has been ended."
+
+    form = AlertEndForm(posted(request))
+    return _form_page(request, form, end, "record/alert_end.html", context)
 
 
 @require_http_methods(["GET", "POST"])

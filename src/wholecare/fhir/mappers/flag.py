@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
+from wholecare.access.permissions import AccessDenied
 from wholecare.directory.models import Staff
 from wholecare.fhir.access import openable_people
 from wholecare.fhir.base import (
@@ -25,7 +26,7 @@ from wholecare.fhir.base import (
     referenced_person,
     sensitivity_of,
 )
-from wholecare.fhir.errors import FhirError, not_found, unprocessable
+from wholecare.fhir.errors import FhirError, Issue, not_found, unprocessable
 from wholecare.fhir.keys import record_key
 from wholecare.fhir.mappers import WHOLECARE, Mapped, unknown_elements, validation_outcome
 from wholecare.fhir.scopes import Permission
@@ -363,6 +364,8 @@ class FlagType(RecordType[Alert]):
             services.alert_update(
                 by=ctx.grant.user, alert=alert, active=fields.active, ended_at=fields.ended_at
             )
+        except AccessDenied as refusal:
+            raise FhirError(403, [Issue("forbidden", str(refusal))]) from None
         except ValidationError as problem:
             raise validation_outcome(problem, PATHS, "Flag") from None
         return self.items([alert])[0]

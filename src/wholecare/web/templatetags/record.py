@@ -1,4 +1,7 @@
+import datetime as dt
+
 from django import template
+from django.utils import timezone
 
 from wholecare.directory.disciplines import Discipline
 from wholecare.record import nhs_number as nhs
@@ -23,3 +26,10 @@ def discipline_label(value: str) -> str:
         return Discipline(value).label
     except ValueError:
         return value
+
+
+@register.filter
+def last_day(ends: dt.datetime) -> dt.date:
+    """The last local day something ending at `ends` is in force: the day before, when it ends
+    at midnight (an alert raised "until 5 March" ends as 6 March begins)."""
+    return (timezone.localtime(ends) - dt.timedelta(microseconds=1)).date()

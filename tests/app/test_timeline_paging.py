@@ -26,7 +26,7 @@ def test_entries_at_the_same_minute_are_all_shown_across_pages(person: Any) -> N
     seen: list[str] = []
     page = client.get(url, HTTP_HX_REQUEST="true").content.decode()
     while True:
-        seen += re.findall(r"Note \d+", page)
+        seen += re.findall(r">(Note \d+)</h3>", page)
         more = re.search(r'hx-get="([^"]+)"', page)
         if more is None:
             break

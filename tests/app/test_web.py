@@ -42,6 +42,8 @@ def _url(pattern: URLPattern, person, break_glass_pk: int) -> str:
         kwargs["need_id"] = person.social_care_needs.values_list("pk", flat=True).first() or 0
     if "<int:membership_id>" in route:
         kwargs["membership_id"] = person.care_team.values_list("pk", flat=True).first() or 0
+    if "<int:entry_id>" in route:
+        kwargs["entry_id"] = person.entries.values_list("pk", flat=True).first() or 0
     if "<int:alert_id>" in route:
         kwargs["alert_id"] = person.alerts.values_list("pk", flat=True).first() or 0
     if "<int:referral_id>" in route:

@@ -10,6 +10,7 @@ Business rules live in `services.py` (writes) and `selectors.py` (reads), never 
 
 import datetime as dt
 import uuid
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import models
@@ -24,6 +25,7 @@ def _choices(mapping: dict[str, str]) -> list[tuple[str, str]]:
 
 
 NAME_NOT_KNOWN = "Name not known"
+_M = TypeVar("_M", bound=models.Model)
 
 
 class Person(models.Model):
@@ -121,14 +123,15 @@ class Person(models.Model):
         return f"{self.given_name} {self.family_name.upper()}".strip() or NAME_NOT_KNOWN
 
 
-class CurrentConditions(models.Manager["Condition"]):
-    """The conditions on the record: one marked entered in error leaves every view, export and
-    count, and is kept (with who marked it, when and why) only for the audit trail."""
+class NotEnteredInError(models.Manager[_M]):
+    """What is on the record: a row marked entered in error (a condition, a timeline entry)
+    leaves every view, export and count, and is kept (with who marked it, when and why) only for
+    the audit trail."""
 
-    def get_queryset(self) -> models.QuerySet["Condition"]:
+    def get_queryset(self) -> models.QuerySet[_M]:
         return super().get_queryset().filter(entered_in_error_at__isnull=True)
 
-    def including_entered_in_error(self) -> models.QuerySet["Condition"]:
+    def including_entered_in_error(self) -> models.QuerySet[_M]:
         """For FHIR history and 410 Gone only: nothing a clinician reads."""
         return super().get_queryset()
 
@@ -160,7 +163,7 @@ class Condition(models.Model):
     )
     entered_in_error_reason = models.TextField(blank=True)
 
-    objects = CurrentConditions()
+    objects = NotEnteredInError["Condition"]()
 
     class Meta:
         ordering = ["-onset_date"]
@@ -367,6 +370,13 @@ class RecordEntry(models.Model):
         default=vocabulary.Sensitivity.NORMAL,
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    entered_in_error_at = models.DateTimeField(null=True, blank=True)
+    entered_in_error_by = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    entered_in_error_reason = models.TextField(blank=True)
+
+    objects = NotEnteredInError["RecordEntry"]()
 
     class Meta:
         verbose_name_plural = "record entries"

@@ -548,6 +548,22 @@ def condition_for_correction(
 
 
 @transaction.atomic
+def entry_for_correction(
+    *, by: AbstractBaseUser, public_id: uuid.UUID, entry_id: int
+) -> RecordEntry | None:
+    """A timeline entry the user may read on the person's record, for the form marking it
+    entered in error; None when the record holds no such entry for them (or no longer does).
+    Audited like any view."""
+    person = person_header(by=by, public_id=public_id, what="timeline entry correction form")
+    access = sensitive_access(staff_of(by), person)
+    return (
+        person.entries.filter(access.entries_q(), pk=entry_id)
+        .select_related("person", "author__user", "service")
+        .first()
+    )
+
+
+@transaction.atomic
 def person_for_new_condition(
     *, by: AbstractBaseUser, public_id: uuid.UUID
 ) -> tuple[Person, set[str]]:

@@ -719,6 +719,44 @@ def entry_create(
     return entry
 
 
+def may_correct_entry(staff: Staff, entry: RecordEntry) -> bool:
+    """Whether `staff` may mark the timeline entry entered in error: only whoever wrote it, who
+    knows it was never right (decision 0024)."""
+    return entry.author_id == staff.pk
+
+
+@transaction.atomic
+def entry_enter_in_error(*, by: AbstractBaseUser, entry: RecordEntry, reason: str) -> RecordEntry:
+    """Mark a timeline entry entered in error (written on the wrong person's record, say): it
+    leaves the timeline and every export at once, for everyone, and is kept, with who marked
+    it, when and why, for the audit trail. It cannot be brought back: what was right is written
+    again. ValidationError keyed by field, or AccessDenied."""
+    staff = _staff(by)
+    check_can_open_record(staff, entry.person)
+    if not may_correct_entry(staff, entry):
+        raise AccessDenied("Only whoever wrote an entry can mark it entered in error")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why this entry was entered in error"})
+    current = RecordEntry.objects.select_for_update().filter(pk=entry.pk).first()
+    if current is None:
+        raise ValidationError({"reason": "This entry has already been marked entered in error"})
+    current.entered_in_error_at = timezone.now()
+    current.entered_in_error_by = staff
+    current.entered_in_error_reason = reason[:1000]
+    current.save(
+        update_fields=["entered_in_error_at", "entered_in_error_by", "entered_in_error_reason"]
+    )
+    audit(
+        by=by,
+        action=AuditEvent.Action.UPDATE,
+        person=entry.person,
+        what=f"{current.kind}: {current.title} marked entered in error",
+        why=current.entered_in_error_reason,
+    )
+    return current
+
+
 def may_change_care_team(relationship: Relationship | None) -> bool:
     """Staff caring for the person (on the care team, or with an open referral to their service)
     add colleagues to the care team and take them off it; access by breaking glass never

@@ -395,14 +395,18 @@ class ConditionStatusForm(forms.Form):
 
 
 class EnteredInErrorForm(forms.Form):
+    """Why something recorded (`what`: "condition", "entry") was never right."""
+
     reason = forms.CharField(
         max_length=1000,
         widget=forms.Textarea,
-        error_messages={
-            "required": "Say why this condition was entered in error",
-            "max_length": "The reason must be 1,000 characters or fewer",
-        },
+        error_messages={"max_length": "The reason must be 1,000 characters or fewer"},
     )
+
+    def __init__(self, *args: Any, what: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        required = f"Say why this {what} was entered in error"
+        self.fields["reason"].error_messages["required"] = required
 
 
 class IdentityForm(forms.Form):

@@ -17,6 +17,11 @@ urlpatterns = [
     path("people/<uuid:public_id>/timeline/", views.person_timeline, name="person-timeline"),
     path("people/<uuid:public_id>/break-glass/", views.break_glass, name="break-glass"),
     path("people/<uuid:public_id>/entries/new/", views.entry_new, name="entry-new"),
+    path(
+        "people/<uuid:public_id>/entries/<int:entry_id>/entered-in-error/",
+        views.entry_entered_in_error,
+        name="entry-entered-in-error",
+    ),
     path("people/<uuid:public_id>/identity/", views.person_identity, name="person-identity"),
     path("people/<uuid:public_id>/conditions/new/", views.condition_new, name="condition-new"),
     path(

@@ -586,10 +586,38 @@ def condition_entered_in_error(
         request,
         public_id,
         condition_id,
-        form=lambda c: EnteredInErrorForm(posted(request)),
+        form=lambda c: EnteredInErrorForm(posted(request), what="condition"),
         correct=correct,
         template="record/condition_entered_in_error.html",
     )
+
+
+@require_http_methods(["GET", "POST"])
+def entry_entered_in_error(
+    request: AuthenticatedHttpRequest, public_id: uuid.UUID, entry_id: int
+) -> HttpResponse:
+    """The author marks a timeline entry entered in error, with the reason, after seeing what
+    it is (decision 0024)."""
+    entry = _on_record(
+        request,
+        public_id,
+        lambda: selectors.entry_for_correction(
+            by=request.user, public_id=public_id, entry_id=entry_id
+        ),
+        "That entry is not on the record (it may have been marked).",
+    )
+    if isinstance(entry, HttpResponse):
+        return entry
+    context: dict[str, Any] = {"person": entry.person, "entry": entry}
+    if not services.may_correct_entry(permissions.staff_of(request.user), entry):
+        return render(request, "record/entry_entered_in_error.html", context, status=403)
+
+    def mark(data: dict[str, Any]) -> str:
+        services.entry_enter_in_error(by=request.user, entry=entry, reason=data["reason"])
+        return f"“{entry.title}” has been marked entered in error."
+
+    form = EnteredInErrorForm(posted(request), what="entry")
+    return _form_page(request, form, mark, "record/entry_entered_in_error.html", context)
 
 
 def _condition_correction(

@@ -257,3 +257,26 @@ def test_the_summary_warns_when_no_assessor_would_see_a_need_until_one_is_involv
     assert warning in _summary(client, person)
     on_care_team(Discipline.OCCUPATIONAL_THERAPIST, person)
     assert warning not in _summary(client, person), "an assessor on the care team sees it"
+
+
+def test_the_warning_starts_a_referral_to_adult_social_care_for_the_needs(person: Any) -> None:
+    _, client = on_care_team(Discipline.DISTRICT_NURSE, person)
+    factories.SocialCareNeedFactory(
+        person=person, need_code="housing", status_changed_at=timezone.now() - dt.timedelta(days=3)
+    )
+    factories.SocialCareNeedFactory(person=person, need_code="carer-support")
+    social_care = factories.ServiceFactory(kind="adult-social-care", name="Adult social care")
+    link = reverse("web:referral-new", kwargs={"public_id": person.public_id})
+    assert f"{link}?for=needs-assessment" in _summary(client, person)
+    form = client.get(link, {"for": "needs-assessment"}).content.decode()
+    assert f'<option value="{social_care.pk}" selected>' in form
+    housing, carer = (
+        vocabulary.SOCIAL_CARE_NEEDS_BY_CODE[c].display for c in ("housing", "carer-support")
+    )
+    assert f"Care Act needs assessment for: {housing}; {carer}</textarea>" in form
+    factories.ServiceFactory(kind="adult-social-care", name="Adult social care, east")
+    again = client.get(link, {"for": "needs-assessment"}).content.decode()
+    assert " selected>" not in again, "two services: the referrer chooses"
+    plain = client.get(link).content.decode()
+    assert " selected>" not in plain, "a plain referral starts empty"
+    assert "Care Act needs assessment" not in plain

@@ -12,6 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from wholecare.access.audit import audit, audit_many
 from wholecare.access.models import AuditEvent
@@ -754,6 +755,22 @@ def services_to_refer_to() -> list[Service]:
     """The directory's services a referral page offers, by kind and then name."""
     offered = Service.objects.exclude(kind__in=NOT_REFERRED_HERE).select_related("organisation")
     return sorted(offered, key=lambda service: (service.get_kind_display(), service.name))
+
+
+def needs_assessment_referral(person: Person, offered: list[Service]) -> dict[str, str]:
+    """What a referral to adult social care for a Care Act needs assessment starts with, from
+    the person summary's warning that nobody will assess their needs (decision 0018): the
+    service when `offered` has exactly one, and why, naming the needs awaiting assessment."""
+    awaiting = person.social_care_needs.filter(status=SocialCareNeed.Status.AWAITING).order_by(
+        "status_changed_at", "pk"
+    )
+    needs = "; ".join(need.need.display for need in awaiting)
+    reason = "Care Act needs assessment" + (f" for: {needs}" if needs else "")
+    initial = {"reason": Truncator(reason).chars(300)}
+    social_care = [s for s in offered if s.kind == Service.Kind.ADULT_SOCIAL_CARE]
+    if len(social_care) == 1:
+        initial["service"] = str(social_care[0].pk)
+    return initial
 
 
 @transaction.atomic

@@ -438,17 +438,27 @@ def care_team_end(
     return _form_page(request, confirm, end, "record/care_team_end.html", context)
 
 
+#: `?for=` on the referral page: a referral to adult social care for a needs assessment.
+NEEDS_ASSESSMENT = "needs-assessment"
+
+
 @require_http_methods(["GET", "POST"])
 def referral_new(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """Refer the person to a service, which lets its staff open the record while the referral is
-    open; a referral asking for more than routine is put first on their caseload."""
+    open; a referral asking for more than routine is put first on their caseload. From the
+    summary's warning that nobody will assess their social care needs (`?for=needs-assessment`),
+    it starts as a referral to adult social care for that assessment."""
     try:
         person = selectors.person_header(
             by=request.user, public_id=public_id, what="new referral form"
         )
     except AccessDenied:
         return _no_access(request, public_id)
-    form = ReferralForm(posted(request), offered=selectors.services_to_refer_to())
+    offered = selectors.services_to_refer_to()
+    initial = {}
+    if request.GET.get("for") == NEEDS_ASSESSMENT:
+        initial = selectors.needs_assessment_referral(person, offered)
+    form = ReferralForm(posted(request), offered=offered, initial=initial)
 
     def refer(data: dict[str, Any]) -> str:
         referral = services.referral_create(

@@ -225,3 +225,16 @@ def test_an_alert_ended_through_the_api_follows_the_same_rule(ada: Person) -> No
     assert api_for(social_worker).put(url, ended).status_code == 200
     alert.refresh_from_db()
     assert (alert.active, alert.ended_by) == (False, social_worker)
+
+
+def test_the_caseload_shows_each_person_s_alerts_in_force(ada: Person) -> None:
+    nurse = _caring(ada)
+    _raised(ada, nurse)
+    ended = _raised(ada, nurse, category="communication")
+    services.alert_end(by=nurse.user, alert=ended, reason="Hearing aids fitted")
+    rows = selectors.caseload(by=nurse.user)
+    assert [[a.text for a in row.alerts] for row in rows] == [[DOG]]
+    html = signed_in(nurse).get(reverse("web:caseload")).content.decode()
+    assert "Safety</strong>" in html
+    assert DOG[:60] in html
+    assert "Communication need</strong>" not in html

@@ -41,6 +41,10 @@ def test_a_nurse_raises_an_alert_and_the_gp_ends_it(page: Page, sign_in, live_se
     expect(page.get_by_text("The safety alert has been raised.")).to_be_visible()
     expect(page.get_by_text("Dog at the home: visit in pairs", exact=True)).to_be_visible()
     assert violations(page) == [], "the summary with the alert"
+    page.goto(f"{live_server.url}/caseload/")
+    caseload = page.get_by_role("table", name="People on my caseload")
+    expect(caseload.get_by_text("Dog at the home: visit in pairs")).to_be_visible()
+    assert violations(page) == [], "the caseload with the alert"
 
     page.context.clear_cookies()
     sign_in(page, "gp-jago", factories.PASSWORD)

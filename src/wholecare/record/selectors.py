@@ -6,7 +6,7 @@ transaction.
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -66,6 +66,8 @@ class CaseloadRow:
     sent as more than routine."""
     urgency: int = 0
     """How pressing that referral is (`URGENCY`); 0 for routine."""
+    alerts: list[Alert] = field(default_factory=list)
+    """The person's alerts in force, to know before a visit (decision 0023)."""
 
 
 #: How many members of staff a search for a care team colleague shows.
@@ -105,7 +107,10 @@ def _caseload_order(row: CaseloadRow) -> tuple[int, dt.date]:
 
 
 def _caseload_row(
-    person: Person, memberships: list[CareTeamMembership], referrals: list[Referral]
+    person: Person,
+    memberships: list[CareTeamMembership],
+    referrals: list[Referral],
+    alerts: list[Alert],
 ) -> CaseloadRow:
     pressing = sorted(
         (r for r in referrals if URGENCY[Referral.Priority(r.priority)]),
@@ -117,6 +122,7 @@ def _caseload_row(
         services=[_referred_to(r) for r in referrals],
         urgent_since=pressing[0].received_date if pressing else None,
         urgency=URGENCY[Referral.Priority(pressing[0].priority)] if pressing else 0,
+        alerts=alerts,
     )
 
 
@@ -156,11 +162,17 @@ def caseload(*, by: AbstractBaseUser) -> list[CaseloadRow]:
         .prefetch_related(
             Prefetch("care_team", queryset=memberships, to_attr="my_memberships"),
             Prefetch("referrals", queryset=referrals, to_attr="my_referrals"),
+            Prefetch(
+                "alerts",
+                queryset=Alert.objects.filter(_alerts_in_force()).order_by("raised_at", "pk"),
+                to_attr="alerts_in_force",
+            ),
         )
         .order_by("family_name", "given_name")
     )
     rows = sorted(
-        (_caseload_row(p, p.my_memberships, p.my_referrals) for p in people), key=_caseload_order
+        (_caseload_row(p, p.my_memberships, p.my_referrals, p.alerts_in_force) for p in people),
+        key=_caseload_order,
     )
     audit_many(
         by=by,

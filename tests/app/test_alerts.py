@@ -155,7 +155,7 @@ def test_an_alert_ended_says_why_and_stays_in_view_as_ended(ada: Person) -> None
     with pytest.raises(ValidationError, match="already ended"):
         services.alert_end(by=gp.user, alert=alert, reason="Again")
     assert AuditEvent.objects.filter(
-        person_id=ada.pk, what=f"alert (safety) ended: {DOG}; why: The dog has been rehomed"
+        person_id=ada.pk, what=f"alert (safety) ended: {DOG}", why="The dog has been rehomed"
     ).exists()
 
 

@@ -7,7 +7,7 @@ wrong; nothing is written.
 
 import datetime as dt
 from collections.abc import Callable, Collection
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -371,12 +371,36 @@ def condition_enter_in_error(
     kept, with who marked it, when and why, for the audit trail. It cannot be brought back: a
     condition recorded in error and then found to be right is recorded again."""
     staff = _check_may_correct(by, condition, "mark it entered in error")
+    return _enter_in_error(
+        by=by,
+        staff=staff,
+        row=condition,
+        reason=reason,
+        noun="condition",
+        describe=lambda c: f"condition: {c.concept.display}",
+    )
+
+
+_InError = TypeVar("_InError", Condition, RecordEntry)
+
+
+def _enter_in_error(
+    *,
+    by: AbstractBaseUser,
+    staff: Staff,
+    row: _InError,
+    reason: str,
+    noun: str,
+    describe: Callable[[_InError], str],
+) -> _InError:
+    """Mark `row` (a `noun`: a condition, a timeline entry) entered in error, once, saying why:
+    its model's default manager leaves it out of every view from then on (decision 0010)."""
     reason = reason.strip()
     if not reason:
-        raise ValidationError({"reason": "Say why this condition was entered in error"})
-    current = Condition.objects.select_for_update().filter(pk=condition.pk).first()
+        raise ValidationError({"reason": f"Say why this {noun} was entered in error"})
+    current = type(row).objects.select_for_update().filter(pk=row.pk).first()
     if current is None:
-        raise ValidationError({"reason": "This condition has already been marked entered in error"})
+        raise ValidationError({"reason": f"This {noun} has already been marked entered in error"})
     current.entered_in_error_at = timezone.now()
     current.entered_in_error_by = staff
     current.entered_in_error_reason = reason[:1000]
@@ -387,7 +411,7 @@ def condition_enter_in_error(
         by=by,
         action=AuditEvent.Action.UPDATE,
         person=current.person,
-        what=f"condition: {current.concept.display} marked entered in error",
+        what=f"{describe(current)} marked entered in error",
         why=current.entered_in_error_reason,
     )
     return current
@@ -564,7 +588,8 @@ def alert_end(*, by: AbstractBaseUser, alert: Alert, reason: str) -> Alert:
         by=by,
         action=AuditEvent.Action.UPDATE,
         person=current.person,
-        what=f"alert ({current.category}) ended: {current.text}; why: {current.end_reason}",
+        what=f"alert ({current.category}) ended: {current.text}",
+        why=current.end_reason,
     )
     return current
 
@@ -735,26 +760,14 @@ def entry_enter_in_error(*, by: AbstractBaseUser, entry: RecordEntry, reason: st
     check_can_open_record(staff, entry.person)
     if not may_correct_entry(staff, entry):
         raise AccessDenied("Only whoever wrote an entry can mark it entered in error")
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError({"reason": "Say why this entry was entered in error"})
-    current = RecordEntry.objects.select_for_update().filter(pk=entry.pk).first()
-    if current is None:
-        raise ValidationError({"reason": "This entry has already been marked entered in error"})
-    current.entered_in_error_at = timezone.now()
-    current.entered_in_error_by = staff
-    current.entered_in_error_reason = reason[:1000]
-    current.save(
-        update_fields=["entered_in_error_at", "entered_in_error_by", "entered_in_error_reason"]
-    )
-    audit(
+    return _enter_in_error(
         by=by,
-        action=AuditEvent.Action.UPDATE,
-        person=entry.person,
-        what=f"{current.kind}: {current.title} marked entered in error",
-        why=current.entered_in_error_reason,
+        staff=staff,
+        row=entry,
+        reason=reason,
+        noun="entry",
+        describe=lambda e: f"{e.kind}: {e.title}",
     )
-    return current
 
 
 def may_change_care_team(relationship: Relationship | None) -> bool:

@@ -1,5 +1,6 @@
 """A referral another system sent to NHS Talking Therapies: the service's practitioner finds it
-among the referrals received and starts it on the pathway (decision 0022)."""
+among the referrals received, starts it on the pathway (decision 0022), and later changes the
+long-term conditions it is about."""
 
 import datetime as dt
 import re
@@ -54,3 +55,11 @@ def test_a_referral_another_system_sent_is_started_on_the_pathway(
     expect(page.get_by_text("F41.1").first).to_be_visible()
     assert violations(page) == [], "the referral on the pathway"
     assert TTReferral.objects.get(person=person).referred_by == gp
+
+    page.get_by_text("Change the long-term conditions it is about").click()
+    page.get_by_label("Type 2 diabetes mellitus").uncheck()
+    assert violations(page) == [], "the conditions form"
+    page.get_by_role("button", name="Save conditions").click()
+    expect(page.get_by_text("Long-term conditions recorded.")).to_be_visible()
+    expect(page.get_by_text("No long-term condition recorded")).to_be_visible()
+    assert not TTReferral.objects.get(person=person).conditions.exists()

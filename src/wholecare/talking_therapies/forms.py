@@ -21,14 +21,9 @@ def _required(what: str) -> dict[str, str]:
     return {"required": f"Enter {what}", "invalid": f"Enter {what} as a real date"}
 
 
-class _PathwayReferralForm(forms.Form):
-    """What the pathway needs of every referral: where it came from, and the long-term
-    conditions (among `conditions`, the person's) it is about."""
+class _LongTermConditionsForm(forms.Form):
+    """The long-term conditions (among `conditions`, the person's) a referral is about."""
 
-    source = forms.ChoiceField(
-        choices=codes.choices(codes.SOURCES_OF_REFERRAL),
-        error_messages={"required": "Choose where the referral comes from"},
-    )
     conditions = forms.ModelMultipleChoiceField(
         queryset=Condition.objects.none(),
         widget=forms.CheckboxSelectMultiple,
@@ -41,6 +36,27 @@ class _PathwayReferralForm(forms.Form):
             pk__in=[c.pk for c in conditions]
         )
         self.fields["conditions"].label_from_instance = lambda c: c.concept.display  # type: ignore[attr-defined]
+
+
+class ConditionsForm(_LongTermConditionsForm):
+    """A change to the conditions an open referral is about; none leaves it without one."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, conditions: list[Condition], **kwargs: Any):
+        super().__init__(*args, conditions=conditions, **kwargs)
+        self.fields["conditions"].required = False
+
+
+class _PathwayReferralForm(_LongTermConditionsForm):
+    """What the pathway needs of every referral: where it came from, and the long-term
+    conditions it is about."""
+
+    source = forms.ChoiceField(
+        choices=codes.choices(codes.SOURCES_OF_REFERRAL),
+        error_messages={"required": "Choose where the referral comes from"},
+    )
+    field_order = ["source", "conditions"]
 
 
 class ReferForm(_PathwayReferralForm):

@@ -249,6 +249,8 @@ class ReferralPage:
     anxiety_measures: tuple[str, ...]
     outcome: spec.Outcome
     clinicians: dict[str, list[Staff]]
+    long_term_conditions: list[Condition]
+    """The person's active long-term conditions, which the referral may be about."""
 
 
 @transaction.atomic
@@ -290,6 +292,7 @@ def referral_page(*, by: AbstractBaseUser, public_id: uuid.UUID) -> ReferralPage
             )
             for step in stepping.Step
         },
+        long_term_conditions=_long_term_conditions(referral.person),
     )
     audit(
         by=by,

@@ -456,6 +456,31 @@ def problem_descriptor_record(
     return referral
 
 
+@transaction.atomic
+def referral_conditions_record(
+    *, by: AbstractBaseUser, referral: TTReferral, conditions: Sequence[Condition], version: int
+) -> TTReferral:
+    """The long-term conditions an open referral is about, as the service now knows them: one
+    entered in error replaced by the right one, one diagnosed since added. None leaves it a
+    referral without one, as the LTC figures will count it."""
+    _service_staff(by, referral.service)
+    referral = _locked(referral, version)
+    _not_discharged(referral)
+    chosen = _ltc_conditions(referral.person, conditions)
+    before = ", ".join(c.concept.display for c in referral.conditions.all()) or "none"
+    referral.conditions.set(chosen)
+    _bump(referral)
+    audit(
+        by=by,
+        action=AuditEvent.Action.UPDATE,
+        person=referral.person,
+        what="Talking Therapies referral is about: "
+        + (", ".join(c.concept.display for c in chosen) or "no long-term condition")
+        + f" (was: {before})",
+    )
+    return referral
+
+
 def presentation(referral: TTReferral) -> stepping.Presentation:
     """The first score of each measure on the referral, with its descriptor."""
     first: dict[str, float] = {}

@@ -25,6 +25,11 @@ urlpatterns = [
         views.referral_descriptor,
         name="referral-descriptor",
     ),
+    path(
+        "referrals/<uuid:public_id>/conditions/",
+        views.referral_conditions,
+        name="referral-conditions",
+    ),
     path("referrals/<uuid:public_id>/step/", views.referral_step, name="referral-step"),
     path("referrals/<uuid:public_id>/contacts/", views.referral_contact, name="referral-contact"),
     path(

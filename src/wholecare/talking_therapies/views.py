@@ -2,6 +2,7 @@
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -361,6 +362,10 @@ def _referral(
         "descriptor_form": forms.DescriptorForm(
             initial={**version, "problem_descriptor": referral.problem_descriptor}
         ),
+        "conditions_form": forms.ConditionsForm(
+            conditions=page.long_term_conditions,
+            initial={**version, "conditions": list(referral.conditions.all())},
+        ),
         "step_form": forms.StepForm(
             initial={
                 **version,
@@ -391,12 +396,16 @@ def referral(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpRes
 def _referral_action(
     request: AuthenticatedHttpRequest,
     public_id: uuid.UUID,
-    form: Form,
+    make_form: Callable[[selectors.ReferralPage], Form],
     name: str,
     action: Any,
     done: str,
 ) -> HttpResponse:
+    """A form on the referral's page (`make_form`, from the page as the user sees it): on a
+    valid POST, `action` on the referral and back to the page saying `done`; otherwise the page
+    with the form and its errors."""
     page = selectors.referral_page(by=request.user, public_id=public_id)
+    form = make_form(page)
     if form.is_valid():
         try:
             action(page.referral, form.cleaned_data)
@@ -413,10 +422,24 @@ def referral_descriptor(request: AuthenticatedHttpRequest, public_id: uuid.UUID)
     return _referral_action(
         request,
         public_id,
-        forms.DescriptorForm(request.POST),
+        lambda _: forms.DescriptorForm(request.POST),
         "descriptor_form",
         lambda r, data: services.problem_descriptor_record(by=request.user, referral=r, **data),
         "Problem descriptor recorded.",
+    )
+
+
+@require_POST
+def referral_conditions(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Change the long-term conditions a referral is about: one entered in error replaced by the
+    right one, say, so the referral counts as it should in the LTC figures."""
+    return _referral_action(
+        request,
+        public_id,
+        lambda page: forms.ConditionsForm(request.POST, conditions=page.long_term_conditions),
+        "conditions_form",
+        lambda r, data: services.referral_conditions_record(by=request.user, referral=r, **data),
+        "Long-term conditions recorded.",
     )
 
 
@@ -436,7 +459,12 @@ def referral_step(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> Ht
         )
 
     return _referral_action(
-        request, public_id, forms.StepForm(request.POST), "step_form", allocate, "Step allocated."
+        request,
+        public_id,
+        lambda _: forms.StepForm(request.POST),
+        "step_form",
+        allocate,
+        "Step allocated.",
     )
 
 
@@ -453,7 +481,7 @@ def referral_contact(request: AuthenticatedHttpRequest, public_id: uuid.UUID) ->
         )
 
     return _referral_action(
-        request, public_id, form, "contact_form", record, "Care contact recorded."
+        request, public_id, lambda _: form, "contact_form", record, "Care contact recorded."
     )
 
 
@@ -462,7 +490,7 @@ def referral_discharge(request: AuthenticatedHttpRequest, public_id: uuid.UUID) 
     return _referral_action(
         request,
         public_id,
-        forms.DischargeForm(request.POST),
+        lambda _: forms.DischargeForm(request.POST),
         "discharge_form",
         lambda r, data: services.tt_referral_discharge(by=request.user, referral=r, **data),
         "Discharged. A letter to the GP and the long-term condition team is on the timeline.",

@@ -29,6 +29,8 @@ class Series:
     points: tuple[tuple[dt.date, float], ...]
     caseness: float | None = None
     reliable_change: float | None = None
+    notes: tuple[str, ...] = ()
+    """Beside each point (in the order of `points`), where it came from when not from here."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +39,7 @@ class Point:
     y: float
     day: dt.date
     value: float
+    note: str = ""
 
     @property
     def text(self) -> str:
@@ -136,13 +139,14 @@ def build(series: Sequence[Series]) -> Chart | None:
             clamped = min(max(value, s.low), s.high)
             return round(bottom - (clamped - s.low) * scale, 1)
 
-        ordered = sorted(s.points, key=lambda p: p[0])
-        points = tuple(Point(x(day), y(value), day, value) for day, value in ordered)
+        notes = s.notes or ("",) * len(s.points)
+        ordered = sorted(zip(s.points, notes, strict=True), key=lambda p: p[0][0])
+        points = tuple(Point(x(day), y(value), day, value, note) for (day, value), note in ordered)
         path = " ".join(f"{'M' if i == 0 else 'L'}{p.x},{p.y}" for i, p in enumerate(points))
         band = None
         band_label = ""
         if s.reliable_change is not None:
-            first = ordered[0][1]
+            first = ordered[0][0][1]
             band = (y(first + s.reliable_change), y(first - s.reliable_change))
             band_label = (
                 f"No reliable change: {_fmt(max(first - s.reliable_change, s.low))} to"

@@ -34,6 +34,7 @@ from wholecare.access.permissions import (
 )
 from wholecare.directory.disciplines import NO_DIRECT_CARE, Discipline
 from wholecare.directory.models import Organisation, Service, Staff
+from wholecare.fhir import received
 from wholecare.outcomes import spec
 from wholecare.record import selectors as record_selectors
 from wholecare.record import vocabulary
@@ -43,7 +44,6 @@ from wholecare.talking_therapies import chart, codes, dataset, engine, markers, 
 from wholecare.talking_therapies.models import (
     CareContact,
     MeasureScore,
-    PhysicalMarker,
     RiskTask,
     SelfReferral,
     TTReferral,
@@ -122,6 +122,8 @@ class Caseload:
     risks: list[RiskRow]
     rows: list[CaseloadRow]
     awaiting_allocation: list[TTReferral]
+    conditions_to_check: frozenset[int]
+    """Referrals (primary keys) of either list to tag "Check long-term conditions"."""
 
 
 @transaction.atomic
@@ -169,7 +171,20 @@ def caseload(*, by: AbstractBaseUser) -> Caseload:
     audit_many(
         by=by, action=AuditEvent.Action.VIEW, people=people, what="Talking Therapies caseload"
     )
-    return Caseload(staff, risks, rows, waiting)
+    return Caseload(
+        staff, risks, rows, waiting, _conditions_to_check([r.referral for r in rows] + waiting)
+    )
+
+
+def _conditions_to_check(referrals: Sequence[TTReferral]) -> frozenset[int]:
+    """Those of `referrals` about a long-term condition marked entered in error since: the
+    service's figures now count them without it, and the service should check which conditions
+    they are about (recording them again clears this)."""
+    return frozenset(
+        TTReferral.conditions.through.objects.filter(
+            ttreferral__in=referrals, condition__entered_in_error_at__isnull=False
+        ).values_list("ttreferral_id", flat=True)
+    )
 
 
 @dataclass(frozen=True)
@@ -251,6 +266,9 @@ class ReferralPage:
     clinicians: dict[str, list[Staff]]
     long_term_conditions: list[Condition]
     """The person's active long-term conditions, which the referral may be about."""
+    conditions_entered_in_error: list[Condition]
+    """Conditions the open referral was about that have been marked entered in error since, for
+    the service to check which it is about."""
 
 
 @transaction.atomic
@@ -293,6 +311,14 @@ def referral_page(*, by: AbstractBaseUser, public_id: uuid.UUID) -> ReferralPage
             for step in stepping.Step
         },
         long_term_conditions=_long_term_conditions(referral.person),
+        conditions_entered_in_error=[]
+        if referral.status == TTReferral.Status.DISCHARGED
+        else list(
+            Condition.objects.including_entered_in_error()
+            .filter(tt_referrals=referral, entered_in_error_at__isnull=False)
+            .select_related("entered_in_error_by__user")
+            .order_by("entered_in_error_at")
+        ),
     )
     audit(
         by=by,
@@ -374,7 +400,8 @@ class PersonPage:
     referrals: list[PersonReferral]
     sees_therapy: bool
     scores: list[MeasureScore]
-    physical_markers: list[PhysicalMarker]
+    markers_not_charted: list[markers.NotCharted]
+    """Markers other systems sent that cannot be charted, with why: listed, never dropped."""
     marker_choices: list[markers.Marker]
     chart: chart.Chart | None
     tt_services: list[Service]
@@ -400,14 +427,47 @@ def _mood_series(scores: list[MeasureScore], measure: str) -> chart.Series | Non
 
 
 def person_chart(
-    scores: list[MeasureScore], found: list[PhysicalMarker], anxiety: str
+    scores: list[MeasureScore], readings: list[tuple[markers.Reading, str]], anxiety: str
 ) -> chart.Chart | None:
+    """Mood measures, then each physical marker: `readings` pairs each value with where it came
+    from (empty when recorded here)."""
     series = [s for s in (_mood_series(scores, "PHQ9"), _mood_series(scores, anxiety)) if s]
     for marker in markers.MARKERS:
-        points = tuple((m.observed_on, m.value) for m in found if m.code == marker.code)
-        if points:
-            series.append(chart.Series(marker.label, marker.unit, marker.low, marker.high, points))
+        mine = [(r, note) for r, note in readings if r.code == marker.code]
+        if mine:
+            series.append(
+                chart.Series(
+                    marker.label,
+                    marker.unit,
+                    marker.low,
+                    marker.high,
+                    points=tuple((r.observed_on, r.value) for r, _ in mine),
+                    notes=tuple(note for _, note in mine),
+                )
+            )
     return chart.build(series)
+
+
+def _physical_markers(
+    staff: Staff, person: Person
+) -> tuple[list[tuple[markers.Reading, str]], list[markers.NotCharted]]:
+    """The markers recorded here and those other systems sent as FHIR Observations (that this
+    member of staff may read), charted or listed with why they cannot be."""
+    readings = [
+        (markers.Reading(m.code, m.value, m.observed_on), "")
+        for m in person.tt_markers.order_by("observed_on", "pk")
+    ]
+    not_charted = []
+    for sent in received.observations(
+        staff, person, markers.codings(), markers.CHARTED_STATUSES | {"preliminary"}
+    ):
+        for found in markers.from_observation(sent.content):
+            if isinstance(found, markers.Reading):
+                conversion = f", as {found.sent_as}" if found.sent_as else ""
+                readings.append((found, f"Sent by {sent.sent_by}{conversion}"))
+            else:
+                not_charted.append(found)
+    return readings, not_charted
 
 
 def _long_term_conditions(person: Person) -> list[Condition]:
@@ -433,7 +493,7 @@ def person_page(*, by: AbstractBaseUser, public_id: uuid.UUID) -> PersonPage:
     )
     all_scores = list(person.tt_scores.order_by("measured_on", "pk"))
     visible = [s for s in all_scores if sees or s.entered_by_id == staff.pk]
-    found = list(person.tt_markers.order_by("observed_on", "pk"))
+    readings, not_charted = _physical_markers(staff, person)
     latest = next((r for r in referrals if r.problem_descriptor), None)
     anxiety = engine_anxiety_measures(latest.problem_descriptor if latest else "")[0]
     value_sets = {c.concept.value_set for c in conditions}
@@ -448,9 +508,9 @@ def person_page(*, by: AbstractBaseUser, public_id: uuid.UUID) -> PersonPage:
         sees_therapy=sees,
         scores=[s for s in visible if s.referral_id is not None],
         screens=[s for s in visible if s.referral_id is None],
-        physical_markers=found,
+        markers_not_charted=not_charted,
         marker_choices=list(markers.for_value_sets(value_sets)) or list(markers.MARKERS),
-        chart=person_chart(visible, found, anxiety),
+        chart=person_chart(visible, readings, anxiety),
         tt_services=services,
         may_refer=staff.discipline_enum not in NO_DIRECT_CARE,
         withheld_scores=len(all_scores) - len(visible),

@@ -462,12 +462,20 @@ def referral_conditions_record(
 ) -> TTReferral:
     """The long-term conditions an open referral is about, as the service now knows them: one
     entered in error replaced by the right one, one diagnosed since added. None leaves it a
-    referral without one, as the LTC figures will count it."""
+    referral without one, as the LTC figures will count it.
+
+    Recording them is the service's check after a condition was entered in error, so the links to
+    such conditions go too (the related manager never sees them, so `set` would keep them)."""
     _service_staff(by, referral.service)
     referral = _locked(referral, version)
     _not_discharged(referral)
     chosen = _ltc_conditions(referral.person, conditions)
     before = ", ".join(c.concept.display for c in referral.conditions.all()) or "none"
+    withdrawn, _ = TTReferral.conditions.through.objects.filter(
+        ttreferral=referral, condition__entered_in_error_at__isnull=False
+    ).delete()
+    if withdrawn:
+        before += f"; {withdrawn} entered in error since"
     referral.conditions.set(chosen)
     _bump(referral)
     audit(

@@ -20,6 +20,7 @@ from wholecare.access import selectors as access_selectors
 from wholecare.access import services as access_services
 from wholecare.access.permissions import AccessDenied
 from wholecare.directory.disciplines import Discipline
+from wholecare.fhir import received
 from wholecare.record import aggregates, exports, selectors, services
 from wholecare.record.models import Condition, Person
 from wholecare.web.forms import (
@@ -137,10 +138,18 @@ def person_summary(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> H
         )
     except AccessDenied:
         return _no_access(request, public_id)
+    plans = received.care_plans_in_force(
+        permissions.staff_of(request.user), summary.person, timezone.localdate()
+    )
     return render(
         request,
         "record/person_summary.html",
-        {"summary": summary, "person": summary.person, "discipline": discipline},
+        {
+            "summary": summary,
+            "person": summary.person,
+            "discipline": discipline,
+            "care_plans": plans,
+        },
     )
 
 

@@ -31,3 +31,21 @@ def test_panels_share_the_time_axis_and_mark_caseness_and_reliable_change():
 
 def test_no_points_no_chart():
     assert build([Series("PHQ-9", "score", 0, 27, ())]) is None
+
+
+def test_each_point_keeps_its_note_when_sorted_by_date():
+    later, earlier = D + dt.timedelta(days=30), D
+    hba1c = Series(
+        "HbA1c",
+        "mmol/mol",
+        20,
+        200,
+        ((later, 64), (earlier, 53)),
+        notes=("", "Sent by the GP system, as 7 %"),
+    )
+    chart = build([hba1c])
+    assert chart is not None
+    assert [(p.day, p.note) for p in chart.panels[0].points] == [
+        (earlier, "Sent by the GP system, as 7 %"),
+        (later, ""),
+    ]

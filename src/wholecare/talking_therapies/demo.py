@@ -28,8 +28,11 @@ from wholecare.access.audit import audit
 from wholecare.access.models import AuditEvent
 from wholecare.directory.disciplines import Discipline
 from wholecare.directory.models import Organisation, Service, Staff
+from wholecare.fhir import registry
+from wholecare.fhir.base import Ctx
+from wholecare.fhir.bulk_import import import_grant
 from wholecare.record import vocabulary
-from wholecare.record.models import Condition, Person, RecordEntry, Referral
+from wholecare.record.models import CareTeamMembership, Condition, Person, RecordEntry, Referral
 from wholecare.talking_therapies import codes, engine, markers, stepping
 from wholecare.talking_therapies.models import (
     CareContact,
@@ -67,6 +70,46 @@ STATES = (
     "discharged-not-suitable",
     "in-treatment-risk",
 )
+
+
+OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+PLANS: dict[str, tuple[str, str, tuple[tuple[str, str], ...]]] = {
+    "diabetes": (
+        "My diabetes care and support plan",
+        "Bring my HbA1c down towards 53 mmol/mol and keep my feet healthy; walk most days.",
+        (
+            ("Structured education course for type 2 diabetes", "completed"),
+            ("Annual foot check", "scheduled"),
+            ("Retinal screening", "scheduled"),
+            ("HbA1c every 3 months until below 58 mmol/mol", "in-progress"),
+        ),
+    ),
+    "copd": (
+        "Living well with COPD",
+        "Stay out of hospital this winter; know what to do when my breathing gets worse.",
+        (
+            ("Pulmonary rehabilitation", "in-progress"),
+            ("Rescue pack at home, with the plan for using it", "completed"),
+            ("Flu and pneumococcal vaccines", "completed"),
+        ),
+    ),
+    "heart-failure": (
+        "Heart failure self-care plan",
+        "Weigh myself every morning and call the heart failure nurse if it rises 2 kg in 3 days.",
+        (
+            ("Daily weight diary", "in-progress"),
+            ("Cardiac rehabilitation", "scheduled"),
+        ),
+    ),
+}
+"""Care plans the demo practices' systems send, by the condition value set they are for."""
+
+
+def _component(snomed: str, mm_hg: int) -> dict[str, object]:
+    return {
+        "code": {"coding": [{"system": markers.SNOMED_CT, "code": snomed}]},
+        "valueQuantity": {"value": mm_hg, "unit": "mmHg", "system": markers.UCUM, "code": "mm[Hg]"},
+    }
 
 
 class AlreadyLoaded(Exception):
@@ -177,6 +220,61 @@ class _Loader:
                     recorded_at=self.at(day, 12),
                 )
                 day += dt.timedelta(days=self.rng.randint(40, 90))
+
+    def sent_by_the_practice(self, person: Person, conditions: list[Condition]) -> None:
+        """What the practice's clinical system sent through the API, acting as the named GP: the
+        latest blood pressure (a panel, as UK Core codes it) and, for some, a care plan; kept
+        through the same FHIR create as a real client's (decision 0026, 0027)."""
+        named_gp = (
+            CareTeamMembership.objects.filter(person=person, staff__discipline=Discipline.GP)
+            .select_related("staff__user")
+            .first()
+        )
+        if named_gp is None:
+            return
+        ctx = Ctx(grant=import_grant(named_gp.staff, "the practice's clinical system"), base="")
+        subject = {"reference": f"Patient/{person.public_id}"}
+        day = self.today - dt.timedelta(days=self.rng.randint(3, 60))
+        systolic, diastolic = self.rng.randint(118, 162), self.rng.randint(70, 96)
+        registry.resource_type("Observation").create(
+            ctx,
+            {
+                "resourceType": "Observation",
+                "status": "final",
+                "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "vital-signs"}]}],
+                "code": {"coding": [{"system": markers.SNOMED_CT, "code": "75367002"}]},
+                "subject": subject,
+                "effectiveDateTime": day.isoformat(),
+                "component": [
+                    _component("72313002", systolic),
+                    _component("1091811000000102", diastolic),
+                ],
+            },
+        )
+        plans = [PLANS[c.concept.value_set] for c in conditions if c.concept.value_set in PLANS]
+        if plans and self.rng.random() < 0.5:
+            title, description, activities = plans[0]
+            start = self.today - dt.timedelta(days=self.rng.randint(30, 300))
+            registry.resource_type("CarePlan").create(
+                ctx,
+                {
+                    "resourceType": "CarePlan",
+                    "status": "active",
+                    "intent": "plan",
+                    "title": title,
+                    "description": description,
+                    "subject": subject,
+                    "period": {
+                        "start": start.isoformat(),
+                        "end": (start + dt.timedelta(days=365)).isoformat(),
+                    },
+                    "author": {"display": named_gp.staff.display_name},
+                    "activity": [
+                        {"detail": {"status": status, "description": what}}
+                        for what, status in activities
+                    ],
+                },
+            )
 
     def referral(
         self, person: Person, conditions: list[Condition], service: Service, team: _Team,
@@ -366,6 +464,7 @@ def load_talking_therapies(*, seed: int, progress: bool = False) -> None:
                     if c.clinical_status == Condition.ClinicalStatus.ACTIVE
                 ]
                 loader.referral(person, conditions, service, team, nurse, STATES[n % len(STATES)])
+                loader.sent_by_the_practice(person, conditions)
             for person in people[REFERRALS_PER_SERVICE:]:
                 day = loader.today - dt.timedelta(days=rng.randint(5, 200))
                 at_caseness = rng.random() < 0.5

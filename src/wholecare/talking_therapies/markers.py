@@ -102,7 +102,9 @@ BLOOD_PRESSURE_PANELS: tuple[tuple[str, str], ...] = ((LOINC, "85354-9"), (SNOME
 example of a blood pressure observation)."""
 
 CHARTED_STATUSES = frozenset({"final", "amended", "corrected"})
-"""Observation statuses whose values are charted; a preliminary result is listed, not charted."""
+"""Observation statuses whose values are charted."""
+READ_STATUSES = CHARTED_STATUSES | {"preliminary"}
+"""Observation statuses read at all: a preliminary result is listed, not charted."""
 
 _BY_CODING: dict[tuple[str, str], Marker] = {
     **{(LOINC, m.loinc): m for m in MARKERS},
@@ -141,7 +143,7 @@ def from_observation(content: Mapping[str, Any]) -> list[Reading | NotCharted]:
     pressure panel), each charted or listed with the reason it cannot be. An Observation that is
     cancelled, entered in error or only registered holds none."""
     status = content.get("status")
-    if status not in CHARTED_STATUSES and status != "preliminary":
+    if status not in READ_STATUSES:
         return []
     observed_on = _effective_date(content)
     found: list[Reading | NotCharted] = []

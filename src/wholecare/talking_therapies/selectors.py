@@ -458,9 +458,7 @@ def _physical_markers(
         for m in person.tt_markers.order_by("observed_on", "pk")
     ]
     not_charted = []
-    for sent in received.observations(
-        staff, person, markers.codings(), markers.CHARTED_STATUSES | {"preliminary"}
-    ):
+    for sent in received.observations(staff, person, markers.codings(), markers.READ_STATUSES):
         for found in markers.from_observation(sent.content):
             if isinstance(found, markers.Reading):
                 conversion = f", as {found.sent_as}" if found.sent_as else ""

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from wholecare.demo.load import load_demo
 from wholecare.directory.models import Staff
+from wholecare.fhir.models import Resource
 from wholecare.record.models import Referral
 from wholecare.record.services import may_start_on_pathway
 from wholecare.talking_therapies import engine, selectors
@@ -62,3 +63,22 @@ def test_the_demo_sign_ins_see_a_living_service(area):
     page = client.get(reverse("talking_therapies:waiting-list", args=[service.pk]))
     assert page.status_code == 200
     assert "Waiting for a first treatment" in page.content.decode()
+
+
+def test_the_practices_systems_send_blood_pressures_and_care_plans(area):
+    """Kept through the FHIR create a real client uses, so the demo's pages show them charted
+    and on the summary (decisions 0026, 0027)."""
+    referral = TTReferral.objects.filter(service__in=_staff("demo-pwp").services.all()).first()
+    assert referral is not None
+    pwp = _staff("demo-pwp")
+    chart = selectors.person_page(by=pwp.user, public_id=referral.person.public_id).chart
+    assert chart is not None
+    assert any(
+        point.note.startswith("Sent by ")
+        for panel in chart.panels
+        if panel.title == "Systolic blood pressure"
+        for point in panel.points
+    )
+    plans = Resource.objects.filter(resource_type="CarePlan")
+    assert plans.exists()
+    assert set(plans.values_list("author__discipline", flat=True)) == {"gp"}

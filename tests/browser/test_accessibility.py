@@ -11,6 +11,9 @@ from tests import factories
 from tests.browser.axe import violations
 from wholecare.access import services as access_services
 from wholecare.directory.disciplines import Discipline
+from wholecare.fhir import registry
+from wholecare.fhir.base import Ctx
+from wholecare.fhir.bulk_import import import_grant
 from wholecare.record.models import Alert
 from wholecare.record.vocabulary import Sensitivity
 
@@ -48,6 +51,18 @@ def record():
         author_display="Dr Paul Rastall",
         raised_at=timezone.now(),
         source="Leeds Road Practice GP system",
+    )
+    registry.resource_type("CarePlan").create(
+        Ctx(grant=import_grant(gp, "Leeds Road Practice GP system"), base=""),
+        {
+            "resourceType": "CarePlan",
+            "status": "active",
+            "intent": "plan",
+            "title": "Living well with COPD",
+            "subject": {"reference": f"Patient/{person.public_id}"},
+            "period": {"start": "2025-01-06", "end": "2026-01-05"},
+            "activity": [{"detail": {"status": "in-progress", "description": "Pulmonary rehab"}}],
+        },
     )
     return gp, person
 
@@ -94,6 +109,9 @@ def test_person_summary_fits_a_tablet(page: Page, sign_in, live_server, record) 
     assert "From another system Leeds Road Practice GP system, raised by Dr Paul Rastall" in (
         page.get_by_text("Patient has a severe peanut allergy.").locator("..").inner_text()
     )
+    plans = page.get_by_role("region", name="Care plans")
+    assert "Living well with COPD" in plans.inner_text()
+    assert "Past its end date" in plans.inner_text()
 
 
 def test_the_menu_keeps_what_does_not_fit_a_tablet_under_more(

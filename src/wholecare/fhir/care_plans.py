@@ -45,11 +45,13 @@ class Activity:
 class CarePlanSummary:
     title: str
     status: str
+    in_force: bool
+    """Active: to be followed now (not on hold, not a draft)."""
     description: str
     starts: dt.date | None
     ends: dt.date | None
     past_end: bool
-    """Its period ended before today, yet it is still in force: the sender has not closed it."""
+    """Its period ended before today, yet the sender has not closed it."""
     author: str
     addresses: tuple[str, ...]
     activities: tuple[Activity, ...]
@@ -66,6 +68,7 @@ def summarise(content: Mapping[str, Any], today: dt.date) -> CarePlanSummary:
     return CarePlanSummary(
         title=str(content.get("title") or category or description or "Care plan"),
         status=_STATUS_LABELS.get(str(content.get("status")), str(content.get("status", ""))),
+        in_force=content.get("status") == "active",
         description=description if description != content.get("title") else "",
         starts=_date(period.get("start")),
         ends=ends,

@@ -1,7 +1,7 @@
 """What other systems sent through the API and Wholecare keeps whole, read for Wholecare's own
-pages: under the same sharing rule as the API applies (`access.readable_q`), so a page never
-shows a resource the API would withhold from the same member of staff. The caller has already
-checked that the record may be opened, and audits the page."""
+pages under the sharing rule the API applies (`fhir.access.readable_q`): a page never shows a
+resource the API would withhold from the same member of staff. The caller has already checked
+that the record may be opened, and audits the page."""
 
 import datetime as dt
 from collections.abc import Iterable

@@ -89,6 +89,32 @@ def refer(s: Setting, received: int = 60, **extra: Any) -> TTReferral:
     )
 
 
+def refer_someone_else(
+    s: Setting,
+    received: int,
+    *,
+    snomed: str = "44054006",
+    recorded_by: Discipline = Discipline.GP,
+    source: str = "A3",
+    **person: Any,
+) -> TTReferral:
+    """Another person on the practice nurse's care team, with one long-term condition (recorded
+    by `recorded_by`), referred by the nurse `received` days ago."""
+    someone = factories.PersonFactory(**person)
+    factories.CareTeamMembershipFactory(person=someone, staff=s.nurse)
+    condition = factories.ConditionFactory(
+        person=someone, snomed_code=snomed, recorded_by_discipline=recorded_by
+    )
+    return services.tt_referral_create(
+        by=s.nurse.user,
+        person=someone,
+        service=s.service,
+        source=source,
+        conditions=[condition],
+        received_date=days_ago(received),
+    )
+
+
 def contact(s: Setting, referral: TTReferral, day: dt.date, kind: str = "treatment", **extra: Any):
     values = {
         "attendance": "5",
@@ -111,6 +137,17 @@ def score(
         measure=measure,
         answers=answers,
         measured_on=day,
+    )
+
+
+def discharge(s: Setting, referral: TTReferral, day: dt.date | None = None) -> TTReferral:
+    """Discharged by the PWP as treatment completed (ending reason 46), yesterday by default."""
+    return services.tt_referral_discharge(
+        by=s.pwp.user,
+        referral=referral,
+        discharge_date=day or days_ago(1),
+        ending_reason="46",
+        version=referral.version,
     )
 
 

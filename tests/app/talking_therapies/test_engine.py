@@ -15,7 +15,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests import factories
-from tests.app.talking_therapies.conftest import contact, days_ago, refer, score, treated_course
+from tests.app.talking_therapies.conftest import (
+    contact,
+    days_ago,
+    discharge,
+    refer,
+    score,
+    treated_course,
+)
 from wholecare.outcomes import io
 from wholecare.talking_therapies import engine, services
 
@@ -149,13 +156,7 @@ def test_outcome_tables_hold_the_extract_as_at_the_period_end(tt) -> None:
     score(tt, referral, "GAD7", [1] * 7, summer + dt.timedelta(days=1))
     score(tt, referral, "GAD7", [2] * 7, summer + dt.timedelta(days=2))
     referral.refresh_from_db()
-    services.tt_referral_discharge(
-        by=tt.pwp.user,
-        referral=referral,
-        discharge_date=summer + dt.timedelta(days=3),
-        ending_reason="46",
-        version=referral.version,
-    )
+    discharge(tt, referral, summer + dt.timedelta(days=3))
     period = engine.Period(summer - dt.timedelta(days=40), summer + dt.timedelta(days=1))
 
     found = engine.outcome_tables(engine.referrals_in([tt.service.pk], period), period)

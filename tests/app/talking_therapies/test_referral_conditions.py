@@ -8,7 +8,13 @@ from django.utils import timezone
 
 from tests import factories
 from tests.app.signed_in import signed_in
-from tests.app.talking_therapies.conftest import Setting, days_ago, refer, treated_course
+from tests.app.talking_therapies.conftest import (
+    Setting,
+    discharge,
+    refer,
+    refer_someone_else,
+    treated_course,
+)
 from wholecare.access.models import AuditEvent
 from wholecare.access.permissions import AccessDenied
 from wholecare.directory.disciplines import Discipline
@@ -74,19 +80,8 @@ def test_the_service_is_told_to_check_when_a_condition_is_entered_in_error(tt: S
         in client.get(reverse("talking_therapies:caseload")).content.decode()
     )
 
-    neighbour = factories.PersonFactory(registered_practice=tt.practice)
-    factories.CareTeamMembershipFactory(person=neighbour, staff=tt.nurse)
-    copd = factories.ConditionFactory(
-        person=neighbour, snomed_code="13645005", recorded_by_discipline=Discipline.PRACTICE_NURSE
-    )
-    waiting = services.tt_referral_create(
-        by=tt.nurse.user,
-        person=neighbour,
-        service=tt.service,
-        source="A3",
-        conditions=[copd],
-        received_date=days_ago(3),
-    )
+    waiting = refer_someone_else(tt, 3, snomed="13645005", recorded_by=Discipline.PRACTICE_NURSE)
+    copd = waiting.conditions.get()
     record_services.condition_enter_in_error(by=tt.nurse.user, condition=copd, reason="Wrong")
     caseload = selectors.caseload(by=tt.therapist.user)
     assert caseload.conditions_to_check == {waiting.pk}
@@ -105,13 +100,7 @@ def test_the_service_is_told_to_check_when_a_condition_is_entered_in_error(tt: S
 def test_a_discharged_referral_is_not_flagged(tt: Setting) -> None:
     """Its conditions can no longer change, so there is nothing for the service to do."""
     referral = treated_course(tt)
-    services.tt_referral_discharge(
-        by=tt.pwp.user,
-        referral=referral,
-        discharge_date=days_ago(1),
-        ending_reason="46",
-        version=referral.version,
-    )
+    discharge(tt, referral)
     _entered_in_error_by_the_gp(tt)
     page = selectors.referral_page(by=tt.pwp.user, public_id=referral.public_id)
     assert page.conditions_entered_in_error == []

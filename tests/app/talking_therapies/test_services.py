@@ -14,6 +14,7 @@ from tests.app.talking_therapies.conftest import (
     at,
     contact,
     days_ago,
+    discharge,
     refer,
     score,
     treated_course,
@@ -240,13 +241,7 @@ def test_every_change_of_contact_kind_is_audited_with_its_reason(tt):
 def test_discharge_before_the_last_contact_is_refused(tt):
     referral = treated_course(tt)
     with pytest.raises(ValidationError, match="before the last care contact"):
-        services.tt_referral_discharge(
-            by=tt.pwp.user,
-            referral=referral,
-            discharge_date=days_ago(25),
-            ending_reason="46",
-            version=referral.version,
-        )
+        discharge(tt, referral, days_ago(25))
     referral.refresh_from_db()
     assert referral.status == TTReferral.Status.IN_TREATMENT
     assert not RecordEntry.objects.filter(kind="letter").exists()
@@ -266,13 +261,7 @@ def test_discharge_needs_an_ending_reason(tt):
 
 def test_discharge_audits_its_reason_writes_the_letter_and_closes_the_referral(tt):
     referral = treated_course(tt)
-    referral = services.tt_referral_discharge(
-        by=tt.pwp.user,
-        referral=referral,
-        discharge_date=days_ago(1),
-        ending_reason="46",
-        version=referral.version,
-    )
+    referral = discharge(tt, referral)
     assert _audited(tt.person, "ending reason 46 (Mutually agreed completion of treatment)")
     letter = RecordEntry.objects.get(kind="letter")
     assert letter.sensitivity == "normal", "the GP and the LTC team read it"
@@ -309,13 +298,7 @@ def test_referral_outcome_is_the_specification_on_the_stored_rows(tt):
 
 def test_nothing_more_is_recorded_after_discharge(tt):
     referral = treated_course(tt)
-    services.tt_referral_discharge(
-        by=tt.pwp.user,
-        referral=referral,
-        discharge_date=days_ago(1),
-        ending_reason="46",
-        version=referral.version,
-    )
+    discharge(tt, referral)
     with pytest.raises((ValidationError, AccessDenied)):
         contact(tt, referral, days_ago(0))
 

@@ -18,7 +18,9 @@ from tests.app.talking_therapies.conftest import (
     PHQ9_SEVERE,
     contact,
     days_ago,
+    discharge,
     refer,
+    refer_someone_else,
     score,
     treated_course,
 )
@@ -282,13 +284,7 @@ def test_public_self_referral_has_bot_checks(tt, monkeypatch):
 def test_dashboard_equals_wholecare_outcomes_on_the_export(client, tt, tmp_path: Path):
     """The dashboard's figures are what `wholecare outcomes` computes from the exported files."""
     recovered = treated_course(tt)
-    services.tt_referral_discharge(
-        by=tt.pwp.user,
-        referral=recovered,
-        discharge_date=days_ago(5),
-        ending_reason="46",
-        version=recovered.version,
-    )
+    discharge(tt, recovered, days_ago(5))
     for n in range(9):
         someone = factories.PersonFactory(ethnic_category="H" if n % 2 else "A", imd_decile=n + 1)
         factories.CareTeamMembershipFactory(person=someone, staff=tt.nurse)
@@ -314,13 +310,7 @@ def test_dashboard_equals_wholecare_outcomes_on_the_export(client, tt, tmp_path:
             score(tt, referral, "PHQ9", [1] * 8 + [0], days_ago(30 - n))
             score(tt, referral, "GAD7", [1] * 7, days_ago(30 - n))
             referral.refresh_from_db()
-            services.tt_referral_discharge(
-                by=tt.pwp.user,
-                referral=referral,
-                discharge_date=days_ago(20 - n),
-                ending_reason="46",
-                version=referral.version,
-            )
+            discharge(tt, referral, days_ago(20 - n))
     client.force_login(tt.manager.user)
     today = days_ago(0)
     start = today.replace(year=today.year - 1) + (days_ago(0) - days_ago(1))
@@ -383,13 +373,7 @@ def test_only_the_services_manager_exports(client, tt):
 
 def test_after_discharge_the_service_keeps_its_episode_not_the_record(client, tt):
     referral = treated_course(tt)
-    services.tt_referral_discharge(
-        by=tt.pwp.user,
-        referral=referral,
-        discharge_date=days_ago(1),
-        ending_reason="46",
-        version=referral.version,
-    )
+    discharge(tt, referral)
     client.force_login(tt.pwp.user)
     episode = client.get(reverse("talking_therapies:referral", args=[referral.public_id]))
     assert episode.status_code == 200
@@ -421,17 +405,7 @@ def test_a_screen_from_a_link_reaches_the_nurse_who_sent_it(client, tt):
 def test_waiting_list_shows_marks_second_treatment_waits_and_the_forecast(client, tt):
     waiting = refer(tt, received=50)
     contact(tt, waiting, days_ago(45), kind="assessment")
-    other = factories.PersonFactory(family_name="Polglaze")
-    factories.CareTeamMembershipFactory(person=other, staff=tt.nurse)
-    diabetes = factories.ConditionFactory(person=other, snomed_code="44054006")
-    once = services.tt_referral_create(
-        by=tt.nurse.user,
-        person=other,
-        service=tt.service,
-        source="A1",
-        conditions=[diabetes],
-        received_date=days_ago(150),
-    )
+    once = refer_someone_else(tt, 150, source="A1", family_name="Polglaze")
     contact(tt, once, days_ago(140), kind="treatment")
     client.force_login(tt.pwp.user)
     body = client.get(reverse("talking_therapies:waiting-list", args=[tt.service.pk])).content

@@ -58,6 +58,7 @@ def test_uk_cores_example() -> None:
     assert summarise(WELLNESS_PLAN, TODAY) == CarePlanSummary(
         title="Weight management plan",
         status="In force",
+        in_force=True,
         description="Manage obesity and weight loss",
         starts=None,
         ends=dt.date(2020, 1, 1),

@@ -14,6 +14,7 @@ import uuid
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
@@ -193,11 +194,28 @@ class ServiceOverview:
     overdue: list[RiskRow]
     open_risks: list[RiskRow]
     self_referrals: list[SelfReferral]
+    """Self-referrals not yet matched to a record, the longest waiting first (at most
+    `OVERVIEW_LIST_SHOWN`)."""
+    self_referrals_total: int
     to_start: list[Referral]
     """Referrals other systems sent, awaiting a start on the pathway, the longest waiting
-    first."""
+    first (at most `OVERVIEW_LIST_SHOWN`)."""
+    to_start_total: int
     caseloads: list[tuple[str, int]]
     """Open referrals per clinician: the caseloads the manager balances."""
+
+
+OVERVIEW_LIST_SHOWN = 50
+"""How many of each waiting list the manager's overview shows, the longest waiting first."""
+
+_W = TypeVar("_W", Referral, SelfReferral)
+
+
+def _longest_waiting(waiting: QuerySet[_W]) -> tuple[list[_W], int]:
+    """The first `OVERVIEW_LIST_SHOWN` of `waiting` (already in order), and how many there are
+    (counted only when the list is full)."""
+    shown = list(waiting[:OVERVIEW_LIST_SHOWN])
+    return shown, len(shown) if len(shown) < OVERVIEW_LIST_SHOWN else waiting.count()
 
 
 @transaction.atomic
@@ -212,10 +230,18 @@ def manager_overview(*, by: AbstractBaseUser) -> list[ServiceOverview]:
     people: set[Person] = set()
     for service in tt_services(staff):
         rows = _risk_rows(RiskTask.objects.filter(reviewed_at__isnull=True, service=service), now)
-        to_start = list(
-            service.referrals.filter(status=Referral.Status.OPEN, pathway=Referral.Pathway.NONE)
-            .select_related("person", "referred_by__user")
-            .order_by("received_date", "pk")
+        waiting_start = service.referrals.filter(
+            status=Referral.Status.OPEN, pathway=Referral.Pathway.NONE
+        )
+        to_start, to_start_total = _longest_waiting(
+            waiting_start.select_related("person", "referred_by__user").order_by(
+                "received_date", "pk"
+            )
+        )
+        self_referrals, self_referrals_total = _longest_waiting(
+            SelfReferral.objects.filter(service=service, closed_at__isnull=True).order_by(
+                "submitted_at", "pk"
+            )
         )
         people |= {r.task.person for r in rows} | {r.person for r in to_start}
         overviews.append(
@@ -223,10 +249,10 @@ def manager_overview(*, by: AbstractBaseUser) -> list[ServiceOverview]:
                 service=service,
                 overdue=[r for r in rows if r.overdue],
                 open_risks=[r for r in rows if not r.overdue],
-                self_referrals=list(
-                    SelfReferral.objects.filter(service=service, closed_at__isnull=True)
-                ),
+                self_referrals=self_referrals,
+                self_referrals_total=self_referrals_total,
                 to_start=to_start,
+                to_start_total=to_start_total,
                 caseloads=[
                     (f"{first} {last}".strip() or username, n)
                     for first, last, username, n in TTReferral.objects.filter(

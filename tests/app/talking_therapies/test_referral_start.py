@@ -2,6 +2,7 @@
 the pathway needs: the service's staff start it on the pathway (decision 0022), or it would never
 reach the waiting list."""
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -209,3 +210,28 @@ def test_the_service_finds_it_in_its_lists_and_on_the_summary(tt: Setting) -> No
     assert link in summary.content.decode()
     nurse_summary = signed_in(tt.nurse).get(reverse("web:person", args=[tt.person.public_id]))
     assert link not in nurse_summary.content.decode()
+
+
+def test_the_overview_lists_the_longest_waiting_and_says_how_many_there_are(
+    tt: Setting,
+) -> None:
+    shown = selectors.OVERVIEW_LIST_SHOWN
+    for n in range(shown + 1):
+        factories.ReferralFactory(service=tt.service, received_date=days_ago(n + 1))
+        services.self_referral_submit(
+            service=tt.service,
+            client=f"client {n}",
+            given_name="Morwenna",
+            family_name=f"Selfreferrer{n}",
+            date_of_birth=dt.date(1971, 5, 1),
+            postcode="TQ1 1AA",
+            phone="01632 960002",
+        )
+    (overview,) = selectors.manager_overview(by=tt.manager.user)
+    assert (len(overview.to_start), overview.to_start_total) == (shown, shown + 1)
+    assert overview.to_start[0].received_date == days_ago(shown + 1), "the longest waiting first"
+    assert (len(overview.self_referrals), overview.self_referrals_total) == (shown, shown + 1)
+    assert overview.self_referrals[0].family_name == "Selfreferrer0", "sent first, listed first"
+    page = signed_in(tt.manager).get(reverse("talking_therapies:overview")).content.decode()
+    assert f"The {shown} waiting longest of {shown + 1}: the others are among the" in page
+    assert f"The {shown} waiting longest of {shown + 1}: the others appear as" in page

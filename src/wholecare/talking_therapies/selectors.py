@@ -292,6 +292,8 @@ class ReferralPage:
     clinicians: dict[str, list[Staff]]
     long_term_conditions: list[Condition]
     """The person's active long-term conditions, which the referral may be about."""
+    conditions: list[Condition]
+    """The long-term conditions the referral is about now."""
     conditions_entered_in_error: list[Condition]
     """Conditions the open referral was about that have been marked entered in error since, for
     the service to check which it is about."""
@@ -337,6 +339,7 @@ def referral_page(*, by: AbstractBaseUser, public_id: uuid.UUID) -> ReferralPage
             for step in stepping.Step
         },
         long_term_conditions=_long_term_conditions(referral.person),
+        conditions=list(referral.conditions.all()),
         conditions_entered_in_error=[]
         if referral.status == TTReferral.Status.DISCHARGED
         else list(

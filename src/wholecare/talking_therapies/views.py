@@ -364,7 +364,7 @@ def _referral(
         ),
         "conditions_form": forms.ConditionsForm(
             conditions=page.long_term_conditions,
-            initial={**version, "conditions": list(referral.conditions.all())},
+            initial={**version, "conditions": page.conditions},
         ),
         "step_form": forms.StepForm(
             initial={

@@ -18,7 +18,7 @@ from wholecare.access.models import AuditEvent
 from wholecare.access.permissions import AccessDenied, Relationship, can_open_record
 from wholecare.directory.disciplines import Discipline
 from wholecare.directory.models import Service, Staff
-from wholecare.record import services
+from wholecare.record import selectors, services
 from wholecare.record.models import RecordEntry, Referral
 
 Outcome = Referral.Outcome
@@ -350,8 +350,41 @@ def test_the_referrer_follows_referrals_no_service_has_accepted_yet(db: None) ->
     page = signed_in(gp).get(reverse("web:caseload")).content.decode()
     awaiting = page[page.index("Your referrals awaiting acceptance") :]
     assert awaiting.index(urgent.person.full_name) < awaiting.index(routine.person.full_name)
+    assert "waiting 9 days" in awaiting
+    assert "waiting 1 day<" in awaiting
     for other in (accepted, pathway):
         assert other.person.full_name not in page
+
+
+def test_the_referrers_lists_show_the_first_and_say_how_many_there_are(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(selectors, "MY_REFERRALS_SHOWN", 2)
+    gp = factories.StaffFactory(discipline=Discipline.GP)
+    awaiting = [
+        factories.ReferralFactory(referred_by=gp, received_date=_days(ago)) for ago in (0, 5, 3)
+    ]
+    closed = [
+        factories.ReferralFactory(referred_by=gp, closed=True, closed_date=_days(ago))
+        for ago in (4, 1, 2)
+    ]
+    page = signed_in(gp).get(reverse("web:caseload")).content.decode()
+    assert page.count("Showing the first 2 of 3.") == 1
+    assert page.count("Showing the latest 2 of 3.") == 1
+    assert "sent today" not in page
+    for shown in (awaiting[1], awaiting[2], closed[1], closed[2]):
+        assert shown.person.full_name in page
+    for not_shown in (awaiting[0], closed[0]):
+        assert not_shown.person.full_name not in page
+
+
+def test_a_short_list_says_nothing_of_how_many(db: None) -> None:
+    gp = factories.StaffFactory(discipline=Discipline.GP)
+    sent = factories.ReferralFactory(referred_by=gp, received_date=timezone.localdate())
+    page = signed_in(gp).get(reverse("web:caseload")).content.decode()
+    assert sent.person.full_name in page
+    assert "sent today" in page
+    assert "Showing the" not in page
 
 
 def _days(ago: int) -> dt.date:

@@ -7,10 +7,11 @@ transaction.
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, Model, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.text import Truncator
 
@@ -88,6 +89,16 @@ URGENCY = {
     Referral.Priority.ASAP: 2,
     Referral.Priority.STAT: 3,
 }
+
+
+_M = TypeVar("_M", bound=Model)
+
+
+def first_and_total(ordered: QuerySet[_M], limit: int) -> tuple[list[_M], int]:
+    """The first `limit` of `ordered`, and how many there are in all: counted only when the list
+    is full, so a short list costs one query."""
+    shown = list(ordered[:limit])
+    return shown, len(shown) if len(shown) < limit else ordered.count()
 
 
 def _most_pressing_first(referrals: QuerySet[Referral], *before: str) -> QuerySet[Referral]:
@@ -232,8 +243,9 @@ def referrals_received(*, by: AbstractBaseUser, service_id: int | None = None) -
     awaiting_first = open_referrals.select_related(
         "person", "service", "referred_by__user"
     ).annotate(accepted=Q(accepted_at__isnull=False))
-    shown = list(_most_pressing_first(awaiting_first, "accepted")[:REFERRALS_SHOWN])
-    total = len(shown) if len(shown) < REFERRALS_SHOWN else open_referrals.count()
+    shown, total = first_and_total(
+        _most_pressing_first(awaiting_first, "accepted"), REFERRALS_SHOWN
+    )
     today = timezone.localdate()
     pks = frozenset(s.pk for s in mine)
     referrals = [
@@ -710,38 +722,55 @@ def alert_to_end(*, by: AbstractBaseUser, public_id: uuid.UUID, alert_id: int) -
 #: How many days the referrer's caseload lists the referrals they made after they close.
 REFERRAL_OUTCOMES_DAYS = 30
 
+#: How many of each of the referrer's lists their caseload shows at most.
+MY_REFERRALS_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class AwaitingReferral:
+    referral: Referral
+    waiting_days: int
+    """Days since it was sent (its received date)."""
+
 
 @dataclass(frozen=True)
 class MyReferrals:
     """The referrals the user made, as their caseload follows them (decision 0021)."""
 
-    awaiting: list[Referral]
-    """Open and not yet accepted: the most pressing first, then the longest waiting."""
+    awaiting: list[AwaitingReferral]
+    """Open and not yet accepted: the most pressing first, then the longest waiting (at most
+    `MY_REFERRALS_SHOWN`)."""
+    awaiting_total: int
     closed: list[Referral]
-    """Closed in the last `REFERRAL_OUTCOMES_DAYS` days, the most recently closed first."""
+    """Closed in the last `REFERRAL_OUTCOMES_DAYS` days, the most recently closed first (at most
+    `MY_REFERRALS_SHOWN`)."""
+    closed_total: int
 
 
 @transaction.atomic
 def my_referrals(*, by: AbstractBaseUser) -> MyReferrals:
-    """The referrals the user made that no service has accepted yet, so they can chase one that
-    should have been (an urgent one above all), and those that closed lately, so they learn how
-    each ended. Audited like the caseload."""
+    """The referrals the user made that no service has accepted yet, with how long each has
+    waited, so they can chase one that should have been (an urgent one above all), and those that
+    closed lately, so they learn how each ended. Audited like the caseload."""
     staff = staff_of(by)
-    since = timezone.localdate() - dt.timedelta(days=REFERRAL_OUTCOMES_DAYS)
+    today = timezone.localdate()
     made = Referral.objects.filter(referred_by=staff).select_related("person", "service")
-    awaiting = list(
+    awaiting, awaiting_total = first_and_total(
         _most_pressing_first(
             made.filter(
                 status=Referral.Status.OPEN,
                 accepted_at__isnull=True,
                 pathway=Referral.Pathway.NONE,
             )
-        )
+        ),
+        MY_REFERRALS_SHOWN,
     )
-    closed = list(
-        made.filter(status=Referral.Status.CLOSED, closed_date__gte=since).order_by(
-            "-closed_date", "-pk"
-        )
+    closed, closed_total = first_and_total(
+        made.filter(
+            status=Referral.Status.CLOSED,
+            closed_date__gte=today - dt.timedelta(days=REFERRAL_OUTCOMES_DAYS),
+        ).order_by("-closed_date", "-pk"),
+        MY_REFERRALS_SHOWN,
     )
     audit_many(
         by=by,
@@ -749,7 +778,12 @@ def my_referrals(*, by: AbstractBaseUser) -> MyReferrals:
         people={referral.person for referral in awaiting + closed},
         what="referrals I made",
     )
-    return MyReferrals(awaiting=awaiting, closed=closed)
+    return MyReferrals(
+        awaiting=[AwaitingReferral(r, (today - r.received_date).days) for r in awaiting],
+        awaiting_total=awaiting_total,
+        closed=closed,
+        closed_total=closed_total,
+    )
 
 
 #: Services a person is referred to from the record: not those that give no direct care, and not

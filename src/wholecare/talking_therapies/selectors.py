@@ -14,7 +14,6 @@ import uuid
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
@@ -208,15 +207,6 @@ class ServiceOverview:
 OVERVIEW_LIST_SHOWN = 50
 """How many of each waiting list the manager's overview shows, the longest waiting first."""
 
-_W = TypeVar("_W", Referral, SelfReferral)
-
-
-def _longest_waiting(waiting: QuerySet[_W]) -> tuple[list[_W], int]:
-    """The first `OVERVIEW_LIST_SHOWN` of `waiting` (already in order), and how many there are
-    (counted only when the list is full)."""
-    shown = list(waiting[:OVERVIEW_LIST_SHOWN])
-    return shown, len(shown) if len(shown) < OVERVIEW_LIST_SHOWN else waiting.count()
-
 
 @transaction.atomic
 def manager_overview(*, by: AbstractBaseUser) -> list[ServiceOverview]:
@@ -233,15 +223,17 @@ def manager_overview(*, by: AbstractBaseUser) -> list[ServiceOverview]:
         waiting_start = service.referrals.filter(
             status=Referral.Status.OPEN, pathway=Referral.Pathway.NONE
         )
-        to_start, to_start_total = _longest_waiting(
+        to_start, to_start_total = record_selectors.first_and_total(
             waiting_start.select_related("person", "referred_by__user").order_by(
                 "received_date", "pk"
-            )
+            ),
+            OVERVIEW_LIST_SHOWN,
         )
-        self_referrals, self_referrals_total = _longest_waiting(
+        self_referrals, self_referrals_total = record_selectors.first_and_total(
             SelfReferral.objects.filter(service=service, closed_at__isnull=True).order_by(
                 "submitted_at", "pk"
-            )
+            ),
+            OVERVIEW_LIST_SHOWN,
         )
         people |= {r.task.person for r in rows} | {r.person for r in to_start}
         overviews.append(

@@ -232,7 +232,7 @@ def test_the_caseload_shows_each_person_s_alerts_in_force(ada: Person) -> None:
     _raised(ada, nurse)
     ended = _raised(ada, nurse, category="communication")
     services.alert_end(by=nurse.user, alert=ended, reason="Hearing aids fitted")
-    rows = selectors.caseload(by=nurse.user)
+    rows = selectors.caseload(by=nurse.user).rows
     assert [[a.text for a in row.alerts] for row in rows] == [[DOG]]
     html = signed_in(nurse).get(reverse("web:caseload")).content.decode()
     assert "Safety</strong>" in html

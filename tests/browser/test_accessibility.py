@@ -14,6 +14,7 @@ from wholecare.directory.disciplines import Discipline
 from wholecare.fhir import registry
 from wholecare.fhir.base import Ctx
 from wholecare.fhir.bulk_import import import_grant
+from wholecare.record import selectors
 from wholecare.record.models import Alert
 from wholecare.record.vocabulary import Sensitivity
 
@@ -67,8 +68,11 @@ def record():
     return gp, person
 
 
-def test_pages_meet_wcag_aa(page: Page, sign_in, live_server, record) -> None:
+def test_pages_meet_wcag_aa(
+    page: Page, sign_in, live_server, record, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _, person = record
+    monkeypatch.setattr(selectors, "CASELOAD_PAGE", 1)
     officer = factories.StaffFactory(discipline=Discipline.PRIVACY_OFFICER, user__username="po")
     social_worker = factories.StaffFactory(discipline=Discipline.SOCIAL_WORKER)
     access_services.break_glass_open(
@@ -87,6 +91,12 @@ def test_pages_meet_wcag_aa(page: Page, sign_in, live_server, record) -> None:
     ]:
         page.goto(f"{live_server.url}{path}")
         assert violations(page) == [], path
+    page.goto(f"{live_server.url}/caseload/")
+    page.get_by_role("link", name="Next page").click()
+    expect(page.get_by_role("table", name="People on my caseload, page 2 of 2")).to_contain_text(
+        "Baby TRELAWNY"
+    )
+    assert violations(page) == [], "the caseload's second page"
     page.goto(f"{live_server.url}/people/find/")
     page.get_by_role("button", name="Search").click()
     assert violations(page) == [], "search with errors"

@@ -7,11 +7,24 @@ transaction.
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypedDict, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Case, Count, F, Model, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    Model,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.text import Truncator
 
@@ -38,6 +51,9 @@ from wholecare.record.models import (
     SocialCareNeed,
 )
 from wholecare.record.vocabulary import ConditionGroup
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 TIMELINE_PAGE = 50
 
@@ -101,38 +117,37 @@ def first_and_total(ordered: QuerySet[_M], limit: int) -> tuple[list[_M], int]:
     return shown, len(shown) if len(shown) < limit else ordered.count()
 
 
-def _most_pressing_first(referrals: QuerySet[Referral], *before: str) -> QuerySet[Referral]:
-    """Referrals asking for more than routine first, the most pressing at the top, then the
-    longest waiting (`URGENCY`, in the query); after ordering by `before`, if given."""
-    urgency = Case(
+def _urgency() -> Case:
+    """A referral's `URGENCY`, in the query."""
+    return Case(
         *(When(priority=priority, then=Value(rank)) for priority, rank in URGENCY.items()),
         default=Value(0),
     )
-    return referrals.annotate(urgency=urgency).order_by(*before, "-urgency", "received_date", "pk")
 
 
-def _caseload_order(row: CaseloadRow) -> tuple[int, dt.date]:
-    """Referrals sent as more than routine first, the most pressing and longest waiting at the
-    top; then everyone else, by name (the query's order, which a stable sort keeps)."""
-    return (-row.urgency, row.urgent_since or dt.date.max)
+def _most_pressing_first(referrals: QuerySet[Referral], *before: str) -> QuerySet[Referral]:
+    """Referrals asking for more than routine first, the most pressing at the top, then the
+    longest waiting; after ordering by `before`, if given."""
+    return referrals.order_by(*before, _urgency().desc(), "received_date", "pk")
+
+
+class _Pressing(TypedDict):
+    urgency: int
+    urgent_since: dt.date | None
 
 
 def _caseload_row(
-    person: Person,
+    person: "WithAnnotations[Person, _Pressing]",
     memberships: list[CareTeamMembership],
     referrals: list[Referral],
     alerts: list[Alert],
 ) -> CaseloadRow:
-    pressing = sorted(
-        (r for r in referrals if URGENCY[Referral.Priority(r.priority)]),
-        key=lambda r: (-URGENCY[Referral.Priority(r.priority)], r.received_date),
-    )
     return CaseloadRow(
         person=person,
         roles=[m.role for m in memberships],
         services=[_referred_to(r) for r in referrals],
-        urgent_since=pressing[0].received_date if pressing else None,
-        urgency=URGENCY[Referral.Priority(pressing[0].priority)] if pressing else 0,
+        urgent_since=person.urgent_since,
+        urgency=person.urgency,
         alerts=alerts,
     )
 
@@ -163,35 +178,66 @@ def _on_caseload(staff: Staff) -> Q:
     )
 
 
+#: How many people a page of the caseload lists.
+CASELOAD_PAGE = 50
+
+
+@dataclass(frozen=True)
+class Caseload:
+    rows: list[CaseloadRow]
+    """People referred to the user's services as more than routine first, the most pressing and
+    the longest waiting at the top; then everyone else by name."""
+    page: int
+    pages: int
+    total: int
+    urgent: int
+    """How many people on the whole caseload (not only this page) are referred as more than
+    routine."""
+
+
 @transaction.atomic
-def caseload(*, by: AbstractBaseUser) -> list[CaseloadRow]:
+def caseload(*, by: AbstractBaseUser, page: int = 1) -> Caseload:
+    """One page of the people on the user's caseload (`CASELOAD_PAGE`), ordered in the query so
+    that only that page is read and audited, however many people a GP's list or a Home First
+    team's referrals hold. A page past the last is the last."""
     staff = staff_of(by)
     memberships = _my_memberships(staff)
-    referrals = _my_referrals(staff).select_related("service")
-    people = (
-        Person.objects.filter(_on_caseload(staff))
-        .prefetch_related(
-            Prefetch("care_team", queryset=memberships, to_attr="my_memberships"),
-            Prefetch("referrals", queryset=referrals, to_attr="my_referrals"),
-            Prefetch(
-                "alerts",
-                queryset=Alert.objects.filter(_alerts_in_force()).order_by("raised_at", "pk"),
-                to_attr="alerts_in_force",
-            ),
-        )
-        .order_by("family_name", "given_name")
+    referrals = _my_referrals(staff)
+    pressing = _most_pressing_first(
+        referrals.filter(person=OuterRef("pk")).exclude(priority=Referral.Priority.ROUTINE)
     )
-    rows = sorted(
-        (_caseload_row(p, p.my_memberships, p.my_referrals, p.alerts_in_force) for p in people),
-        key=_caseload_order,
+    people = Person.objects.filter(_on_caseload(staff)).annotate(
+        urgency=Coalesce(Subquery(pressing.values_list(_urgency())[:1]), 0),
+        urgent_since=Subquery(pressing.values("received_date")[:1]),
     )
+    counts = people.aggregate(total=Count("pk"), urgent=Count("pk", filter=Q(urgency__gt=0)))
+    pages = max(1, -(-counts["total"] // CASELOAD_PAGE))
+    page = min(max(page, 1), pages)
+    shown = people.prefetch_related(
+        Prefetch("care_team", queryset=memberships, to_attr="my_memberships"),
+        Prefetch("referrals", queryset=referrals.select_related("service"), to_attr="my_referrals"),
+        Prefetch(
+            "alerts",
+            queryset=Alert.objects.filter(_alerts_in_force()).order_by("raised_at", "pk"),
+            to_attr="alerts_in_force",
+        ),
+    ).order_by(
+        "-urgency",
+        F("urgent_since").asc(nulls_last=True),
+        "family_name",
+        "given_name",
+        "pk",
+    )[(page - 1) * CASELOAD_PAGE : page * CASELOAD_PAGE]
+    rows = [_caseload_row(p, p.my_memberships, p.my_referrals, p.alerts_in_force) for p in shown]
     audit_many(
         by=by,
         action=AuditEvent.Action.VIEW,
         people=[row.person for row in rows],
         what="caseload list",
     )
-    return rows
+    return Caseload(
+        rows=rows, page=page, pages=pages, total=counts["total"], urgent=counts["urgent"]
+    )
 
 
 @dataclass(frozen=True)

@@ -83,13 +83,19 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @require_GET
 def caseload(request: AuthenticatedHttpRequest) -> HttpResponse:
-    rows = selectors.caseload(by=request.user)
-    needs = selectors.needs_awaiting_assessment(by=request.user)
-    made = selectors.my_referrals(by=request.user)
+    """`?page=<n>` pages through the people; the lists of what waits on the user (needs to
+    assess, referrals they made) head the first page only."""
+    page = request.GET.get("page", "1")
+    listed = selectors.caseload(by=request.user, page=int(page) if page.isdigit() else 1)
+    first = listed.page == 1
     return render(
         request,
         "record/caseload.html",
-        {"rows": rows, "needs": needs, "made": made},
+        {
+            "caseload": listed,
+            "needs": selectors.needs_awaiting_assessment(by=request.user) if first else [],
+            "made": selectors.my_referrals(by=request.user) if first else None,
+        },
     )
 
 

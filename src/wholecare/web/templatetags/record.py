@@ -1,4 +1,5 @@
 import datetime as dt
+from typing import Any
 
 from django import template
 from django.utils import timezone
@@ -33,3 +34,11 @@ def last_day(ends: dt.datetime) -> dt.date:
     """The last local day something ending at `ends` is in force: the day before, when it ends
     at midnight (an alert raised "until 5 March" ends as 6 March begins)."""
     return (timezone.localtime(ends) - dt.timedelta(microseconds=1)).date()
+
+
+@register.simple_tag(takes_context=True)
+def page_url(context: dict[str, Any], number: int) -> str:
+    """This page's address at page `number`, keeping the other things asked for (a filter)."""
+    query = context["request"].GET.copy()
+    query["page"] = str(number)
+    return f"?{query.urlencode()}"

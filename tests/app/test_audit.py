@@ -2,6 +2,8 @@
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.test import Client
+from django.urls import reverse
 
 from tests import factories
 from wholecare.access.audit import audit
@@ -71,3 +73,7 @@ def test_person_can_see_who_looked(gp, person):
     assert [(e.actor_username, e.action, e.what) for e in events] == [
         ("gp", AuditEvent.Action.VIEW, "person summary")
     ]
+    client = Client()
+    client.force_login(patient_user)
+    page = client.get(reverse("web:my-record-access")).content.decode()
+    assert f"{gp.user.get_full_name()} (GP)" in page

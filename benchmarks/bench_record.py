@@ -1,7 +1,7 @@
 """Person summary latency: a person with 500 timeline entries among 50,000 people (SQLite).
 
 Target (issue 2): p95 under 100 ms for the whole page, rendered through Django as a browser gets it.
-Also the demo GP's caseload, its first page and a later one (no target: figures to compare).
+Also the demo GP's caseload: its first page, a later one, and narrowed by name (no target).
 The database is built once with `wholecare demo` and kept under bench-out/ for later runs.
 """
 
@@ -95,7 +95,7 @@ def run() -> None:
         f" (target p95 < 100 ms: {'met' if p95 < 100 else 'NOT MET'})"
     )
     on_caseload = Person.objects.filter(care_team__staff=gp).distinct().count()
-    for url in ("/caseload/", "/caseload/?page=20"):
+    for url in ("/caseload/", "/caseload/?page=20", "/caseload/?name=an"):
         median, p95 = _timed(client, url, CASELOAD_REQUESTS)
         print(f"the GP's caseload ({on_caseload:,} people), {url}:")
         print(f"  median {median:.1f} ms, p95 {p95:.1f} ms over {CASELOAD_REQUESTS} requests")

@@ -124,3 +124,40 @@ def test_the_lists_of_what_waits_on_the_user_head_the_first_page_only(
     second = client.get(reverse("web:caseload"), {"page": "2"}).content.decode()
     assert "Your referrals awaiting acceptance" not in second
     assert "BIRD" in second
+
+
+def test_staff_find_someone_on_their_caseload_by_part_of_their_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(selectors, "CASELOAD_PAGE", 1)
+    gp = factories.StaffFactory(discipline=Discipline.GP)
+    for given_name, family_name in (("Sam", "Coombe"), ("Samir", "Khan"), ("Ann", "Coombes")):
+        person = factories.PersonFactory(given_name=given_name, family_name=family_name)
+        factories.CareTeamMembershipFactory(person=person, staff=gp)
+    factories.PersonFactory(given_name="Sam", family_name="Coomber")
+    factories.ReferralFactory(referred_by=gp)
+    client = Client()
+    client.force_login(gp.user)
+
+    def names(words: str) -> list[str]:
+        found = [selectors.caseload(by=gp.user, name=words, page=n) for n in (1, 2, 3)]
+        return [
+            f"{row.person.given_name} {row.person.family_name}"
+            for listed in found[: found[0].pages]
+            for row in listed.rows
+        ]
+
+    assert names("COO") == ["Sam Coombe", "Ann Coombes"]
+    assert names("  sam   coo ") == ["Sam Coombe"]
+    assert names("sam") == ["Sam Coombe", "Samir Khan"]
+    assert names("Coomber") == []
+    found = client.get(reverse("web:caseload"), {"name": "coo"}).content.decode()
+    assert "2 people on your caseload match “coo”." in found
+    assert 'href="?name=coo&amp;page=2">Next page</a>' in found
+    assert "Your referrals awaiting acceptance" not in found
+    none = client.get(reverse("web:caseload"), {"name": "zz"}).content.decode()
+    assert "0 people on your caseload match “zz”." in none
+    assert "There is nobody on your caseload" not in none
+    long = client.get(reverse("web:caseload"), {"name": "x" * 5000})
+    assert long.status_code == 200
+    assert f"“{'x' * selectors.CASELOAD_NAME_LENGTH}”" in long.content.decode()

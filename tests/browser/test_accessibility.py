@@ -97,6 +97,13 @@ def test_pages_meet_wcag_aa(
         "Baby TRELAWNY"
     )
     assert violations(page) == [], "the caseload's second page"
+    page.get_by_label("Find someone on your caseload by name").fill("pen")
+    page.get_by_role("button", name="Find", exact=True).click()
+    expect(page.get_by_role("table", name="People on my caseload")).to_contain_text(
+        "Marjorie PENHALIGON"
+    )
+    expect(page.get_by_text("1 person on your caseload matches “pen”.")).to_be_visible()
+    assert violations(page) == [], "the caseload found by name"
     page.goto(f"{live_server.url}/people/find/")
     page.get_by_role("button", name="Search").click()
     assert violations(page) == [], "search with errors"

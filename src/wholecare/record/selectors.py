@@ -191,16 +191,25 @@ class Caseload:
     pages: int
     total: int
     urgent: int
-    """How many people on the whole caseload (not only this page) are referred as more than
-    routine."""
+    """How many of them (on every page, not only this one) are referred as more than routine."""
+    name: str
+    """What the list is narrowed to, if anything: people whose names hold every word of it."""
+
+
+#: The longest text the caseload's name filter takes.
+CASELOAD_NAME_LENGTH = 100
 
 
 @transaction.atomic
-def caseload(*, by: AbstractBaseUser, page: int = 1) -> Caseload:
+def caseload(*, by: AbstractBaseUser, page: int = 1, name: str = "") -> Caseload:
     """One page of the people on the user's caseload (`CASELOAD_PAGE`), ordered in the query so
     that only that page is read and audited, however many people a GP's list or a Home First
-    team's referrals hold. A page past the last is the last."""
+    team's referrals hold. A page past the last is the last. `name` narrows the list to people
+    whose given or family name holds each of its words, in any case ("sam coo" finds Sam
+    Coombe): within their own caseload staff may browse, which the person search, an exact
+    trace over everyone, does not allow."""
     staff = staff_of(by)
+    name = " ".join(name.split())[:CASELOAD_NAME_LENGTH]
     memberships = _my_memberships(staff)
     referrals = _my_referrals(staff)
     pressing = _most_pressing_first(
@@ -210,6 +219,8 @@ def caseload(*, by: AbstractBaseUser, page: int = 1) -> Caseload:
         urgency=Coalesce(Subquery(pressing.values_list(_urgency())[:1]), 0),
         urgent_since=Subquery(pressing.values("received_date")[:1]),
     )
+    for word in name.split():
+        people = people.filter(Q(given_name__icontains=word) | Q(family_name__icontains=word))
     counts = people.aggregate(total=Count("pk"), urgent=Count("pk", filter=Q(urgency__gt=0)))
     pages = max(1, -(-counts["total"] // CASELOAD_PAGE))
     page = min(max(page, 1), pages)
@@ -236,7 +247,12 @@ def caseload(*, by: AbstractBaseUser, page: int = 1) -> Caseload:
         what="caseload list",
     )
     return Caseload(
-        rows=rows, page=page, pages=pages, total=counts["total"], urgent=counts["urgent"]
+        rows=rows,
+        page=page,
+        pages=pages,
+        total=counts["total"],
+        urgent=counts["urgent"],
+        name=name,
     )
 
 

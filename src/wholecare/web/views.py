@@ -83,11 +83,16 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @require_GET
 def caseload(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """`?page=<n>` pages through the people; the lists of what waits on the user (needs to
-    assess, referrals they made) head the first page only."""
+    """`?page=<n>` pages through the people and `?name=<words>` narrows them; the lists of what
+    waits on the user (needs to assess, referrals they made) head the first page of the whole
+    caseload only."""
     page = request.GET.get("page", "1")
-    listed = selectors.caseload(by=request.user, page=int(page) if page.isdigit() else 1)
-    first = listed.page == 1
+    listed = selectors.caseload(
+        by=request.user,
+        page=int(page) if page.isdigit() else 1,
+        name=request.GET.get("name", ""),
+    )
+    first = listed.page == 1 and not listed.name
     return render(
         request,
         "record/caseload.html",
@@ -95,6 +100,7 @@ def caseload(request: AuthenticatedHttpRequest) -> HttpResponse:
             "caseload": listed,
             "needs": selectors.needs_awaiting_assessment(by=request.user) if first else [],
             "made": selectors.my_referrals(by=request.user) if first else None,
+            "name_length": selectors.CASELOAD_NAME_LENGTH,
         },
     )
 

@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wholecare.access.rules import DEFAULT_READERS, discipline_may_read, readable_sensitivities
+from wholecare.access.rules import (
+    DEFAULT_READERS,
+    Reader,
+    discipline_may_read,
+    readable_sensitivities,
+    readers,
+)
 from wholecare.directory.disciplines import Discipline
 from wholecare.record.vocabulary import Sensitivity
 
@@ -73,3 +79,34 @@ def test_normal_always_readable_and_decisions_win(discipline, decisions) -> None
         decision = decisions.get((sensitivity.value, discipline.value))
         if decision is not None:
             assert (sensitivity in readable) is (decision == "permit")
+
+
+def test_readers_say_who_reads_and_whether_the_person_decided() -> None:
+    decisions = {
+        ("psychological-therapy", "gp"): "permit",
+        ("psychological-therapy", "pwp"): "deny",
+    }
+    found = readers(
+        S.PSYCHOLOGICAL_THERAPY,
+        [D.GP, D.PSYCHOLOGICAL_WELLBEING_PRACTITIONER, D.PSYCHIATRIST, D.PHARMACIST],
+        decisions,
+    )
+    assert found == [
+        Reader(D.GP, reads=True, decided=True),
+        Reader(D.PSYCHOLOGICAL_WELLBEING_PRACTITIONER, reads=False, decided=True),
+        Reader(D.PSYCHIATRIST, reads=True, decided=False),
+        Reader(D.PHARMACIST, reads=False, decided=False),
+    ]
+
+
+@given(
+    st.sampled_from([s for s in S if s is not S.NORMAL]),
+    st.dictionaries(
+        st.tuples(st.sampled_from([s.value for s in S]), st.sampled_from([d.value for d in D])),
+        st.sampled_from(["permit", "deny"]),
+    ),
+)
+def test_readers_agree_with_the_rule(sensitivity, decisions) -> None:
+    for reader in readers(sensitivity, list(D), decisions):
+        assert reader.reads is discipline_may_read(sensitivity, reader.discipline, decisions)
+        assert reader.decided is ((sensitivity.value, reader.discipline.value) in decisions)

@@ -7,15 +7,19 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import QuerySet
 
+from wholecare.access import rules
 from wholecare.access.audit import audit
-from wholecare.access.models import AuditEvent, BreakGlassAccess
+from wholecare.access.models import AuditEvent, BreakGlassAccess, SharingConsent
 from wholecare.access.permissions import (
     AccessDenied,
     check_can_review_break_glass,
     check_can_view_person_audit,
     staff_of,
 )
+from wholecare.directory.disciplines import NO_DIRECT_CARE, Discipline
+from wholecare.record import selectors as record_selectors
 from wholecare.record.models import Person
+from wholecare.record.vocabulary import Sensitivity
 
 PAGE = 100
 
@@ -86,3 +90,67 @@ def break_glass_for_review(*, by: AbstractBaseUser, pk: int) -> BreakGlassAccess
     if access is None:
         raise AccessDenied("No such break-glass access")
     return access
+
+
+#: The disciplines a sharing decision is about: those who give direct care, in the directory's
+#: order; the others read no one's record whatever is decided.
+DECIDED_FOR = [d for d in Discipline if d not in NO_DIRECT_CARE]
+
+
+@dataclass(frozen=True)
+class SharingRow:
+    reader: rules.Reader
+    consent: SharingConsent | None
+    """The person's recorded decision, for who recorded it and when; None for the default."""
+
+
+@dataclass(frozen=True)
+class SharingOfKind:
+    """Who reads one kind of sensitive entry on the person's record, and why."""
+
+    sensitivity: Sensitivity
+    rows: list[SharingRow]
+    person_decides: bool
+    """Whether the person may change it from their own sign-in (`rules.PERSON_DECIDES`)."""
+
+
+@dataclass(frozen=True)
+class Sharing:
+    person: Person
+    kinds: list[SharingOfKind]
+
+
+@transaction.atomic
+def sharing(*, by: AbstractBaseUser, public_id: uuid.UUID | None = None) -> Sharing:
+    """Who reads each kind of sensitive entry on a record: the person's own (`public_id` None,
+    for someone signed in to their record) or, for staff who may open it, the person's with
+    `public_id`. Audited."""
+    if public_id is None:
+        person: Person | None = getattr(by, "person", None)
+        if person is None:
+            raise AccessDenied("This page is for people with a Wholecare record")
+        audit(by=by, action=AuditEvent.Action.VIEW, person=person, what="my sharing decisions")
+    else:
+        person = record_selectors.person_header(
+            by=by, public_id=public_id, what="sharing decisions"
+        )
+    recorded = {
+        (c.sensitivity, c.discipline): c
+        for c in person.sharing_consents.select_related("recorded_by__user")
+    }
+    decisions = {key: consent.decision for key, consent in recorded.items()}
+    return Sharing(
+        person=person,
+        kinds=[
+            SharingOfKind(
+                sensitivity=kind,
+                rows=[
+                    SharingRow(reader, recorded.get((kind.value, reader.discipline.value)))
+                    for reader in rules.readers(kind, DECIDED_FOR, decisions)
+                ],
+                person_decides=kind in rules.PERSON_DECIDES,
+            )
+            for kind in Sensitivity
+            if kind is not Sensitivity.NORMAL
+        ],
+    )

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from wholecare.access import rules
 from wholecare.access.audit import audit
 from wholecare.access.models import AuditEvent, BreakGlassAccess, SharingConsent
 from wholecare.access.permissions import (
@@ -18,7 +19,7 @@ from wholecare.access.permissions import (
     check_can_review_break_glass,
     staff_of,
 )
-from wholecare.directory.disciplines import Discipline
+from wholecare.directory.disciplines import NO_DIRECT_CARE, Discipline
 from wholecare.directory.models import Staff
 from wholecare.record.models import Person
 from wholecare.record.vocabulary import Sensitivity
@@ -96,7 +97,7 @@ def sharing_consent_record(
     decision: SharingConsent.Decision,
 ) -> SharingConsent:
     """Record the person's decision; staff record it with the person, or the person does it
-    themselves."""
+    themselves (for the kinds in `rules.PERSON_DECIDES`: decision 0029)."""
     if sensitivity is Sensitivity.NORMAL:
         raise ValidationError({"sensitivity": "Only sensitive entries need a sharing decision"})
     staff: Staff | None = getattr(by, "staff", None)
@@ -104,6 +105,18 @@ def sharing_consent_record(
         check_can_open_record(staff, person)
     elif getattr(by, "person", None) != person:
         raise AccessDenied("Only the person or their care team can record this decision")
+    elif sensitivity not in rules.PERSON_DECIDES:
+        raise ValidationError(
+            {
+                "sensitivity": f"Who reads {sensitivity.label.lower()} information is decided"
+                " with your GP or social worker, who share it when someone may be at risk of"
+                " harm"
+            }
+        )
+    if discipline in NO_DIRECT_CARE:
+        raise ValidationError(
+            {"discipline": f"{discipline.label}s give no direct care and read no one's record"}
+        )
     consent, _ = SharingConsent.objects.update_or_create(
         person=person,
         sensitivity=sensitivity.value,

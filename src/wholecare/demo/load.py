@@ -406,7 +406,8 @@ TRY_THIS: dict[str, str] = {
     "analyst": "De-identified aggregates only: no one's record opens.",
     "administrator": "Talking Therapies referrals: therapy notes are withheld from you.",
     "privacy-officer": "The break-glass review queue and anyone's access history.",
-    "patient": "Your own record ({patient}) and who has looked at it.",
+    "patient": "Your own record ({patient}): who has looked at it, and who may read your"
+    " therapy notes (you decide).",
 }
 
 

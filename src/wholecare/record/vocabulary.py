@@ -523,3 +523,13 @@ class Sensitivity(StrEnum):
             "sexual-health": "Sexual health",
             "safeguarding": "Safeguarding",
         }[self.value]
+
+    @property
+    def entries(self) -> str:
+        """What entries of this kind are called in a sentence: "psychological therapy notes"."""
+        return {
+            "normal": "entries shared with the care team",
+            "psychological-therapy": "psychological therapy notes",
+            "sexual-health": "sexual health entries",
+            "safeguarding": "safeguarding entries",
+        }[self.value]

@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 
-from wholecare.access.models import BreakGlassAccess
+from wholecare.access.models import BreakGlassAccess, SharingConsent
+from wholecare.directory.disciplines import Discipline
 from wholecare.directory.models import Service, Staff
 from wholecare.record import nhs_number, services, vocabulary
 from wholecare.record.models import (
@@ -456,3 +457,46 @@ class ReviewForm(forms.Form):
         error_messages={"required": "Choose whether the access was appropriate"},
     )
     note = forms.CharField(max_length=1000, required=False, widget=forms.Textarea)
+
+
+class SharingDecisionForm(forms.Form):
+    """One of the person's sharing decisions: which kind of sensitive entry, which discipline,
+    and whether to share (decision 0029)."""
+
+    sensitivity = forms.ChoiceField(
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose which notes the decision is about",
+            "invalid_choice": "Choose which notes the decision is about, from the list",
+        },
+    )
+    discipline = forms.ChoiceField(
+        error_messages={
+            "required": "Choose who the decision is about",
+            "invalid_choice": "Choose who the decision is about, from the list",
+        },
+    )
+    decision = forms.ChoiceField(
+        choices=SharingConsent.Decision.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose whether to share them",
+            "invalid_choice": "Choose whether to share them",
+        },
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        kinds: list[Sensitivity],
+        disciplines: list[Discipline],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["sensitivity"]).choices = [
+            (kind.value, kind.entries.capitalize()) for kind in kinds
+        ]
+        cast(forms.ChoiceField, self.fields["discipline"]).choices = [
+            ("", "Choose a discipline"),
+            *((d.value, d.label) for d in disciplines),
+        ]

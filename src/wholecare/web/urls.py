@@ -65,9 +65,11 @@ urlpatterns = [
     ),
     path("people/<uuid:public_id>/export/", views.person_export, name="person-export"),
     path("people/<uuid:public_id>/access-history/", views.person_audit, name="person-audit"),
+    path("people/<uuid:public_id>/sharing/", views.person_sharing, name="person-sharing"),
     path("audit/mine/", views.my_audit, name="my-audit"),
     path("audit/break-glass/", views.review_queue, name="review-queue"),
     path("audit/break-glass/<int:pk>/", views.review, name="review"),
     path("my-record/access/", views.my_record_access, name="my-record-access"),
+    path("my-record/sharing/", views.my_record_sharing, name="my-record-sharing"),
     path("figures/", views.population_figures, name="aggregates"),
 ]

@@ -18,11 +18,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from wholecare.access import permissions
 from wholecare.access import selectors as access_selectors
 from wholecare.access import services as access_services
+from wholecare.access.models import SharingConsent
 from wholecare.access.permissions import AccessDenied
 from wholecare.directory.disciplines import Discipline
 from wholecare.fhir import received
 from wholecare.record import aggregates, exports, selectors, services
 from wholecare.record.models import Condition, Person
+from wholecare.record.vocabulary import Sensitivity
 from wholecare.web.forms import (
     AlertEndForm,
     AlertForm,
@@ -38,6 +40,7 @@ from wholecare.web.forms import (
     ReferralCloseForm,
     ReferralForm,
     ReviewForm,
+    SharingDecisionForm,
     SignInForm,
     SocialCareNeedForm,
     posted,
@@ -731,6 +734,62 @@ def my_audit(request: AuthenticatedHttpRequest) -> HttpResponse:
 def my_record_access(request: AuthenticatedHttpRequest) -> HttpResponse:
     events = access_selectors.who_looked_at_my_record(by=request.user)
     return render(request, "access/my_record_access.html", {"events": events})
+
+
+@require_http_methods(["GET", "POST"])
+def person_sharing(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Who may read the person's sensitive entries; staff caring for them record the person's
+    decisions with them (decision 0029)."""
+    try:
+        shown = access_selectors.sharing(by=request.user, public_id=public_id)
+    except AccessDenied:
+        return _no_access(request, public_id)
+    return _sharing_page(
+        request,
+        shown,
+        [kind.sensitivity for kind in shown.kinds],
+        lambda: redirect("web:person-sharing", public_id=public_id),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def my_record_sharing(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Who may read the signed-in person's own sensitive entries, and their decisions about
+    the kinds they decide themselves (`access.rules.PERSON_DECIDES`)."""
+    shown = access_selectors.sharing(by=request.user)
+    return _sharing_page(
+        request,
+        shown,
+        [kind.sensitivity for kind in shown.kinds if kind.person_decides],
+        lambda: redirect("web:my-record-sharing"),
+    )
+
+
+def _sharing_page(
+    request: AuthenticatedHttpRequest,
+    shown: access_selectors.Sharing,
+    kinds: list[Sensitivity],
+    then: Callable[[], HttpResponse],
+) -> HttpResponse:
+    form = SharingDecisionForm(
+        posted(request), kinds=kinds, disciplines=access_selectors.DECIDED_FOR
+    )
+
+    def record(data: dict[str, Any]) -> str:
+        consent = access_services.sharing_consent_record(
+            by=request.user,
+            person=shown.person,
+            sensitivity=Sensitivity(data["sensitivity"]),
+            discipline=Discipline(data["discipline"]),
+            decision=SharingConsent.Decision(data["decision"]),
+        )
+        may = "may" if consent.decision == SharingConsent.Decision.PERMIT else "may not"
+        kind = Sensitivity(consent.sensitivity)
+        return f"Recorded: {Discipline(consent.discipline).label} {may} read {kind.entries}."
+
+    own = getattr(request.user, "person", None) == shown.person
+    context = {"person": shown.person, "sharing": shown, "own": own}
+    return _form_page(request, form, record, "access/sharing.html", context, then=then)
 
 
 @require_GET

@@ -230,5 +230,12 @@ class ConsentType(Receiving, RecordType[SharingConsent]):
                 decision=SharingConsent.Decision(decision),
             )
         except ValidationError as problem:
-            raise validation_outcome(problem, {}, "Consent") from None
+            raise validation_outcome(
+                problem,
+                {
+                    "discipline": "Consent.provision.actor",
+                    "sensitivity": "Consent.provision.securityLabel",
+                },
+                "Consent",
+            ) from None
         return self.items([consent])[0]

@@ -113,7 +113,7 @@ def test_ltc_pathway_from_case_finding_to_discharge(
     _record(page, "GAD7", MODERATE_GAD7, _ago(50))
     page.get_by_label("Problem descriptor (ICD-10)").fill("F41.2")
     page.get_by_role("button", name="Save problem descriptor").click()
-    expect(page.locator(".nhsuk-inset-text")).to_contain_text("points to Step 2")
+    expect(page.get_by_text("The assessment points to Step")).to_contain_text("points to Step 2")
     page.get_by_label("Step 2: low intensity").check()
     page.get_by_label("Clinician").select_option(label="Robin Lee")
     page.get_by_role("button", name="Allocate step").click()

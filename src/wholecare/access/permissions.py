@@ -9,7 +9,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Expression, Q
+from django.db.models import Expression, Q, QuerySet
 from django.utils import timezone
 
 from wholecare.access import rules
@@ -163,13 +163,21 @@ class SensitiveAccess:
         )
 
 
-def sensitive_access(staff: Staff, person: Person) -> SensitiveAccess:
-    decisions = {
+def decisions_of(consents: QuerySet[SharingConsent]) -> dict[tuple[str, str], str]:
+    """The sharing decisions among `consents`, as the sharing rule reads them
+    (`rules.Decisions`)."""
+    return {
         (sensitivity, discipline): decision
-        for sensitivity, discipline, decision in SharingConsent.objects.filter(
-            person=person, discipline=staff.discipline
-        ).values_list("sensitivity", "discipline", "decision")
+        for sensitivity, discipline, decision in consents.values_list(
+            "sensitivity", "discipline", "decision"
+        )
     }
+
+
+def sensitive_access(staff: Staff, person: Person) -> SensitiveAccess:
+    decisions = decisions_of(
+        SharingConsent.objects.filter(person=person, discipline=staff.discipline)
+    )
     return SensitiveAccess(
         sensitivities=rules.readable_sensitivities(staff.discipline_enum, decisions), author=staff
     )

@@ -22,12 +22,14 @@ from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from wholecare import measures
+from wholecare.access import rules
 from wholecare.access.audit import audit, audit_many
 from wholecare.access.models import AuditEvent
 from wholecare.access.permissions import (
     AccessDenied,
     Relationship,
     check_can_view_aggregates,
+    decisions_of,
     people_openable_q,
     sensitive_access,
     staff_of,
@@ -289,6 +291,10 @@ class ReferralPage:
     conditions_entered_in_error: list[Condition]
     """Conditions the open referral was about that have been marked entered in error since, for
     the service to check which it is about."""
+    therapy_notes_readers: list[rules.Reader]
+    """Whether the GP and the practice nurse who care for the long-term condition may read the
+    person's therapy notes, and whether the person has decided (asked at assessment: decision
+    0029)."""
 
 
 @transaction.atomic
@@ -340,6 +346,7 @@ def referral_page(*, by: AbstractBaseUser, public_id: uuid.UUID) -> ReferralPage
             .select_related("entered_in_error_by__user")
             .order_by("entered_in_error_at")
         ),
+        therapy_notes_readers=_therapy_notes_readers(referral.person),
     )
     audit(
         by=by,
@@ -350,6 +357,18 @@ def referral_page(*, by: AbstractBaseUser, public_id: uuid.UUID) -> ReferralPage
     )
     return page
 
+
+def _therapy_notes_readers(person: Person) -> list[rules.Reader]:
+    therapy = vocabulary.Sensitivity.PSYCHOLOGICAL_THERAPY
+    decisions = decisions_of(
+        person.sharing_consents.filter(sensitivity=therapy, discipline__in=LTC_TEAM)
+    )
+    return rules.readers(therapy, LTC_TEAM, decisions)
+
+
+#: Who cares for the long-term condition in general practice: whether they read the therapy
+#: notes is what the integrated pathway asks the person at assessment.
+LTC_TEAM = [Discipline.GP, Discipline.PRACTICE_NURSE]
 
 THERAPIST = {
     stepping.Step.LOW_INTENSITY: Discipline.PSYCHOLOGICAL_WELLBEING_PRACTITIONER,

@@ -382,6 +382,27 @@ def test_after_discharge_the_service_keeps_its_episode_not_the_record(client, tt
     assert record.status_code == 403
 
 
+def test_the_referral_page_says_whether_the_ltc_team_may_read_therapy_notes(client, tt):
+    referral = refer(tt)
+    client.force_login(tt.pwp.user)
+    url = reverse("talking_therapies:referral", args=[referral.public_id])
+    sharing = reverse("web:person-sharing", args=[tt.person.public_id])
+    before = client.get(url).content.decode()
+    assert "GP: <strong>no</strong> (the usual rule: no decision recorded)" in before
+    assert f'href="{sharing}">record their decision</a>' in before
+
+    client.post(
+        sharing, {"sensitivity": "psychological-therapy", "discipline": "gp", "decision": "permit"}
+    )
+
+    after = client.get(url).content.decode()
+    given = tt.person.given_name
+    assert f"GP: <strong>yes</strong> ({given}'s decision)" in after
+    assert "Practice nurse: <strong>no</strong> (the usual rule: no decision recorded)" in after
+    discharge(tt, referral)
+    assert "therapy-notes-sharing" not in client.get(url).content.decode()
+
+
 def test_a_screen_from_a_link_reaches_the_nurse_who_sent_it(client, tt):
     client.force_login(tt.nurse.user)
     page = client.post(

@@ -122,6 +122,11 @@ def test_therapist_sees_therapy_note_that_gp_without_consent_cannot(
     expect(timeline).to_contain_text("1 sensitive entry is withheld")
     expect(timeline).not_to_contain_text("CBT session 3")
     expect(timeline).not_to_contain_text("catastrophic")
+    timeline.get_by_role("link", name="who may read sensitive notes").click()
+    gp_row = page.get_by_role("table", name="Who may read psychological therapy notes").get_by_role(
+        "row", name="GP"
+    )
+    expect(gp_row).to_contain_text("The usual rule")
     assert not SharingConsent.objects.exists()
 
 

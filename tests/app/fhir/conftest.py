@@ -64,3 +64,37 @@ def patient_resource(nhs_number: str, **extra: Any) -> dict[str, Any]:
         "birthDate": "1970-03-04",
         **extra,
     }
+
+
+def sharing_decision(person: Any, discipline: str = "gp") -> dict[str, Any]:
+    """A Consent that is a sharing decision: the person permits `discipline` to read their
+    psychological therapy notes."""
+    return {
+        "resourceType": "Consent",
+        "status": "active",
+        "scope": {"coding": [{"code": "patient-privacy"}]},
+        "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
+        "patient": {"reference": f"Patient/{person.public_id}"},
+        "provision": {
+            "type": "permit",
+            "actor": [
+                {
+                    "role": {
+                        "coding": [
+                            {
+                                "system": "https://wholecare.example.org/CodeSystem/discipline",
+                                "code": discipline,
+                            }
+                        ]
+                    },
+                    "reference": {"display": discipline},
+                }
+            ],
+            "securityLabel": [
+                {
+                    "system": "https://wholecare.example.org/CodeSystem/sensitivity",
+                    "code": "psychological-therapy",
+                }
+            ],
+        },
+    }

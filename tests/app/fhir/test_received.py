@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests import factories
-from tests.app.fhir.conftest import api_for
+from tests.app.fhir.conftest import api_for, sharing_decision
 from wholecare.access.models import AuditEvent, SharingConsent
 from wholecare.access.permissions import can_open_record
 from wholecare.directory.models import Staff
@@ -67,38 +67,6 @@ def _privacy_consent(person: Person, **provision: Any) -> dict[str, Any]:
             "purpose": [
                 {"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "GOV"}
             ]
-        },
-    }
-
-
-def _sharing_decision(person: Person) -> dict[str, Any]:
-    return {
-        "resourceType": "Consent",
-        "status": "active",
-        "scope": {"coding": [{"code": "patient-privacy"}]},
-        "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
-        "patient": _ref(person),
-        "provision": {
-            "type": "permit",
-            "actor": [
-                {
-                    "role": {
-                        "coding": [
-                            {
-                                "system": "https://wholecare.example.org/CodeSystem/discipline",
-                                "code": "gp",
-                            }
-                        ]
-                    },
-                    "reference": {"display": "GP"},
-                }
-            ],
-            "securityLabel": [
-                {
-                    "system": "https://wholecare.example.org/CodeSystem/sensitivity",
-                    "code": "psychological-therapy",
-                }
-            ],
         },
     }
 
@@ -188,15 +156,15 @@ def test_a_received_consent_is_never_applied_to_access(mine, therapist, gp, gp_a
 def test_a_consent_naming_wholecares_sharing_vocabulary_is_a_sharing_decision_or_refused(
     gp_api, mine
 ):
-    decision = gp_api.post("/fhir/Consent", _sharing_decision(mine))
+    decision = gp_api.post("/fhir/Consent", sharing_decision(mine))
     assert decision.status_code == 201, decision.content
     assert SharingConsent.objects.get(person=mine).decision == "permit"
-    broken = _sharing_decision(mine)
+    broken = sharing_decision(mine)
     del broken["provision"]["type"]
     refused = gp_api.post("/fhir/Consent", broken)
     assert refused.status_code == 422
     assert "is a sharing decision" in refused.json()["issue"][0]["diagnostics"]
-    unknown = _sharing_decision(mine)
+    unknown = sharing_decision(mine)
     unknown["provision"]["actor"][0]["role"]["coding"][0]["code"] = "astrologer"
     assert gp_api.post("/fhir/Consent", unknown).status_code == 422
     assert not Resource.objects.filter(resource_type="Consent", record_pk__isnull=True).exists()
@@ -224,7 +192,7 @@ def test_a_consent_naming_wholecares_sharing_vocabulary_is_a_sharing_decision_or
 def test_a_sharing_decision_not_in_force_as_sent_is_refused_never_applied_wider(
     gp_api, mine, change, where, says
 ):
-    decision = _sharing_decision(mine)
+    decision = sharing_decision(mine)
     if "status" in change:
         decision.update(change)
     else:
@@ -240,7 +208,7 @@ def test_a_sharing_decision_not_in_force_as_sent_is_refused_never_applied_wider(
 
 def test_a_received_consent_can_be_deleted_and_a_sharing_decision_cannot(gp_api, mine):
     received = gp_api.post("/fhir/Consent", _privacy_consent(mine)).json()["id"]
-    decision = gp_api.post("/fhir/Consent", _sharing_decision(mine)).json()["id"]
+    decision = gp_api.post("/fhir/Consent", sharing_decision(mine)).json()["id"]
     assert gp_api.delete(f"/fhir/Consent/{received}").status_code == 200
     assert gp_api.get(f"/fhir/Consent/{received}").status_code == 410
     assert gp_api.get(f"/fhir/Consent/{received}/_history").json()["total"] == 2
@@ -468,7 +436,7 @@ def test_received_resources_are_exported_with_wholecares_own(gp, gp_api, mine, m
     from wholecare.fhir import bulk_export
 
     monkeypatch.setattr(bulk_export, "start_worker", lambda: None)
-    gp_api.post("/fhir/Consent", _sharing_decision(mine))
+    gp_api.post("/fhir/Consent", sharing_decision(mine))
     received = gp_api.post("/fhir/Consent", _privacy_consent(mine)).json()["id"]
     team = gp_api.post("/fhir/CareTeam", _care_team(mine, f"Practitioner/{gp.pk}")).json()["id"]
     api = api_for(gp, "user/*.rs")
@@ -521,7 +489,7 @@ def test_bulk_import_keeps_as_received_only_what_wholecares_model_cannot_hold(tm
     phq9 = "https://wholecare.example.org/Questionnaire/phq9"
     path = _ndjson(
         tmp_path / "received.ndjson",
-        {**_sharing_decision(mine), "id": "c1"},
+        {**sharing_decision(mine), "id": "c1"},
         {**_privacy_consent(mine), "id": "c2"},
         {**_care_team(mine, "Practitioner/p-elsewhere"), "id": "t1"},
         {**_practitioner("Rastall"), "id": "p-elsewhere"},

@@ -1,15 +1,14 @@
 """Every resource type: what it maps, how it is searched, and the 422s for content the record
 refuses (unknown codes, references to resources that do not exist)."""
 
-from typing import Any
-
 import pytest
 
 from tests import factories
+from tests.app.fhir.conftest import sharing_decision
 from wholecare.access.models import AuditEvent, SharingConsent
 from wholecare.directory.disciplines import Discipline
 from wholecare.fhir.models import Resource
-from wholecare.record.models import Alert, Condition, Person, Referral
+from wholecare.record.models import Alert, Condition, Referral
 
 pytestmark = pytest.mark.django_db
 SNOMED = "http://snomed.info/sct"
@@ -306,58 +305,17 @@ def test_referral_and_consent_are_written_through_the_record(gp_api, mine):
     )
     assert created.status_code == 201, created.content
     assert Referral.objects.get(person=mine).reason == "Low mood"
-    consent = gp_api.post("/fhir/Consent", _sharing_decision(mine, "gp"))
+    consent = gp_api.post("/fhir/Consent", sharing_decision(mine, "gp"))
     assert consent.status_code == 201, consent.content
     assert SharingConsent.objects.get(person=mine).discipline == Discipline.GP
     team = gp_api.get(f"/fhir/CareTeam?patient={mine.public_id}").json()
     assert team["entry"][0]["resource"]["participant"][0]["role"] == [{"text": "Named GP"}]
 
 
-def _sharing_decision(person: Person, discipline: str) -> dict[str, Any]:
-    """A Consent that is a sharing decision: the person permits `discipline` to read their
-    psychological therapy notes."""
-    return {
-        "resourceType": "Consent",
-        "status": "active",
-        "scope": {
-            "coding": [
-                {
-                    "system": "http://terminology.hl7.org/CodeSystem/consentscope",
-                    "code": "patient-privacy",
-                }
-            ]
-        },
-        "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
-        "patient": _ref(person),
-        "provision": {
-            "type": "permit",
-            "actor": [
-                {
-                    "role": {
-                        "coding": [
-                            {
-                                "system": "https://wholecare.example.org/CodeSystem/discipline",
-                                "code": discipline,
-                            }
-                        ]
-                    },
-                    "reference": {"display": discipline},
-                }
-            ],
-            "securityLabel": [
-                {
-                    "system": "https://wholecare.example.org/CodeSystem/sensitivity",
-                    "code": "psychological-therapy",
-                }
-            ],
-        },
-    }
-
-
 def test_a_sharing_decision_about_staff_who_give_no_direct_care_is_refused_at_its_actor(
     gp_api, mine
 ):
-    refused = gp_api.post("/fhir/Consent", _sharing_decision(mine, "analyst"))
+    refused = gp_api.post("/fhir/Consent", sharing_decision(mine, "analyst"))
     assert refused.status_code == 422
     issue = refused.json()["issue"][0]
     assert issue["expression"] == ["Consent.provision.actor"]

@@ -294,7 +294,7 @@ class ReferralPage:
     therapy_notes_readers: list[rules.Reader]
     """Whether the GP and the practice nurse who care for the long-term condition may read the
     person's therapy notes, and whether the person has decided (asked at assessment: decision
-    0029)."""
+    0029); none once discharged, when the service no longer opens the record."""
 
 
 @transaction.atomic
@@ -346,7 +346,9 @@ def referral_page(*, by: AbstractBaseUser, public_id: uuid.UUID) -> ReferralPage
             .select_related("entered_in_error_by__user")
             .order_by("entered_in_error_at")
         ),
-        therapy_notes_readers=_therapy_notes_readers(referral.person),
+        therapy_notes_readers=[]
+        if relationship is None
+        else _therapy_notes_readers(referral.person),
     )
     audit(
         by=by,
@@ -358,6 +360,11 @@ def referral_page(*, by: AbstractBaseUser, public_id: uuid.UUID) -> ReferralPage
     return page
 
 
+#: Who cares for the long-term condition in general practice: whether they read the therapy
+#: notes is what the integrated pathway asks the person at assessment.
+LTC_TEAM = [Discipline.GP, Discipline.PRACTICE_NURSE]
+
+
 def _therapy_notes_readers(person: Person) -> list[rules.Reader]:
     therapy = vocabulary.Sensitivity.PSYCHOLOGICAL_THERAPY
     decisions = decisions_of(
@@ -365,10 +372,6 @@ def _therapy_notes_readers(person: Person) -> list[rules.Reader]:
     )
     return rules.readers(therapy, LTC_TEAM, decisions)
 
-
-#: Who cares for the long-term condition in general practice: whether they read the therapy
-#: notes is what the integrated pathway asks the person at assessment.
-LTC_TEAM = [Discipline.GP, Discipline.PRACTICE_NURSE]
 
 THERAPIST = {
     stepping.Step.LOW_INTENSITY: Discipline.PSYCHOLOGICAL_WELLBEING_PRACTITIONER,

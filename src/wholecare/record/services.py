@@ -1111,16 +1111,6 @@ def referral_close(
             }
         )
     _closed(current, ending, note, closed_date, staff)
-    RecordEntry.objects.create(
-        person=current.person,
-        kind=RecordEntry.Kind.NOTE,
-        title=_closing_title(current.service, ending),
-        text=_closing_note(current, staff),
-        occurred_at=timezone.now(),
-        author=staff,
-        discipline=staff.discipline,
-        service=current.service,
-    )
     audit(
         by=by,
         action=AuditEvent.Action.UPDATE,
@@ -1134,7 +1124,8 @@ def pathway_referral_close(
     *, referral_id: int, staff: Staff, closed_date: dt.date, note: str
 ) -> Referral:
     """Close, as seen and discharged, a referral that a pathway keeps its own record of
-    (`Referral.pathway`): the pathway's discharge has checked who may and audits it."""
+    (`Referral.pathway`): the pathway's discharge has checked who may and audits it. Like any
+    closing, it writes the timeline's note of how the referral ended."""
     current = Referral.objects.select_for_update().get(pk=referral_id)
     _closed(current, Referral.Outcome.DISCHARGED, note, closed_date, staff)
     return current
@@ -1143,6 +1134,8 @@ def pathway_referral_close(
 def _closed(
     referral: Referral, outcome: Referral.Outcome, note: str, day: dt.date, staff: Staff
 ) -> None:
+    """Close the referral and write the timeline's note of how it ended, which every discipline
+    reading the record sees (decision 0021)."""
     referral.status = Referral.Status.CLOSED
     referral.outcome = outcome
     referral.outcome_note = note
@@ -1150,6 +1143,16 @@ def _closed(
     referral.closed_by = staff
     _full_clean(referral)
     referral.save(update_fields=["status", "outcome", "outcome_note", "closed_date", "closed_by"])
+    RecordEntry.objects.create(
+        person=referral.person,
+        kind=RecordEntry.Kind.NOTE,
+        title=_closing_title(referral.service, outcome),
+        text=_closing_note(referral, staff),
+        occurred_at=timezone.now(),
+        author=staff,
+        discipline=staff.discipline,
+        service=referral.service,
+    )
 
 
 def _closing_title(service: Service, ending: Referral.Outcome) -> str:

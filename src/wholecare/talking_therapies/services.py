@@ -31,7 +31,7 @@ from wholecare.directory.models import Service, Staff
 from wholecare.record import nhs_number
 from wholecare.record import services as record_services
 from wholecare.record.models import Condition, Person, RecordEntry, Referral
-from wholecare.record.vocabulary import ConditionGroup
+from wholecare.record.vocabulary import ConditionGroup, Sensitivity
 from wholecare.talking_therapies import codes, engine, markers, stepping, workday
 from wholecare.talking_therapies.models import (
     CareContact,
@@ -1090,8 +1090,10 @@ def tt_referral_discharge(
     ending_reason: str,
     version: int,
 ) -> TTReferral:
-    """Discharge with an ending reason; the outcome goes to the GP and LTC team as a letter on
-    the timeline, and the shared-record referral closes."""
+    """Discharge with an ending reason; the shared-record referral closes (its closing note tells
+    everyone caring for the person), and the outcome goes to the GP and LTC team as a letter on
+    the timeline, a psychological therapy entry: its scores follow the person's sharing decision
+    like every other score (decision 0030)."""
     staff = _service_staff(by, referral.service)
     referral = _locked(referral, version)
     _not_discharged(referral)
@@ -1122,6 +1124,7 @@ def tt_referral_discharge(
         title="NHS Talking Therapies discharge letter to the GP and long-term condition team",
         text=engine.discharge_letter(referral, result, staff),
         service=referral.service,
+        sensitivity=Sensitivity.PSYCHOLOGICAL_THERAPY,
     )
     _bump(referral, "status", "discharge_date", "ending_reason")
     record_services.pathway_referral_close(

@@ -19,10 +19,15 @@ from tests.app.talking_therapies.conftest import (
     score,
     treated_course,
 )
-from wholecare.access.models import AuditEvent
+from wholecare.access import services as access_services
+from wholecare.access.models import AuditEvent, SharingConsent
 from wholecare.access.permissions import AccessDenied, can_open_record
+from wholecare.directory.disciplines import Discipline
+from wholecare.directory.models import Staff
 from wholecare.outcomes import spec
+from wholecare.record import selectors as record_selectors
 from wholecare.record.models import RecordEntry, Referral
+from wholecare.record.vocabulary import Sensitivity
 from wholecare.talking_therapies import engine, services
 from wholecare.talking_therapies.models import (
     CareContact,
@@ -259,12 +264,40 @@ def test_discharge_needs_an_ending_reason(tt):
         )
 
 
+def test_the_discharge_letter_reaches_whom_the_person_agreed_and_the_closing_note_everyone(tt):
+    homecare = factories.StaffFactory(discipline=Discipline.HOMECARE_WORKER)
+    gp = factories.StaffFactory(discipline=Discipline.GP)
+    mental_health_nurse = factories.StaffFactory(discipline=Discipline.MENTAL_HEALTH_NURSE)
+    for staff in (homecare, gp, mental_health_nurse):
+        factories.CareTeamMembershipFactory(person=tt.person, staff=staff)
+    discharge(tt, treated_course(tt))
+
+    def timeline(staff: Staff) -> list[str]:
+        summary = record_selectors.person_summary(by=staff.user, public_id=tt.person.public_id)
+        return [entry.title for entry in summary.timeline.entries]
+
+    letter = "NHS Talking Therapies discharge letter to the GP and long-term condition team"
+    closing = RecordEntry.objects.get(kind="note", title__startswith="Referral to").title
+    for staff in (homecare, gp, tt.nurse):
+        assert timeline(staff) == [closing], staff.discipline
+    assert letter in timeline(mental_health_nurse)
+    access_services.sharing_consent_record(
+        by=mental_health_nurse.user,
+        person=tt.person,
+        sensitivity=Sensitivity.PSYCHOLOGICAL_THERAPY,
+        discipline=Discipline.GP,
+        decision=SharingConsent.Decision.PERMIT,
+    )
+    assert letter in timeline(gp)
+    assert letter not in timeline(homecare)
+
+
 def test_discharge_audits_its_reason_writes_the_letter_and_closes_the_referral(tt):
     referral = treated_course(tt)
     referral = discharge(tt, referral)
     assert _audited(tt.person, "ending reason 46 (Mutually agreed completion of treatment)")
     letter = RecordEntry.objects.get(kind="letter")
-    assert letter.sensitivity == "normal", "the GP and the LTC team read it"
+    assert letter.sensitivity == "psychological-therapy", "its scores follow the sharing rule"
     assert "Recovered: yes. Reliable improvement: yes." in letter.text
     assert "PHQ-9 from 11 to 4." in letter.text
     shared = referral.referral

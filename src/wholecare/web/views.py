@@ -749,6 +749,7 @@ def person_sharing(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> H
         shown,
         [kind.sensitivity for kind in shown.kinds],
         lambda: redirect("web:person-sharing", public_id=public_id),
+        own=False,
     )
 
 
@@ -762,6 +763,7 @@ def my_record_sharing(request: AuthenticatedHttpRequest) -> HttpResponse:
         shown,
         [kind.sensitivity for kind in shown.kinds if kind.person_decides],
         lambda: redirect("web:my-record-sharing"),
+        own=True,
     )
 
 
@@ -770,7 +772,11 @@ def _sharing_page(
     shown: access_selectors.Sharing,
     kinds: list[Sensitivity],
     then: Callable[[], HttpResponse],
+    *,
+    own: bool,
 ) -> HttpResponse:
+    """The sharing page and its form: `own` for the person's own page, else a member of
+    staff's."""
     form = SharingDecisionForm(
         posted(request), kinds=kinds, disciplines=access_selectors.DECIDED_FOR
     )
@@ -787,7 +793,6 @@ def _sharing_page(
         kind = Sensitivity(consent.sensitivity)
         return f"Recorded: {Discipline(consent.discipline).label} {may} read {kind.entries}."
 
-    own = getattr(request.user, "person", None) == shown.person
     context = {"person": shown.person, "sharing": shown, "own": own}
     return _form_page(request, form, record, "access/sharing.html", context, then=then)
 

@@ -12,6 +12,7 @@ from wholecare.directory.disciplines import Discipline
 from wholecare.directory.models import Organisation, Service, Staff
 from wholecare.record import nhs_number
 from wholecare.record.models import (
+    CarePlan,
     CareTeamMembership,
     Condition,
     Person,
@@ -149,3 +150,20 @@ class RecordEntryFactory(factory.django.DjangoModelFactory):
     text = "Reviewed today."
     author = factory.SubFactory(StaffFactory)
     discipline = factory.LazyAttribute(lambda entry: entry.author.discipline)
+
+
+class CarePlanFactory(factory.django.DjangoModelFactory):
+    """A plan in force with no actions yet: add them with `plan.actions.create(...)`."""
+
+    class Meta:
+        model = CarePlan
+
+    person = factory.SubFactory(PersonFactory)
+    title = "Living well at home"
+    what_matters = "Staying in my own home."
+    review_date = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=90))
+    agreed_with_person = True
+    written_by = factory.SubFactory(StaffFactory)
+    written_at = factory.LazyFunction(timezone.now)
+    changed_by = factory.LazyAttribute(lambda plan: plan.written_by)
+    changed_at = factory.LazyAttribute(lambda plan: plan.written_at)

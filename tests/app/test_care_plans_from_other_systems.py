@@ -71,6 +71,8 @@ def test_a_gp_systems_care_plan_is_read_on_the_summary_by_the_district_nurse() -
     html = signed_in(nurse).get(reverse("web:person", args=[person.public_id])).content.decode()
     plans = html.split('id="care-plans-heading"')[1].split("</section>")[0]
     assert plans.index("Living well with COPD") < plans.index("Falls prevention"), "latest first"
+    assert "From other services' systems" in plans
+    assert "No care plan is in force." not in plans
     assert "Stay out of hospital this winter" in plans
     assert "1 Sep 2026 to 1 Mar 2027" in plans
     assert "written by Dr Nia Okafor" in plans
@@ -87,9 +89,11 @@ def test_a_gp_systems_care_plan_is_read_on_the_summary_by_the_district_nurse() -
     )
 
 
-def test_no_plans_no_card() -> None:
+def test_no_plans_says_so() -> None:
     person = factories.PersonFactory()
     nurse = factories.StaffFactory(discipline=Discipline.DISTRICT_NURSE)
     factories.CareTeamMembershipFactory(person=person, staff=nurse)
     html = signed_in(nurse).get(reverse("web:person", args=[person.public_id])).content.decode()
-    assert 'id="care-plans-heading"' not in html
+    card = html.split('id="care-plans-heading"')[1].split('id="timeline-heading"')[0]
+    assert "No care plan is in force." in card
+    assert "From other services' systems" not in card

@@ -48,6 +48,8 @@ def _url(pattern: URLPattern, person, break_glass_pk: int) -> str:
         kwargs["alert_id"] = person.alerts.values_list("pk", flat=True).first() or 0
     if "<int:referral_id>" in route:
         kwargs["referral_id"] = person.referrals.values_list("pk", flat=True).first() or 0
+    if "<uuid:plan_id>" in route:
+        kwargs["plan_id"] = person.care_plans.values_list("public_id", flat=True).get()
     return reverse(f"web:{pattern.name}", kwargs=kwargs)
 
 
@@ -63,6 +65,8 @@ def subject():
         person=person, category=Alert.Category.SAFETY, text="Dog", raised_at=timezone.now()
     )
     factories.RecordEntryFactory(person=person, title="Pulmonary rehab letter", text="FEV1 48%")
+    plan = factories.CarePlanFactory(person=person, what_matters="Walking the dog on Dartmoor")
+    plan.actions.create(position=1, what="Blue badge application", who="Social worker")
     factories.RecordEntryFactory(
         person=person, title="Therapy session", sensitivity=Sensitivity.PSYCHOLOGICAL_THERAPY
     )
@@ -83,6 +87,8 @@ def _identifying(person) -> list[str]:
         "FEV1 48%",
         "Therapy session",
         "Wound review for the leg ulcer",
+        "Walking the dog on Dartmoor",
+        "Blue badge application",
     ]
 
 

@@ -28,9 +28,11 @@ from wholecare.demo import population
 from wholecare.demo.population import Area, PersonSpec
 from wholecare.directory.disciplines import Discipline
 from wholecare.directory.models import Organisation, Service, Staff
-from wholecare.record import nhs_number
+from wholecare.record import nhs_number, services
 from wholecare.record.models import (
     Alert,
+    CarePlan,
+    CarePlanAction,
     CareTeamMembership,
     Condition,
     Person,
@@ -302,9 +304,57 @@ class _Loader:
         Referral.objects.bulk_create(referrals, batch_size=ROWS_PER_INSERT)
         SharingConsent.objects.bulk_create(consents, batch_size=ROWS_PER_INSERT)
         Alert.objects.bulk_create(alerts, batch_size=ROWS_PER_INSERT)
+        entries += self.care_plans(batch, created)
         RecordEntry.objects.bulk_create(entries, batch_size=ROWS_PER_INSERT)
         # The demonstration's notes were written as they happened, not when it was loaded.
         RecordEntry.objects.filter(person__in=created).update(created_at=F("occurred_at"))
+
+    def care_plans(self, batch: list[PersonSpec], created: list[Person]) -> list[RecordEntry]:
+        """The batch's care plans and their actions, and the timeline notes of their writing."""
+        written = [
+            (
+                person,
+                spec_plan,
+                CarePlan(
+                    person=person,
+                    title=spec_plan.text.title,
+                    what_matters=spec_plan.text.what_matters,
+                    if_things_change=spec_plan.text.if_things_change,
+                    review_date=spec_plan.review_date,
+                    agreed_with_person=True,
+                    written_by_id=self.staff[spec_plan.written_by],
+                    written_at=spec_plan.written_at,
+                    changed_by_id=self.staff[spec_plan.written_by],
+                    changed_at=spec_plan.written_at,
+                ),
+            )
+            for spec, person in zip(batch, created, strict=True)
+            for spec_plan in spec.care_plans
+        ]
+        CarePlan.objects.bulk_create([plan for _, _, plan in written], batch_size=ROWS_PER_INSERT)
+        actions: list[CarePlanAction] = []
+        notes = []
+        for person, spec_plan, plan in written:
+            its_actions = [
+                CarePlanAction(plan=plan, position=n, what=what, who=who, status=status)
+                for n, ((what, who), status) in enumerate(
+                    zip(spec_plan.text.actions, spec_plan.statuses, strict=True), start=1
+                )
+            ]
+            actions += its_actions
+            notes.append(
+                RecordEntry(
+                    person_id=person.pk,
+                    kind=RecordEntry.Kind.NOTE,
+                    occurred_at=plan.written_at,
+                    title=f"Care plan written: {plan.title}",
+                    text=services.care_plan_text(plan, its_actions),
+                    author_id=plan.written_by_id,
+                    discipline=spec_plan.discipline.value,
+                )
+            )
+        CarePlanAction.objects.bulk_create(actions, batch_size=ROWS_PER_INSERT)
+        return notes
 
     def person(self, spec: PersonSpec) -> Person:
         user = None

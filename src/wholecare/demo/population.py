@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from random import Random
 from zoneinfo import ZoneInfo
 
-from wholecare.demo import figures, names, texts
+from wholecare.demo import care_plans, figures, names, texts
 from wholecare.directory.disciplines import Discipline
 from wholecare.record import nhs_number, vocabulary
 from wholecare.record.vocabulary import Sensitivity
@@ -443,6 +443,17 @@ class AlertSpec:
 
 
 @dataclass(slots=True)
+class CarePlanSpec:
+    text: care_plans.PlanText
+    statuses: tuple[str, ...]
+    """How far each action has got."""
+    written_by: str
+    discipline: Discipline
+    written_at: dt.datetime
+    review_date: dt.date
+
+
+@dataclass(slots=True)
 class EntrySpec:
     public_id: uuid.UUID
     kind: str
@@ -489,6 +500,7 @@ class PersonSpec:
     consents: list[ConsentSpec] = field(default_factory=list)
     alerts: list[AlertSpec] = field(default_factory=list)
     entries: list[EntrySpec] = field(default_factory=list)
+    care_plans: list[CarePlanSpec] = field(default_factory=list)
 
     def age(self, on: dt.date) -> int:
         born = self.date_of_birth
@@ -924,6 +936,7 @@ class _PersonBuilder:
         self.community_care()
         self.hospital_care()
         self.alerts()
+        self.care_plan()
         for referral in self.p.referrals:
             triaged = referral.received + dt.timedelta(days=ACCEPTED_AFTER_DAYS)
             if triaged < (referral.closed or self.w.as_of):
@@ -1705,6 +1718,48 @@ class _PersonBuilder:
                     self.at(start),
                 )
             )
+
+    def care_plan(self) -> None:
+        """A personalised care and support plan where care most needs one: people cared for at
+        home, under the community mental health team, with a link worker, and half of those with
+        a long-term condition and low mood whom a practice nurse reviews. Drawn from a generator
+        of its own (seeded by the NHS number), so the rest of the population is the same with or
+        without plans."""
+        team = {
+            self.w.staff_discipline[m.staff]: m.staff for m in self.p.care_team if m.end is None
+        }
+        rng = Random(f"care-plan-{self.number}")
+        lead = team.get(D.CARE_COORDINATOR) or team.get(D.SOCIAL_WORKER)
+        if self.housebound and (lead or team.get(D.DISTRICT_NURSE)):
+            kind, author = care_plans.AT_HOME, lead or team[D.DISTRICT_NURSE]
+        elif D.MENTAL_HEALTH_NURSE in team:
+            kind, author = care_plans.RECOVERY, team[D.MENTAL_HEALTH_NURSE]
+        elif D.VOLUNTARY_SECTOR_WORKER in team:
+            kind, author = care_plans.CONNECTING, team[D.VOLUNTARY_SECTOR_WORKER]
+        elif (
+            D.PRACTICE_NURSE in team
+            and self.mental
+            and (self.scenario is not None or rng.random() < 0.5)
+        ):
+            kind, author = care_plans.LIVING_WELL, team[D.PRACTICE_NURSE]
+        else:
+            return
+        text = care_plans.plan_text(rng, kind, self.p.given_name, set(self.names))
+        written = self.w.as_of - dt.timedelta(days=rng.randint(7, 240))
+        steps = (care_plans.NOT_STARTED, care_plans.IN_PROGRESS, care_plans.DONE)
+        self.p.care_plans.append(
+            CarePlanSpec(
+                text=text,
+                statuses=tuple(
+                    rng.choice(steps[: 1 + min(2, (self.w.as_of - written).days // 60)])
+                    for _ in text.actions
+                ),
+                written_by=author,
+                discipline=self.w.staff_discipline[author],
+                written_at=dt.datetime.combine(written, dt.time(11, 0), tzinfo=LONDON),
+                review_date=written + dt.timedelta(days=rng.choice((91, 182, 365))),
+            )
+        )
 
     def memory_assessment(self, onset: dt.date) -> None:
         rng, p = self.rng, self.p

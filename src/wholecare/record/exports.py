@@ -12,7 +12,7 @@ from wholecare.access.audit import audit
 from wholecare.access.models import AuditEvent
 from wholecare.access.permissions import Relationship, sensitive_access, staff_of
 from wholecare.record.models import RecordEntry
-from wholecare.record.selectors import openable_person
+from wholecare.record.selectors import care_plans_of, openable_person
 
 
 @transaction.atomic
@@ -56,6 +56,25 @@ def person_record(*, by: AbstractBaseUser, public_id: uuid.UUID) -> dict[str, An
                 "status_since": n.status_changed_at.isoformat(),
             }
             for n in person.social_care_needs.all()
+        ],
+        "care_plans": [
+            {
+                "title": plan.title,
+                "status": plan.status,
+                "what_matters": plan.what_matters,
+                "actions": [
+                    {"what": a.what, "who": a.who, "status": a.status} for a in plan.actions.all()
+                ],
+                "if_things_change": plan.if_things_change,
+                "review_date": plan.review_date.isoformat(),
+                "agreed_with_person": plan.agreed_with_person,
+                "written_by": plan.written_by.display_name,
+                "written_at": plan.written_at.isoformat(),
+                "changed_by": plan.changed_by.display_name,
+                "changed_at": plan.changed_at.isoformat(),
+                "end_reason": plan.end_reason or None,
+            }
+            for plan in care_plans_of(person)
         ],
         "entries": [
             {

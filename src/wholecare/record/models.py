@@ -4,7 +4,7 @@ timeline.
 Shaped for FHIR UK Core: Person ↔ Patient, Condition ↔ Condition, CareTeamMembership ↔
 CareTeam.participant,
 Referral ↔ ServiceRequest/EpisodeOfCare, RecordEntry ↔ Encounter/DocumentReference/Observation,
-Alert ↔ Flag.
+Alert ↔ Flag, CarePlan ↔ CarePlan.
 Business rules live in `services.py` (writes) and `selectors.py` (reads), never in `save()`.
 """
 
@@ -13,7 +13,9 @@ import uuid
 from typing import TypeVar
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
+from django.utils import timezone
 
 from wholecare.directory.disciplines import choices as discipline_choices
 from wholecare.directory.models import Organisation, Service, Staff
@@ -438,3 +440,88 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_category_display()}: {self.text}"
+
+
+class CarePlan(models.Model):
+    """A personalised care and support plan written in Wholecare with the person (decision 0031):
+    what matters to them, what will be done and by whom, what to do if things change, and when
+    it is next reviewed. Everyone caring for the person reads it, and so does the person."""
+
+    class Status(models.TextChoices):
+        """FHIR request-status: in force, finished (what it set out to do is done) or stopped."""
+
+        ACTIVE = "active", "In force"
+        COMPLETED = "completed", "Finished"
+        REVOKED = "revoked", "Stopped"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="care_plans")
+    title = models.CharField(max_length=200)
+    what_matters = models.TextField(
+        "what matters to the person", max_length=2000, validators=[MaxLengthValidator(2000)]
+    )
+    if_things_change = models.TextField(
+        "what to do if things change",
+        max_length=2000,
+        blank=True,
+        validators=[MaxLengthValidator(2000)],
+    )
+    review_date = models.DateField()
+    agreed_with_person = models.BooleanField(
+        help_text="The person (or whoever speaks for them) agreed the plan as it stands"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    version = models.PositiveIntegerField(default=1)
+    """Raised by each change: a change made to an older version than the one stored is refused,
+    so nobody overwrites a colleague's change unseen."""
+    written_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    written_at = models.DateTimeField()
+    changed_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField()
+    end_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["person", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status="active", end_reason="")
+                | (~models.Q(status="active") & ~models.Q(end_reason="")),
+                name="care_plan_ended_with_reason",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def review_due(self) -> bool:
+        """In force and past its review date."""
+        return self.status == self.Status.ACTIVE and self.review_date < timezone.localdate()
+
+
+class CarePlanAction(models.Model):
+    """One thing the plan says will be done, by whom, and how far it has got (FHIR
+    CarePlan.activity)."""
+
+    class Status(models.TextChoices):
+        NOT_STARTED = "not-started", "Not started"
+        IN_PROGRESS = "in-progress", "In progress"
+        DONE = "completed", "Done"
+        STOPPED = "stopped", "Stopped"
+
+    plan = models.ForeignKey(CarePlan, on_delete=models.CASCADE, related_name="actions")
+    position = models.PositiveSmallIntegerField()
+    what = models.CharField(max_length=300)
+    who = models.CharField(
+        max_length=100, help_text="Whoever does it: the person, a carer, a service or a role"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NOT_STARTED)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "position"], name="care_plan_action_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.what} ({self.who})"

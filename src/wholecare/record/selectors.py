@@ -43,6 +43,7 @@ from wholecare.directory.models import Service, Staff
 from wholecare.record import nhs_number, services
 from wholecare.record.models import (
     Alert,
+    CarePlan,
     CareTeamMembership,
     Condition,
     Person,
@@ -503,6 +504,11 @@ class PersonSummary:
     """The pks of the alerts the viewer may end (`services.alert_endable`)."""
     ended_alerts: list[Alert]
     """The most recently ended alerts (`ENDED_ALERTS_SHOWN`), with who ended them and why."""
+    care_plans: list[CarePlan]
+    """The care plans written in Wholecare that are in force, with their actions."""
+    may_write_care_plans: bool
+    """Whether the viewer may write and change care plans (not by breaking glass; decision
+    0031)."""
     timeline: Timeline
 
     @property
@@ -589,6 +595,8 @@ def person_summary(
             .select_related("raised_by__user", "ended_by__user")
             .order_by(F("ended_at").desc(nulls_last=True), "-pk")[:ENDED_ALERTS_SHOWN]
         ),
+        care_plans=list(care_plans_of(person).filter(status=CarePlan.Status.ACTIVE)),
+        may_write_care_plans=services.may_write_care_plan(relationship),
         timeline=_timeline(staff, person, discipline=discipline),
     )
     audit(
@@ -779,6 +787,70 @@ def alert_to_end(*, by: AbstractBaseUser, public_id: uuid.UUID, alert_id: int) -
         return None
     alert.person = person
     return AlertToEnd(alert, services.alert_endable(staff_of(by), alert, relationship))
+
+
+def care_plans_of(person: Person) -> QuerySet[CarePlan]:
+    """The person's care plans with their actions and authors, the latest changed first."""
+    return (
+        person.care_plans.select_related("written_by__user", "changed_by__user")
+        .prefetch_related("actions")
+        .order_by("-changed_at", "-pk")
+    )
+
+
+@transaction.atomic
+def person_for_care_plan(*, by: AbstractBaseUser, public_id: uuid.UUID) -> tuple[Person, bool]:
+    """The person, for the form writing a care plan, and whether the user may write one
+    (`services.may_write_care_plan`). Audited like any view."""
+    person, relationship = _header(by, public_id, "new care plan form")
+    return person, services.may_write_care_plan(relationship)
+
+
+@dataclass(frozen=True)
+class CarePlanToChange:
+    plan: CarePlan
+    may_write: bool
+    """Whether the user may change or end it (`services.may_write_care_plan`)."""
+
+
+@transaction.atomic
+def care_plan_to_change(
+    *, by: AbstractBaseUser, public_id: uuid.UUID, plan_id: uuid.UUID
+) -> CarePlanToChange | None:
+    """A care plan in force on the person's record, for the pages changing and ending it; None
+    when the record holds no such plan in force. Audited like any view."""
+    person, relationship = _header(by, public_id, "care plan form")
+    plan = care_plans_of(person).filter(public_id=plan_id, status=CarePlan.Status.ACTIVE).first()
+    if plan is None:
+        return None
+    plan.person = person
+    return CarePlanToChange(plan, services.may_write_care_plan(relationship))
+
+
+#: How many ended care plans the person's own page lists, the most recently ended first.
+ENDED_CARE_PLANS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class MyCarePlans:
+    in_force: list[CarePlan]
+    ended: list[CarePlan]
+
+
+@transaction.atomic
+def my_care_plans(*, by: AbstractBaseUser) -> MyCarePlans:
+    """The signed-in person's own care plans: those in force, and the latest ended. Audited, as
+    every read of a record is."""
+    person: Person | None = getattr(by, "person", None)
+    if person is None:
+        raise AccessDenied("This page is for people with a Wholecare record")
+    plans = care_plans_of(person)
+    found = MyCarePlans(
+        in_force=list(plans.filter(status=CarePlan.Status.ACTIVE)),
+        ended=list(plans.exclude(status=CarePlan.Status.ACTIVE)[:ENDED_CARE_PLANS_SHOWN]),
+    )
+    audit(by=by, action=AuditEvent.Action.VIEW, person=person, what="own care plans")
+    return found
 
 
 #: How many days the referrer's caseload lists the referrals they made after they close.

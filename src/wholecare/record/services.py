@@ -6,7 +6,8 @@ wrong; nothing is written.
 """
 
 import datetime as dt
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -29,6 +30,8 @@ from wholecare.directory.models import Organisation, Service, Staff
 from wholecare.record import nhs_number, vocabulary
 from wholecare.record.models import (
     Alert,
+    CarePlan,
+    CarePlanAction,
     CareTeamMembership,
     Condition,
     Person,
@@ -770,11 +773,17 @@ def entry_enter_in_error(*, by: AbstractBaseUser, entry: RecordEntry, reason: st
     )
 
 
-def may_change_care_team(relationship: Relationship | None) -> bool:
-    """Staff caring for the person (on the care team, or with an open referral to their service)
-    add colleagues to the care team and take them off it; access by breaking glass never
-    extends itself that way (decision 0019)."""
+def caring_for(relationship: Relationship | None) -> bool:
+    """Whether the relationship is one of care: on the care team, or an open referral to the
+    user's service; not access by breaking glass, which reads the record in an emergency but
+    changes nothing that lasts."""
     return relationship in {Relationship.CARE_TEAM, Relationship.REFERRAL}
+
+
+def may_change_care_team(relationship: Relationship | None) -> bool:
+    """Staff caring for the person add colleagues to the care team and take them off it; access
+    by breaking glass never extends itself that way (decision 0019)."""
+    return caring_for(relationship)
 
 
 def _check_may_change_care_team(by: AbstractBaseUser, person: Person) -> Staff:
@@ -1175,3 +1184,199 @@ def _closing_note(referral: Referral, staff: Staff) -> str:
     if referral.outcome_note:
         lines.append(referral.outcome_note)
     return "\n\n".join(lines)
+
+
+#: A care and support plan is reviewed no later than every 12 months (Care Act 2014 statutory
+#: guidance, 13.32): its review date is set no further ahead than that.
+CARE_PLAN_REVIEW_WITHIN = dt.timedelta(days=366)
+#: The most actions one plan holds: a plan the person can follow, not a task list.
+CARE_PLAN_ACTIONS = 20
+
+
+@dataclass(frozen=True)
+class PlannedAction:
+    what: str
+    who: str
+    status: str = CarePlanAction.Status.NOT_STARTED
+
+
+def may_write_care_plan(relationship: Relationship | None) -> bool:
+    """Staff caring for the person write and change their care plan with them; access by
+    breaking glass reads it only (decision 0031)."""
+    return caring_for(relationship)
+
+
+def _check_may_write_care_plan(by: AbstractBaseUser, person: Person) -> Staff:
+    staff = _staff(by)
+    if not may_write_care_plan(check_can_open_record(staff, person)):
+        raise AccessDenied(
+            "Access by breaking glass cannot change a care plan: ask a member of the care team"
+        )
+    return staff
+
+
+@transaction.atomic
+def care_plan_write(
+    *,
+    by: AbstractBaseUser,
+    person: Person,
+    title: str,
+    what_matters: str,
+    actions: Sequence[PlannedAction],
+    if_things_change: str,
+    review_date: dt.date,
+    agreed_with_person: bool,
+    plan: CarePlan | None = None,
+    version: int | None = None,
+) -> CarePlan:
+    """Write a new care plan for the person, or change `plan` as it stood at `version` (a change
+    to an older version is refused: a colleague has changed it since). The timeline keeps the
+    plan as written, so each change stays on the record. ValidationError keyed by field, or
+    AccessDenied (`may_write_care_plan`)."""
+    staff = _check_may_write_care_plan(by, person)
+    now = timezone.now()
+    if plan is None:
+        current = CarePlan(person=person, written_by=staff, written_at=now)
+    else:
+        current = CarePlan.objects.select_for_update().get(pk=plan.pk, person=person)
+        if current.status != CarePlan.Status.ACTIVE:
+            raise ValidationError(
+                "This care plan has ended, so it cannot be changed: write a new one"
+            )
+        if version != current.version:
+            raise ValidationError(
+                f"{current.changed_by.display_name} changed this care plan since you opened it:"
+                " open it again to see their changes, then make yours"
+            )
+        current.version += 1
+    errors = _care_plan_errors(review_date, actions, timezone.localdate())
+    current.title = title.strip()
+    current.what_matters = what_matters.strip()
+    current.if_things_change = if_things_change.strip()
+    current.review_date = review_date
+    current.agreed_with_person = agreed_with_person
+    current.changed_by = staff
+    current.changed_at = now
+    try:
+        _full_clean(current)
+    except ValidationError as invalid:
+        for name, messages in invalid.message_dict.items():
+            errors.setdefault(name, []).extend(messages)
+    rows = [
+        CarePlanAction(position=n, what=a.what.strip(), who=a.who.strip(), status=a.status)
+        for n, a in enumerate(actions, start=1)
+    ]
+    for row in rows:
+        try:
+            row.full_clean(exclude=["plan"])
+        except ValidationError as invalid:
+            errors.setdefault("actions", []).extend(
+                f"Action {row.position}: {message}" for message in invalid.messages
+            )
+    if errors:
+        raise ValidationError(errors)
+    current.save()
+    current.actions.all().delete()
+    for row in rows:
+        row.plan = current
+    CarePlanAction.objects.bulk_create(rows)
+    changed = "written" if plan is None else "changed"
+    care_plan_note(current, rows, staff, f"Care plan {changed}: {current.title}").save()
+    audit(
+        by=by,
+        action=AuditEvent.Action.CREATE if plan is None else AuditEvent.Action.UPDATE,
+        person=person,
+        what=f"care plan: {current.title}",
+    )
+    return current
+
+
+def _care_plan_errors(
+    review_date: dt.date, actions: Sequence[PlannedAction], today: dt.date
+) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if review_date < today:
+        errors["review_date"] = ["The review date must be today or later"]
+    elif review_date > today + CARE_PLAN_REVIEW_WITHIN:
+        errors["review_date"] = [
+            "The review date must be within 12 months: a care plan is reviewed at least once a year"
+        ]
+    if not actions:
+        errors["actions"] = ["Enter at least one action: what will be done, and by whom"]
+    elif len(actions) > CARE_PLAN_ACTIONS:
+        errors["actions"] = [f"A care plan holds at most {CARE_PLAN_ACTIONS} actions"]
+    return errors
+
+
+@transaction.atomic
+def care_plan_end(
+    *, by: AbstractBaseUser, plan: CarePlan, status: str, end_reason: str, version: int
+) -> CarePlan:
+    """End a plan in force: finished (it did what it set out to) or stopped, saying why, for
+    everyone caring for the person and for the person. ValidationError or AccessDenied."""
+    staff = _check_may_write_care_plan(by, plan.person)
+    current = CarePlan.objects.select_for_update().select_related("person").get(pk=plan.pk)
+    if current.status != CarePlan.Status.ACTIVE:
+        raise ValidationError("This care plan has already ended")
+    if version != current.version:
+        raise ValidationError(
+            f"{current.changed_by.display_name} changed this care plan since you opened it:"
+            " open it again before ending it"
+        )
+    errors = {}
+    if status not in {CarePlan.Status.COMPLETED, CarePlan.Status.REVOKED}:
+        errors["status"] = "Say whether the plan is finished or stopped"
+    if not end_reason.strip():
+        errors["end_reason"] = "Say why the plan has ended"
+    if errors:
+        raise ValidationError(errors)
+    current.status = status
+    current.end_reason = end_reason.strip()
+    current.version += 1
+    current.changed_by = staff
+    current.changed_at = timezone.now()
+    _full_clean(current)
+    current.save()
+    label = CarePlan.Status(current.status).label.lower()
+    actions = list(current.actions.all())
+    care_plan_note(current, actions, staff, f"Care plan {label}: {current.title}").save()
+    audit(
+        by=by,
+        action=AuditEvent.Action.UPDATE,
+        person=current.person,
+        what=f"care plan {label}: {current.title}",
+    )
+    return current
+
+
+def care_plan_note(
+    plan: CarePlan, actions: Sequence[CarePlanAction], staff: Staff, title: str
+) -> RecordEntry:
+    """The plan as it now stands, as a timeline note (unsaved): its earlier versions stay on the
+    record."""
+    limit = RecordEntry._meta.get_field("title").max_length or 200
+    return RecordEntry(
+        person=plan.person,
+        kind=RecordEntry.Kind.NOTE,
+        title=Truncator(title).chars(limit),
+        text=care_plan_text(plan, actions),
+        occurred_at=plan.changed_at,
+        author=staff,
+        discipline=staff.discipline,
+    )
+
+
+def care_plan_text(plan: CarePlan, actions: Sequence[CarePlanAction]) -> str:
+    """The plan in plain words, as the timeline keeps it."""
+    lines = [f"What matters to {plan.person}: {plan.what_matters}", "Actions:"]
+    lines += [
+        f"{a.position}. {a.what} (who: {a.who}; {CarePlanAction.Status(a.status).label.lower()})"
+        for a in actions
+    ]
+    if plan.if_things_change:
+        lines.append(f"If things change: {plan.if_things_change}")
+    agreed = "Agreed" if plan.agreed_with_person else "Not yet agreed"
+    lines.append(f"Review by {plan.review_date:%-d %B %Y}. {agreed} with the person.")
+    if plan.status != CarePlan.Status.ACTIVE:
+        lines.append(f"{CarePlan.Status(plan.status).label}: {plan.end_reason}")
+    return "\n".join(lines)

@@ -1,6 +1,7 @@
 """Forms: they turn request data into typed values with messages in the NHS.UK style."""
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any, cast
 
 from django import forms
@@ -15,6 +16,8 @@ from wholecare.directory.models import Service, Staff
 from wholecare.record import nhs_number, services, vocabulary
 from wholecare.record.models import (
     Alert,
+    CarePlan,
+    CarePlanAction,
     Condition,
     Person,
     RecordEntry,
@@ -500,3 +503,150 @@ class SharingDecisionForm(forms.Form):
             ("", "Choose a discipline"),
             *((d.value, d.label) for d in disciplines),
         ]
+
+
+#: Blank action rows a care plan's form offers beyond those filled in.
+BLANK_ACTION_ROWS = 3
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    number: int
+    what: forms.BoundField
+    who: forms.BoundField
+    status: forms.BoundField
+
+
+class CarePlanForm(forms.Form):
+    """A care plan written with the person (decision 0031), with up to
+    `services.CARE_PLAN_ACTIONS` action rows: what will be done, by whom, and how far it has got.
+    A row left blank is no action; `version` is the version of the plan the form was opened on."""
+
+    title = forms.CharField(
+        max_length=200,
+        error_messages={
+            "required": "Enter a title for the plan",
+            "max_length": "The title must be 200 characters or fewer",
+        },
+    )
+    what_matters = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea,
+        error_messages={
+            "required": "Enter what matters to the person",
+            "max_length": "What matters to the person must be 2,000 characters or fewer",
+        },
+    )
+    if_things_change = forms.CharField(
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea,
+        error_messages={
+            "max_length": "What to do if things change must be 2,000 characters or fewer"
+        },
+    )
+    review_date = DateInputField(
+        what="The review date", error_messages={"required": "Enter the date to review the plan by"}
+    )
+    agreed_with_person = forms.BooleanField(required=False)
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for n in range(1, services.CARE_PLAN_ACTIONS + 1):
+            self.fields[f"action_{n}_what"] = forms.CharField(
+                max_length=300,
+                required=False,
+                error_messages={
+                    "max_length": f"Action {n}: what will be done must be 300 characters or fewer"
+                },
+            )
+            self.fields[f"action_{n}_who"] = forms.CharField(
+                max_length=100,
+                required=False,
+                error_messages={
+                    "max_length": f"Action {n}: who does it must be 100 characters or fewer"
+                },
+            )
+            self.fields[f"action_{n}_status"] = forms.ChoiceField(
+                choices=CarePlanAction.Status.choices,
+                required=False,
+                initial=CarePlanAction.Status.NOT_STARTED,
+                error_messages={"invalid_choice": f"Action {n}: choose how far it has got"},
+            )
+
+    @classmethod
+    def for_plan(cls, data: QueryDict | None, plan: CarePlan) -> "CarePlanForm":
+        """The form on `plan` as it stands, for changing it."""
+        initial: dict[str, Any] = {
+            "title": plan.title,
+            "what_matters": plan.what_matters,
+            "if_things_change": plan.if_things_change,
+            "review_date": [plan.review_date.day, plan.review_date.month, plan.review_date.year],
+            "agreed_with_person": plan.agreed_with_person,
+            "version": plan.version,
+        }
+        for n, action in enumerate(plan.actions.all(), start=1):
+            initial |= {
+                f"action_{n}_what": action.what,
+                f"action_{n}_who": action.who,
+                f"action_{n}_status": action.status,
+            }
+        return cls(data, initial=initial)
+
+    def _filled(self, n: int) -> bool:
+        return any(
+            str(self[f"action_{n}_{part}"].value() or "").strip() for part in ("what", "who")
+        )
+
+    def action_rows(self) -> list[ActionRow]:
+        """The rows filled in, then `BLANK_ACTION_ROWS` blank ones to add actions."""
+        filled = max(
+            (n for n in range(1, services.CARE_PLAN_ACTIONS + 1) if self._filled(n)), default=0
+        )
+        shown = min(services.CARE_PLAN_ACTIONS, filled + BLANK_ACTION_ROWS)
+        return [
+            ActionRow(
+                n, self[f"action_{n}_what"], self[f"action_{n}_who"], self[f"action_{n}_status"]
+            )
+            for n in range(1, shown + 1)
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        """The filled rows as `actions`; a row with only what or only who is refused."""
+        data = super().clean() or {}
+        actions: list[services.PlannedAction] = []
+        for n in range(1, services.CARE_PLAN_ACTIONS + 1):
+            what = data.pop(f"action_{n}_what", "").strip()
+            who = data.pop(f"action_{n}_who", "").strip()
+            status = data.pop(f"action_{n}_status", "") or CarePlanAction.Status.NOT_STARTED
+            if what and not who:
+                self.add_error(f"action_{n}_who", f"Action {n}: say who will do it")
+            elif who and not what:
+                self.add_error(f"action_{n}_what", f"Action {n}: say what will be done")
+            elif what:
+                actions.append(services.PlannedAction(what, who, status))
+        data["actions"] = actions
+        return data
+
+
+class CarePlanEndForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[
+            (CarePlan.Status.COMPLETED.value, "Finished: it did what it set out to do"),
+            (CarePlan.Status.REVOKED.value, "Stopped: it no longer fits the person's needs"),
+        ],
+        error_messages={
+            "required": "Choose whether the plan is finished or stopped",
+            "invalid_choice": "Choose whether the plan is finished or stopped",
+        },
+    )
+    end_reason = forms.CharField(
+        max_length=300,
+        widget=forms.Textarea,
+        error_messages={
+            "required": "Say why the plan has ended",
+            "max_length": "The reason must be 300 characters or fewer",
+        },
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)

@@ -63,6 +63,17 @@ urlpatterns = [
         views.referral_close,
         name="referral-close",
     ),
+    path("people/<uuid:public_id>/care-plans/new/", views.care_plan_new, name="care-plan-new"),
+    path(
+        "people/<uuid:public_id>/care-plans/<uuid:plan_id>/",
+        views.care_plan_change,
+        name="care-plan-change",
+    ),
+    path(
+        "people/<uuid:public_id>/care-plans/<uuid:plan_id>/end/",
+        views.care_plan_end,
+        name="care-plan-end",
+    ),
     path("people/<uuid:public_id>/export/", views.person_export, name="person-export"),
     path("people/<uuid:public_id>/access-history/", views.person_audit, name="person-audit"),
     path("people/<uuid:public_id>/sharing/", views.person_sharing, name="person-sharing"),
@@ -70,6 +81,7 @@ urlpatterns = [
     path("audit/break-glass/", views.review_queue, name="review-queue"),
     path("audit/break-glass/<int:pk>/", views.review, name="review"),
     path("my-record/access/", views.my_record_access, name="my-record-access"),
+    path("my-record/care-plans/", views.my_care_plans, name="my-care-plans"),
     path("my-record/sharing/", views.my_record_sharing, name="my-record-sharing"),
     path("figures/", views.population_figures, name="aggregates"),
 ]

@@ -29,6 +29,8 @@ from wholecare.web.forms import (
     AlertEndForm,
     AlertForm,
     BreakGlassForm,
+    CarePlanEndForm,
+    CarePlanForm,
     CareTeamAddForm,
     ConditionForm,
     ConditionStatusForm,
@@ -460,6 +462,88 @@ def care_team_end(
 
     confirm = forms.Form(request.POST if request.method == "POST" else None)
     return _form_page(request, confirm, end, "record/care_team_end.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def care_plan_new(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Write a care plan with the person (decision 0031)."""
+    try:
+        person, may_write = selectors.person_for_care_plan(by=request.user, public_id=public_id)
+    except AccessDenied:
+        return _no_access(request, public_id)
+    context: dict[str, Any] = {"person": person}
+    if not may_write:
+        return render(request, "record/care_plan_form.html", context, status=403)
+
+    def write(data: dict[str, Any]) -> str:
+        data.pop("version")
+        plan = services.care_plan_write(by=request.user, person=person, **data)
+        return f"The care plan has been saved: {plan.title}."
+
+    form = CarePlanForm(posted(request))
+    return _form_page(request, form, write, "record/care_plan_form.html", context)
+
+
+def _plan_on_record(
+    request: AuthenticatedHttpRequest, public_id: uuid.UUID, plan_id: uuid.UUID
+) -> selectors.CarePlanToChange | HttpResponse:
+    return _on_record(
+        request,
+        public_id,
+        lambda: selectors.care_plan_to_change(
+            by=request.user, public_id=public_id, plan_id=plan_id
+        ),
+        "That care plan is no longer in force.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def care_plan_change(
+    request: AuthenticatedHttpRequest, public_id: uuid.UUID, plan_id: uuid.UUID
+) -> HttpResponse:
+    """Change a care plan in force, as it stood when the form was opened."""
+    found = _plan_on_record(request, public_id, plan_id)
+    if isinstance(found, HttpResponse):
+        return found
+    plan = found.plan
+    context: dict[str, Any] = {"person": plan.person, "plan": plan}
+    if not found.may_write:
+        return render(request, "record/care_plan_form.html", context, status=403)
+
+    def change(data: dict[str, Any]) -> str:
+        changed = services.care_plan_write(by=request.user, person=plan.person, plan=plan, **data)
+        return f"The care plan has been changed: {changed.title}."
+
+    form = CarePlanForm.for_plan(posted(request), plan)
+    return _form_page(request, form, change, "record/care_plan_form.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def care_plan_end(
+    request: AuthenticatedHttpRequest, public_id: uuid.UUID, plan_id: uuid.UUID
+) -> HttpResponse:
+    """End a care plan in force: finished or stopped, saying why."""
+    found = _plan_on_record(request, public_id, plan_id)
+    if isinstance(found, HttpResponse):
+        return found
+    plan = found.plan
+    context: dict[str, Any] = {"person": plan.person, "plan": plan}
+    if not found.may_write:
+        return render(request, "record/care_plan_end.html", context, status=403)
+
+    def end(data: dict[str, Any]) -> str:
+        ended = services.care_plan_end(by=request.user, plan=plan, **data)
+        ending = ended.get_status_display().lower()
+        return f"The care plan has been {ending}: {ended.title}."
+
+    form = CarePlanEndForm(posted(request), initial={"version": plan.version})
+    return _form_page(request, form, end, "record/care_plan_end.html", context)
+
+
+@require_GET
+def my_care_plans(request: AuthenticatedHttpRequest) -> HttpResponse:
+    plans = selectors.my_care_plans(by=request.user)
+    return render(request, "record/my_care_plans.html", {"plans": plans})
 
 
 #: `?for=` on the referral page: a referral to adult social care for a needs assessment.

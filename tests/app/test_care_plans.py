@@ -1,0 +1,328 @@
+"""Care plans written in Wholecare with the person (decision 0031): what matters to them, what
+will be done and by whom, what to do if things change, and when it is reviewed. Read by everyone
+caring for the person and by the person; written and changed by staff caring for them; each
+version kept on the timeline; a change to a plan a colleague has changed since is refused."""
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from tests import factories
+from tests.app.signed_in import on_care_team, signed_in
+from wholecare.access import services as access_services
+from wholecare.access.models import AuditEvent
+from wholecare.access.permissions import AccessDenied
+from wholecare.directory.disciplines import Discipline
+from wholecare.directory.models import Staff
+from wholecare.record import selectors, services
+from wholecare.record.models import CarePlan, Person, RecordEntry
+
+pytestmark = pytest.mark.django_db
+
+TITLE = "Living well with COPD and low mood"
+MATTERS = "Getting to my granddaughter's wedding in June, and sleeping through the night."
+WALK = services.PlannedAction("Walk to the end of the road and back each day", "Me")
+REHAB = services.PlannedAction("Refer to pulmonary rehabilitation", "Practice nurse")
+
+
+def _review() -> dt.date:
+    return timezone.localdate() + dt.timedelta(days=90)
+
+
+def _written(person: Person, by: Staff, **changes: Any) -> CarePlan:
+    values: dict[str, Any] = {
+        "title": TITLE,
+        "what_matters": MATTERS,
+        "actions": [WALK, REHAB],
+        "if_things_change": "If my breathing is worse than usual, use my rescue pack and ring"
+        " the practice.",
+        "review_date": _review(),
+        "agreed_with_person": True,
+        **changes,
+    }
+    return services.care_plan_write(by=by.user, person=person, **values)
+
+
+def _page(name: str, person: Person, **kwargs: Any) -> str:
+    return reverse(f"web:{name}", kwargs={"public_id": person.public_id, **kwargs})
+
+
+def _posted(**changes: Any) -> dict[str, Any]:
+    review = _review()
+    return {
+        "title": TITLE,
+        "what_matters": MATTERS,
+        "action_1_what": WALK.what,
+        "action_1_who": WALK.who,
+        "action_1_status": "not-started",
+        "if_things_change": "",
+        "review_date_0": review.day,
+        "review_date_1": review.month,
+        "review_date_2": review.year,
+        "agreed_with_person": "on",
+        **changes,
+    }
+
+
+def _own(person: Person) -> Client:
+    user = factories.UserFactory()
+    person.user = user
+    person.save()
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_a_plan_written_by_the_nurse_is_read_by_the_care_team_and_the_person(
+    person: Person,
+) -> None:
+    nurse, _ = on_care_team(Discipline.PRACTICE_NURSE, person)
+    _, gp_client = on_care_team(Discipline.GP, person)
+    plan = _written(person, nurse)
+
+    assert [a.what for a in plan.actions.all()] == [WALK.what, REHAB.what]
+    summary = gp_client.get(_page("person", person)).content.decode()
+    assert TITLE in summary
+    assert MATTERS.replace("'", "&#x27;") in summary
+    assert 'Refer to pulmonary rehabilitation <span class="wc-meta">· Practice nurse' in summary
+    assert f"Written by {nurse.display_name}, Practice nurse" in summary
+    assert _page("care-plan-change", person, plan_id=plan.public_id) in summary
+
+    note = RecordEntry.objects.get(person=person)
+    assert note.title == f"Care plan written: {TITLE}"
+    assert f"1. {WALK.what} (who: Me; not started)" in note.text
+    assert "Agreed with the person." in note.text
+    assert AuditEvent.objects.filter(
+        person_id=person.pk, action=AuditEvent.Action.CREATE, what=f"care plan: {TITLE}"
+    ).exists()
+
+    own = _own(person)
+    assert "My care plans" in own.get(reverse("web:my-record-access")).content.decode()
+    mine = own.get(reverse("web:my-care-plans")).content.decode()
+    assert TITLE in mine
+    assert "What matters to me" in mine
+    assert "Change plan" not in mine
+    assert AuditEvent.objects.filter(person_id=person.pk, what="own care plans").exists()
+
+
+def test_a_plan_past_its_review_date_says_so(person: Person) -> None:
+    nurse, client = on_care_team(Discipline.DISTRICT_NURSE, person)
+    plan = _written(person, nurse)
+    assert "Review due" not in client.get(_page("person", person)).content.decode()
+    CarePlan.objects.filter(pk=plan.pk).update(review_date=timezone.localdate() - dt.timedelta(1))
+    assert "Review due" in client.get(_page("person", person)).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"title": "  "}, "title", "This field cannot be blank."),
+        ({"what_matters": "x" * 2001}, "what_matters", "at most 2000 characters"),
+        ({"review_date": dt.date(2020, 1, 1)}, "review_date", "today or later"),
+        ({"review_date": dt.date.today() + dt.timedelta(days=400)}, "review_date", "12 months"),
+        ({"actions": []}, "actions", "Enter at least one action"),
+        ({"actions": [WALK] * 21}, "actions", "at most 20 actions"),
+        ({"actions": [services.PlannedAction("x" * 301, "Me")]}, "actions", "Action 1:"),
+        ({"actions": [services.PlannedAction("Rest", "Me", "maybe")]}, "actions", "Action 1:"),
+    ],
+)
+def test_a_bad_plan_is_refused_by_field_and_nothing_written(
+    person: Person, changes: dict[str, Any], field: str, message: str
+) -> None:
+    nurse, _ = on_care_team(Discipline.DISTRICT_NURSE, person)
+    with pytest.raises(ValidationError) as refused:
+        _written(person, nurse, **changes)
+    assert message in " ".join(refused.value.message_dict[field])
+    assert not CarePlan.objects.exists()
+    assert not RecordEntry.objects.exists()
+
+
+def test_the_form_says_what_is_missing_from_an_action_row(person: Person) -> None:
+    _, client = on_care_team(Discipline.DISTRICT_NURSE, person)
+    refused = client.post(
+        _page("care-plan-new", person),
+        _posted(action_1_who="", action_2_who="Daughter", review_date_0="31", review_date_1="2"),
+    )
+    html = refused.content.decode()
+    assert refused.status_code == 200
+    assert "Action 1: say who will do it" in html
+    assert "Action 2: say what will be done" in html
+    assert "The review date must be a real date" in html
+    assert not CarePlan.objects.exists()
+
+
+def test_the_pages_write_change_and_end_a_plan(person: Person) -> None:
+    _nurse, client = on_care_team(Discipline.DISTRICT_NURSE, person)
+    summary = client.get(_page("person", person)).content.decode()
+    assert "No care plan is in force." in summary
+    assert _page("care-plan-new", person) in summary
+    form = client.get(_page("care-plan-new", person)).content.decode()
+    assert f"Everyone caring for {person.full_name} reads this plan, and so does" in form
+    assert "Keep therapy, sexual health and safeguarding details in notes" in form
+
+    done = client.post(_page("care-plan-new", person), _posted())
+    assert done["Location"] == _page("person", person)
+    plan = CarePlan.objects.get()
+    change = _page("care-plan-change", person, plan_id=plan.public_id)
+    form = client.get(change).content.decode()
+    assert f'value="{WALK.what}"' in form
+    assert 'name="action_4_what"' in form, "the action, then three blank rows"
+    assert 'name="action_5_what"' not in form
+
+    changed = client.post(
+        change,
+        _posted(
+            version=1,
+            action_1_status="in-progress",
+            action_2_what="Join the Breathe Easy group",
+            action_2_who="Me, with my daughter",
+        ),
+    )
+    assert changed["Location"] == _page("person", person)
+    plan.refresh_from_db()
+    assert plan.version == 2
+    assert [(a.what, a.status) for a in plan.actions.all()] == [
+        (WALK.what, "in-progress"),
+        ("Join the Breathe Easy group", "not-started"),
+    ]
+    removed = client.post(change, _posted(version=2, action_1_what="", action_1_who=""))
+    assert "Enter at least one action" in removed.content.decode()
+
+    end = _page("care-plan-end", person, plan_id=plan.public_id)
+    assert "Say why the plan has ended" in client.post(end, {"version": 2}).content.decode()
+    ended = client.post(
+        end, {"version": 2, "status": "completed", "end_reason": "Walking a mile a day now"}
+    )
+    assert ended["Location"] == _page("person", person)
+    summary = client.get(_page("person", person)).content.decode()
+    assert "The care plan has been finished: " in summary
+    card = summary.split('id="care-plans-heading"')[1].split('id="timeline-heading"')[0]
+    assert TITLE not in card
+    assert "No care plan is in force." in card
+    titles = list(RecordEntry.objects.order_by("pk").values_list("title", flat=True))
+    assert titles == [
+        f"Care plan written: {TITLE}",
+        f"Care plan changed: {TITLE}",
+        f"Care plan finished: {TITLE}",
+    ]
+    assert client.get(change)["Location"] == _page("person", person), "no longer in force"
+    mine = _own(person).get(reverse("web:my-care-plans")).content.decode()
+    assert "Plans that have ended" in mine
+    assert "Walking a mile a day now" in mine
+
+
+def test_a_change_to_a_plan_a_colleague_changed_since_is_refused(person: Person) -> None:
+    nurse, nurse_client = on_care_team(Discipline.DISTRICT_NURSE, person)
+    social_worker, social_worker_client = on_care_team(Discipline.SOCIAL_WORKER, person)
+    plan = _written(person, nurse)
+    change = _page("care-plan-change", person, plan_id=plan.public_id)
+    nurse_client.get(change)
+    social_worker_client.get(change)
+    first = social_worker_client.post(
+        change, _posted(version=1, action_2_what="Carer's assessment", action_2_who="Me")
+    )
+    assert first.status_code == 302
+
+    second = nurse_client.post(change, _posted(version=1, title="Breathing better"))
+
+    assert second.status_code == 200
+    assert f"{social_worker.display_name} changed this care plan since you opened it" in (
+        second.content.decode()
+    )
+    plan.refresh_from_db()
+    assert plan.title == TITLE
+    assert plan.version == 2
+    assert plan.actions.count() == 2
+    with pytest.raises(ValidationError, match="changed this care plan since you opened it"):
+        services.care_plan_end(
+            by=nurse.user, plan=plan, status="revoked", end_reason="x", version=1
+        )
+
+
+def test_breaking_glass_reads_a_plan_but_writes_none(person: Person) -> None:
+    nurse, _ = on_care_team(Discipline.DISTRICT_NURSE, person)
+    plan = _written(person, nurse)
+    doctor = factories.StaffFactory(discipline=Discipline.GP)
+    access_services.break_glass_open(
+        by=doctor.user, person=person, reason="Out of hours visit: no answer at the door"
+    )
+    client = signed_in(doctor)
+    summary = selectors.person_summary(by=doctor.user, public_id=person.public_id)
+    assert summary.care_plans == [plan]
+    assert not summary.may_write_care_plans
+    html = client.get(_page("person", person)).content.decode()
+    assert TITLE in html
+    assert "Write a care plan" not in html
+    assert "Change plan" not in html
+    assert client.get(_page("care-plan-new", person)).status_code == 403
+    refused = client.post(_page("care-plan-end", person, plan_id=plan.public_id), {})
+    assert refused.status_code == 403
+    with pytest.raises(AccessDenied, match="breaking glass"):
+        _written(person, doctor)
+    with pytest.raises(AccessDenied, match="breaking glass"):
+        services.care_plan_end(
+            by=doctor.user, plan=plan, status="revoked", end_reason="x", version=plan.version
+        )
+    assert CarePlan.objects.get().status == CarePlan.Status.ACTIVE
+
+
+def test_staff_without_a_relationship_get_the_refusal_and_nothing_is_written(
+    person: Person,
+) -> None:
+    nurse, _ = on_care_team(Discipline.DISTRICT_NURSE, person)
+    plan = _written(person, nurse)
+    stranger = signed_in(factories.StaffFactory(discipline=Discipline.GP))
+    assert stranger.get(_page("care-plan-new", person)).status_code == 403
+    assert stranger.post(_page("care-plan-new", person), _posted()).status_code == 403
+    change = _page("care-plan-change", person, plan_id=plan.public_id)
+    assert stranger.post(change, _posted(version=1, title="Changed")).status_code == 403
+    assert CarePlan.objects.get().title == TITLE
+
+
+def test_a_plan_of_another_person_is_not_found_on_this_one(person: Person) -> None:
+    nurse, client = on_care_team(Discipline.DISTRICT_NURSE, person)
+    other = factories.PersonFactory()
+    factories.CareTeamMembershipFactory(person=other, staff=nurse)
+    theirs = _written(other, nurse)
+    found = client.get(_page("care-plan-change", person, plan_id=theirs.public_id))
+    assert found["Location"] == _page("person", person)
+    with pytest.raises(CarePlan.DoesNotExist):
+        services.care_plan_write(
+            by=nurse.user,
+            person=person,
+            plan=theirs,
+            version=1,
+            title="x",
+            what_matters="x",
+            actions=[WALK],
+            if_things_change="",
+            review_date=_review(),
+            agreed_with_person=False,
+        )
+
+
+def test_the_my_care_plans_page_is_for_people_with_a_record() -> None:
+    staff = factories.StaffFactory()
+    assert signed_in(staff).get(reverse("web:my-care-plans")).status_code == 403
+
+
+def test_the_downloaded_record_holds_the_plans(person: Person) -> None:
+    nurse, client = on_care_team(Discipline.DISTRICT_NURSE, person)
+    plan = _written(person, nurse)
+    services.care_plan_end(
+        by=nurse.user, plan=plan, status="revoked", end_reason="Moved away", version=1
+    )
+    _written(person, nurse, title="Settling in", actions=[WALK])
+    document = client.get(_page("person-export", person)).json()
+    assert [(p["title"], p["status"], p["end_reason"]) for p in document["care_plans"]] == [
+        ("Settling in", "active", None),
+        (TITLE, "revoked", "Moved away"),
+    ]
+    assert document["care_plans"][0]["actions"] == [
+        {"what": WALK.what, "who": "Me", "status": "not-started"}
+    ]

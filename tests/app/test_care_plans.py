@@ -326,3 +326,34 @@ def test_the_downloaded_record_holds_the_plans(person: Person) -> None:
     assert document["care_plans"][0]["actions"] == [
         {"what": WALK.what, "who": "Me", "status": "not-started"}
     ]
+
+
+def test_the_caseload_lists_the_plans_its_owner_should_review(person: Person) -> None:
+    nurse, client = on_care_team(Discipline.DISTRICT_NURSE, person)
+    colleague, _ = on_care_team(Discipline.SOCIAL_WORKER, person)
+    today = timezone.localdate()
+    soon = _written(person, nurse, title="Soon", review_date=today + dt.timedelta(days=10))
+    overdue = _written(person, nurse, title="Overdue")
+    CarePlan.objects.filter(pk=overdue.pk).update(review_date=today - dt.timedelta(days=3))
+    _written(person, nurse, title="Later", review_date=today + dt.timedelta(days=30))
+    _written(person, colleague, title="Theirs", review_date=today)
+    ended = _written(person, nurse, title="Ended", review_date=today)
+    services.care_plan_end(by=nurse.user, plan=ended, status="revoked", end_reason="x", version=1)
+    moved = factories.PersonFactory()
+    membership = factories.CareTeamMembershipFactory(person=moved, staff=nurse)
+    _written(moved, nurse, title="Moved away", review_date=today)
+    membership.end_date = today - dt.timedelta(days=1)
+    membership.save()
+
+    plans, total = selectors.care_plans_to_review(by=nurse.user)
+
+    assert [p.title for p in plans] == ["Overdue", "Soon"]
+    assert total == 2
+    assert soon in plans
+    page = client.get(reverse("web:caseload")).content.decode()
+    assert "Care plans to review" in page
+    assert page.index("Overdue") < page.index("Soon")
+    assert _page("care-plan-change", person, plan_id=overdue.public_id) in page
+    assert AuditEvent.objects.filter(person_id=person.pk, what="care plans to review").exists()
+    narrowed = client.get(reverse("web:caseload"), {"name": person.family_name}).content.decode()
+    assert "Care plans to review" not in narrowed

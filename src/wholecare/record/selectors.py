@@ -358,6 +358,39 @@ def needs_awaiting_assessment(*, by: AbstractBaseUser) -> list[SocialCareNeed]:
     return needs
 
 
+#: How long before its review date a care plan is listed on the caseload of whoever wrote or
+#: last changed it.
+CARE_PLAN_REVIEW_NOTICE = dt.timedelta(days=14)
+#: How many care plans to review the caseload lists at most.
+CARE_PLANS_TO_REVIEW_SHOWN = 50
+
+
+@transaction.atomic
+def care_plans_to_review(*, by: AbstractBaseUser) -> tuple[list[CarePlan], int]:
+    """The care plans in force that the user wrote or last changed, for people still on their
+    caseload, whose review is due within `CARE_PLAN_REVIEW_NOTICE` or past, the most overdue
+    first; and how many there are (decision 0031)."""
+    staff = staff_of(by)
+    due = (
+        CarePlan.objects.filter(
+            Q(written_by=staff) | Q(changed_by=staff),
+            status=CarePlan.Status.ACTIVE,
+            review_date__lte=timezone.localdate() + CARE_PLAN_REVIEW_NOTICE,
+            person__in=Person.objects.filter(_on_caseload(staff)),
+        )
+        .select_related("person")
+        .order_by("review_date", "pk")
+    )
+    plans, total = first_and_total(due, CARE_PLANS_TO_REVIEW_SHOWN)
+    audit_many(
+        by=by,
+        action=AuditEvent.Action.VIEW,
+        people={plan.person for plan in plans},
+        what="care plans to review",
+    )
+    return plans, total
+
+
 def _referred_to(referral: Referral) -> str:
     """The service, and how soon it was asked to act unless routine: "Home First (urgent)"."""
     if referral.priority == Referral.Priority.ROUTINE:

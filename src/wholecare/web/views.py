@@ -89,8 +89,8 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def caseload(request: AuthenticatedHttpRequest) -> HttpResponse:
     """`?page=<n>` pages through the people and `?name=<words>` narrows them; the lists of what
-    waits on the user (needs to assess, referrals they made) head the first page of the whole
-    caseload only."""
+    waits on the user (care plans to review, needs to assess, referrals they made) head the first
+    page of the whole caseload only."""
     page = request.GET.get("page", "1")
     listed = selectors.caseload(
         by=request.user,
@@ -98,11 +98,14 @@ def caseload(request: AuthenticatedHttpRequest) -> HttpResponse:
         name=request.GET.get("name", ""),
     )
     first = listed.page == 1 and not listed.name
+    plans, plans_total = selectors.care_plans_to_review(by=request.user) if first else ([], 0)
     return render(
         request,
         "record/caseload.html",
         {
             "caseload": listed,
+            "plans_to_review": plans,
+            "plans_to_review_total": plans_total,
             "needs": selectors.needs_awaiting_assessment(by=request.user) if first else [],
             "made": selectors.my_referrals(by=request.user) if first else None,
             "name_length": selectors.CASELOAD_NAME_LENGTH,

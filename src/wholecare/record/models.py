@@ -293,6 +293,9 @@ class Referral(models.Model):
         help_text="The clinician named, when the referral was addressed to one",
     )
     referred_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, blank=True)
+    self_referral = models.BooleanField(
+        default=False, help_text="The person referred themselves: no member of staff did"
+    )
     received_date = models.DateField()
     priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.ROUTINE)
     reason = models.CharField(max_length=300, blank=True)
@@ -327,6 +330,10 @@ class Referral(models.Model):
                 condition=models.Q(status="open", closed_date__isnull=True, outcome="")
                 | (models.Q(status="closed", closed_date__isnull=False) & ~models.Q(outcome="")),
                 name="referral_closed_with_date_and_outcome",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(self_referral=False) | models.Q(referred_by__isnull=True),
+                name="referral_self_referral_has_no_staff_referrer",
             ),
             models.CheckConstraint(
                 condition=models.Q(addressed_to="practitioner", recipient__isnull=False)

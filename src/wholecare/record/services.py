@@ -1174,9 +1174,14 @@ def _closing_title(service: Service, ending: Referral.Outcome) -> str:
 
 def _closing_note(referral: Referral, staff: Staff) -> str:
     """The timeline's account of how a referral ended, for the referrer above all."""
-    referrer = referral.referred_by.display_name if referral.referred_by else "another system"
+    if referral.self_referral:
+        referred = f"{referral.person} referred themselves"
+    elif referral.referred_by is not None:
+        referred = f"Referred by {referral.referred_by.display_name}"
+    else:
+        referred = "Referred by another system"
     lines = [
-        f"Referred by {referrer} on {referral.received_date:%-d %B %Y}{referral.how_soon}"
+        f"{referred} on {referral.received_date:%-d %B %Y}{referral.how_soon}"
         + (f": {referral.reason}" if referral.reason else "."),
         f"{Referral.Outcome(referral.outcome).label} on {referral.closed_date:%-d %B %Y}, recorded"
         f" by {staff.display_name} ({staff.discipline_enum.label}).",

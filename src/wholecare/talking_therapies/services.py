@@ -222,7 +222,8 @@ def referral_start(
     if current.accepted_at is None:
         current.accepted_at = timezone.now()
         current.accepted_by = staff
-        current.save(update_fields=["accepted_at", "accepted_by"])
+    current.self_referral = source == codes.SELF_REFERRAL and current.referred_by is None
+    current.save(update_fields=["accepted_at", "accepted_by", "self_referral"])
     tt = _tt_create(current, source, current.referred_by, chosen, descriptor)
     audit(
         by=by,
@@ -407,7 +408,11 @@ def self_referral_accept(
     # The self-referral is the legitimate basis here: the service cannot open the record before
     # the referral exists, so this creates the shared-record referral itself, audited below.
     referral = Referral(
-        person=person, service=submission.service, received_date=received, reason="Self-referral"
+        person=person,
+        service=submission.service,
+        received_date=received,
+        reason="Self-referral",
+        self_referral=True,
     )
     _full_clean(referral)
     referral.save()

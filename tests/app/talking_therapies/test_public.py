@@ -2,16 +2,22 @@
 self-referral form."""
 
 import datetime as dt
+import importlib
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from tests import factories
+from tests.app.fhir.conftest import api_for
+from tests.app.signed_in import signed_in
 from tests.app.talking_therapies.conftest import PHQ9_SEVERE, treated_course
 from wholecare.access.addresses import address_hash
 from wholecare.access.permissions import AccessDenied
-from wholecare.record.models import Person
+from wholecare.record import services as record_services
+from wholecare.record.models import Person, RecordEntry, Referral
 from wholecare.talking_therapies import services
 from wholecare.talking_therapies.models import (
     MeasureScore,
@@ -110,6 +116,52 @@ def test_self_referral_creates_no_person_and_links_to_the_existing_record(tt):
     assert referral.source == "B1"
     assert list(referral.conditions.all()) == [tt.diabetes]
     assert referral.referral.pathway == "talking-therapies"
+
+
+def test_a_self_referral_is_one_on_the_shared_record_and_in_what_it_says(tt):
+    referral = services.self_referral_accept(
+        by=tt.pwp.user, submission=_self_refer(tt), person=tt.person
+    ).referral
+    assert referral.self_referral
+    assert referral.referred_by is None
+    summary = signed_in(tt.nurse).get(reverse("web:person", args=[tt.person.public_id]))
+    assert "· self-referral" in summary.content.decode()
+    requester = api_for(tt.nurse).get(f"/fhir/ServiceRequest?patient={tt.person.public_id}")
+    assert requester.json()["entry"][0]["resource"]["requester"] == {
+        "reference": f"Patient/{tt.person.public_id}",
+        "display": tt.person.full_name,
+    }
+
+    record_services.pathway_referral_close(
+        referral_id=referral.pk, staff=tt.pwp, closed_date=timezone.localdate(), note=""
+    )
+    note = RecordEntry.objects.get(person=tt.person, title__startswith="Referral to")
+    assert note.text.startswith("Ada Trelawney referred themselves on ")
+
+
+def test_self_referrals_accepted_before_the_record_said_so_are_marked(tt):
+    referral = services.self_referral_accept(
+        by=tt.pwp.user, submission=_self_refer(tt), person=tt.person
+    ).referral
+    Referral.objects.filter(pk=referral.pk).update(self_referral=False)
+    phoned = factories.PersonFactory()
+    factories.CareTeamMembershipFactory(person=phoned, staff=tt.nurse)
+    staff_made = services.tt_referral_create(
+        by=tt.nurse.user,
+        person=phoned,
+        service=tt.service,
+        source="B1",
+        conditions=[factories.ConditionFactory(person=phoned, snomed_code="44054006")],
+        received_date=timezone.localdate(),
+    )
+    migration = importlib.import_module(
+        "wholecare.talking_therapies.migrations.0004_self_referrals_on_the_shared_record"
+    )
+    migration.mark(django_apps, None)
+    assert Referral.objects.get(pk=referral.pk).self_referral
+    assert not Referral.objects.get(pk=staff_made.referral_id).self_referral, (
+        "recorded by staff, who are its referrer"
+    )
 
 
 def test_self_referral_for_someone_new_needs_a_traced_nhs_number(tt):

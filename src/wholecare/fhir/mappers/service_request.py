@@ -98,6 +98,11 @@ def to_fhir(referral: Referral, fhir_id: str) -> dict[str, Any]:
         resource["reasonCode"] = [{"text": referral.reason}]
     if referral.referred_by_id is not None:
         resource["requester"] = {"reference": f"Practitioner/{referral.referred_by_id}"}
+    elif referral.self_referral:
+        resource["requester"] = {
+            "reference": f"Patient/{referral.person.public_id}",
+            "display": referral.person.full_name,
+        }
     if referral.closed_date is not None:
         resource["occurrencePeriod"] = {
             "start": referral.received_date.isoformat(),

@@ -357,3 +357,87 @@ def test_the_caseload_lists_the_plans_its_owner_should_review(person: Person) ->
     assert AuditEvent.objects.filter(person_id=person.pk, what="care plans to review").exists()
     narrowed = client.get(reverse("web:caseload"), {"name": person.family_name}).content.decode()
     assert "Care plans to review" not in narrowed
+
+
+def _progress(plan: CarePlan, **posted: Any) -> dict[str, Any]:
+    return {"version": plan.version, **posted}
+
+
+def test_the_person_records_their_own_progress_and_the_care_team_sees_it(
+    person: Person,
+) -> None:
+    nurse, nurse_client = on_care_team(Discipline.PRACTICE_NURSE, person)
+    plan = _written(person, nurse)
+    own = _own(person)
+    url = reverse("web:my-care-plan-progress", args=[plan.public_id])
+    page = own.get(reverse("web:my-care-plans")).content.decode()
+    assert f'action="{url}"' in page
+    assert 'name="action_1"' in page
+
+    done = own.post(url, _progress(plan, action_1="completed", action_2="not-started"), follow=True)
+
+    assert "Your progress has been recorded." in done.content.decode()
+    plan.refresh_from_db()
+    assert plan.version == 2
+    walk, rehab = plan.actions.all()
+    assert (walk.status, rehab.status) == ("completed", "not-started")
+    assert walk.status_by_person_at is not None
+    assert rehab.status_by_person_at is None, "unchanged"
+    summary = nurse_client.get(_page("person", person)).content.decode()
+    assert f'{WALK.what} <span class="wc-meta">· Me · done (recorded by {person.full_name}' in (
+        summary
+    )
+    assert AuditEvent.objects.filter(
+        person_id=person.pk,
+        what=f"care plan progress recorded by the person: {TITLE} (action 1 done)",
+    ).exists()
+
+    stale = nurse_client.post(
+        _page("care-plan-change", person, plan_id=plan.public_id),
+        _posted(version=1, action_1_status="not-started"),
+    )
+    assert "changed this care plan since you opened it" in stale.content.decode()
+    kept = nurse_client.post(
+        _page("care-plan-change", person, plan_id=plan.public_id),
+        _posted(version=2, action_1_status="completed", title="Breathing better"),
+    )
+    assert kept.status_code == 302
+    assert plan.actions.get().status_by_person_at is not None, "kept while the nurse kept it"
+
+
+@pytest.mark.parametrize(
+    ("posted", "message"),
+    [
+        ({"version": 0, "action_1": "completed"}, "has changed since you opened it"),
+        ({"action_3": "completed"}, "Action 3 is not in this care plan"),
+        ({"action_1": "finished"}, "Choose how far each action has got"),
+    ],
+)
+def test_bad_progress_says_what_is_wrong_and_records_nothing(
+    person: Person, posted: dict[str, Any], message: str
+) -> None:
+    nurse, _ = on_care_team(Discipline.PRACTICE_NURSE, person)
+    plan = _written(person, nurse)
+    url = reverse("web:my-care-plan-progress", args=[plan.public_id])
+    shown = _own(person).post(url, _progress(plan, **posted), follow=True).content.decode()
+    assert message in shown
+    assert list(plan.actions.values_list("status", flat=True)) == ["not-started"] * 2
+    assert CarePlan.objects.get().version == 1
+
+
+def test_only_the_person_records_progress_on_their_own_plan_in_force(person: Person) -> None:
+    nurse, nurse_client = on_care_team(Discipline.PRACTICE_NURSE, person)
+    plan = _written(person, nurse)
+    url = reverse("web:my-care-plan-progress", args=[plan.public_id])
+    assert nurse_client.post(url, _progress(plan, action_1="completed")).status_code == 403
+    someone_else = _own(factories.PersonFactory())
+    refused = someone_else.post(url, _progress(plan, action_1="completed"), follow=True)
+    assert "That care plan is no longer in force." in refused.content.decode()
+    with pytest.raises(AccessDenied):
+        services.care_plan_progress(by=nurse.user, plan=plan, statuses={1: "completed"}, version=1)
+    assert _own(person).post(url, {"action_1": "completed"}).status_code == 400
+    services.care_plan_end(by=nurse.user, plan=plan, status="revoked", end_reason="x", version=1)
+    assert person.user is not None
+    with pytest.raises(ValidationError, match="has ended"):
+        services.care_plan_progress(by=person.user, plan=plan, statuses={1: "completed"}, version=2)
+    assert not plan.actions.exclude(status="not-started").exists()

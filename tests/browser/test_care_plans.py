@@ -1,6 +1,6 @@
 """A district nurse writes a care plan with the person; while she changes it, a social worker
 changes it first, so her change is refused until she has seen theirs; the person reads their plan
-(decision 0031)."""
+and records their progress (decision 0031)."""
 
 import datetime as dt
 import re
@@ -95,3 +95,8 @@ def test_a_nurse_writes_a_plan_a_colleague_changes_it_and_the_person_reads_it(
     expect(page.get_by_role("heading", name="Staying well at home")).to_be_visible()
     expect(page.get_by_text("Staying at home with my cat.")).to_be_visible()
     assert violations(page) == [], "the person's own page"
+    page.get_by_label("Ring every evening").select_option(label="In progress")
+    page.get_by_role("button", name="Save my progress").click()
+    expect(page.get_by_text("Your progress has been recorded.")).to_be_visible()
+    expect(page.get_by_label("Ring every evening")).to_have_value("in-progress")
+    assert violations(page) == [], "the person's page after recording progress"

@@ -523,6 +523,9 @@ class CarePlanAction(models.Model):
         max_length=100, help_text="Whoever does it: the person, a carer, a service or a role"
     )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.NOT_STARTED)
+    status_by_person_at = models.DateTimeField(null=True, blank=True)
+    """When the person last recorded how far it has got, themselves; None while the status is
+    as staff wrote it."""
 
     class Meta:
         ordering = ["position"]

@@ -870,13 +870,18 @@ class MyCarePlans:
     ended: list[CarePlan]
 
 
+def _own_person(by: AbstractBaseUser) -> Person:
+    person: Person | None = getattr(by, "person", None)
+    if person is None:
+        raise AccessDenied("This page is for people with a Wholecare record")
+    return person
+
+
 @transaction.atomic
 def my_care_plans(*, by: AbstractBaseUser) -> MyCarePlans:
     """The signed-in person's own care plans: those in force, and the latest ended. Audited, as
     every read of a record is."""
-    person: Person | None = getattr(by, "person", None)
-    if person is None:
-        raise AccessDenied("This page is for people with a Wholecare record")
+    person = _own_person(by)
     plans = care_plans_of(person)
     found = MyCarePlans(
         in_force=list(plans.filter(status=CarePlan.Status.ACTIVE)),
@@ -884,6 +889,16 @@ def my_care_plans(*, by: AbstractBaseUser) -> MyCarePlans:
     )
     audit(by=by, action=AuditEvent.Action.VIEW, person=person, what="own care plans")
     return found
+
+
+def my_care_plan(*, by: AbstractBaseUser, plan_id: uuid.UUID) -> CarePlan | None:
+    """One of the signed-in person's own care plans in force, to record their progress on; None
+    when they have no such plan in force."""
+    person = _own_person(by)
+    plan = care_plans_of(person).filter(public_id=plan_id, status=CarePlan.Status.ACTIVE).first()
+    if plan is not None:
+        plan.person = person
+    return plan
 
 
 #: How many days the referrer's caseload lists the referrals they made after they close.

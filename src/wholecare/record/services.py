@@ -6,7 +6,7 @@ wrong; nothing is written.
 """
 
 import datetime as dt
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -1281,9 +1281,17 @@ def care_plan_write(
     if errors:
         raise ValidationError(errors)
     current.save()
+    before = {a.position: a for a in current.actions.all()} if plan is not None else {}
     current.actions.all().delete()
     for row in rows:
         row.plan = current
+        kept = before.get(row.position)
+        if kept is not None and (kept.what, kept.who, kept.status) == (
+            row.what,
+            row.who,
+            row.status,
+        ):
+            row.status_by_person_at = kept.status_by_person_at
     CarePlanAction.objects.bulk_create(rows)
     changed = "written" if plan is None else "changed"
     care_plan_note(current, rows, staff, f"Care plan {changed}: {current.title}").save()
@@ -1352,6 +1360,50 @@ def care_plan_end(
         what=f"care plan {label}: {current.title}",
     )
     return current
+
+
+@transaction.atomic
+def care_plan_progress(
+    *, by: AbstractBaseUser, plan: CarePlan, statuses: Mapping[int, str], version: int
+) -> list[CarePlanAction]:
+    """The person records, themselves, how far the actions of their own plan in force have got
+    (`statuses`, by action number; decision 0031). The plan's version rises, so a colleague's form
+    opened before is refused rather than undoing it. Returns the actions changed. ValidationError,
+    or AccessDenied for anyone but the person."""
+    if getattr(by, "person", None) != plan.person:
+        raise AccessDenied("Only the person whose plan it is records their progress here")
+    current = CarePlan.objects.select_for_update().get(pk=plan.pk)
+    if current.status != CarePlan.Status.ACTIVE:
+        raise ValidationError("This care plan has ended, so there is no progress to record")
+    if version != current.version:
+        raise ValidationError(
+            "This care plan has changed since you opened it. Here it is as it now stands: record"
+            " your progress again"
+        )
+    actions = {a.position: a for a in current.actions.all()}
+    unknown = set(statuses) - set(actions)
+    if unknown:
+        raise ValidationError(f"Action {min(unknown)} is not in this care plan")
+    if not set(statuses.values()) <= set(CarePlanAction.Status.values):
+        raise ValidationError("Choose how far each action has got from the list")
+    changed = [actions[n] for n, status in sorted(statuses.items()) if actions[n].status != status]
+    now = timezone.now()
+    for action in changed:
+        action.status = statuses[action.position]
+        action.status_by_person_at = now
+    CarePlanAction.objects.bulk_update(changed, ["status", "status_by_person_at"])
+    if changed:
+        current.version += 1
+        current.save(update_fields=["version"])
+        audit(
+            by=by,
+            action=AuditEvent.Action.UPDATE,
+            person=plan.person,
+            what=f"care plan progress recorded by the person: {current.title} ("
+            + ", ".join(f"action {a.position} {a.get_status_display().lower()}" for a in changed)
+            + ")",
+        )
+    return changed
 
 
 def care_plan_note(

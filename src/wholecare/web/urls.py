@@ -82,6 +82,11 @@ urlpatterns = [
     path("audit/break-glass/<int:pk>/", views.review, name="review"),
     path("my-record/access/", views.my_record_access, name="my-record-access"),
     path("my-record/care-plans/", views.my_care_plans, name="my-care-plans"),
+    path(
+        "my-record/care-plans/<uuid:plan_id>/progress/",
+        views.my_care_plan_progress,
+        name="my-care-plan-progress",
+    ),
     path("my-record/sharing/", views.my_record_sharing, name="my-record-sharing"),
     path("figures/", views.population_figures, name="aggregates"),
 ]

@@ -23,7 +23,7 @@ from wholecare.access.permissions import AccessDenied
 from wholecare.directory.disciplines import Discipline
 from wholecare.fhir import received
 from wholecare.record import aggregates, exports, selectors, services
-from wholecare.record.models import Condition, Person
+from wholecare.record.models import CarePlanAction, Condition, Person
 from wholecare.record.vocabulary import Sensitivity
 from wholecare.web.forms import (
     AlertEndForm,
@@ -546,7 +546,45 @@ def care_plan_end(
 @require_GET
 def my_care_plans(request: AuthenticatedHttpRequest) -> HttpResponse:
     plans = selectors.my_care_plans(by=request.user)
-    return render(request, "record/my_care_plans.html", {"plans": plans})
+    return render(
+        request,
+        "record/my_care_plans.html",
+        {"plans": plans, "statuses": CarePlanAction.Status.choices},
+    )
+
+
+@require_POST
+def my_care_plan_progress(request: AuthenticatedHttpRequest, plan_id: uuid.UUID) -> HttpResponse:
+    """The person records how far the actions of their own plan have got: `action_<n>` gives
+    action n's status, `version` the plan's version the page showed."""
+    plan = selectors.my_care_plan(by=request.user, plan_id=plan_id)
+    if plan is None:
+        messages.info(request, "That care plan is no longer in force.")
+        return redirect("web:my-care-plans")
+    version = request.POST.get("version", "")
+    if not version.isdigit():
+        return HttpResponseBadRequest(
+            "This form is not one Wholecare wrote: open My care plans again and record your"
+            " progress there.",
+            content_type="text/plain; charset=utf-8",
+        )
+    statuses = {
+        int(key.removeprefix("action_")): request.POST.get(key, "")
+        for key in request.POST
+        if key.startswith("action_") and key.removeprefix("action_").isdigit()
+    }
+    try:
+        changed = services.care_plan_progress(
+            by=request.user, plan=plan, statuses=statuses, version=int(version)
+        )
+    except ValidationError as refused:
+        messages.error(request, " ".join(refused.messages))
+    else:
+        messages.success(
+            request,
+            "Your progress has been recorded." if changed else "Nothing had changed.",
+        )
+    return redirect("web:my-care-plans")
 
 
 #: `?for=` on the referral page: a referral to adult social care for a needs assessment.

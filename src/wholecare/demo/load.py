@@ -435,7 +435,8 @@ TRY_THIS: dict[str, str] = {
     "withheld.",
     "practice-nurse": "Long-term condition reviews with HbA1c and blood pressure: open {patient}."
     " Talking Therapies > Case-finding: people with an LTC not screened in 12 months.",
-    "district-nurse": "Home visits to housebound people: open {social-worker-on-team}.",
+    "district-nurse": "Home visits to housebound people: open {social-worker-on-team} and their"
+    " care plan; My caseload lists the care plans you wrote that are due for review.",
     "pwp": "Talking Therapies: your caseload, risk tasks and the waiting list; guided self-help "
     "notes are psychological therapy notes.",
     "therapist": "Therapy notes for {patient} and {therapy-withheld-from-gp}; the GP cannot read "
@@ -449,15 +450,17 @@ TRY_THIS: dict[str, str] = {
     "physiotherapist": "Strength and balance at home: open {social-worker-on-team}.",
     "pharmacist": "Structured medication reviews: open {patient}.",
     "peer-support-worker": "Peer support in the community team: open {community-mental-health}.",
-    "care-coordinator": "Integrated care for frail people at home: open {social-worker-on-team}.",
+    "care-coordinator": "Integrated care for frail people at home: open {social-worker-on-team}"
+    " and change the care plan you wrote with them.",
     "voluntary-sector-worker": "Social prescribing for loneliness: open {social-prescribing}.",
     "service-manager": "Talking Therapies dashboard, waiting list and escalated risk tasks;"
     " de-identified figures for the area.",
     "analyst": "De-identified aggregates only: no one's record opens.",
     "administrator": "Talking Therapies referrals: therapy notes are withheld from you.",
     "privacy-officer": "The break-glass review queue and anyone's access history.",
-    "patient": "Your own record ({patient}): who has looked at it, and who may read your"
-    " therapy notes (you decide).",
+    "patient": "Your own record ({patient}): your care plan, where you record how far each"
+    " action has got; who has looked at your record; who may read your therapy notes (you"
+    " decide).",
 }
 
 

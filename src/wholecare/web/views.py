@@ -77,7 +77,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     staff = getattr(request.user, "staff", None)
     if staff is None:
         if hasattr(request.user, "person"):
-            return redirect("web:my-record-access")
+            return redirect("web:my-care-plans")
         return render(request, "web/no_role.html", status=403)
     if permissions.can_review_break_glass(staff):
         return redirect("web:review-queue")

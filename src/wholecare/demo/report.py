@@ -68,6 +68,8 @@ class Summary:
     consents: Counter[tuple[str, str]] = field(default_factory=Counter)
     care_team: int = 0
     alerts: int = 0
+    care_plans: Counter[str] = field(default_factory=Counter)
+    """By title ("Living well with ..." counted as one)."""
 
     def between(self, counter: Counter[int], first: int, last: int) -> int:
         return sum(n for age, n in counter.items() if first <= age <= last)
@@ -126,6 +128,7 @@ def summarise(people: Iterable[PersonSpec], as_of: dt.date) -> Summary:
             s.consents[(c.discipline.value, c.decision)] += 1
         s.care_team += len(p.care_team)
         s.alerts += len(p.alerts)
+        s.care_plans.update(plan.text.title.split(" with ")[0] for plan in p.care_plans)
     return s
 
 
@@ -324,6 +327,12 @@ def markdown(s: Summary, area: population.Area) -> str:
             f"{s.consents[('gp', 'permit')]:,} / {s.consents[('gp', 'deny')]:,}",
         ),
         ("Alerts", f"{s.alerts:,}"),
+        (
+            "Care plans",
+            f"{s.care_plans.total():,} ("
+            + ", ".join(f"{title}: {n:,}" for title, n in s.care_plans.most_common())
+            + ")",
+        ),
         ("Timeline entries", f"{s.entries:,} ({s.entries / s.people:.1f} a person)"),
     ]
     rows += [(f"Entries marked {k}", f"{n:,}") for k, n in sorted(s.entries_by_sensitivity.items())]

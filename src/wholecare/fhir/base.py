@@ -348,6 +348,10 @@ class RecordType(ResourceType, Generic[M]):
         person_id: int | None = getattr(row, "person_id", None)
         return person_id
 
+    def row_sensitivity(self, row: M) -> str:
+        """The kind of sensitive entry the row is (`meta.security`), for types that hold them."""
+        return Sensitivity.NORMAL
+
     def filter(self, criterion: Criterion) -> Q:
         raise bad_request(f"{self.name} cannot be searched by {criterion.name}")
 
@@ -366,6 +370,7 @@ class RecordType(ResourceType, Generic[M]):
             render=self.render,
             fhir_id=self.fixed_id,
             person_id=self.row_person_id,
+            sensitivity=self.row_sensitivity,
         )
         return [store.item(resource) for resource in synced]
 

@@ -58,6 +58,7 @@ COMPARTMENT = (
     "Encounter",
     "Appointment",
     "CarePlan",
+    "DocumentReference",
     "Consent",
     "Flag",
     "QuestionnaireResponse",

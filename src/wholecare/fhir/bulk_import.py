@@ -65,6 +65,8 @@ READ_ONLY = {
     "CodeSystem": "terminology is imported with `wholecare terminology import`",
     "ValueSet": "terminology is imported with `wholecare terminology import`",
     "ConceptMap": "terminology is imported with `wholecare terminology import`",
+    "DocumentReference": "a DocumentReference is an entry on a person's timeline, written on"
+    " Wholecare's pages",
 }
 SERVER_META = frozenset({"versionId", "lastUpdated", "security"})
 

@@ -128,6 +128,7 @@ PLAIN_TYPES = {
     "ConceptMap": "maps between codes",
     "Condition": "problems and diagnoses",
     "Consent": "decisions about sharing",
+    "DocumentReference": "notes and letters on the timeline",
     "Encounter": "contacts and visits",
     "EpisodeOfCare": "episodes of care",
     "Flag": "alerts and risk flags",

@@ -67,8 +67,10 @@ def sync(
     render: Callable[[M, str], dict[str, Any]],
     fhir_id: Callable[[M], str | None],
     person_id: Callable[[M], int | None],
+    sensitivity: Callable[[M], str],
 ) -> list[Resource]:
-    """The Resource row of each record row, created or moved on to a new version as needed."""
+    """The Resource row of each record row, created or moved on to a new version as needed.
+    A row's sensitivity is set when its Resource is made: the record never relabels a row."""
     if len(rows) == 1:
         kept = _KEPT_FOR_ROW.rows(resource_type=resource_type, record_pk=rows[0].pk)
     else:
@@ -95,6 +97,7 @@ def sync(
                         person_id=person_id(row),
                         record_pk=row.pk,
                         content=first,
+                        sensitivity=sensitivity(row),
                     )
                     ResourceVersion.objects.create(
                         resource=found,

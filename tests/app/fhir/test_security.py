@@ -21,6 +21,7 @@ from wholecare.fhir.auth import Grant, TokenError, client_register, token_issue
 from wholecare.fhir.errors import FhirError
 from wholecare.fhir.models import AccessToken, Resource
 from wholecare.fhir.scopes import Permission, parse_scopes
+from wholecare.record.models import RecordEntry
 from wholecare.record.vocabulary import Sensitivity
 
 pytestmark = pytest.mark.django_db
@@ -167,7 +168,8 @@ def test_every_interaction_is_audited_in_the_same_transaction(gp_api, gp, person
 
 class CrossPersonSharingRule(TestCase):
     """The sharing rule compiled for searches across people agrees with the record's own
-    per-person rule, for every discipline and every consent decision."""
+    per-person rule, for every discipline and every consent decision, on kept resources and on
+    the timeline's entries alike."""
 
     @settings(max_examples=40, deadline=None)
     @given(
@@ -198,12 +200,12 @@ class CrossPersonSharingRule(TestCase):
             author=author,
             content={},
         )
-        entry = factories.RecordEntryFactory.build(
-            person=person, author=author, sensitivity=sensitivity
-        )
+        entry = factories.RecordEntryFactory(person=person, author=author, sensitivity=sensitivity)
         expected = sensitive_access(staff, person).may_read(entry)
         found = Resource.objects.filter(Q(pk=resource.pk), readable_q(staff)).exists()
         assert found is expected
+        served = RecordEntry.objects.filter(Q(pk=entry.pk), readable_q(staff)).exists()
+        assert served is expected, "the timeline's entries, served as DocumentReferences"
 
 
 @pytest.mark.django_db

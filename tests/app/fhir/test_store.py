@@ -30,6 +30,7 @@ def test_first_sighting_race_uses_the_id_the_other_request_gave(person):
         render=render_while_another_request_syncs,
         fhir_id=lambda row: None,
         person_id=lambda row: row.pk,
+        sensitivity=lambda row: "normal",
     )
     assert found.fhir_id == "given-elsewhere"
     assert found.version == 1
@@ -44,6 +45,7 @@ def test_a_changed_rendering_is_kept_as_the_next_version(person):
         render=lambda row, fhir_id: dict(content),
         fhir_id=lambda row: None,
         person_id=lambda row: row.pk,
+        sensitivity=lambda row: "normal",
     )[0]
     assert sync().version == 1
     assert sync().version == 1

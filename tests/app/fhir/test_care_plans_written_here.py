@@ -107,6 +107,18 @@ def test_a_plan_written_here_is_read_as_a_uk_core_care_plan(person: Person) -> N
     assert read.status_code == 200
     assert read.json()["title"] == "Staying well at home"
 
+    person.user = factories.UserFactory()
+    person.save()
+    services.care_plan_progress(by=person.user, plan=plan, statuses={2: "completed"}, version=2)
+    progressed = api.get(f"/fhir/CarePlan/{rendered['id']}").json()
+    get_fhir_model_class("CarePlan").model_validate(progressed)
+    assert progressed["meta"]["versionId"] == "2"
+    assert progressed["activity"][1]["detail"]["status"] == "completed"
+    assert progressed["activity"][1]["detail"]["statusReason"] == {
+        "text": f"Recorded by the person on {timezone.localdate().isoformat()}"
+    }
+    assert "statusReason" not in progressed["activity"][0]["detail"]
+
 
 def test_an_ended_plan_says_when_and_why_and_searches_find_it_by_status(person: Person) -> None:
     nurse = _caring(person)

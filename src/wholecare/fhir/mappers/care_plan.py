@@ -23,7 +23,7 @@ from wholecare.fhir.errors import FhirError, Issue, unprocessable
 from wholecare.fhir.scopes import Permission
 from wholecare.fhir.search import Criterion, Param, any_of, date_q
 from wholecare.fhir.store import Item
-from wholecare.record.models import CarePlan
+from wholecare.record.models import CarePlan, CarePlanAction
 
 PROFILE = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-CarePlan"
 INTENTS = frozenset({"proposal", "plan", "order", "option"})
@@ -72,21 +72,26 @@ def to_fhir(plan: CarePlan, fhir_id: str) -> dict[str, Any]:
         "period": period,
         "created": plan.written_at.isoformat(),
         "author": _practitioner(plan.written_by),
-        "activity": [
-            {
-                "detail": {
-                    "status": action.status,
-                    "description": action.what,
-                    "performer": [{"display": action.who}],
-                }
-            }
-            for action in plan.actions.all()
-        ],
+        "activity": [{"detail": _detail(action)} for action in plan.actions.all()],
         "note": [{"text": text} for text in notes],
     }
     if plan.changed_by_id != plan.written_by_id:
         rendered["contributor"] = [_practitioner(plan.changed_by)]
     return rendered
+
+
+def _detail(action: CarePlanAction) -> dict[str, Any]:
+    """An action as an activity: what, by whom and how far it has got, and whether the person
+    recorded that themselves (`statusReason`)."""
+    detail: dict[str, Any] = {
+        "status": action.status,
+        "description": action.what,
+        "performer": [{"display": action.who}],
+    }
+    if action.status_by_person_at is not None:
+        day = timezone.localtime(action.status_by_person_at).date().isoformat()
+        detail["statusReason"] = {"text": f"Recorded by the person on {day}"}
+    return detail
 
 
 def _practitioner(staff: Any) -> dict[str, str]:

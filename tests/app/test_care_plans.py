@@ -229,6 +229,8 @@ def test_a_change_to_a_plan_a_colleague_changed_since_is_refused(person: Person)
     )
     assert first.status_code == 302
 
+    unversioned = nurse_client.post(change, _posted(title="Breathing better"))
+    assert "this form did not say which version" in unversioned.content.decode()
     second = nurse_client.post(change, _posted(version=1, title="Breathing better"))
 
     assert second.status_code == 200

@@ -393,6 +393,28 @@ class RecordType(ResourceType, Generic[M]):
         )
 
 
+class KeepsEnteredInError(RecordType[M]):
+    """A type from the record whose rows marked entered in error are kept (decision 0024):
+    searches and reads leave them out, a read answers 410 Gone, history keeps their versions."""
+
+    @abstractmethod
+    def kept_rows(self, ctx: Ctx) -> QuerySet[M]:
+        """The rows the client may read, with those marked entered in error."""
+
+    def find_kept(self, ctx: Ctx, fhir_id: str) -> Item | None:
+        row = self.row_for_id(self.kept_rows(ctx), fhir_id)
+        return None if row is None else self.items([row])[0]
+
+    def gone(self, ctx: Ctx, fhir_id: str) -> bool:
+        withdrawn = self.kept_rows(ctx).filter(entered_in_error_at__isnull=False)
+        return self.row_for_id(withdrawn, fhir_id) is not None
+
+    def history_type(self, ctx: Ctx) -> QuerySet[Resource]:
+        return Resource.objects.filter(
+            resource_type=self.name, record_pk__in=self.kept_rows(ctx).values("pk")
+        )
+
+
 def _total(rows: QuerySet[Any], request: SearchRequest, on_page: int) -> int:
     """The number of matches: known from the page itself when it is the last one (short, and
     not past the end), so that most searches, which fit on one page, need no count query."""

@@ -1248,6 +1248,8 @@ def care_plan_write(
             raise ValidationError(
                 "This care plan has ended, so it cannot be changed: write a new one"
             )
+        if version is None:
+            raise ValidationError("Open the care plan again: this form did not say which version")
         if version != current.version:
             raise ValidationError(
                 f"{current.changed_by.display_name} changed this care plan since you opened it:"
@@ -1294,7 +1296,7 @@ def care_plan_write(
             row.status_by_person_at = kept.status_by_person_at
     CarePlanAction.objects.bulk_create(rows)
     changed = "written" if plan is None else "changed"
-    care_plan_note(current, rows, staff, f"Care plan {changed}: {current.title}").save()
+    _care_plan_note(current, rows, staff, f"Care plan {changed}: {current.title}")
     audit(
         by=by,
         action=AuditEvent.Action.CREATE if plan is None else AuditEvent.Action.UPDATE,
@@ -1352,7 +1354,7 @@ def care_plan_end(
     current.save()
     label = CarePlan.Status(current.status).label.lower()
     actions = list(current.actions.all())
-    care_plan_note(current, actions, staff, f"Care plan {label}: {current.title}").save()
+    _care_plan_note(current, actions, staff, f"Care plan {label}: {current.title}")
     audit(
         by=by,
         action=AuditEvent.Action.UPDATE,
@@ -1406,13 +1408,12 @@ def care_plan_progress(
     return changed
 
 
-def care_plan_note(
+def _care_plan_note(
     plan: CarePlan, actions: Sequence[CarePlanAction], staff: Staff, title: str
-) -> RecordEntry:
-    """The plan as it now stands, as a timeline note (unsaved): its earlier versions stay on the
-    record."""
+) -> None:
+    """The plan as it now stands, on the timeline: its earlier versions stay on the record."""
     limit = RecordEntry._meta.get_field("title").max_length or 200
-    return RecordEntry(
+    RecordEntry.objects.create(
         person=plan.person,
         kind=RecordEntry.Kind.NOTE,
         title=Truncator(title).chars(limit),

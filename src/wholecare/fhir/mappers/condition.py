@@ -18,7 +18,7 @@ from wholecare.fhir.base import (
     READS,
     Ctx,
     Include,
-    RecordType,
+    KeepsEnteredInError,
     person_q,
     record_pks,
     reference_ids,
@@ -189,7 +189,7 @@ PATHS = {
 }
 
 
-class ConditionType(RecordType[Condition]):
+class ConditionType(KeepsEnteredInError[Condition]):
     name = "Condition"
     profile = PROFILE
     model = Condition
@@ -228,26 +228,14 @@ class ConditionType(RecordType[Condition]):
         ).select_related("person")
 
     def kept_rows(self, ctx: Ctx) -> QuerySet[Condition]:
-        """The conditions the client may read, with those marked entered in error."""
-        return Condition.objects.including_entered_in_error().filter(
-            person__in=openable_people(ctx.grant, self.name, Permission.READ)
+        return (
+            Condition.objects.including_entered_in_error()
+            .filter(person__in=openable_people(ctx.grant, self.name, Permission.READ))
+            .select_related("person")
         )
 
     def render(self, row: Condition, fhir_id: str) -> dict[str, Any]:
         return to_fhir(row, fhir_id)
-
-    def find_kept(self, ctx: Ctx, fhir_id: str) -> Item | None:
-        row = self.row_for_id(self.kept_rows(ctx).select_related("person"), fhir_id)
-        return None if row is None else self.items([row])[0]
-
-    def gone(self, ctx: Ctx, fhir_id: str) -> bool:
-        withdrawn = self.kept_rows(ctx).filter(entered_in_error_at__isnull=False)
-        return self.row_for_id(withdrawn, fhir_id) is not None
-
-    def history_type(self, ctx: Ctx) -> QuerySet[Resource]:
-        return Resource.objects.filter(
-            resource_type=self.name, record_pk__in=self.kept_rows(ctx).values("pk")
-        )
 
     def filter(self, criterion: Criterion) -> Q:
         name = criterion.name

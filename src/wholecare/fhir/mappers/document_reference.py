@@ -15,14 +15,13 @@ from wholecare.fhir.access import openable_people, readable_q
 from wholecare.fhir.base import (
     Ctx,
     Include,
+    KeepsEnteredInError,
     Page,
-    RecordType,
     person_q,
     record_pks,
     reference_ids,
 )
 from wholecare.fhir.mappers import WHOLECARE
-from wholecare.fhir.models import Resource
 from wholecare.fhir.scopes import Permission
 from wholecare.fhir.search import (
     Criterion,
@@ -33,7 +32,6 @@ from wholecare.fhir.search import (
     ordering,
     parse_token,
 )
-from wholecare.fhir.store import Item
 from wholecare.record.models import RecordEntry
 
 PROFILE = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-DocumentReference"
@@ -82,7 +80,7 @@ def to_fhir(entry: RecordEntry, fhir_id: str) -> dict[str, Any]:
     return rendered
 
 
-class DocumentReferenceType(RecordType[RecordEntry]):
+class DocumentReferenceType(KeepsEnteredInError[RecordEntry]):
     name = "DocumentReference"
     profile = PROFILE
     model = RecordEntry
@@ -125,7 +123,6 @@ class DocumentReferenceType(RecordType[RecordEntry]):
         return self._within(ctx, permission).filter(readable_q(ctx.staff))
 
     def kept_rows(self, ctx: Ctx) -> QuerySet[RecordEntry]:
-        """The entries the client may read, with those marked entered in error."""
         return (
             RecordEntry.objects.including_entered_in_error()
             .filter(person__in=openable_people(ctx.grant, self.name, Permission.READ))
@@ -139,22 +136,9 @@ class DocumentReferenceType(RecordType[RecordEntry]):
     def row_sensitivity(self, row: RecordEntry) -> str:
         return row.sensitivity
 
-    def find_kept(self, ctx: Ctx, fhir_id: str) -> Item | None:
-        row = self.row_for_id(self.kept_rows(ctx), fhir_id)
-        return None if row is None else self.items([row])[0]
-
-    def gone(self, ctx: Ctx, fhir_id: str) -> bool:
-        withdrawn = self.kept_rows(ctx).filter(entered_in_error_at__isnull=False)
-        return self.row_for_id(withdrawn, fhir_id) is not None
-
     def withheld(self, ctx: Ctx, fhir_id: str) -> bool:
         hidden = self._within(ctx, Permission.READ).exclude(readable_q(ctx.staff))
         return self.row_for_id(hidden, fhir_id) is not None
-
-    def history_type(self, ctx: Ctx) -> QuerySet[Resource]:
-        return Resource.objects.filter(
-            resource_type=self.name, record_pk__in=self.kept_rows(ctx).values("pk")
-        )
 
     def search(self, ctx: Ctx, request: SearchRequest) -> Page:
         """As for any type from the record, and how many matches the sharing rule withholds,

@@ -203,8 +203,10 @@ def test_the_pages_write_change_and_end_a_plan(person: Person) -> None:
     summary = client.get(_page("person", person)).content.decode()
     assert "The care plan has been finished: " in summary
     card = summary.split('id="care-plans-heading"')[1].split('id="timeline-heading"')[0]
-    assert TITLE not in card
     assert "No care plan is in force." in card
+    ended_list = card.split("Care plans that have ended")[1]
+    assert f"{TITLE}: <strong>finished</strong>" in ended_list
+    assert "District nurse: Walking a mile a day now" in ended_list
     titles = list(RecordEntry.objects.order_by("pk").values_list("title", flat=True))
     assert titles == [
         f"Care plan written: {TITLE}",

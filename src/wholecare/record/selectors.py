@@ -539,6 +539,8 @@ class PersonSummary:
     """The most recently ended alerts (`ENDED_ALERTS_SHOWN`), with who ended them and why."""
     care_plans: list[CarePlan]
     """The care plans written in Wholecare that are in force, with their actions."""
+    ended_care_plans: list[CarePlan]
+    """The most recently ended of them (`ENDED_CARE_PLANS_SHOWN`), with why."""
     may_write_care_plans: bool
     """Whether the viewer may write and change care plans (not by breaking glass; decision
     0031)."""
@@ -554,6 +556,9 @@ class PersonSummary:
 CLOSED_REFERRALS_SHOWN = 5
 #: How many ended alerts the person summary shows, the most recently ended first.
 ENDED_ALERTS_SHOWN = 5
+#: How many ended care plans the person summary and the person's own page list, the most
+#: recently ended first.
+ENDED_CARE_PLANS_SHOWN = 5
 
 
 def _alerts_in_force() -> Q:
@@ -629,6 +634,9 @@ def person_summary(
             .order_by(F("ended_at").desc(nulls_last=True), "-pk")[:ENDED_ALERTS_SHOWN]
         ),
         care_plans=list(care_plans_of(person).filter(status=CarePlan.Status.ACTIVE)),
+        ended_care_plans=list(
+            care_plans_of(person).exclude(status=CarePlan.Status.ACTIVE)[:ENDED_CARE_PLANS_SHOWN]
+        ),
         may_write_care_plans=services.may_write_care_plan(relationship),
         timeline=_timeline(staff, person, discipline=discipline),
     )
@@ -858,10 +866,6 @@ def care_plan_to_change(
         return None
     plan.person = person
     return CarePlanToChange(plan, services.may_write_care_plan(relationship))
-
-
-#: How many ended care plans the person's own page lists, the most recently ended first.
-ENDED_CARE_PLANS_SHOWN = 5
 
 
 @dataclass(frozen=True)

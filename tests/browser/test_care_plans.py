@@ -88,6 +88,11 @@ def test_a_nurse_writes_a_plan_a_colleague_changes_it_and_the_person_reads_it(
     page.get_by_role("button", name="Save care plan").click()
     expect(plans).to_contain_text("Dress the leg ulcer twice a week · District nurse · in progress")
     expect(plans).to_contain_text("Carer's assessment for her daughter")
+    page.get_by_role("link", name=re.compile(r"^End plan\W+Staying well at home$")).click()
+    page.get_by_role("button", name="End care plan").click()
+    expect(page.get_by_role("link", name="Say why the plan has ended")).to_be_visible()
+    assert violations(page) == [], "the page ending a plan, with errors"
+    page.get_by_role("link", name="Cancel").click()
 
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, "morwenna", factories.PASSWORD)

@@ -1,10 +1,9 @@
-"""The shared care record: people, their conditions and needs, care teams, referrals and one
-timeline.
+"""The shared care record: people, their conditions and needs, care teams, referrals, care plans
+and one timeline.
 
-Shaped for FHIR UK Core: Person ↔ Patient, Condition ↔ Condition, CareTeamMembership ↔
-CareTeam.participant,
-Referral ↔ ServiceRequest/EpisodeOfCare, RecordEntry ↔ Encounter/DocumentReference/Observation,
-Alert ↔ Flag, CarePlan ↔ CarePlan.
+Served as FHIR UK Core: Person ↔ Patient, Condition ↔ Condition, CareTeamMembership ↔
+CareTeam.participant, Referral ↔ ServiceRequest, RecordEntry → DocumentReference, Alert ↔ Flag,
+CarePlan → CarePlan.
 Business rules live in `services.py` (writes) and `selectors.py` (reads), never in `save()`.
 """
 

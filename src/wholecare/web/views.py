@@ -23,7 +23,7 @@ from wholecare.access.permissions import AccessDenied
 from wholecare.directory.disciplines import Discipline
 from wholecare.fhir import received
 from wholecare.record import aggregates, exports, selectors, services
-from wholecare.record.models import CarePlanAction, Condition, Person
+from wholecare.record.models import CarePlan, CarePlanAction, Condition, Person
 from wholecare.record.vocabulary import Sensitivity
 from wholecare.web.forms import (
     AlertEndForm,
@@ -487,10 +487,13 @@ def care_plan_new(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> Ht
     return _form_page(request, form, write, "record/care_plan_form.html", context)
 
 
-def _plan_on_record(
-    request: AuthenticatedHttpRequest, public_id: uuid.UUID, plan_id: uuid.UUID
-) -> selectors.CarePlanToChange | HttpResponse:
-    return _on_record(
+def _plan_to_change(
+    request: AuthenticatedHttpRequest, public_id: uuid.UUID, plan_id: uuid.UUID, template: str
+) -> tuple[CarePlan, dict[str, Any]] | HttpResponse:
+    """The care plan in force a page changes or ends, with the page's context; or the page to
+    show instead: the refusal, the summary when the plan is no longer in force, or `template`
+    saying who may change plans (403)."""
+    found = _on_record(
         request,
         public_id,
         lambda: selectors.care_plan_to_change(
@@ -498,6 +501,12 @@ def _plan_on_record(
         ),
         "That care plan is no longer in force.",
     )
+    if isinstance(found, HttpResponse):
+        return found
+    context: dict[str, Any] = {"person": found.plan.person, "plan": found.plan}
+    if not found.may_write:
+        return render(request, template, context, status=403)
+    return found.plan, context
 
 
 @require_http_methods(["GET", "POST"])
@@ -505,20 +514,18 @@ def care_plan_change(
     request: AuthenticatedHttpRequest, public_id: uuid.UUID, plan_id: uuid.UUID
 ) -> HttpResponse:
     """Change a care plan in force, as it stood when the form was opened."""
-    found = _plan_on_record(request, public_id, plan_id)
+    template = "record/care_plan_form.html"
+    found = _plan_to_change(request, public_id, plan_id, template)
     if isinstance(found, HttpResponse):
         return found
-    plan = found.plan
-    context: dict[str, Any] = {"person": plan.person, "plan": plan}
-    if not found.may_write:
-        return render(request, "record/care_plan_form.html", context, status=403)
+    plan, context = found
 
     def change(data: dict[str, Any]) -> str:
         changed = services.care_plan_write(by=request.user, person=plan.person, plan=plan, **data)
         return f"The care plan has been changed: {changed.title}."
 
     form = CarePlanForm.for_plan(posted(request), plan)
-    return _form_page(request, form, change, "record/care_plan_form.html", context)
+    return _form_page(request, form, change, template, context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -526,13 +533,11 @@ def care_plan_end(
     request: AuthenticatedHttpRequest, public_id: uuid.UUID, plan_id: uuid.UUID
 ) -> HttpResponse:
     """End a care plan in force: finished or stopped, saying why."""
-    found = _plan_on_record(request, public_id, plan_id)
+    template = "record/care_plan_end.html"
+    found = _plan_to_change(request, public_id, plan_id, template)
     if isinstance(found, HttpResponse):
         return found
-    plan = found.plan
-    context: dict[str, Any] = {"person": plan.person, "plan": plan}
-    if not found.may_write:
-        return render(request, "record/care_plan_end.html", context, status=403)
+    plan, context = found
 
     def end(data: dict[str, Any]) -> str:
         ended = services.care_plan_end(by=request.user, plan=plan, **data)
@@ -540,7 +545,7 @@ def care_plan_end(
         return f"The care plan has been {ending}: {ended.title}."
 
     form = CarePlanEndForm(posted(request), initial={"version": plan.version})
-    return _form_page(request, form, end, "record/care_plan_end.html", context)
+    return _form_page(request, form, end, template, context)
 
 
 @require_GET

@@ -347,7 +347,7 @@ class _Loader:
                     person_id=person.pk,
                     kind=RecordEntry.Kind.NOTE,
                     occurred_at=plan.written_at,
-                    title=f"Care plan written: {plan.title}",
+                    title=services.care_plan_note_title(plan, "written"),
                     text=services.care_plan_text(plan, its_actions),
                     author_id=plan.written_by_id,
                     discipline=spec_plan.discipline.value,

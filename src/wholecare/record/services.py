@@ -1296,7 +1296,7 @@ def care_plan_write(
             row.status_by_person_at = kept.status_by_person_at
     CarePlanAction.objects.bulk_create(rows)
     changed = "written" if plan is None else "changed"
-    _care_plan_note(current, rows, staff, f"Care plan {changed}: {current.title}")
+    _care_plan_note(current, rows, staff, changed)
     audit(
         by=by,
         action=AuditEvent.Action.CREATE if plan is None else AuditEvent.Action.UPDATE,
@@ -1354,7 +1354,7 @@ def care_plan_end(
     current.save()
     label = CarePlan.Status(current.status).label.lower()
     actions = list(current.actions.all())
-    _care_plan_note(current, actions, staff, f"Care plan {label}: {current.title}")
+    _care_plan_note(current, actions, staff, label)
     audit(
         by=by,
         action=AuditEvent.Action.UPDATE,
@@ -1409,19 +1409,25 @@ def care_plan_progress(
 
 
 def _care_plan_note(
-    plan: CarePlan, actions: Sequence[CarePlanAction], staff: Staff, title: str
+    plan: CarePlan, actions: Sequence[CarePlanAction], staff: Staff, what: str
 ) -> None:
     """The plan as it now stands, on the timeline: its earlier versions stay on the record."""
-    limit = RecordEntry._meta.get_field("title").max_length or 200
     RecordEntry.objects.create(
         person=plan.person,
         kind=RecordEntry.Kind.NOTE,
-        title=Truncator(title).chars(limit),
+        title=care_plan_note_title(plan, what),
         text=care_plan_text(plan, actions),
         occurred_at=plan.changed_at,
         author=staff,
         discipline=staff.discipline,
     )
+
+
+def care_plan_note_title(plan: CarePlan, what: str) -> str:
+    """ "Care plan written: Staying well at home" (`what` was done to it), within a title's
+    length however long the plan's title."""
+    limit = RecordEntry._meta.get_field("title").max_length or 200
+    return Truncator(f"Care plan {what}: {plan.title}").chars(limit)
 
 
 def care_plan_text(plan: CarePlan, actions: Sequence[CarePlanAction]) -> str:

@@ -660,10 +660,11 @@ def case_finding(*, by: AbstractBaseUser, practice_id: int | None, register: str
     if practice is not None:
         with_ltc = with_ltc.filter(registered_practice=practice)
     since = timezone.localdate() - dt.timedelta(days=SCREEN_VALID_DAYS)
-    screens = MeasureScore.objects.filter(
+    measured = MeasureScore.objects.filter(
         person=OuterRef("pk"), measure__in=SCREENING_MEASURES, measured_on__gt=since
     )
-    unscreened_q = with_ltc.exclude(Exists(screens)).exclude(
+    screens = measured.filter(referral__isnull=True)
+    unscreened_q = with_ltc.exclude(Exists(measured)).exclude(
         Exists(
             TTReferral.objects.filter(person=OuterRef("pk")).exclude(
                 status=TTReferral.Status.DISCHARGED
@@ -674,7 +675,11 @@ def case_finding(*, by: AbstractBaseUser, practice_id: int | None, register: str
     at_caseness = with_ltc.filter(Exists(screens.filter(at_caseness=True))).annotate(
         last_screen=Max(
             "tt_scores__measured_on",
-            filter=Q(tt_scores__measure__in=SCREENING_MEASURES, tt_scores__at_caseness=True),
+            filter=Q(
+                tt_scores__measure__in=SCREENING_MEASURES,
+                tt_scores__at_caseness=True,
+                tt_scores__referral__isnull=True,
+            ),
         )
     )
     not_referred = [
@@ -712,7 +717,7 @@ def _case_rows(people: Sequence[Person], codes_wanted: list[str]) -> list[CaseFi
         conditions.setdefault(c.person_id, []).append(c.concept.display)
     latest: dict[tuple[int, str], MeasureScore] = {}
     for s in MeasureScore.objects.filter(
-        person__in=people, measure__in=SCREENING_MEASURES
+        person__in=people, measure__in=SCREENING_MEASURES, referral__isnull=True
     ).order_by("measured_on", "pk"):
         latest[(s.person_id, s.measure)] = s
     rows = []

@@ -224,6 +224,30 @@ def test_case_finding_lists_unscreened_then_screened_at_caseness(client, tt):
     assert "Screened at caseness, not referred (0)" in client.get(url).content.decode()
 
 
+def test_case_finding_counts_only_screens_not_therapy_sessions(client, tt):
+    """A PHQ-9 at caseness in a course of therapy is not a screen: the person is not listed as
+    screened and not referred (nor as unscreened, being measured within 12 months), and no
+    session's score is shown to the practice nurse, then or a year on."""
+    referral = refer(tt, received=500)
+    score(tt, referral, "PHQ9", PHQ9_SEVERE, days_ago(420))
+    score(tt, referral, "GAD7", GAD7_MODERATE, days_ago(420))
+    discharge(tt, referral, days_ago(400))
+    found = selectors.case_finding(by=tt.nurse.user, practice_id=None, register="diabetes")
+    assert [(row.person, row.last_phq9, row.last_screen) for row in found.unscreened] == [
+        (tt.person, None, None)
+    ]
+    referral = refer(tt, received=30)
+    score(tt, referral, "PHQ9", PHQ9_SEVERE, days_ago(10))
+    score(tt, referral, "GAD7", GAD7_MODERATE, days_ago(10))
+    discharge(tt, referral, days_ago(5))
+    found = selectors.case_finding(by=tt.nurse.user, practice_id=None, register="diabetes")
+    assert (found.unscreened, found.not_referred) == ([], [])
+    client.force_login(tt.nurse.user)
+    body = client.get(reverse("talking_therapies:case-finding")).content.decode()
+    assert "Screened at caseness, not referred (0)" in body
+    assert ">18<" not in body
+
+
 def test_public_questionnaire_from_a_link_raises_the_risk_at_once(tt):
     referral = treated_course(tt)
     new = services.invitation_create(

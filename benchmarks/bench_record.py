@@ -2,7 +2,9 @@
 
 Target (issue 2): p95 under 100 ms for the whole page, rendered through Django as a browser gets it.
 Also the demo GP's caseload: its first page, a later one, and narrowed by name; and the person's
-timeline as FHIR DocumentReferences, the first page of a search (no targets).
+timeline as FHIR DocumentReferences, the first page of a search (no targets); and, for the demo
+PWP, the latest PHQ-9 scores as FHIR Observations, sorted across those recorded in Wholecare and
+those other systems sent (the first page of a merged `_sort`).
 The database is built once with `wholecare demo` and kept under bench-out/ for later runs.
 """
 
@@ -117,6 +119,14 @@ def run() -> None:
     url = f"/fhir/DocumentReference?patient={person.public_id}"
     median, p95 = _timed(Client(), url, CASELOAD_REQUESTS, Authorization=f"Bearer {token}")
     print(f"the same person's timeline through the API, {url.split('?')[0]} (first page):")
+    print(f"  median {median:.1f} ms, p95 {p95:.1f} ms over {CASELOAD_REQUESTS} requests")
+
+    pwp = Staff.objects.get(user__username="demo-pwp")
+    api, _ = client_register(name="record benchmark, PWP", staff=pwp, allowed_scopes="user/*.rs")
+    token, _ = token_issue(client=api, scope="user/*.rs")
+    url = "/fhir/Observation?code=http://loinc.org|44261-6&_sort=-date"
+    median, p95 = _timed(Client(), url, CASELOAD_REQUESTS, Authorization=f"Bearer {token}")
+    print(f"the demo PWP's latest PHQ-9 scores through the API, {url} (first page):")
     print(f"  median {median:.1f} ms, p95 {p95:.1f} ms over {CASELOAD_REQUESTS} requests")
 
 

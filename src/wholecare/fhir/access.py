@@ -74,14 +74,19 @@ def readable_q(staff: Staff) -> Q:
     normal ones, their own, and sensitive ones the person's consent (or, without a decision, the
     default readers) shares with their discipline."""
     readable = Q(sensitivity=Sensitivity.NORMAL) | Q(author=staff)
-    for sensitivity, readers in DEFAULT_READERS.items():
-        decided = SharingConsent.objects.filter(
-            sensitivity=sensitivity.value, discipline=staff.discipline
-        )
-        if staff.discipline_enum in readers:
-            denied = decided.filter(decision=SharingConsent.Decision.DENY)
-            readable |= Q(sensitivity=sensitivity) & ~Q(person__in=denied.values("person_id"))
-        else:
-            permitted = decided.filter(decision=SharingConsent.Decision.PERMIT)
-            readable |= Q(sensitivity=sensitivity) & Q(person__in=permitted.values("person_id"))
+    for sensitivity in DEFAULT_READERS:
+        readable |= Q(sensitivity=sensitivity) & shared_q(staff, sensitivity)
     return readable
+
+
+def shared_q(staff: Staff, sensitivity: Sensitivity) -> Q:
+    """Rows about the people whose entries of this kind are shared with this member of staff's
+    discipline: by the person's decision, or, without one, by the default readers."""
+    decided = SharingConsent.objects.filter(
+        sensitivity=sensitivity.value, discipline=staff.discipline
+    )
+    if staff.discipline_enum in DEFAULT_READERS[sensitivity]:
+        denied = decided.filter(decision=SharingConsent.Decision.DENY)
+        return ~Q(person__in=denied.values("person_id"))
+    permitted = decided.filter(decision=SharingConsent.Decision.PERMIT)
+    return Q(person__in=permitted.values("person_id"))

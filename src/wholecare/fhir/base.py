@@ -1,14 +1,17 @@
 """What every resource type offers the interactions, and the two kinds of type behind it: those
 rendered from the record's own rows, and those kept whole by the FHIR edge."""
 
+import datetime as dt
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cmp_to_key, partial
 from typing import Any, ClassVar, Generic, TypeVar
 
 from django.db import models
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from wholecare.directory.models import Staff
 from wholecare.fhir import store
@@ -21,6 +24,7 @@ from wholecare.fhir.search import (
     Criterion,
     Param,
     SearchRequest,
+    SortKey,
     any_of,
     date_q,
     ordering,
@@ -250,6 +254,20 @@ class Page:
     withheld: int = 0
 
 
+@dataclass(frozen=True)
+class Matching(Generic[R]):
+    """A search's matches the client may read, and, for a type under the sharing rule, all its
+    matches in the records the client may open (so that it can say how many are withheld)."""
+
+    readable: QuerySet[Any, R]
+    before_sharing_rule: QuerySet[Any, R] | None = None
+
+    def withheld(self, readable: int) -> int:
+        if self.before_sharing_rule is None:
+            return 0
+        return self.before_sharing_rule.count() - readable
+
+
 READS = frozenset({"read", "vread", "history-instance", "history-type", "search-type"})
 ENTERED_IN_ERROR = "entered-in-error"
 """The status that a delete sets: the resource leaves current views, its versions are kept."""
@@ -378,13 +396,18 @@ class RecordType(ResourceType, Generic[M]):
         row = self.row_for_id(self.rows(ctx, Permission.READ), fhir_id)
         return None if row is None else self.items([row])[0]
 
-    def search(self, ctx: Ctx, request: SearchRequest) -> Page:
+    def matching(self, ctx: Ctx, request: SearchRequest) -> Matching[M]:
         rows = self.rows(ctx, Permission.SEARCH)
         for criterion in request.criteria:
             rows = rows.filter(self.filter(criterion))
-        ordered = rows.order_by(*ordering(request.sort, self.sortable()))
+        return Matching(rows)
+
+    def search(self, ctx: Ctx, request: SearchRequest) -> Page:
+        matching = self.matching(ctx, request)
+        ordered = matching.readable.order_by(*ordering(request.sort, self.sortable()))
         page = list(ordered[request.offset : request.offset + request.count])
-        return Page(self.items(page), _total(rows, request, len(page)))
+        total = _total(matching.readable, request, len(page))
+        return Page(self.items(page), total, matching.withheld(total))
 
     def history_type(self, ctx: Ctx) -> QuerySet[Resource]:
         return Resource.objects.filter(
@@ -575,16 +598,18 @@ class StoredType(ResourceType):
             tokens = tokens.filter(system=system)
         return Q(pk__in=tokens.values("resource_id"))
 
-    def search(self, ctx: Ctx, request: SearchRequest) -> Page:
+    def matching(self, ctx: Ctx, request: SearchRequest) -> Matching[Resource]:
         matching = self.within_people(ctx, Permission.SEARCH).exclude(status=ENTERED_IN_ERROR)
         for criterion in request.criteria:
             matching = matching.filter(self.filter(criterion))
-        readable = matching.filter(readable_q(ctx.staff))
-        ordered = readable.order_by(*ordering(request.sort, self.sortable()))
+        return Matching(matching.filter(readable_q(ctx.staff)), matching)
+
+    def search(self, ctx: Ctx, request: SearchRequest) -> Page:
+        matching = self.matching(ctx, request)
+        ordered = matching.readable.order_by(*ordering(request.sort, self.sortable()))
         page = list(ordered[request.offset : request.offset + request.count])
-        total = _total(readable, request, len(page))
-        withheld = matching.count() - total
-        return Page([store.item(r) for r in page], total, withheld)
+        total = _total(matching.readable, request, len(page))
+        return Page([store.item(r) for r in page], total, matching.withheld(total))
 
     def create(self, ctx: Ctx, content: dict[str, Any]) -> Item:
         return self.keep(ctx, content, fhir_id=store.new_id())
@@ -702,13 +727,9 @@ class Received(StoredType):
         return Resource.objects.filter(resource_type=self.name, record_pk__isnull=True).exists()
 
     def within_people(self, ctx: Ctx, permission: Permission) -> QuerySet[Resource]:
-        received = Resource.objects.filter(resource_type=self.name, record_pk__isnull=True)
         if not self.subject_element:
-            return received
-        return received.filter(person__in=openable_people(ctx.grant, self.name, permission))
-
-    def sortable(self) -> dict[str, str]:
-        return {}
+            return Resource.objects.filter(resource_type=self.name, record_pk__isnull=True)
+        return super().within_people(ctx, permission).filter(record_pk__isnull=True)
 
     def filter(self, criterion: Criterion) -> Q:
         """Besides the kept-whole searches: references other than the person's (`Type/id` or
@@ -738,10 +759,10 @@ class Receiving(ResourceType):
     generated) and those received from other systems that its model cannot hold (`received`,
     decision 0014). Content goes to Wholecare's own model whenever `holds` says it is what that
     model holds (and is refused there if it is not valid), and is kept as received only otherwise.
-    Reads find either; a search pages through Wholecare's own first, then those received, so such
-    a type offers no `_sort` (a test checks). Wholecare's own half is the next class in the
-    method order (a RecordType, or the generated instruments), which mypy sees only as the
-    abstract ResourceType: hence the `safe-super` ignores."""
+    Reads find either; a search pages through Wholecare's own first, then those received (a
+    `_sort` is offered only by `ReceivingRecord`, which merges the two). Wholecare's own half is
+    the next class in the method order (a RecordType, or the generated instruments), which mypy
+    sees only as the abstract ResourceType: hence the `safe-super` ignores."""
 
     received: ClassVar[Received]
     writable = frozenset({"create"})
@@ -798,6 +819,81 @@ class Receiving(ResourceType):
             own.total + received.total,
             own.withheld + received.withheld,
         )
+
+
+class ReceivingRecord(Receiving, RecordType[M]):
+    """A type of two sources whose own half is rendered from a model of the record. It offers the
+    `_sort` parameters both halves sort by, and pages through the two in one order: each half's
+    first matches up to the page's end, merged by their sort values (empty ones last either way),
+    then Wholecare's own before those received, then each row's key, so paging is stable."""
+
+    changed_where: ClassVar[str] = "is Wholecare's own: it cannot be changed through the API"
+    """Why an update of one of Wholecare's own is refused (after its type and id)."""
+
+    def update(self, ctx: Ctx, current: Item, content: dict[str, Any]) -> Item:
+        if self.received.find_kept(ctx, current.fhir_id) is not None:
+            return self.received.update(ctx, current, content)
+        raise FhirError(
+            405, [Issue("not-supported", f"{self.name}/{current.fhir_id} {self.changed_where}")]
+        )
+
+    def sortable(self) -> dict[str, str]:
+        received = self.received.sortable()
+        return {name: column for name, column in self.sorts.items() if name in received}
+
+    def search(self, ctx: Ctx, request: SearchRequest) -> Page:
+        if not request.sort or not self.received.any_kept():
+            return super().search(ctx, request)
+        end = request.offset + request.count
+        own = self.matching(ctx, request)
+        received = self.received.matching(ctx, request)
+        keyed = sorted(
+            _sort_values(own.readable, request.sort, self.sortable(), end, 0)
+            + _sort_values(received.readable, request.sort, self.received.sortable(), end, 1),
+            key=cmp_to_key(partial(_compare_sort_values, request.sort)),
+        )[request.offset : end]
+        own_rows = own.readable.in_bulk([pk for _, half, pk in keyed if half == 0])
+        own_items = dict(zip(own_rows, self.items(list(own_rows.values())), strict=True))
+        received_items = {
+            r.pk: store.item(r)
+            for r in received.readable.filter(pk__in=[pk for _, half, pk in keyed if half == 1])
+        }
+        own_total, received_total = own.readable.count(), received.readable.count()
+        return Page(
+            [own_items[pk] if half == 0 else received_items[pk] for _, half, pk in keyed],
+            own_total + received_total,
+            own.withheld(own_total) + received.withheld(received_total),
+        )
+
+
+SortValues = tuple[tuple[Any, ...], int, int]
+"""A match's sort values, which half it is from (0: Wholecare's own, 1: received), its key."""
+
+
+def _sort_values(
+    rows: QuerySet[Any], sort: list[SortKey], columns: dict[str, str], end: int, half: int
+) -> list[SortValues]:
+    columns_sorted = [columns[key.name] for key in sort]
+    first = rows.order_by(*ordering(sort, columns)).values_list(*columns_sorted, "pk")[:end]
+    return [(tuple(map(_comparable, values[:-1])), half, values[-1]) for values in first]
+
+
+def _comparable(value: Any) -> Any:
+    """A date as the instant its day begins (in the server's time zone), as a date is indexed
+    when kept whole, so that Wholecare's dates and received instants sort together."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return dt.datetime.combine(value, dt.time(), tzinfo=timezone.get_current_timezone())
+    return value
+
+
+def _compare_sort_values(sort: list[SortKey], a: SortValues, b: SortValues) -> int:
+    for key, x, y in zip(sort, a[0], b[0], strict=True):
+        if x == y:
+            continue
+        if x is None or y is None:
+            return 1 if x is None else -1
+        return (1 if x > y else -1) * (-1 if key.descending else 1)
+    return (a[1] > b[1]) - (a[1] < b[1]) or (a[2] > b[2]) - (a[2] < b[2])
 
 
 def _all(filters: Any) -> Q:

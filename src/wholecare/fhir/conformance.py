@@ -38,7 +38,7 @@ from pydantic import ValidationError as PydanticError
 
 from wholecare.directory.models import Organisation, Service, Staff
 from wholecare.fhir import bulk_read
-from wholecare.fhir.base import StoredType, references_in, with_meta
+from wholecare.fhir.base import Receiving, StoredType, references_in, with_meta
 from wholecare.fhir.bulk_import import (
     READ_ONLY,
     Importer,
@@ -133,10 +133,10 @@ def _run(folder: Path) -> list[Example]:
             )
         example.round_trip = back(example.round_trip)
         example.supplied = about.get(outcome.where, "")
-        kind = registered().get(example.resource_type)
+        kept_whole = _kept_whole(example.resource_type)
         example.unfiled = (
-            isinstance(kind, StoredType)
-            and kind.held_unfiled
+            kept_whole is not None
+            and kept_whole.held_unfiled
             and subjects.get(outcome.where, "") is None
             and example.imported == "yes"
         )
@@ -147,18 +147,26 @@ def _run(folder: Path) -> list[Example]:
 def _subject(resource: dict[str, Any]) -> str | None:
     """The reference to whom a resource of a type the record files on a person is about: "" if
     it says so other than by reference (or is not such a type), None if it has no subject."""
-    kind = registered().get(resource["resourceType"])
-    if kind is None:
+    if resource["resourceType"] not in registered():
         return ""
+    kept_whole = _kept_whole(resource["resourceType"])
     try:
         subject = (
-            kind.subject(resource)
-            if isinstance(kind, StoredType)
+            kept_whole.subject(resource)
+            if kept_whole is not None
             else resource.get("subject", resource.get("patient"))
         )
     except FhirError:
         return ""
     return None if subject is None else str(subject.get("reference", ""))
+
+
+def _kept_whole(resource_type: str) -> StoredType | None:
+    """What keeps resources of this type whole: the type, or its received half."""
+    kind = registered().get(resource_type)
+    if isinstance(kind, Receiving):
+        return kind.received
+    return kind if isinstance(kind, StoredType) else None
 
 
 def _subjects(files: list[Path]) -> tuple[dict[str, str | None], set[str]]:

@@ -61,7 +61,11 @@ def _readable(
     staff: Staff, person: Person, resource_type: str, statuses: Iterable[str]
 ) -> QuerySet[Resource]:
     return Resource.objects.filter(
-        readable_q(staff), resource_type=resource_type, person=person, status__in=list(statuses)
+        readable_q(staff),
+        resource_type=resource_type,
+        record_pk__isnull=True,
+        person=person,
+        status__in=list(statuses),
     )
 
 

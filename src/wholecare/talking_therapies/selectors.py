@@ -37,6 +37,7 @@ from wholecare.access.permissions import (
 from wholecare.directory.disciplines import NO_DIRECT_CARE, Discipline
 from wholecare.directory.models import Organisation, Service, Staff
 from wholecare.fhir import received
+from wholecare.fhir.access import shared_q
 from wholecare.outcomes import spec
 from wholecare.record import selectors as record_selectors
 from wholecare.record import vocabulary
@@ -78,6 +79,17 @@ def _sees_therapy(staff: Staff, person: Person, referral: TTReferral | None = No
     return (
         vocabulary.Sensitivity.PSYCHOLOGICAL_THERAPY
         in sensitive_access(staff, person).sensitivities
+    )
+
+
+def scores_readable_q(staff: Staff) -> Q:
+    """The scores `staff` may read, as the person's page shows them, for a query over several
+    people: those they entered, all scores of people referred to one of their services, and
+    otherwise as the psychological therapy entries the sharing rule shares with them."""
+    return (
+        Q(entered_by=staff)
+        | Q(person__in=TTReferral.objects.filter(service__in=staff.services.all()).values("person"))
+        | shared_q(staff, vocabulary.Sensitivity.PSYCHOLOGICAL_THERAPY)
     )
 
 

@@ -161,6 +161,59 @@ def test_searches_find_both_sources_and_each_kept_plan_is_still_changed_through_
     assert api.delete(f"/fhir/CarePlan/{kept['id']}").status_code in {200, 204}
 
 
+def test_a_sort_pages_through_both_sources_in_one_order(person: Person) -> None:
+    """Plans written here (by when written) and those kept whole (by the start of their period)
+    in one order, a plan with no date last either way, the same across pages."""
+    nurse = _caring(person)
+    api = api_for(nurse)
+    for title, written in (("Here in August", "2026-08-15"), ("Here in October", "2026-10-10")):
+        CarePlan.objects.filter(pk=_written(person, nurse, title=title).pk).update(
+            written_at=dt.datetime.fromisoformat(f"{written}T10:00+01:00")
+        )
+    _written(person, nurse, title="Here today")
+    for title, start in (("Sent for September", "2026-09-01"), ("Sent for November", "2026-11-01")):
+        kept = {**_kept(person, title), "period": {"start": start}}
+        assert api.post("/fhir/CarePlan", kept).status_code == 201
+    undated = {
+        key: value for key, value in _kept(person, "Sent undated").items() if key != "period"
+    }
+    assert api.post("/fhir/CarePlan", undated).status_code == 201
+
+    def titles(query: str) -> list[str]:
+        found: list[str] = []
+        url: str | None = f"/fhir/CarePlan?patient={person.public_id}&{query}&_count=2"
+        while url:
+            page = api.get(url).json()
+            assert page["total"] == 6
+            found += [e["resource"]["title"] for e in page["entry"]]
+            url = next(
+                (
+                    link["url"].split("testserver", 1)[1]
+                    for link in page["link"]
+                    if link["relation"] == "next"
+                ),
+                None,
+            )
+        return found
+
+    oldest_first = [
+        "Here in August",
+        "Sent for September",
+        "Here in October",
+        "Sent for November",
+        "Here today",
+        "Sent undated",
+    ]
+    assert titles("_sort=date") == oldest_first
+    assert titles("_sort=-date") == [*reversed(oldest_first[:-1]), "Sent undated"]
+    assert titles("_sort=-_lastUpdated")[:3] == [
+        "Sent undated",
+        "Sent for November",
+        "Sent for September",
+    ]
+    assert api.get("/fhir/CarePlan?_sort=status").status_code == 400
+
+
 def test_a_plan_written_here_is_changed_and_ended_only_on_wholecares_pages(
     person: Person,
 ) -> None:

@@ -16,7 +16,7 @@ from tests.app.fhir.conftest import api_for, sharing_decision
 from wholecare.access.models import AuditEvent, SharingConsent
 from wholecare.access.permissions import can_open_record
 from wholecare.directory.models import Staff
-from wholecare.fhir.base import Receiving
+from wholecare.fhir.base import Receiving, ReceivingRecord
 from wholecare.fhir.models import ImportedId, Resource
 from wholecare.fhir.registry import registered
 from wholecare.record.models import Alert, CareTeamMembership, Person, Referral
@@ -408,13 +408,18 @@ def test_practitioner_search_pages_and_counts_across_staff_and_received(gp_api):
     assert history["total"] >= 3
 
 
-def test_no_type_that_keeps_what_it_receives_offers_sort():
-    """A search of such a type gives Wholecare's own first, then those received: it cannot
-    honour a `_sort` across both, so it must not offer one."""
+def test_a_type_that_keeps_what_it_receives_sorts_only_by_what_both_halves_sort_by():
+    """A `_sort` pages through Wholecare's own and those received in one order, so each
+    parameter it offers must be one both halves sort by; otherwise it offers none."""
     for name in RECEIVING:
         kind = registered()[name]
         assert isinstance(kind, Receiving)
-        assert kind.sortable() == {}
+        offered = kind.sortable()
+        if isinstance(kind, ReceivingRecord):
+            assert offered.keys() <= kind.sorts.keys() & kind.received.sortable().keys()
+        else:
+            assert offered == {}
+    assert registered()["CarePlan"].sortable().keys() == {"date", "_lastUpdated"}
 
 
 def test_the_capability_statement_says_received_resources_are_kept_and_not_applied(gp_api):

@@ -13,16 +13,14 @@ from wholecare.fhir.base import (
     Ctx,
     Include,
     Received,
-    Receiving,
-    RecordType,
+    ReceivingRecord,
     person_q,
     record_pks,
     reference_ids,
 )
-from wholecare.fhir.errors import FhirError, Issue, unprocessable
+from wholecare.fhir.errors import unprocessable
 from wholecare.fhir.scopes import Permission
 from wholecare.fhir.search import Criterion, Param, any_of, date_q
-from wholecare.fhir.store import Item
 from wholecare.record.models import CarePlan, CarePlanAction
 
 PROFILE = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-CarePlan"
@@ -122,7 +120,7 @@ class ReceivedCarePlan(Received):
             )
 
 
-class CarePlanType(Receiving, RecordType[CarePlan]):
+class CarePlanType(ReceivingRecord[CarePlan]):
     name = "CarePlan"
     profile = PROFILE
     model = CarePlan
@@ -135,6 +133,10 @@ class CarePlanType(Receiving, RecordType[CarePlan]):
             "Patient", reference_ids(lambda r: r.get("subject"), "Patient")
         ),
     }
+    sorts: ClassVar[dict[str, str]] = {"date": "written_at", "_lastUpdated": "changed_at"}
+    changed_where = (
+        "was written with the person on Wholecare's pages: it is changed there, not through the API"
+    )
     undeletable = (
         "is a care plan written with the person on Wholecare's pages: it is ended there, with"
         " why, and cannot be deleted through the API"
@@ -148,20 +150,6 @@ class CarePlanType(Receiving, RecordType[CarePlan]):
     def holds(self, ctx: Ctx, content: dict[str, Any]) -> bool:
         """Never: Wholecare's own plans are written with the person on its pages."""
         return False
-
-    def update(self, ctx: Ctx, current: Item, content: dict[str, Any]) -> Item:
-        if self.received.find_kept(ctx, current.fhir_id) is not None:
-            return self.received.update(ctx, current, content)
-        raise FhirError(
-            405,
-            [
-                Issue(
-                    "not-supported",
-                    f"CarePlan/{current.fhir_id} was written with the person on Wholecare's"
-                    " pages: it is changed there, not through the API",
-                )
-            ],
-        )
 
     def rows(self, ctx: Ctx, permission: Permission) -> QuerySet[CarePlan]:
         return (

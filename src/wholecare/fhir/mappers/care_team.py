@@ -14,8 +14,7 @@ from wholecare.fhir.base import (
     Ctx,
     Include,
     Received,
-    Receiving,
-    RecordType,
+    ReceivingRecord,
     person_q,
     record_pks,
     reference_ids,
@@ -75,7 +74,7 @@ class ReceivedCareTeam(Received):
     params: ClassVar[dict[str, Param]] = PARAMS
 
 
-class CareTeamType(Receiving, RecordType[Person]):
+class CareTeamType(ReceivingRecord[Person]):
     name = "CareTeam"
     profile = PROFILE
     model = Person

@@ -21,8 +21,7 @@ from wholecare.fhir.base import (
     Ctx,
     Include,
     Received,
-    Receiving,
-    RecordType,
+    ReceivingRecord,
     person_q,
     record_pks,
     reference_ids,
@@ -137,7 +136,7 @@ class ReceivedConsent(Received):
     params: ClassVar[dict[str, Param]] = PARAMS
 
 
-class ConsentType(Receiving, RecordType[SharingConsent]):
+class ConsentType(ReceivingRecord[SharingConsent]):
     name = "Consent"
     profile = PROFILE
     model = SharingConsent

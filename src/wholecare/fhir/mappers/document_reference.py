@@ -16,7 +16,7 @@ from wholecare.fhir.base import (
     Ctx,
     Include,
     KeepsEnteredInError,
-    Page,
+    Matching,
     person_q,
     record_pks,
     reference_ids,
@@ -29,7 +29,6 @@ from wholecare.fhir.search import (
     SearchRequest,
     any_of,
     date_q,
-    ordering,
     parse_token,
 )
 from wholecare.record.models import RecordEntry
@@ -140,17 +139,13 @@ class DocumentReferenceType(KeepsEnteredInError[RecordEntry]):
         hidden = self._within(ctx, Permission.READ).exclude(readable_q(ctx.staff))
         return self.row_for_id(hidden, fhir_id) is not None
 
-    def search(self, ctx: Ctx, request: SearchRequest) -> Page:
+    def matching(self, ctx: Ctx, request: SearchRequest) -> Matching[RecordEntry]:
         """As for any type from the record, and how many matches the sharing rule withholds,
         as the timeline says how many entries are withheld."""
         matching = self._within(ctx, Permission.SEARCH)
         for criterion in request.criteria:
             matching = matching.filter(self.filter(criterion))
-        readable = matching.filter(readable_q(ctx.staff))
-        ordered = readable.order_by(*ordering(request.sort, self.sortable()))
-        page = list(ordered[request.offset : request.offset + request.count])
-        total = readable.count()
-        return Page(self.items(page), total, matching.count() - total)
+        return Matching(matching.filter(readable_q(ctx.staff)), matching)
 
     def filter(self, criterion: Criterion) -> Q:
         name = criterion.name

@@ -1,23 +1,42 @@
-"""Observation (UK Core), kept whole by the FHIR edge: any coded observation about a person, with
-its value (a quantity with its unit, a coded value, components or members) or the reason it is
-absent. Questionnaire totals (PHQ-9, GAD-7 and the other instruments) are usually produced by
-scoring a QuestionnaireResponse; vital signs, NEWS2 parts and laboratory results come from other
-systems. An Observation whose code has no coding with a system and a code is refused with 422;
-one with no subject at all is held unfiled (`StoredType.held_unfiled`)."""
+"""Observation (UK Core), from two sources (decision 0033). Wholecare's own: each questionnaire
+total recorded on the Talking Therapies pages (`MeasureScore`: a screen, a session's measure, or
+one the person completed from a link), read-only, under the sharing rule for psychological
+therapy entries as the pages apply it. Those other systems send, kept whole: any coded
+observation about a person, with its value (a quantity with its unit, a coded value, components
+or members) or the reason it is absent, including the totals scored from a QuestionnaireResponse
+sent through the API. An Observation whose code has no coding with a system and a code is
+refused with 422; one with no subject at all is held unfiled (`StoredType.held_unfiled`)."""
 
 from typing import Any, ClassVar
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from wholecare import measures
-from wholecare.fhir.base import Ctx, Include, StoredType, reference_ids
+from wholecare.fhir.access import openable_people
+from wholecare.fhir.base import (
+    READS,
+    Ctx,
+    Include,
+    Matching,
+    Received,
+    ReceivingRecord,
+    person_q,
+    record_pks,
+    reference_ids,
+)
 from wholecare.fhir.errors import unprocessable
 from wholecare.fhir.mappers import WHOLECARE
 from wholecare.fhir.models import SearchToken
-from wholecare.fhir.search import Criterion, Param
-from wholecare.record.vocabulary import SNOMED_CT
+from wholecare.fhir.scopes import Permission
+from wholecare.fhir.search import Criterion, Param, SearchRequest, any_of, date_q, parse_token
+from wholecare.record.vocabulary import SNOMED_CT, Sensitivity
+from wholecare.talking_therapies.models import MeasureScore
+from wholecare.talking_therapies.selectors import scores_readable_q
 
 LOINC = "http://loinc.org"
+UCUM = "http://unitsofmeasure.org"
+CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation-category"
+SURVEY = {"coding": [{"system": CATEGORY_SYSTEM, "code": "survey"}]}
 MEASURE_SYSTEM = f"{WHOLECARE}/CodeSystem/measure"
 PROFILE = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation"
 STATUSES = frozenset(
@@ -43,40 +62,34 @@ def total_code(instrument: measures.Instrument) -> dict[str, Any]:
     return {"coding": coding, "text": f"{instrument.name} total score"}
 
 
-class ObservationType(StoredType):
+PARAMS: dict[str, Param] = {
+    "_id": Param("_id", "token", "The observation's id"),
+    "patient": Param("patient", "reference", "Patient/<id>"),
+    "subject": Param("subject", "reference", "Patient/<id>"),
+    "code": Param("code", "token", "LOINC, SNOMED CT or Wholecare measure code"),
+    "category": Param("category", "token", "vital-signs, survey, laboratory, ..."),
+    "date": Param("date", "date", "effectiveDateTime, with prefixes"),
+    "status": Param("status", "token", "final, amended, ..."),
+    "derived-from": Param(
+        "derived-from", "reference", "QuestionnaireResponse/<id> a total was scored from"
+    ),
+    "_lastUpdated": Param("_lastUpdated", "date", "When last changed"),
+}
+
+
+class ReceivedObservation(Received):
+    """An Observation another system sent (or scored here from a QuestionnaireResponse it sent):
+    kept whole, and updated and deleted through the API."""
+
     name = "Observation"
     profile = PROFILE
     held_unfiled = True
     statuses = STATUSES
     date_element = "effectiveDateTime"
     token_elements: ClassVar[dict[str, str]] = {"code": "code", "category": "category"}
-    params: ClassVar[dict[str, Param]] = {
-        "_id": Param("_id", "token", "The observation's id"),
-        "patient": Param("patient", "reference", "Patient/<id>"),
-        "subject": Param("subject", "reference", "Patient/<id>"),
-        "code": Param("code", "token", "LOINC, SNOMED CT or Wholecare measure code"),
-        "category": Param("category", "token", "vital-signs, survey, laboratory, ..."),
-        "date": Param("date", "date", "effectiveDateTime, with prefixes"),
-        "status": Param("status", "token", "final, amended, ..."),
-        "derived-from": Param(
-            "derived-from", "reference", "QuestionnaireResponse/<id> a total was scored from"
-        ),
-        "_lastUpdated": Param("_lastUpdated", "date", "When last changed"),
-    }
-    includes: ClassVar[dict[str, Include]] = {
-        "Observation:patient": Include(
-            "Patient", reference_ids(lambda r: r.get("subject"), "Patient")
-        ),
-        "Observation:subject": Include(
-            "Patient", reference_ids(lambda r: r.get("subject"), "Patient")
-        ),
-    }
-    documentation = (
-        "Any coded observation (questionnaire totals scored from QuestionnaireResponses, vital"
-        " signs, laboratory results), kept whole by the FHIR edge (decision 0006). One that names"
-        " no subject at all is held unfiled: on nobody's record and readable only by the member"
-        " of staff whose client sent it, until an update naming the Patient files it."
-    )
+    writable = frozenset({"create", "update"})
+    interactions = READS | {"delete"}
+    params: ClassVar[dict[str, Param]] = PARAMS
 
     def check(self, ctx: Ctx, content: dict[str, Any]) -> None:
         codings = (content.get("code") or {}).get("coding", [])
@@ -104,3 +117,161 @@ class ObservationType(StoredType):
             tokens = SearchToken.objects.filter(param="derived-from", value__in=values)
             return Q(pk__in=tokens.values("resource_id"))
         return super().filter(criterion)
+
+
+class ObservationType(ReceivingRecord[MeasureScore]):
+    name = "Observation"
+    profile = PROFILE
+    model = MeasureScore
+    received = ReceivedObservation()
+    writable = frozenset({"create", "update"})
+    interactions = READS | {"delete"}
+    params: ClassVar[dict[str, Param]] = PARAMS
+    includes: ClassVar[dict[str, Include]] = {
+        "Observation:patient": Include(
+            "Patient", reference_ids(lambda r: r.get("subject"), "Patient")
+        ),
+        "Observation:subject": Include(
+            "Patient", reference_ids(lambda r: r.get("subject"), "Patient")
+        ),
+    }
+    sorts: ClassVar[dict[str, str]] = {"date": "measured_on", "_lastUpdated": "recorded_at"}
+    changed_where = (
+        "is a score recorded on Wholecare's Talking Therapies pages, where scores are added and"
+        " never changed: it cannot be changed through the API"
+    )
+    undeletable = (
+        "is a score recorded on Wholecare's Talking Therapies pages, where scores are added and"
+        " never removed: it cannot be deleted through the API"
+    )
+    documentation = (
+        "Questionnaire totals recorded on Wholecare's Talking Therapies pages (screens, session"
+        " measures, those the person completed from a link), read-only, under the sharing rule"
+        " for psychological therapy entries (decision 0033): one withheld answers 403. And any"
+        " coded observation other systems send (vital signs, laboratory results, totals scored"
+        " from a QuestionnaireResponse), kept whole (decision 0006); one that names no subject at"
+        " all is held unfiled: on nobody's record and readable only by the member of staff whose"
+        " client sent it, until an update naming the Patient files it."
+    )
+
+    def holds(self, ctx: Ctx, content: dict[str, Any]) -> bool:
+        """Never: a total recorded here is scored from the answers, which an Observation lacks."""
+        return False
+
+    def _within(self, ctx: Ctx, permission: Permission) -> QuerySet[MeasureScore]:
+        """The scores of the people the client may open, before the sharing rule."""
+        return MeasureScore.objects.filter(
+            person__in=openable_people(ctx.grant, self.name, permission)
+        ).select_related("person", "entered_by__user")
+
+    def rows(self, ctx: Ctx, permission: Permission) -> QuerySet[MeasureScore]:
+        return self._within(ctx, permission).filter(scores_readable_q(ctx.staff))
+
+    def matching(self, ctx: Ctx, request: SearchRequest) -> Matching[MeasureScore]:
+        matching = self._within(ctx, Permission.SEARCH)
+        for criterion in request.criteria:
+            matching = matching.filter(self.filter(criterion))
+        return Matching(matching.filter(scores_readable_q(ctx.staff)), matching)
+
+    def withheld(self, ctx: Ctx, fhir_id: str) -> bool:
+        hidden = self._within(ctx, Permission.READ).exclude(scores_readable_q(ctx.staff))
+        return super().withheld(ctx, fhir_id) or self.row_for_id(hidden, fhir_id) is not None
+
+    def render(self, row: MeasureScore, fhir_id: str) -> dict[str, Any]:
+        return score_to_fhir(row, fhir_id)
+
+    def row_sensitivity(self, row: MeasureScore) -> str:
+        return Sensitivity.PSYCHOLOGICAL_THERAPY
+
+    def filter(self, criterion: Criterion) -> Q:
+        name = criterion.name
+        if name == "_id":
+            return Q(pk__in=record_pks(self.name, criterion.values))
+        if name in {"patient", "subject"}:
+            return any_of(criterion, person_q)
+        if name == "code":
+            return Q(measure__in=[m for v in criterion.values for m in _measures_coded(v)])
+        if name == "category":
+            return _all_or_none(criterion, CATEGORY_SYSTEM, "survey")
+        if name == "status":
+            return _all_or_none(criterion, None, "final")
+        if name == "derived-from":
+            return Q(pk__in=[])
+        combined = Q()
+        for value in criterion.values:
+            combined &= (
+                date_q("measured_on", value, is_date=True)
+                if name == "date"
+                else date_q("recorded_at", value)
+            )
+        return combined
+
+
+def score_to_fhir(score: MeasureScore, fhir_id: str) -> dict[str, Any]:
+    """A total recorded on the Talking Therapies pages: when it was measured and recorded, by
+    whom (the clinician who entered it, or the person from a link), and its severity band."""
+    instrument = measures.instrument(score.measure)
+    patient = {"reference": f"Patient/{score.person.public_id}", "display": score.person.full_name}
+    performer = (
+        {
+            "reference": f"Practitioner/{score.entered_by.pk}",
+            "display": score.entered_by.display_name,
+        }
+        if score.entered_by is not None
+        else patient
+    )
+    rendered: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": fhir_id,
+        "status": "final",
+        "category": [SURVEY],
+        "code": total_code(instrument),
+        "subject": patient,
+        "effectiveDateTime": score.measured_on.isoformat(),
+        "issued": score.recorded_at.isoformat(),
+        "performer": [performer],
+        "valueQuantity": score_quantity(score.total),
+    }
+    interpretation = severity_interpretation(instrument, score.total)
+    if interpretation:
+        rendered["interpretation"] = interpretation
+    if score.entered_via == MeasureScore.EnteredVia.PERSON:
+        rendered["note"] = [{"text": "Completed by the person from a link"}]
+    return rendered
+
+
+def score_quantity(total: float) -> dict[str, Any]:
+    return {"value": total, "unit": "score", "system": UCUM, "code": "{score}"}
+
+
+def severity_interpretation(instrument: measures.Instrument, total: float) -> list[dict[str, str]]:
+    """The total's severity band, as text (no coded value set names these bands), saying so when
+    no authoritative source confirms the bands."""
+    band = instrument.severity_band(total)
+    if band is None:
+        return []
+    unverified = " (bands not verified)" if "severity" in instrument.unverified else ""
+    return [{"text": f"Severity: {band}{unverified}"}]
+
+
+def _measures_coded(value: str) -> list[str]:
+    """The instruments whose total is coded so (`system|code`, `code` or `system|`)."""
+    system, code = parse_token(value)
+    return [
+        instrument.code
+        for instrument in measures.all_instruments()
+        if any(
+            (system is None or coding["system"] == system) and (not code or coding["code"] == code)
+            for coding in total_code(instrument)["coding"]
+        )
+    ]
+
+
+def _all_or_none(criterion: Criterion, system: str | None, code: str) -> Q:
+    """Every score, when any of the values names the one code all of Wholecare's own scores have
+    (`system|code` or `code`); otherwise none."""
+    for value in criterion.values:
+        given_system, given_code = parse_token(value)
+        if given_code == code and given_system in {None, system}:
+            return Q()
+    return Q(pk__in=[])

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from django.db.models import Q, QuerySet
 
 from wholecare.directory.models import Staff
-from wholecare.fhir.base import Ctx, Received, Receiving, RecordType, unique_row
+from wholecare.fhir.base import Ctx, Received, ReceivingRecord, unique_row
 from wholecare.fhir.errors import unprocessable
 from wholecare.fhir.keys import record_key
 from wholecare.fhir.mappers import WHOLECARE
@@ -80,7 +80,7 @@ class ReceivedPractitioner(Received):
         return found
 
 
-class PractitionerType(Receiving, RecordType[Staff]):
+class PractitionerType(ReceivingRecord[Staff]):
     name = "Practitioner"
     profile = PROFILE
     model = Staff

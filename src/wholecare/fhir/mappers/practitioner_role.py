@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from django.db.models import Q, QuerySet
 
 from wholecare.directory.models import Staff
-from wholecare.fhir.base import Ctx, Include, Received, Receiving, RecordType, reference_ids
+from wholecare.fhir.base import Ctx, Include, Received, ReceivingRecord, reference_ids
 from wholecare.fhir.errors import unprocessable
 from wholecare.fhir.keys import record_key
 from wholecare.fhir.mappers import WHOLECARE
@@ -82,7 +82,7 @@ class ReceivedPractitionerRole(Received):
         return found
 
 
-class PractitionerRoleType(Receiving, RecordType[Staff]):
+class PractitionerRoleType(ReceivingRecord[Staff]):
     name = "PractitionerRole"
     profile = PROFILE
     model = Staff

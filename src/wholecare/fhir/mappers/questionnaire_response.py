@@ -17,7 +17,13 @@ from wholecare.fhir import store
 from wholecare.fhir.base import Ctx, Include, StoredType, reference_ids, with_meta
 from wholecare.fhir.errors import FhirError, Issue, unprocessable
 from wholecare.fhir.keys import record_key
-from wholecare.fhir.mappers.observation import ObservationType, total_code
+from wholecare.fhir.mappers.observation import (
+    SURVEY,
+    ObservationType,
+    score_quantity,
+    severity_interpretation,
+    total_code,
+)
 from wholecare.fhir.mappers.questionnaire import instrument_for
 from wholecare.fhir.scopes import Permission
 from wholecare.fhir.search import Criterion, Param, SearchRequest
@@ -165,29 +171,16 @@ class QuestionnaireResponseType(StoredType):
         observation: dict[str, Any] = {
             "resourceType": "Observation",
             "status": "final",
-            "category": [
-                {
-                    "coding": [
-                        {
-                            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
-                            "code": "survey",
-                        }
-                    ]
-                }
-            ],
+            "category": [SURVEY],
             "code": total_code(instrument),
             "subject": content["subject"],
             "effectiveDateTime": content.get("authored", response.last_updated.isoformat()),
-            "valueQuantity": {
-                "value": result.total,
-                "unit": "score",
-                "system": "http://unitsofmeasure.org",
-                "code": "{score}",
-            },
+            "valueQuantity": score_quantity(result.total),
             "derivedFrom": [{"reference": f"QuestionnaireResponse/{response.fhir_id}"}],
         }
-        if result.severity:
-            observation["interpretation"] = [{"text": f"Severity: {result.severity}"}]
+        interpretation = severity_interpretation(instrument, result.total)
+        if interpretation:
+            observation["interpretation"] = interpretation
         if result.imputed_items:
             observation["note"] = [
                 {

@@ -27,6 +27,7 @@ from wholecare.fhir.search import (
     SortKey,
     any_of,
     date_q,
+    every_date,
     ordering,
     parse_token,
 )
@@ -416,6 +417,34 @@ class RecordType(ResourceType, Generic[M]):
         )
 
 
+class UnderSharingRule(RecordType[M]):
+    """A type from the record whose rows are sensitive entries: in a record the client may open,
+    the sharing rule (with the person's decisions) may still withhold one. A read of one withheld
+    answers 403 `suppressed`, and a search counts those it withholds, as the pages say that
+    something is withheld."""
+
+    @abstractmethod
+    def within(self, ctx: Ctx, permission: Permission) -> QuerySet[M]:
+        """The rows of the people the client may open, before the sharing rule."""
+
+    @abstractmethod
+    def shared_q(self, ctx: Ctx) -> Q:
+        """The rows the sharing rule lets the client read."""
+
+    def rows(self, ctx: Ctx, permission: Permission) -> QuerySet[M]:
+        return self.within(ctx, permission).filter(self.shared_q(ctx))
+
+    def matching(self, ctx: Ctx, request: SearchRequest) -> Matching[M]:
+        matching = self.within(ctx, Permission.SEARCH)
+        for criterion in request.criteria:
+            matching = matching.filter(self.filter(criterion))
+        return Matching(matching.filter(self.shared_q(ctx)), matching)
+
+    def withheld(self, ctx: Ctx, fhir_id: str) -> bool:
+        hidden = self.within(ctx, Permission.READ).exclude(self.shared_q(ctx))
+        return self.row_for_id(hidden, fhir_id) is not None
+
+
 class KeepsEnteredInError(RecordType[M]):
     """A type from the record whose rows marked entered in error are kept (decision 0024):
     searches and reads leave them out, a read answers 410 Gone, history keeps their versions."""
@@ -579,7 +608,7 @@ class StoredType(ResourceType):
         if name == "_id":
             return Q(fhir_id__in=criterion.values)
         if name == "_lastUpdated":
-            return _all(date_q("last_updated", v) for v in criterion.values)
+            return every_date(criterion, "last_updated")
         if self.params[name].kind == "date":
             return any_of(criterion, lambda v: date_q("date_start", v))
         if name == "status":
@@ -894,10 +923,3 @@ def _compare_sort_values(sort: list[SortKey], a: SortValues, b: SortValues) -> i
             return 1 if x is None else -1
         return (1 if x > y else -1) * (-1 if key.descending else 1)
     return (a[1] > b[1]) - (a[1] < b[1]) or (a[2] > b[2]) - (a[2] < b[2])
-
-
-def _all(filters: Any) -> Q:
-    combined = Q()
-    for one in filters:
-        combined &= one
-    return combined

@@ -248,6 +248,15 @@ def parse_reference(value: str, resource_type: str) -> str:
     return value.removeprefix(prefix)
 
 
+def every_date(criterion: Criterion, column: str, *, is_date: bool = False) -> Q:
+    """A date parameter as a filter on one column: each value repeated must hold (`ge` and `le`
+    make a range)."""
+    combined = Q()
+    for value in criterion.values:
+        combined &= date_q(column, value, is_date=is_date)
+    return combined
+
+
 def any_of(criterion: Criterion, one: Callable[[str], Q]) -> Q:
     """Comma-separated values are alternatives."""
     combined = Q(pk__in=[])

@@ -12,7 +12,7 @@ from wholecare.access.permissions import can_view_person_audit
 from wholecare.fhir.base import Ctx, Page, ResourceType, person_q
 from wholecare.fhir.errors import bad_request
 from wholecare.fhir.keys import record_key
-from wholecare.fhir.search import Criterion, Param, SearchRequest, any_of, date_q
+from wholecare.fhir.search import Criterion, Param, SearchRequest, any_of, every_date
 from wholecare.fhir.store import Item
 from wholecare.record.models import Person
 
@@ -161,7 +161,4 @@ class AuditEventType(ResourceType):
             return Q(person_id__in=people.values("pk"))
         if criterion.name == "action":
             return Q(action__in=[v.rpartition("|")[2] for v in criterion.values])
-        combined = Q()
-        for value in criterion.values:
-            combined &= date_q("occurred_at", value)
-        return combined
+        return every_date(criterion, "occurred_at")

@@ -20,7 +20,7 @@ from wholecare.fhir.base import (
 )
 from wholecare.fhir.errors import unprocessable
 from wholecare.fhir.scopes import Permission
-from wholecare.fhir.search import Criterion, Param, any_of, date_q
+from wholecare.fhir.search import Criterion, Param, any_of, every_date
 from wholecare.record.models import CarePlan, CarePlanAction
 
 PROFILE = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-CarePlan"
@@ -172,7 +172,4 @@ class CarePlanType(ReceivingRecord[CarePlan]):
         if name == "category":
             return Q(pk__in=[])
         column = "written_at" if name == "date" else "changed_at"
-        combined = Q()
-        for value in criterion.values:
-            combined &= date_q(column, value)
-        return combined
+        return every_date(criterion, column)

@@ -28,7 +28,7 @@ from wholecare.fhir.errors import FhirError, Issue, not_found, unprocessable
 from wholecare.fhir.mappers import Mapped, coding_in, unknown_elements, validation_outcome
 from wholecare.fhir.models import Resource
 from wholecare.fhir.scopes import Permission
-from wholecare.fhir.search import Criterion, Param, any_of, date_q, parse_token
+from wholecare.fhir.search import Criterion, Param, any_of, every_date, parse_token
 from wholecare.fhir.store import Item
 from wholecare.record import services, vocabulary
 from wholecare.record.models import Condition
@@ -247,10 +247,7 @@ class ConditionType(KeepsEnteredInError[Condition]):
             return any_of(criterion, _code_q)
         if name == "clinical-status":
             return Q(clinical_status__in=[v.rpartition("|")[2] for v in criterion.values])
-        combined = Q()
-        for value in criterion.values:
-            combined &= date_q("onset_date", value, is_date=True)
-        return combined
+        return every_date(criterion, "onset_date", is_date=True)
 
     @transaction.atomic
     def create(self, ctx: Ctx, content: dict[str, Any]) -> Item:

@@ -16,7 +16,7 @@ from wholecare.fhir.base import (
     Ctx,
     Include,
     KeepsEnteredInError,
-    Matching,
+    UnderSharingRule,
     person_q,
     record_pks,
     reference_ids,
@@ -26,9 +26,8 @@ from wholecare.fhir.scopes import Permission
 from wholecare.fhir.search import (
     Criterion,
     Param,
-    SearchRequest,
     any_of,
-    date_q,
+    every_date,
     parse_token,
 )
 from wholecare.record.models import RecordEntry
@@ -79,7 +78,7 @@ def to_fhir(entry: RecordEntry, fhir_id: str) -> dict[str, Any]:
     return rendered
 
 
-class DocumentReferenceType(KeepsEnteredInError[RecordEntry]):
+class DocumentReferenceType(UnderSharingRule[RecordEntry], KeepsEnteredInError[RecordEntry]):
     name = "DocumentReference"
     profile = PROFILE
     model = RecordEntry
@@ -112,14 +111,13 @@ class DocumentReferenceType(KeepsEnteredInError[RecordEntry]):
         " one withheld answers 403, one marked entered in error 410."
     )
 
-    def _within(self, ctx: Ctx, permission: Permission) -> QuerySet[RecordEntry]:
-        """The entries of the people the client may open, before the sharing rule."""
+    def within(self, ctx: Ctx, permission: Permission) -> QuerySet[RecordEntry]:
         return RecordEntry.objects.filter(
             person__in=openable_people(ctx.grant, self.name, permission)
         ).select_related("person", "author__user", "service__organisation")
 
-    def rows(self, ctx: Ctx, permission: Permission) -> QuerySet[RecordEntry]:
-        return self._within(ctx, permission).filter(readable_q(ctx.staff))
+    def shared_q(self, ctx: Ctx) -> Q:
+        return readable_q(ctx.staff)
 
     def kept_rows(self, ctx: Ctx) -> QuerySet[RecordEntry]:
         return (
@@ -135,18 +133,6 @@ class DocumentReferenceType(KeepsEnteredInError[RecordEntry]):
     def row_sensitivity(self, row: RecordEntry) -> str:
         return row.sensitivity
 
-    def withheld(self, ctx: Ctx, fhir_id: str) -> bool:
-        hidden = self._within(ctx, Permission.READ).exclude(readable_q(ctx.staff))
-        return self.row_for_id(hidden, fhir_id) is not None
-
-    def matching(self, ctx: Ctx, request: SearchRequest) -> Matching[RecordEntry]:
-        """As for any type from the record, and how many matches the sharing rule withholds,
-        as the timeline says how many entries are withheld."""
-        matching = self._within(ctx, Permission.SEARCH)
-        for criterion in request.criteria:
-            matching = matching.filter(self.filter(criterion))
-        return Matching(matching.filter(readable_q(ctx.staff)), matching)
-
     def filter(self, criterion: Criterion) -> Q:
         name = criterion.name
         if name == "_id":
@@ -158,10 +144,7 @@ class DocumentReferenceType(KeepsEnteredInError[RecordEntry]):
         if name == "status":
             return Q() if "current" in criterion.values else Q(pk__in=[])
         column = "created_at" if name == "date" else "occurred_at"
-        combined = Q()
-        for value in criterion.values:
-            combined &= date_q(column, value)
-        return combined
+        return every_date(criterion, column)
 
 
 def _kind_q(value: str) -> Q:

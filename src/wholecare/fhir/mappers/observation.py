@@ -17,9 +17,9 @@ from wholecare.fhir.base import (
     READS,
     Ctx,
     Include,
-    Matching,
     Received,
     ReceivingRecord,
+    UnderSharingRule,
     person_q,
     record_pks,
     reference_ids,
@@ -28,7 +28,7 @@ from wholecare.fhir.errors import unprocessable
 from wholecare.fhir.mappers import WHOLECARE
 from wholecare.fhir.models import SearchToken
 from wholecare.fhir.scopes import Permission
-from wholecare.fhir.search import Criterion, Param, SearchRequest, any_of, date_q, parse_token
+from wholecare.fhir.search import Criterion, Param, any_of, every_date, parse_token
 from wholecare.record.vocabulary import SNOMED_CT, Sensitivity
 from wholecare.talking_therapies.models import MeasureScore
 from wholecare.talking_therapies.selectors import scores_readable_q
@@ -119,7 +119,7 @@ class ReceivedObservation(Received):
         return super().filter(criterion)
 
 
-class ObservationType(ReceivingRecord[MeasureScore]):
+class ObservationType(ReceivingRecord[MeasureScore], UnderSharingRule[MeasureScore]):
     name = "Observation"
     profile = PROFILE
     model = MeasureScore
@@ -158,24 +158,13 @@ class ObservationType(ReceivingRecord[MeasureScore]):
         """Never: a total recorded here is scored from the answers, which an Observation lacks."""
         return False
 
-    def _within(self, ctx: Ctx, permission: Permission) -> QuerySet[MeasureScore]:
-        """The scores of the people the client may open, before the sharing rule."""
+    def within(self, ctx: Ctx, permission: Permission) -> QuerySet[MeasureScore]:
         return MeasureScore.objects.filter(
             person__in=openable_people(ctx.grant, self.name, permission)
         ).select_related("person", "entered_by__user")
 
-    def rows(self, ctx: Ctx, permission: Permission) -> QuerySet[MeasureScore]:
-        return self._within(ctx, permission).filter(scores_readable_q(ctx.staff))
-
-    def matching(self, ctx: Ctx, request: SearchRequest) -> Matching[MeasureScore]:
-        matching = self._within(ctx, Permission.SEARCH)
-        for criterion in request.criteria:
-            matching = matching.filter(self.filter(criterion))
-        return Matching(matching.filter(scores_readable_q(ctx.staff)), matching)
-
-    def withheld(self, ctx: Ctx, fhir_id: str) -> bool:
-        hidden = self._within(ctx, Permission.READ).exclude(scores_readable_q(ctx.staff))
-        return super().withheld(ctx, fhir_id) or self.row_for_id(hidden, fhir_id) is not None
+    def shared_q(self, ctx: Ctx) -> Q:
+        return scores_readable_q(ctx.staff)
 
     def render(self, row: MeasureScore, fhir_id: str) -> dict[str, Any]:
         return score_to_fhir(row, fhir_id)
@@ -197,14 +186,9 @@ class ObservationType(ReceivingRecord[MeasureScore]):
             return _all_or_none(criterion, None, "final")
         if name == "derived-from":
             return Q(pk__in=[])
-        combined = Q()
-        for value in criterion.values:
-            combined &= (
-                date_q("measured_on", value, is_date=True)
-                if name == "date"
-                else date_q("recorded_at", value)
-            )
-        return combined
+        if name == "date":
+            return every_date(criterion, "measured_on", is_date=True)
+        return every_date(criterion, "recorded_at")
 
 
 def score_to_fhir(score: MeasureScore, fhir_id: str) -> dict[str, Any]:

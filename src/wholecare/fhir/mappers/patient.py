@@ -25,7 +25,7 @@ from wholecare.fhir.base import Ctx, RecordType, unique_row
 from wholecare.fhir.errors import FhirError, Issue, bad_request, unprocessable
 from wholecare.fhir.mappers import Mapped, coding_in, unknown_elements, validation_outcome
 from wholecare.fhir.scopes import Permission
-from wholecare.fhir.search import Criterion, Param, any_of, date_q, parse_token
+from wholecare.fhir.search import Criterion, Param, any_of, date_q, every_date, parse_token
 from wholecare.fhir.store import Item
 from wholecare.record import nhs_number, services, vocabulary
 from wholecare.record.models import CareTeamMembership, Person
@@ -409,10 +409,7 @@ class PatientType(RecordType[Person]):
         if name == "gender":
             return Q(sex__in=criterion.values)
         if name == "_lastUpdated":
-            combined = Q()
-            for value in criterion.values:
-                combined &= date_q("updated_at", value)
-            return combined
+            return every_date(criterion, "updated_at")
         raise bad_request(f"Patient cannot be searched by {name}")
 
     @transaction.atomic

@@ -32,7 +32,7 @@ from wholecare.fhir.errors import FhirError, Issue, not_found, unprocessable
 from wholecare.fhir.keys import record_key
 from wholecare.fhir.mappers import unknown_elements, validation_outcome
 from wholecare.fhir.scopes import Permission
-from wholecare.fhir.search import Criterion, Param, any_of, date_q
+from wholecare.fhir.search import Criterion, Param, any_of, every_date
 from wholecare.fhir.store import Item
 from wholecare.record import services
 from wholecare.record.models import Referral
@@ -183,10 +183,7 @@ class ServiceRequestType(RecordType[Referral]):
         if name == "performer":
             ids = [v.removeprefix("HealthcareService/") for v in criterion.values]
             return Q(service_id__in=[k for k in map(record_key, ids) if k is not None])
-        combined = Q()
-        for value in criterion.values:
-            combined &= date_q("received_date", value, is_date=True)
-        return combined
+        return every_date(criterion, "received_date", is_date=True)
 
     @transaction.atomic
     def create(self, ctx: Ctx, content: dict[str, Any]) -> Item:

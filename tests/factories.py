@@ -164,6 +164,7 @@ class CarePlanFactory(factory.django.DjangoModelFactory):
     review_date = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=90))
     agreed_with_person = True
     written_by = factory.SubFactory(StaffFactory)
+    lead = factory.LazyAttribute(lambda plan: plan.written_by)
     written_at = factory.LazyFunction(timezone.now)
     changed_by = factory.LazyAttribute(lambda plan: plan.written_by)
     changed_at = factory.LazyAttribute(lambda plan: plan.written_at)

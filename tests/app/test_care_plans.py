@@ -4,9 +4,11 @@ caring for the person and by the person; written and changed by staff caring for
 version kept on the timeline; a change to a plan a colleague has changed since is refused."""
 
 import datetime as dt
+import importlib
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
@@ -43,6 +45,7 @@ def _written(person: Person, by: Staff, **changes: Any) -> CarePlan:
         " the practice.",
         "review_date": _review(),
         "agreed_with_person": True,
+        "lead": by,
         **changes,
     }
     return services.care_plan_write(by=by.user, person=person, **values)
@@ -52,9 +55,10 @@ def _page(name: str, person: Person, **kwargs: Any) -> str:
     return reverse(f"web:{name}", kwargs={"public_id": person.public_id, **kwargs})
 
 
-def _posted(**changes: Any) -> dict[str, Any]:
+def _posted(lead: Staff, **changes: Any) -> dict[str, Any]:
     review = _review()
     return {
+        "lead": lead.pk,
         "title": TITLE,
         "what_matters": MATTERS,
         "action_1_what": WALK.what,
@@ -144,10 +148,16 @@ def test_a_bad_plan_is_refused_by_field_and_nothing_written(
 
 
 def test_the_form_says_what_is_missing_from_an_action_row(person: Person) -> None:
-    _, client = on_care_team(Discipline.DISTRICT_NURSE, person)
+    nurse, client = on_care_team(Discipline.DISTRICT_NURSE, person)
     refused = client.post(
         _page("care-plan-new", person),
-        _posted(action_1_who="", action_2_who="Daughter", review_date_0="31", review_date_1="2"),
+        _posted(
+            nurse,
+            action_1_who="",
+            action_2_who="Daughter",
+            review_date_0="31",
+            review_date_1="2",
+        ),
     )
     html = refused.content.decode()
     assert refused.status_code == 200
@@ -158,7 +168,7 @@ def test_the_form_says_what_is_missing_from_an_action_row(person: Person) -> Non
 
 
 def test_the_pages_write_change_and_end_a_plan(person: Person) -> None:
-    _nurse, client = on_care_team(Discipline.DISTRICT_NURSE, person)
+    nurse, client = on_care_team(Discipline.DISTRICT_NURSE, person)
     summary = client.get(_page("person", person)).content.decode()
     assert "No care plan is in force." in summary
     assert _page("care-plan-new", person) in summary
@@ -166,7 +176,7 @@ def test_the_pages_write_change_and_end_a_plan(person: Person) -> None:
     assert f"Everyone caring for {person.full_name} reads this plan, and so does" in form
     assert "Keep therapy, sexual health and safeguarding details in notes" in form
 
-    done = client.post(_page("care-plan-new", person), _posted())
+    done = client.post(_page("care-plan-new", person), _posted(nurse))
     assert done["Location"] == _page("person", person)
     plan = CarePlan.objects.get()
     change = _page("care-plan-change", person, plan_id=plan.public_id)
@@ -178,6 +188,7 @@ def test_the_pages_write_change_and_end_a_plan(person: Person) -> None:
     changed = client.post(
         change,
         _posted(
+            nurse,
             version=1,
             action_1_status="in-progress",
             action_2_what="Join the Breathe Easy group",
@@ -191,7 +202,7 @@ def test_the_pages_write_change_and_end_a_plan(person: Person) -> None:
         (WALK.what, "in-progress"),
         ("Join the Breathe Easy group", "not-started"),
     ]
-    removed = client.post(change, _posted(version=2, action_1_what="", action_1_who=""))
+    removed = client.post(change, _posted(nurse, version=2, action_1_what="", action_1_who=""))
     assert "Enter at least one action" in removed.content.decode()
 
     end = _page("care-plan-end", person, plan_id=plan.public_id)
@@ -227,13 +238,13 @@ def test_a_change_to_a_plan_a_colleague_changed_since_is_refused(person: Person)
     nurse_client.get(change)
     social_worker_client.get(change)
     first = social_worker_client.post(
-        change, _posted(version=1, action_2_what="Carer's assessment", action_2_who="Me")
+        change, _posted(nurse, version=1, action_2_what="Carer's assessment", action_2_who="Me")
     )
     assert first.status_code == 302
 
-    unversioned = nurse_client.post(change, _posted(title="Breathing better"))
+    unversioned = nurse_client.post(change, _posted(nurse, title="Breathing better"))
     assert "this form did not say which version" in unversioned.content.decode()
-    second = nurse_client.post(change, _posted(version=1, title="Breathing better"))
+    second = nurse_client.post(change, _posted(nurse, version=1, title="Breathing better"))
 
     assert second.status_code == 200
     assert f"{social_worker.display_name} changed this care plan since you opened it" in (
@@ -283,9 +294,9 @@ def test_staff_without_a_relationship_get_the_refusal_and_nothing_is_written(
     plan = _written(person, nurse)
     stranger = signed_in(factories.StaffFactory(discipline=Discipline.GP))
     assert stranger.get(_page("care-plan-new", person)).status_code == 403
-    assert stranger.post(_page("care-plan-new", person), _posted()).status_code == 403
+    assert stranger.post(_page("care-plan-new", person), _posted(nurse)).status_code == 403
     change = _page("care-plan-change", person, plan_id=plan.public_id)
-    assert stranger.post(change, _posted(version=1, title="Changed")).status_code == 403
+    assert stranger.post(change, _posted(nurse, version=1, title="Changed")).status_code == 403
     assert CarePlan.objects.get().title == TITLE
 
 
@@ -308,6 +319,7 @@ def test_a_plan_of_another_person_is_not_found_on_this_one(person: Person) -> No
             if_things_change="",
             review_date=_review(),
             agreed_with_person=False,
+            lead=nurse,
         )
 
 
@@ -399,12 +411,12 @@ def test_the_person_records_their_own_progress_and_the_care_team_sees_it(
 
     stale = nurse_client.post(
         _page("care-plan-change", person, plan_id=plan.public_id),
-        _posted(version=1, action_1_status="not-started"),
+        _posted(nurse, version=1, action_1_status="not-started"),
     )
     assert "changed this care plan since you opened it" in stale.content.decode()
     kept = nurse_client.post(
         _page("care-plan-change", person, plan_id=plan.public_id),
-        _posted(version=2, action_1_status="completed", title="Breathing better"),
+        _posted(nurse, version=2, action_1_status="completed", title="Breathing better"),
     )
     assert kept.status_code == 302
     assert plan.actions.get().status_by_person_at is not None, "kept while the nurse kept it"
@@ -446,3 +458,88 @@ def test_only_the_person_records_progress_on_their_own_plan_in_force(person: Per
     with pytest.raises(ValidationError, match="has ended"):
         services.care_plan_progress(by=person.user, plan=plan, statuses={1: "completed"}, version=2)
     assert not plan.actions.exclude(status="not-started").exists()
+
+
+def test_the_form_names_who_coordinates_the_plan_and_they_are_reminded_of_its_review(
+    person: Person,
+) -> None:
+    nurse, client = on_care_team(Discipline.DISTRICT_NURSE, person)
+    social_worker, social_worker_client = on_care_team(Discipline.SOCIAL_WORKER, person)
+    form = client.get(_page("care-plan-new", person)).content.decode()
+    options = form.split('name="lead"')[1].split("</select>")[0]
+    assert options.index(f"{nurse.display_name}, District nurse") < options.index(
+        f"{social_worker.display_name}, Social worker"
+    ), "the writer first, then the care team"
+
+    client.post(_page("care-plan-new", person), _posted(social_worker))
+    plan = CarePlan.objects.get()
+    assert (plan.lead, plan.written_by) == (social_worker, nurse)
+    summary = client.get(_page("person", person)).content.decode()
+    assert f"{social_worker.display_name}, Social worker, {social_worker.organisation.name}" in (
+        summary
+    )
+    note = RecordEntry.objects.get()
+    assert f"Coordinated by {social_worker.display_name}." in note.text
+    mine = _own(person).get(reverse("web:my-care-plans")).content.decode()
+    assert "My contact for this plan" in mine
+    assert social_worker.display_name in mine
+
+    CarePlan.objects.filter(pk=plan.pk).update(review_date=timezone.localdate())
+    assert [p.title for p in selectors.care_plans_to_review(by=social_worker.user)[0]] == [TITLE]
+    assert selectors.care_plans_to_review(by=nurse.user)[1] == 0, "the writer is not the lead"
+    assert (
+        "Care plans to review" in social_worker_client.get(reverse("web:caseload")).content.decode()
+    )
+
+
+def test_a_coordinator_who_does_not_care_for_the_person_is_refused(person: Person) -> None:
+    nurse, client = on_care_team(Discipline.DISTRICT_NURSE, person)
+    stranger = factories.StaffFactory(discipline=Discipline.SOCIAL_WORKER)
+    with pytest.raises(ValidationError) as refused:
+        _written(person, nurse, lead=stranger)
+    assert refused.value.message_dict["lead"] == [
+        f"{stranger.display_name} is not caring for {person.full_name}: choose someone on their"
+        " care team, or in a service they are referred to"
+    ]
+    posted = client.post(_page("care-plan-new", person), _posted(stranger))
+    assert posted.status_code == 200
+    assert "Choose who coordinates the plan from those listed" in posted.content.decode()
+    assert not CarePlan.objects.exists()
+    assert not RecordEntry.objects.exists()
+
+
+def test_a_plan_whose_coordinator_has_left_says_it_needs_a_new_one(person: Person) -> None:
+    nurse, client = on_care_team(Discipline.DISTRICT_NURSE, person)
+    social_worker = factories.StaffFactory(discipline=Discipline.SOCIAL_WORKER)
+    membership = factories.CareTeamMembershipFactory(person=person, staff=social_worker)
+    plan = _written(person, nurse, lead=social_worker)
+    assert "Needs a new coordinator" not in client.get(_page("person", person)).content.decode()
+    membership.end_date = timezone.localdate() - dt.timedelta(days=1)
+    membership.save()
+
+    summary = client.get(_page("person", person)).content.decode()
+    assert "Needs a new coordinator" in summary
+    assert f"No longer caring for {person.full_name}: change the plan" in summary
+    assert (
+        "No longer caring for you"
+        in _own(person).get(reverse("web:my-care-plans")).content.decode()
+    )
+    change = _page("care-plan-change", person, plan_id=plan.public_id)
+    form = client.get(change).content.decode()
+    assert social_worker.display_name not in form.split('name="lead"')[1].split("</select>")[0]
+    assert client.post(change, _posted(nurse, version=1)).status_code == 302
+    assert "Needs a new coordinator" not in client.get(_page("person", person)).content.decode()
+    plan.refresh_from_db()
+    assert plan.lead == nurse
+
+
+def test_plans_written_before_they_named_a_coordinator_are_coordinated_by_their_writer(
+    person: Person,
+) -> None:
+    nurse, _ = on_care_team(Discipline.DISTRICT_NURSE, person)
+    social_worker, _ = on_care_team(Discipline.SOCIAL_WORKER, person)
+    plan = _written(person, nurse, lead=social_worker)
+    migration = importlib.import_module("wholecare.record.migrations.0018_care_plan_lead")
+    migration.lead_is_the_writer(django_apps, None)
+    plan.refresh_from_db()
+    assert plan.lead == nurse

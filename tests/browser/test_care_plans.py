@@ -1,6 +1,7 @@
-"""A district nurse writes a care plan with the person; while she changes it, a social worker
-changes it first, so her change is refused until she has seen theirs; the person reads their plan
-and records their progress (decision 0031)."""
+"""A district nurse writes a care plan with the person, naming the social worker as its
+coordinator; while she changes it, the social worker changes it first, so her change is refused
+until she has seen theirs; the person reads their plan and whom to contact about it, and records
+their progress (decisions 0031, 0034)."""
 
 import datetime as dt
 import re
@@ -55,9 +56,13 @@ def test_a_nurse_writes_a_plan_a_colleague_changes_it_and_the_person_reads_it(
     page.get_by_label("Month").fill(str(review.month))
     page.get_by_label("Year").fill(str(review.year))
     page.get_by_label("Morwenna JAGO (or whoever speaks for them) agreed the plan").check()
+    page.get_by_label("Who coordinates the plan").select_option(
+        label=f"{social_worker.display_name}, Social worker"
+    )
     page.get_by_role("button", name="Save care plan").click()
     expect(page.get_by_text("The care plan has been saved: Staying well at home.")).to_be_visible()
     expect(plans).to_contain_text("Ring every evening · Daughter · not started")
+    expect(plans).to_contain_text(f"Coordinated by{social_worker.display_name}, Social worker")
     assert violations(page) == [], "the summary with the plan"
 
     page.get_by_role("link", name=CHANGE).click()
@@ -75,6 +80,7 @@ def test_a_nurse_writes_a_plan_a_colleague_changes_it_and_the_person_reads_it(
         if_things_change=plan.if_things_change,
         review_date=plan.review_date,
         agreed_with_person=True,
+        lead=plan.lead,
     )
     page.get_by_label("Action 1: how far it has got").select_option(label="In progress")
     page.get_by_role("button", name="Save care plan").click()
@@ -99,6 +105,7 @@ def test_a_nurse_writes_a_plan_a_colleague_changes_it_and_the_person_reads_it(
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="My care plans").click()
     expect(page.get_by_role("heading", name="Staying well at home")).to_be_visible()
     expect(page.get_by_text("Staying at home with my cat.")).to_be_visible()
+    expect(page.get_by_text(f"{social_worker.display_name}, Social worker")).to_be_visible()
     assert violations(page) == [], "the person's own page"
     page.get_by_label("Ring every evening").select_option(label="In progress")
     page.get_by_role("button", name="Save my progress").click()

@@ -192,7 +192,8 @@ class _Loader:
             ],
             batch_size=ROWS_PER_INSERT,
         )
-        self.staff = {s.key: member.pk for s, member in zip(area.staff, staff, strict=True)}
+        self.members = {s.key: member for s, member in zip(area.staff, staff, strict=True)}
+        self.staff = {key: member.pk for key, member in self.members.items()}
         Staff.services.through.objects.bulk_create(
             [
                 Staff.services.through(staff_id=self.staff[s.key], service_id=self.services[key])
@@ -322,6 +323,7 @@ class _Loader:
                     if_things_change=spec_plan.text.if_things_change,
                     review_date=spec_plan.review_date,
                     agreed_with_person=True,
+                    lead=self.members[spec_plan.written_by],
                     written_by_id=self.staff[spec_plan.written_by],
                     written_at=spec_plan.written_at,
                     changed_by_id=self.staff[spec_plan.written_by],

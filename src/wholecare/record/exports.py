@@ -68,6 +68,7 @@ def person_record(*, by: AbstractBaseUser, public_id: uuid.UUID) -> dict[str, An
                 "if_things_change": plan.if_things_change,
                 "review_date": plan.review_date.isoformat(),
                 "agreed_with_person": plan.agreed_with_person,
+                "coordinated_by": plan.lead.display_name,
                 "written_by": plan.written_by.display_name,
                 "written_at": plan.written_at.isoformat(),
                 "changed_by": plan.changed_by.display_name,

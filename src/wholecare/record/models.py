@@ -480,6 +480,8 @@ class CarePlan(models.Model):
     version = models.PositiveIntegerField(default=1)
     """Raised by each change: a change made to an older version than the one stored is refused,
     so nobody overwrites a colleague's change unseen."""
+    lead = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    """Who coordinates the plan: the person's contact for it, reminded of its review."""
     written_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
     written_at = models.DateTimeField()
     changed_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import (
     Case,
     Count,
+    Exists,
     F,
     Model,
     OuterRef,
@@ -367,13 +368,13 @@ CARE_PLANS_TO_REVIEW_SHOWN = 50
 
 @transaction.atomic
 def care_plans_to_review(*, by: AbstractBaseUser) -> tuple[list[CarePlan], int]:
-    """The care plans in force that the user wrote or last changed, for people still on their
-    caseload, whose review is due within `CARE_PLAN_REVIEW_NOTICE` or past, the most overdue
-    first; and how many there are (decision 0031)."""
+    """The care plans in force that the user coordinates, for people still on their caseload,
+    whose review is due within `CARE_PLAN_REVIEW_NOTICE` or past, the most overdue first; and
+    how many there are (decision 0031)."""
     staff = staff_of(by)
     due = (
         CarePlan.objects.filter(
-            Q(written_by=staff) | Q(changed_by=staff),
+            lead=staff,
             status=CarePlan.Status.ACTIVE,
             review_date__lte=timezone.localdate() + CARE_PLAN_REVIEW_NOTICE,
             person__in=Person.objects.filter(_on_caseload(staff)),
@@ -831,12 +832,52 @@ def alert_to_end(*, by: AbstractBaseUser, public_id: uuid.UUID, alert_id: int) -
 
 
 def care_plans_of(person: Person) -> QuerySet[CarePlan]:
-    """The person's care plans with their actions and authors, the latest changed first."""
+    """The person's care plans with their actions, authors and coordinator, the latest changed
+    first; each with `lead_caring`, whether its coordinator still cares for the person (on the
+    care team today, or in a service they are referred to), since a coordinator who has left
+    hears of no review."""
+    today = timezone.localdate()
+    lead_on_team = CareTeamMembership.objects.filter(
+        person=OuterRef("person_id"), staff=OuterRef("lead_id"), start_date__lte=today
+    ).filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+    lead_referred_to = Referral.objects.filter(
+        person=OuterRef("person_id"),
+        status=Referral.Status.OPEN,
+        service__in=Staff.services.through.objects.filter(
+            staff_id=OuterRef(OuterRef("lead_id"))
+        ).values("service_id"),
+    )
     return (
-        person.care_plans.select_related("written_by__user", "changed_by__user")
+        person.care_plans.select_related(
+            "written_by__user", "changed_by__user", "lead__user", "lead__organisation"
+        )
         .prefetch_related("actions")
+        .annotate(lead_caring=Exists(lead_on_team) | Exists(lead_referred_to))
         .order_by("-changed_at", "-pk")
     )
+
+
+def care_plan_leads(
+    *, by: AbstractBaseUser, person: Person, plan: CarePlan | None = None
+) -> list[Staff]:
+    """Who may coordinate a plan the user writes or changes: themselves, the plan's coordinator
+    while they still care for the person (`care_plans_of`), then the person's care team today,
+    by name."""
+    first = [staff_of(by)]
+    if plan is not None and getattr(plan, "lead_caring", False) and plan.lead != first[0]:
+        first.append(plan.lead)
+    today = timezone.localdate()
+    team = (
+        Staff.objects.filter(
+            pk__in=person.care_team.filter(start_date__lte=today)
+            .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+            .values("staff_id")
+        )
+        .exclude(pk__in=[staff.pk for staff in first])
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name", "pk")
+    )
+    return [*first, *team]
 
 
 @transaction.atomic

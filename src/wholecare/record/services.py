@@ -19,7 +19,12 @@ from django.utils.text import Truncator
 
 from wholecare.access.audit import audit
 from wholecare.access.models import AuditEvent
-from wholecare.access.permissions import AccessDenied, Relationship, check_can_open_record
+from wholecare.access.permissions import (
+    AccessDenied,
+    Relationship,
+    check_can_open_record,
+    relationship,
+)
 from wholecare.directory.disciplines import (
     DIAGNOSING,
     NO_DIRECT_CARE,
@@ -1231,13 +1236,14 @@ def care_plan_write(
     if_things_change: str,
     review_date: dt.date,
     agreed_with_person: bool,
+    lead: Staff,
     plan: CarePlan | None = None,
     version: int | None = None,
 ) -> CarePlan:
     """Write a new care plan for the person, or change `plan` as it stood at `version` (a change
-    to an older version is refused: a colleague has changed it since). The timeline keeps the
-    plan as written, so each change stays on the record. ValidationError keyed by field, or
-    AccessDenied (`may_write_care_plan`)."""
+    to an older version is refused: a colleague has changed it since). `lead` coordinates it:
+    someone caring for the person. The timeline keeps the plan as written, so each change stays
+    on the record. ValidationError keyed by field, or AccessDenied (`may_write_care_plan`)."""
     staff = _check_may_write_care_plan(by, person)
     now = timezone.now()
     if plan is None:
@@ -1257,6 +1263,12 @@ def care_plan_write(
             )
         current.version += 1
     errors = _care_plan_errors(review_date, actions, timezone.localdate())
+    if not caring_for(relationship(lead, person)):
+        errors["lead"] = [
+            f"{lead.display_name} is not caring for {person.full_name}: choose someone on their"
+            " care team, or in a service they are referred to"
+        ]
+    current.lead = lead
     current.title = title.strip()
     current.what_matters = what_matters.strip()
     current.if_things_change = if_things_change.strip()
@@ -1440,6 +1452,7 @@ def care_plan_text(plan: CarePlan, actions: Sequence[CarePlanAction]) -> str:
     if plan.if_things_change:
         lines.append(f"If things change: {plan.if_things_change}")
     agreed = "Agreed" if plan.agreed_with_person else "Not yet agreed"
+    lines.append(f"Coordinated by {plan.lead.display_name}.")
     lines.append(f"Review by {plan.review_date:%-d %B %Y}. {agreed} with the person.")
     if plan.status != CarePlan.Status.ACTIVE:
         lines.append(f"{CarePlan.Status(plan.status).label}: {plan.end_reason}")

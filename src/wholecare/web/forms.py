@@ -549,10 +549,26 @@ class CarePlanForm(forms.Form):
         what="The review date", error_messages={"required": "Enter the date to review the plan by"}
     )
     agreed_with_person = forms.BooleanField(required=False)
+    lead = forms.TypedChoiceField(
+        coerce=int,
+        error_messages={
+            "required": "Choose who coordinates the plan",
+            "invalid_choice": "Choose who coordinates the plan from those listed",
+        },
+    )
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, leads: list[Staff], **kwargs: Any) -> None:
+        """`leads`: who may coordinate the plan (`selectors.care_plan_leads`), the first chosen
+        unless the plan names another."""
         super().__init__(*args, **kwargs)
+        self.leads = {staff.pk: staff for staff in leads}
+        lead = cast(forms.TypedChoiceField, self.fields["lead"])
+        lead.choices = [
+            (staff.pk, f"{staff.display_name}, {Discipline(staff.discipline).label}")
+            for staff in leads
+        ]
+        lead.initial = self.initial.get("lead", leads[0].pk)
         for n in range(1, services.CARE_PLAN_ACTIONS + 1):
             self.fields[f"action_{n}_what"] = forms.CharField(
                 max_length=300,
@@ -576,9 +592,10 @@ class CarePlanForm(forms.Form):
             )
 
     @classmethod
-    def for_plan(cls, data: QueryDict | None, plan: CarePlan) -> "CarePlanForm":
+    def for_plan(cls, data: QueryDict | None, plan: CarePlan, leads: list[Staff]) -> "CarePlanForm":
         """The form on `plan` as it stands, for changing it."""
         initial: dict[str, Any] = {
+            "lead": plan.lead_id,
             "title": plan.title,
             "what_matters": plan.what_matters,
             "if_things_change": plan.if_things_change,
@@ -592,7 +609,7 @@ class CarePlanForm(forms.Form):
                 f"action_{n}_who": action.who,
                 f"action_{n}_status": action.status,
             }
-        return cls(data, initial=initial)
+        return cls(data, initial=initial, leads=leads)
 
     def _filled(self, n: int) -> bool:
         return any(
@@ -627,6 +644,8 @@ class CarePlanForm(forms.Form):
             elif what:
                 actions.append(services.PlannedAction(what, who, status))
         data["actions"] = actions
+        if "lead" in data:
+            data["lead"] = self.leads[data["lead"]]
         return data
 
 

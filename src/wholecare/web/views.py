@@ -483,7 +483,9 @@ def care_plan_new(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> Ht
         plan = services.care_plan_write(by=request.user, person=person, **data)
         return f"The care plan has been saved: {plan.title}."
 
-    form = CarePlanForm(posted(request))
+    form = CarePlanForm(
+        posted(request), leads=selectors.care_plan_leads(by=request.user, person=person)
+    )
     return _form_page(request, form, write, "record/care_plan_form.html", context)
 
 
@@ -524,7 +526,8 @@ def care_plan_change(
         changed = services.care_plan_write(by=request.user, person=plan.person, plan=plan, **data)
         return f"The care plan has been changed: {changed.title}."
 
-    form = CarePlanForm.for_plan(posted(request), plan)
+    leads = selectors.care_plan_leads(by=request.user, person=plan.person, plan=plan)
+    form = CarePlanForm.for_plan(posted(request), plan, leads)
     return _form_page(request, form, change, template, context)
 
 

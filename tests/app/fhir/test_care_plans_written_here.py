@@ -38,6 +38,7 @@ def _written(person: Person, by: Staff, **changes: Any) -> CarePlan:
         "if_things_change": "If she falls, press the pendant alarm.",
         "review_date": timezone.localdate() + dt.timedelta(days=60),
         "agreed_with_person": True,
+        "lead": by,
         **changes,
     }
     return services.care_plan_write(by=by.user, person=person, **values)
@@ -69,6 +70,7 @@ def test_a_plan_written_here_is_read_as_a_uk_core_care_plan(person: Person) -> N
         if_things_change=plan.if_things_change,
         review_date=plan.review_date,
         agreed_with_person=True,
+        lead=social_worker,
     )
     api = api_for(_caring(person, Discipline.GP))
 
@@ -87,10 +89,12 @@ def test_a_plan_written_here_is_read_as_a_uk_core_care_plan(person: Person) -> N
     assert rendered["description"] == "What matters to the person: Staying at home with my cat."
     assert rendered["subject"]["reference"] == f"Patient/{person.public_id}"
     assert rendered["author"] == {
-        "reference": f"Practitioner/{nurse.pk}",
-        "display": nurse.display_name,
-    }
-    assert rendered["contributor"][0]["reference"] == f"Practitioner/{social_worker.pk}"
+        "reference": f"Practitioner/{social_worker.pk}",
+        "display": social_worker.display_name,
+    }, "the coordinator, who is responsible for the plan"
+    assert rendered["contributor"] == [
+        {"reference": f"Practitioner/{nurse.pk}", "display": nurse.display_name}
+    ], "who wrote it; the coordinator changed it last"
     assert [
         (a["detail"]["description"], a["detail"]["status"], a["detail"]["performer"])
         for a in rendered["activity"]

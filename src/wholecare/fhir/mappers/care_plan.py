@@ -42,8 +42,10 @@ PARAMS: dict[str, Param] = {
 
 def to_fhir(plan: CarePlan, fhir_id: str) -> dict[str, Any]:
     """A plan written in Wholecare: what matters to the person is its description, each action an
-    activity with who does it as its performer, and what to do if things change, the review date
-    and whether the person agreed it are notes (CarePlan has no elements for them)."""
+    activity with who does it as its performer, its coordinator the author (FHIR: who is
+    responsible for the plan), whoever wrote or last changed it otherwise a contributor, and what
+    to do if things change, the review date and whether the person agreed it are notes (CarePlan
+    has no elements for them)."""
     period = {"start": timezone.localtime(plan.written_at).date().isoformat()}
     if plan.status != CarePlan.Status.ACTIVE:
         period["end"] = timezone.localtime(plan.changed_at).date().isoformat()
@@ -69,12 +71,15 @@ def to_fhir(plan: CarePlan, fhir_id: str) -> dict[str, Any]:
         },
         "period": period,
         "created": plan.written_at.isoformat(),
-        "author": _practitioner(plan.written_by),
+        "author": _practitioner(plan.lead),
         "activity": [{"detail": _detail(action)} for action in plan.actions.all()],
         "note": [{"text": text} for text in notes],
     }
-    if plan.changed_by_id != plan.written_by_id:
-        rendered["contributor"] = [_practitioner(plan.changed_by)]
+    contributors = {
+        staff.pk: staff for staff in (plan.written_by, plan.changed_by) if staff.pk != plan.lead_id
+    }
+    if contributors:
+        rendered["contributor"] = [_practitioner(staff) for staff in contributors.values()]
     return rendered
 
 
@@ -154,7 +159,7 @@ class CarePlanType(ReceivingRecord[CarePlan]):
     def rows(self, ctx: Ctx, permission: Permission) -> QuerySet[CarePlan]:
         return (
             CarePlan.objects.filter(person__in=openable_people(ctx.grant, self.name, permission))
-            .select_related("person", "written_by__user", "changed_by__user")
+            .select_related("person", "lead__user", "written_by__user", "changed_by__user")
             .prefetch_related("actions")
         )
 

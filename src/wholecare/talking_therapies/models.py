@@ -165,6 +165,11 @@ class MeasureScore(models.Model):
         Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     entered_via = models.CharField(max_length=10, choices=EnteredVia.choices)
+    requested_by = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    """Who sent the link the person completed it from: they read it, as they read those they
+    enter, and act on it."""
     recorded_at = models.DateTimeField()
 
     class Meta:

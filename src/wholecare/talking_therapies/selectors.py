@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from wholecare import measures
@@ -83,11 +83,12 @@ def _sees_therapy(staff: Staff, person: Person, referral: TTReferral | None = No
 
 
 def scores_readable_q(staff: Staff) -> Q:
-    """The scores `staff` may read, as the person's page shows them, for a query over several
-    people: those they entered, all scores of people referred to one of their services, and
-    otherwise as the psychological therapy entries the sharing rule shares with them."""
+    """The scores `staff` may read, for a query over one person or several: those they entered
+    or sent the link for, all scores of people referred to one of their services, and otherwise
+    as the psychological therapy entries the sharing rule shares with them."""
     return (
         Q(entered_by=staff)
+        | Q(requested_by=staff)
         | Q(person__in=TTReferral.objects.filter(service__in=staff.services.all()).values("person"))
         | shared_q(staff, vocabulary.Sensitivity.PSYCHOLOGICAL_THERAPY)
     )
@@ -544,8 +545,7 @@ def person_page(*, by: AbstractBaseUser, public_id: uuid.UUID) -> PersonPage:
     sees = _sees_therapy(staff, person) or any(
         staff.services.filter(pk=r.service_id).exists() for r in referrals
     )
-    all_scores = list(person.tt_scores.order_by("measured_on", "pk"))
-    visible = [s for s in all_scores if sees or s.entered_by_id == staff.pk]
+    visible = list(person.tt_scores.filter(scores_readable_q(staff)).order_by("measured_on", "pk"))
     readings, not_charted = _physical_markers(staff, person)
     latest = next((r for r in referrals if r.problem_descriptor), None)
     anxiety = engine_anxiety_measures(latest.problem_descriptor if latest else "")[0]
@@ -566,7 +566,7 @@ def person_page(*, by: AbstractBaseUser, public_id: uuid.UUID) -> PersonPage:
         chart=person_chart(visible, readings, anxiety),
         tt_services=services,
         may_refer=staff.discipline_enum not in NO_DIRECT_CARE,
-        withheld_scores=len(all_scores) - len(visible),
+        withheld_scores=person.tt_scores.count() - len(visible),
     )
     audit(
         by=by,
@@ -675,7 +675,9 @@ def case_finding(*, by: AbstractBaseUser, practice_id: int | None, register: str
     measured = MeasureScore.objects.filter(
         person=OuterRef("pk"), measure__in=SCREENING_MEASURES, measured_on__gt=since
     )
-    screens = measured.filter(referral__isnull=True)
+    at_caseness_screens = measured.filter(
+        scores_readable_q(staff), referral__isnull=True, at_caseness=True
+    )
     unscreened_q = with_ltc.exclude(Exists(measured)).exclude(
         Exists(
             TTReferral.objects.filter(person=OuterRef("pk")).exclude(
@@ -684,23 +686,16 @@ def case_finding(*, by: AbstractBaseUser, practice_id: int | None, register: str
         )
     )
     unscreened = list(unscreened_q.order_by("family_name", "given_name")[: CASE_FINDING_LIMIT + 1])
-    at_caseness = with_ltc.filter(Exists(screens.filter(at_caseness=True))).annotate(
-        last_screen=Max(
-            "tt_scores__measured_on",
-            filter=Q(
-                tt_scores__measure__in=SCREENING_MEASURES,
-                tt_scores__at_caseness=True,
-                tt_scores__referral__isnull=True,
-            ),
-        )
+    at_caseness = with_ltc.filter(Exists(at_caseness_screens)).annotate(
+        last_screen=Subquery(at_caseness_screens.order_by("-measured_on").values("measured_on")[:1])
     )
     not_referred = [
         p
         for p in at_caseness.order_by("family_name", "given_name")[: CASE_FINDING_LIMIT + 1]
         if not p.tt_referrals.filter(received_date__gte=p.last_screen).exists()
     ]
-    rows_unscreened = _case_rows(unscreened[:CASE_FINDING_LIMIT], codes_wanted)
-    rows_not_referred = _case_rows(not_referred[:CASE_FINDING_LIMIT], codes_wanted)
+    rows_unscreened = _case_rows(staff, unscreened[:CASE_FINDING_LIMIT], codes_wanted)
+    rows_not_referred = _case_rows(staff, not_referred[:CASE_FINDING_LIMIT], codes_wanted)
     risks = _risk_rows(
         RiskTask.objects.filter(reviewed_at__isnull=True, assigned_to=staff), timezone.now()
     )
@@ -723,13 +718,19 @@ def case_finding(*, by: AbstractBaseUser, practice_id: int | None, register: str
     )
 
 
-def _case_rows(people: Sequence[Person], codes_wanted: list[str]) -> list[CaseFindingRow]:
+def _case_rows(
+    staff: Staff, people: Sequence[Person], codes_wanted: list[str]
+) -> list[CaseFindingRow]:
+    """Each person's long-term conditions, and their latest screens the user may read."""
     conditions: dict[int, list[str]] = {}
     for c in Condition.objects.filter(person__in=people, snomed_code__in=codes_wanted):
         conditions.setdefault(c.person_id, []).append(c.concept.display)
     latest: dict[tuple[int, str], MeasureScore] = {}
     for s in MeasureScore.objects.filter(
-        person__in=people, measure__in=SCREENING_MEASURES, referral__isnull=True
+        scores_readable_q(staff),
+        person__in=people,
+        measure__in=SCREENING_MEASURES,
+        referral__isnull=True,
     ).order_by("measured_on", "pk"):
         latest[(s.person_id, s.measure)] = s
     rows = []

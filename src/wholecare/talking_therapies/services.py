@@ -752,6 +752,7 @@ def _record_score(
     via: str,
     assignee: Staff | None,
     service: Service | None,
+    requested_by: Staff | None = None,
 ) -> MeasureScore:
     if measured_on > timezone.localdate():
         raise ValidationError({"measured_on": "A questionnaire cannot be dated in the future"})
@@ -773,6 +774,7 @@ def _record_score(
         risk_flags=[f.value for f in result.risk_flags],
         entered_by=entered_by,
         entered_via=via,
+        requested_by=requested_by,
         recorded_at=timezone.now(),
     )
     if result.risk_flags:
@@ -1069,6 +1071,7 @@ def _questionnaire_save(
                 via=MeasureScore.EnteredVia.PERSON,
                 assignee=referral.clinician if referral is not None else invitation.created_by,
                 service=invitation.service,
+                requested_by=invitation.created_by,
             )
         )
     invitation.used_at = timezone.now()

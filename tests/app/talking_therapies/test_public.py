@@ -55,6 +55,24 @@ def test_the_code_is_stored_hashed_and_works_once(tt):
     assert MeasureScore.objects.filter(entered_via="person").count() == 1
 
 
+def test_a_score_from_a_link_says_who_sent_it_and_earlier_ones_are_marked(tt):
+    referral = treated_course(tt)
+    new = _invite(tt, referral, measures=("PHQ9", "GAD7"))
+    scores = services.questionnaire_submit(
+        code=new.code, client=CLIENT, answers={"PHQ9": PHQ9_SEVERE, "GAD7": [1] * 7}
+    )
+    assert {s.requested_by for s in scores} == {tt.pwp}
+    MeasureScore.objects.update(requested_by=None)
+    migration = importlib.import_module(
+        "wholecare.talking_therapies.migrations.0005_measure_score_requested_by"
+    )
+    migration.requested_by_the_sender(django_apps, None)
+    assert set(
+        MeasureScore.objects.filter(entered_via="person").values_list("requested_by", flat=True)
+    ) == {tt.pwp.pk}
+    assert not MeasureScore.objects.filter(entered_via="clinician", requested_by__isnull=False)
+
+
 def test_an_expired_code_does_not_work(tt):
     new = _invite(tt, treated_course(tt))
     QuestionnaireInvitation.objects.update(expires_at=timezone.now() - dt.timedelta(minutes=1))

@@ -21,6 +21,7 @@ from tests.app.talking_therapies.conftest import (
 )
 from wholecare.access.models import SharingConsent
 from wholecare.directory.disciplines import Discipline
+from wholecare.directory.models import Staff
 from wholecare.record.vocabulary import Sensitivity
 from wholecare.talking_therapies import selectors, services
 from wholecare.talking_therapies.models import MeasureScore
@@ -134,26 +135,40 @@ def test_scores_follow_the_sharing_rule_as_on_the_talking_therapies_pages(tt: Se
     assert api_for(gp).get("/fhir/Observation").json()["total"] == 3
 
 
-def test_the_compiled_rule_is_the_pages_rule_for_each_member_of_staff(tt: Setting) -> None:
-    """`scores_readable_q` (for queries over many people) shows each member of staff the very
-    scores the person's page shows them: their own screen, the service's, and the shared."""
+def test_who_reads_which_score_on_the_pages_and_through_the_api(tt: Setting) -> None:
+    """`scores_readable_q`, the one rule the person's page and the API apply: whoever entered a
+    score or sent its link, every member of a service the person is referred to, and otherwise
+    the disciplines the sharing rule (and the person's decisions) share therapy entries with."""
     services.measures_record(
-        by=tt.nurse.user,
-        person=tt.person,
-        answers={"PHQ9": PHQ9_WELL},
-        measured_on=days_ago(50),
+        by=tt.nurse.user, person=tt.person, answers={"PHQ9": PHQ9_WELL}, measured_on=days_ago(50)
+    )
+    invitation = services.invitation_create(
+        by=tt.nurse.user, person=tt.person, referral=None, measures_wanted=["GAD7"]
+    )
+    services.questionnaire_submit(
+        code=invitation.code, client="192.0.2.2", answers={"GAD7": GAD7_MODERATE}
     )
     _scored_in_therapy(tt)
-    other_service = factories.StaffFactory(
-        discipline=Discipline.PSYCHOLOGICAL_WELLBEING_PRACTITIONER
-    )
-    factories.CareTeamMembershipFactory(person=tt.person, staff=other_service)
-    for staff in (tt.nurse, tt.pwp, tt.manager, other_service):
+    psychiatrist = factories.StaffFactory(discipline=Discipline.PSYCHIATRIST)
+    gp = factories.StaffFactory(discipline=Discipline.GP)
+    for colleague in (psychiatrist, gp):
+        factories.CareTeamMembershipFactory(person=tt.person, staff=colleague)
+    screens = ["GAD7 12.0", "PHQ9 4.0"]
+    everything = sorted([*screens, "GAD7 12.0", "PHQ9 18.0", "PHQ9 4.0"])
+    expected: dict[Staff, list[str]] = {
+        tt.nurse: screens,
+        tt.pwp: everything,
+        tt.manager: everything,
+        psychiatrist: everything,
+        gp: [],
+    }
+    for staff, scores in expected.items():
         page = selectors.person_page(by=staff.user, public_id=tt.person.public_id)
-        compiled = MeasureScore.objects.filter(selectors.scores_readable_q(staff))
-        assert {s.pk for s in page.scores + page.screens} == set(
-            compiled.values_list("pk", flat=True)
-        ), staff.discipline
+        shown = sorted(f"{s.measure} {s.total}" for s in page.scores + page.screens)
+        assert shown == scores, staff.discipline
+        assert page.withheld_scores == 5 - len(shown)
+        found = api_for(staff).get(f"/fhir/Observation?patient={tt.person.public_id}").json()
+        assert found["total"] == len(shown), staff.discipline
 
 
 def test_a_score_recorded_here_is_neither_changed_nor_deleted_through_the_api(tt: Setting) -> None:

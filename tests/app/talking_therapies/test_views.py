@@ -24,9 +24,11 @@ from tests.app.talking_therapies.conftest import (
     score,
     treated_course,
 )
-from wholecare.access.models import AuditEvent
+from wholecare.access import services as access_services
+from wholecare.access.models import AuditEvent, SharingConsent
 from wholecare.directory.disciplines import Discipline
 from wholecare.outcomes import cli
+from wholecare.record.vocabulary import Sensitivity
 from wholecare.talking_therapies import forms, selectors, services
 from wholecare.talking_therapies.engine import Period
 from wholecare.talking_therapies.models import RiskTask, SelfReferral
@@ -246,6 +248,40 @@ def test_case_finding_counts_only_screens_not_therapy_sessions(client, tt):
     body = client.get(reverse("talking_therapies:case-finding")).content.decode()
     assert "Screened at caseness, not referred (0)" in body
     assert ">18<" not in body
+
+
+def test_case_finding_shows_a_screen_only_to_whom_the_sharing_rule_shows_it(client, tt):
+    """A screen's scores, and that it was at caseness, are read on the list as on the person's
+    page: by whoever recorded it and those the sharing rule and the person's decisions allow."""
+    services.measures_record(
+        by=tt.nurse.user,
+        person=tt.person,
+        answers={"PHQ9": PHQ9_SEVERE, "GAD7": GAD7_MODERATE},
+        measured_on=days_ago(3),
+    )
+    homecare = factories.StaffFactory(discipline=Discipline.HOMECARE_WORKER)
+    gp = factories.StaffFactory(discipline=Discipline.GP)
+    for staff in (homecare, gp):
+        factories.CareTeamMembershipFactory(person=tt.person, staff=staff)
+
+    def listed(staff):
+        found = selectors.case_finding(by=staff.user, practice_id=None, register="")
+        return [(row.person, row.last_phq9) for row in found.not_referred + found.unscreened]
+
+    assert listed(tt.nurse) == [(tt.person, 18)]
+    assert listed(homecare) == listed(gp) == []
+    client.force_login(homecare.user)
+    body = client.get(reverse("talking_therapies:case-finding")).content.decode()
+    assert "Screened at caseness, not referred (0)" in body
+    assert ">18<" not in body
+    access_services.sharing_consent_record(
+        by=tt.nurse.user,
+        person=tt.person,
+        sensitivity=Sensitivity.PSYCHOLOGICAL_THERAPY,
+        discipline=Discipline.GP,
+        decision=SharingConsent.Decision.PERMIT,
+    )
+    assert listed(gp) == [(tt.person, 18)]
 
 
 def test_public_questionnaire_from_a_link_raises_the_risk_at_once(tt):

@@ -936,6 +936,15 @@ def my_care_plans(*, by: AbstractBaseUser) -> MyCarePlans:
     return found
 
 
+@transaction.atomic
+def my_contact_details(*, by: AbstractBaseUser) -> Person:
+    """The signed-in person's own record, for the page of their contact details and
+    communication needs. Audited, as every read of a record is."""
+    person = _own_person(by)
+    audit(by=by, action=AuditEvent.Action.VIEW, person=person, what="own contact details")
+    return person
+
+
 def my_care_plan(*, by: AbstractBaseUser, plan_id: uuid.UUID) -> CarePlan | None:
     """One of the signed-in person's own care plans in force, to record their progress on; None
     when they have no such plan in force."""

@@ -145,15 +145,38 @@ CONTACT_FIELDS = (
 )
 
 
+OWN_CONTACT_FIELDS = tuple(name for name in CONTACT_FIELDS if name not in {"address", "postcode"})
+"""What the person changes themselves: how they are contacted, and what they need in order to
+communicate (the Accessible Information Standard). Their address is the national record's (PDS),
+which their GP practice changes."""
+
+
 @transaction.atomic
 def person_update_contact(*, by: AbstractBaseUser, person: Person, **changes: Any) -> Person:
     staff = _staff(by)
     check_can_open_record(staff, person)
-    unknown = set(changes) - set(CONTACT_FIELDS)
-    if unknown:
-        raise ValidationError(f"These details cannot be changed here: {', '.join(sorted(unknown))}")
+    _check_changeable(changes, CONTACT_FIELDS)
     person = Person.objects.select_for_update().get(pk=person.pk)
     return _person_save(by, person, changes, "contact details updated", "no change")
+
+
+@transaction.atomic
+def own_contact_update(*, by: AbstractBaseUser, **changes: Any) -> Person:
+    """The signed-in person changes their own contact details and communication needs
+    (`OWN_CONTACT_FIELDS`), which everyone caring for them then reads. AccessDenied for anyone
+    without a record; ValidationError keyed by field, nothing written."""
+    own: Person | None = getattr(by, "person", None)
+    if own is None:
+        raise AccessDenied("This page is for people with a Wholecare record")
+    _check_changeable(changes, OWN_CONTACT_FIELDS)
+    person = Person.objects.select_for_update().get(pk=own.pk)
+    return _person_save(by, person, changes, "contact details updated by the person", "no change")
+
+
+def _check_changeable(changes: dict[str, Any], fields: Sequence[str]) -> None:
+    unknown = set(changes) - set(fields)
+    if unknown:
+        raise ValidationError(f"These details cannot be changed here: {', '.join(sorted(unknown))}")
 
 
 def _person_save(

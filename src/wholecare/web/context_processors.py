@@ -42,6 +42,7 @@ def staff(request: HttpRequest) -> dict[str, object]:
         items.append(("My care plans", "web:my-care-plans"))
         items.append(("Who has looked at my record", "web:my-record-access"))
         items.append(("Who may read my notes", "web:my-record-sharing"))
+        items.append(("How to contact me", "web:my-contact"))
     navigation = [
         NavigationItem(text, href := reverse(name), request.path.startswith(href))
         for text, name in items

@@ -1,6 +1,7 @@
 """Forms: they turn request data into typed values with messages in the NHS.UK style."""
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -448,6 +449,78 @@ class IdentityForm(forms.Form):
             for name, value in self.cleaned_data.items()
             if value not in (None, "") and not (isinstance(value, str) and not value.strip())
         }
+
+
+PHONE_CHARACTERS = re.compile(r"^\+?[0-9 ()-]+$")
+NEEDS_A_PHONE = frozenset({"3", "5", "9"})
+"""Contact methods (NHS Data Dictionary) that need a telephone number: telephone, textphone,
+SMS."""
+NEEDS_AN_EMAIL = frozenset({"4"})
+
+
+class ContactForm(forms.Form):
+    """How the person is contacted and what they need to communicate (the Accessible Information
+    Standard), changed by the person or by staff they tell."""
+
+    contact_method = forms.ChoiceField(
+        choices=[("", "No preference"), *vocabulary.CONTACT_METHODS.items()],
+        required=False,
+        error_messages={"invalid_choice": "Choose a way to be contacted from the list"},
+    )
+    phone = forms.CharField(
+        max_length=20,
+        required=False,
+        error_messages={"max_length": "The telephone number must be 20 characters or fewer"},
+    )
+    email = forms.EmailField(
+        max_length=254,
+        required=False,
+        error_messages={
+            "invalid": "Enter an email address in the correct format, like name@example.com",
+            "max_length": "The email address must be 254 characters or fewer",
+        },
+    )
+    preferred_written_format = forms.ChoiceField(
+        choices=[("", "Standard print"), *vocabulary.WRITTEN_FORMATS.items()],
+        required=False,
+        error_messages={"invalid_choice": "Choose a format from the list"},
+    )
+    main_language = forms.ChoiceField(
+        choices=list(vocabulary.LANGUAGES.items()),
+        error_messages={
+            "required": "Choose the main language",
+            "invalid_choice": "Choose a language from the list",
+        },
+    )
+    interpreter_needed = forms.BooleanField(required=False)
+    accessibility_needs = forms.CharField(
+        max_length=300,
+        required=False,
+        widget=forms.Textarea,
+        error_messages={"max_length": "Communication needs must be 300 characters or fewer"},
+    )
+
+    @classmethod
+    def for_person(cls, data: QueryDict | None, person: Person) -> "ContactForm":
+        return cls(data, initial={name: getattr(person, name) for name in cls.base_fields})
+
+    def clean_phone(self) -> str:
+        phone = str(self.cleaned_data["phone"]).strip()
+        digits = sum(c.isdigit() for c in phone)
+        if phone and (not PHONE_CHARACTERS.match(phone) or not 10 <= digits <= 15):
+            raise ValidationError(
+                "Enter a telephone number, like 01632 960 001, 07700 900 982 or +44 808 157 0192"
+            )
+        return phone
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        method = data.get("contact_method", "")
+        if method in NEEDS_A_PHONE and not data.get("phone") and "phone" not in self.errors:
+            self.add_error("phone", "Enter a telephone number to be contacted that way")
+        if method in NEEDS_AN_EMAIL and not data.get("email") and "email" not in self.errors:
+            self.add_error("email", "Enter an email address to be contacted by email")
+        return data
 
 
 class ReviewForm(forms.Form):

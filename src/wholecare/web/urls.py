@@ -74,6 +74,7 @@ urlpatterns = [
         views.care_plan_end,
         name="care-plan-end",
     ),
+    path("people/<uuid:public_id>/contact/", views.person_contact, name="person-contact"),
     path("people/<uuid:public_id>/export/", views.person_export, name="person-export"),
     path("people/<uuid:public_id>/access-history/", views.person_audit, name="person-audit"),
     path("people/<uuid:public_id>/sharing/", views.person_sharing, name="person-sharing"),
@@ -88,5 +89,6 @@ urlpatterns = [
         name="my-care-plan-progress",
     ),
     path("my-record/sharing/", views.my_record_sharing, name="my-record-sharing"),
+    path("my-record/contact/", views.my_contact, name="my-contact"),
     path("figures/", views.population_figures, name="aggregates"),
 ]

@@ -34,6 +34,7 @@ from wholecare.web.forms import (
     CareTeamAddForm,
     ConditionForm,
     ConditionStatusForm,
+    ContactForm,
     EnteredInErrorForm,
     EntryForm,
     FindPersonForm,
@@ -837,6 +838,45 @@ def person_identity(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> 
         return "The details have been recorded."
 
     return _form_page(request, form, record, "record/identity.html", {"person": person})
+
+
+@require_http_methods(["GET", "POST"])
+def person_contact(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Change how the person is contacted and what they need to communicate, as they tell us."""
+    try:
+        person = selectors.person_header(
+            by=request.user, public_id=public_id, what="contact details form"
+        )
+    except AccessDenied:
+        return _no_access(request, public_id)
+
+    def change(data: dict[str, Any]) -> str:
+        services.person_update_contact(by=request.user, person=person, **data)
+        return "Contact details and communication needs saved."
+
+    form = ContactForm.for_person(posted(request), person)
+    return _form_page(request, form, change, "record/contact.html", {"person": person})
+
+
+@require_http_methods(["GET", "POST"])
+def my_contact(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The signed-in person's own contact details and communication needs, which they change."""
+    person = selectors.my_contact_details(by=request.user)
+
+    def change(data: dict[str, Any]) -> str:
+        services.own_contact_update(by=request.user, **data)
+        return "Saved. Everyone caring for you will see this."
+
+    form = ContactForm.for_person(posted(request), person)
+    context = {"person": person, "own": True}
+    return _form_page(
+        request,
+        form,
+        change,
+        "record/contact.html",
+        context,
+        then=lambda: redirect("web:my-contact"),
+    )
 
 
 @require_GET

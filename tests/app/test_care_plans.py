@@ -106,7 +106,7 @@ def test_a_plan_written_by_the_nurse_is_read_by_the_care_team_and_the_person(
     ).exists()
 
     own = _own(person)
-    assert own.get(reverse("web:home"))["Location"] == reverse("web:my-care-plans")
+    assert own.get(reverse("web:home"))["Location"] == reverse("web:my-record")
     assert "My care plans" in own.get(reverse("web:my-record-access")).content.decode()
     mine = own.get(reverse("web:my-care-plans")).content.decode()
     assert TITLE in mine

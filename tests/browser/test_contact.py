@@ -1,6 +1,6 @@
-"""A person tells Wholecare how to contact them and what they need to read what they are sent,
-and the district nurse caring for them sees it on the person summary (Accessible Information
-Standard)."""
+"""A person reads their own record, tells Wholecare how to contact them and what they need to
+read what they are sent, and the district nurse caring for them sees it on the person summary
+(Accessible Information Standard)."""
 
 from typing import Any
 
@@ -33,7 +33,11 @@ def test_a_person_tells_us_they_need_large_print_and_their_nurse_sees_it(
     )
     factories.CareTeamMembershipFactory(person=person, staff=nurse)
 
+    factories.ConditionFactory(person=person, snomed_code="44054006")
     sign_in(page, "ada", factories.PASSWORD)
+    expect(page.get_by_role("heading", name="My record", exact=True)).to_be_visible()
+    expect(page.get_by_text("the commonest type")).to_be_visible()
+    assert violations(page) == [], "the person's own record"
     menu = page.get_by_role("navigation", name="Menu")
     menu.get_by_role("link", name="How to contact me").click()
     expect(page.get_by_role("heading", name="How to contact me")).to_be_visible()

@@ -936,6 +936,80 @@ def my_care_plans(*, by: AbstractBaseUser) -> MyCarePlans:
     return found
 
 
+@dataclass(frozen=True)
+class MyRecord:
+    """What the person reads of their own record on its first page (decision 0036): who cares for
+    them, where they are referred, their coded conditions and their social care needs. Never
+    alerts, notes or free text written for clinicians."""
+
+    person: Person
+    care_team: list[CareTeamMembership]
+    open_referrals: list[Referral]
+    """The services they are referred to now, in the order they were referred."""
+    ended_referrals: list[Referral]
+    """Referrals that ended in the last `REFERRAL_OUTCOMES_DAYS` days, the latest first."""
+    conditions: list[Condition]
+    """Active or in remission: long-term conditions, then mental health, then others."""
+    past_conditions: list[Condition]
+    """Resolved."""
+    social_care_needs: list[SocialCareNeed]
+    care_plans_in_force: int
+
+
+_GROUP_ORDER = {
+    ConditionGroup.LONG_TERM: 0,
+    ConditionGroup.MENTAL_HEALTH: 1,
+    ConditionGroup.UNCLASSIFIED: 2,
+}
+
+
+@transaction.atomic
+def my_record(*, by: AbstractBaseUser) -> MyRecord:
+    """The signed-in person's own record, as they read it. Audited, as every read of a record
+    is."""
+    person = _own_person(by)
+    today = timezone.localdate()
+    referrals = person.referrals.select_related("service__organisation", "referred_by__user")
+    conditions = sorted(
+        person.conditions.all(),
+        key=lambda c: (_GROUP_ORDER[c.concept.group], c.concept.display.casefold()),
+    )
+    found = MyRecord(
+        person=person,
+        care_team=list(
+            services.current_memberships(person)
+            .filter(start_date__lte=today)
+            .select_related("staff__user", "staff__organisation")
+            .order_by("start_date", "pk")
+        ),
+        open_referrals=list(
+            referrals.filter(status=Referral.Status.OPEN).order_by("received_date", "pk")
+        ),
+        ended_referrals=list(
+            referrals.filter(
+                status=Referral.Status.CLOSED,
+                closed_date__gte=today - dt.timedelta(days=REFERRAL_OUTCOMES_DAYS),
+            ).order_by("-closed_date", "-pk")
+        ),
+        conditions=[
+            c for c in conditions if c.clinical_status != Condition.ClinicalStatus.RESOLVED
+        ],
+        past_conditions=[
+            c for c in conditions if c.clinical_status == Condition.ClinicalStatus.RESOLVED
+        ],
+        social_care_needs=sorted(
+            person.social_care_needs.all(),
+            key=lambda need: (
+                _NEED_ORDER[SocialCareNeed.Status(need.status)],
+                need.status_changed_at,
+            ),
+        ),
+        care_plans_in_force=person.care_plans.filter(status=CarePlan.Status.ACTIVE).count(),
+    )
+    audit(by=by, action=AuditEvent.Action.VIEW, person=person, what="own record")
+    return found
+
+
 @transaction.atomic
 def my_contact_details(*, by: AbstractBaseUser) -> Person:
     """The signed-in person's own record, for the page of their contact details and

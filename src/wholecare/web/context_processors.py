@@ -39,12 +39,13 @@ def staff(request: HttpRequest) -> dict[str, object]:
         if waiting:
             items.append((f"Results to file ({waiting})", "results:waiting"))
     elif hasattr(user, "person"):
+        items.append(("My record", "web:my-record"))
         items.append(("My care plans", "web:my-care-plans"))
         items.append(("Who has looked at my record", "web:my-record-access"))
         items.append(("Who may read my notes", "web:my-record-sharing"))
         items.append(("How to contact me", "web:my-contact"))
-    navigation = [
-        NavigationItem(text, href := reverse(name), request.path.startswith(href))
-        for text, name in items
-    ]
+    links = [(text, reverse(name)) for text, name in items]
+    within = [href for _, href in links if request.path.startswith(href)]
+    current = max(within, key=len, default=None)
+    navigation = [NavigationItem(text, href, href == current) for text, href in links]
     return {"current_staff": member, "navigation": navigation, "results_waiting": waiting}

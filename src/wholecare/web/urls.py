@@ -82,6 +82,7 @@ urlpatterns = [
     path("audit/break-glass/", views.review_queue, name="review-queue"),
     path("audit/break-glass/<int:pk>/", views.review, name="review"),
     path("my-record/access/", views.my_record_access, name="my-record-access"),
+    path("my-record/", views.my_record, name="my-record"),
     path("my-record/care-plans/", views.my_care_plans, name="my-care-plans"),
     path(
         "my-record/care-plans/<uuid:plan_id>/progress/",

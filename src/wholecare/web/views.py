@@ -78,7 +78,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     staff = getattr(request.user, "staff", None)
     if staff is None:
         if hasattr(request.user, "person"):
-            return redirect("web:my-care-plans")
+            return redirect("web:my-record")
         return render(request, "web/no_role.html", status=403)
     if permissions.can_review_break_glass(staff):
         return redirect("web:review-queue")
@@ -550,6 +550,13 @@ def care_plan_end(
 
     form = CarePlanEndForm(posted(request), initial={"version": plan.version})
     return _form_page(request, form, end, template, context)
+
+
+@require_GET
+def my_record(request: AuthenticatedHttpRequest) -> HttpResponse:
+    return render(
+        request, "record/my_record.html", {"record": selectors.my_record(by=request.user)}
+    )
 
 
 @require_GET

@@ -1,4 +1,4 @@
-"""Test clients signed in as a member of staff."""
+"""Test clients signed in as a member of staff, or as a person to their own record."""
 
 from typing import Any
 
@@ -18,3 +18,12 @@ def on_care_team(discipline: str, person: Any) -> tuple[Any, Client]:
     staff = factories.StaffFactory(discipline=discipline)
     factories.CareTeamMembershipFactory(person=person, staff=staff)
     return staff, signed_in(staff)
+
+
+def signed_in_as_person(person: Any) -> Client:
+    """The person, given an account, signed in to their own record."""
+    person.user = factories.UserFactory()
+    person.save()
+    client = Client()
+    client.force_login(person.user)
+    return client

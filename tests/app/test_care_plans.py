@@ -10,12 +10,11 @@ from typing import Any
 import pytest
 from django.apps import apps as django_apps
 from django.core.exceptions import ValidationError
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from tests import factories
-from tests.app.signed_in import on_care_team, signed_in
+from tests.app.signed_in import on_care_team, signed_in, signed_in_as_person
 from wholecare.access import services as access_services
 from wholecare.access.models import AuditEvent
 from wholecare.access.permissions import AccessDenied
@@ -73,15 +72,6 @@ def _posted(lead: Staff, **changes: Any) -> dict[str, Any]:
     }
 
 
-def _own(person: Person) -> Client:
-    user = factories.UserFactory()
-    person.user = user
-    person.save()
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def test_a_plan_written_by_the_nurse_is_read_by_the_care_team_and_the_person(
     person: Person,
 ) -> None:
@@ -105,7 +95,7 @@ def test_a_plan_written_by_the_nurse_is_read_by_the_care_team_and_the_person(
         person_id=person.pk, action=AuditEvent.Action.CREATE, what=f"care plan: {TITLE}"
     ).exists()
 
-    own = _own(person)
+    own = signed_in_as_person(person)
     assert own.get(reverse("web:home"))["Location"] == reverse("web:my-record")
     assert "My care plans" in own.get(reverse("web:my-record-access")).content.decode()
     mine = own.get(reverse("web:my-care-plans")).content.decode()
@@ -225,7 +215,7 @@ def test_the_pages_write_change_and_end_a_plan(person: Person) -> None:
         f"Care plan finished: {TITLE}",
     ]
     assert client.get(change)["Location"] == _page("person", person), "no longer in force"
-    mine = _own(person).get(reverse("web:my-care-plans")).content.decode()
+    mine = signed_in_as_person(person).get(reverse("web:my-care-plans")).content.decode()
     assert "Plans that have ended" in mine
     assert "Walking a mile a day now" in mine
 
@@ -385,7 +375,7 @@ def test_the_person_records_their_own_progress_and_the_care_team_sees_it(
 ) -> None:
     nurse, nurse_client = on_care_team(Discipline.PRACTICE_NURSE, person)
     plan = _written(person, nurse)
-    own = _own(person)
+    own = signed_in_as_person(person)
     url = reverse("web:my-care-plan-progress", args=[plan.public_id])
     page = own.get(reverse("web:my-care-plans")).content.decode()
     assert f'action="{url}"' in page
@@ -436,7 +426,11 @@ def test_bad_progress_says_what_is_wrong_and_records_nothing(
     nurse, _ = on_care_team(Discipline.PRACTICE_NURSE, person)
     plan = _written(person, nurse)
     url = reverse("web:my-care-plan-progress", args=[plan.public_id])
-    shown = _own(person).post(url, _progress(plan, **posted), follow=True).content.decode()
+    shown = (
+        signed_in_as_person(person)
+        .post(url, _progress(plan, **posted), follow=True)
+        .content.decode()
+    )
     assert message in shown
     assert list(plan.actions.values_list("status", flat=True)) == ["not-started"] * 2
     assert CarePlan.objects.get().version == 1
@@ -447,12 +441,12 @@ def test_only_the_person_records_progress_on_their_own_plan_in_force(person: Per
     plan = _written(person, nurse)
     url = reverse("web:my-care-plan-progress", args=[plan.public_id])
     assert nurse_client.post(url, _progress(plan, action_1="completed")).status_code == 403
-    someone_else = _own(factories.PersonFactory())
+    someone_else = signed_in_as_person(factories.PersonFactory())
     refused = someone_else.post(url, _progress(plan, action_1="completed"), follow=True)
     assert "That care plan is no longer in force." in refused.content.decode()
     with pytest.raises(AccessDenied):
         services.care_plan_progress(by=nurse.user, plan=plan, statuses={1: "completed"}, version=1)
-    assert _own(person).post(url, {"action_1": "completed"}).status_code == 400
+    assert signed_in_as_person(person).post(url, {"action_1": "completed"}).status_code == 400
     services.care_plan_end(by=nurse.user, plan=plan, status="revoked", end_reason="x", version=1)
     assert person.user is not None
     with pytest.raises(ValidationError, match="has ended"):
@@ -480,7 +474,7 @@ def test_the_form_names_who_coordinates_the_plan_and_they_are_reminded_of_its_re
     )
     note = RecordEntry.objects.get()
     assert f"Coordinated by {social_worker.display_name}." in note.text
-    mine = _own(person).get(reverse("web:my-care-plans")).content.decode()
+    mine = signed_in_as_person(person).get(reverse("web:my-care-plans")).content.decode()
     assert "My contact for this plan" in mine
     assert social_worker.display_name in mine
 
@@ -522,7 +516,7 @@ def test_a_plan_whose_coordinator_has_left_says_it_needs_a_new_one(person: Perso
     assert f"No longer caring for {person.full_name}: change the plan" in summary
     assert (
         "No longer caring for you"
-        in _own(person).get(reverse("web:my-care-plans")).content.decode()
+        in signed_in_as_person(person).get(reverse("web:my-care-plans")).content.decode()
     )
     change = _page("care-plan-change", person, plan_id=plan.public_id)
     form = client.get(change).content.decode()

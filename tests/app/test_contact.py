@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests import factories
-from tests.app.signed_in import on_care_team, signed_in
+from tests.app.signed_in import on_care_team, signed_in, signed_in_as_person
 from wholecare.access.models import AuditEvent
 from wholecare.directory.disciplines import Discipline
 from wholecare.record import services
@@ -34,21 +34,13 @@ def _posted(**changes: Any) -> dict[str, Any]:
     }
 
 
-def _own(person: Person) -> Client:
-    person.user = factories.UserFactory()
-    person.save()
-    client = Client()
-    client.force_login(person.user)
-    return client
-
-
 def _summary(client: Client, person: Person) -> str:
     return client.get(reverse("web:person", args=[person.public_id])).content.decode()
 
 
 def test_the_person_tells_everyone_caring_for_them_how_to_contact_them(person: Person) -> None:
     _, nurse_client = on_care_team(Discipline.DISTRICT_NURSE, person)
-    own = _own(person)
+    own = signed_in_as_person(person)
     page = own.get(reverse("web:my-contact"))
     assert page.status_code == 200
     assert "To change your address, tell your GP practice." in page.content.decode()
@@ -113,7 +105,7 @@ def test_bad_details_say_what_is_wrong_and_change_nothing(
     person: Person, changes: dict[str, Any], field: str, message: str
 ) -> None:
     before = (person.phone, person.email, person.contact_method, person.accessibility_needs)
-    own = _own(person)
+    own = signed_in_as_person(person)
     refused = own.post(reverse("web:my-contact"), _posted(**changes))
     assert refused.status_code == 200
     errors = refused.context["form"].errors
@@ -123,7 +115,7 @@ def test_bad_details_say_what_is_wrong_and_change_nothing(
 
 
 def test_only_the_person_changes_their_own_and_never_their_address(person: Person) -> None:
-    own = _own(person)
+    own = signed_in_as_person(person)
     assert person.user is not None
     with pytest.raises(ValidationError, match="cannot be changed here: address"):
         services.own_contact_update(by=person.user, address="1 Other Street")

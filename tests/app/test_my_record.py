@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests import factories
-from tests.app.signed_in import signed_in
+from tests.app.signed_in import signed_in, signed_in_as_person
 from wholecare.access.models import AuditEvent
 from wholecare.directory.disciplines import Discipline
 from wholecare.directory.models import Service
@@ -25,14 +25,6 @@ from wholecare.record.models import (
 from wholecare.record.vocabulary import Sensitivity
 
 pytestmark = pytest.mark.django_db
-
-
-def _own(person: Person) -> Client:
-    person.user = factories.UserFactory()
-    person.save()
-    client = Client()
-    client.force_login(person.user)
-    return client
 
 
 def _page(client: Client) -> str:
@@ -88,7 +80,7 @@ def test_the_person_reads_who_cares_for_them_and_where_they_are_referred(person:
         closed_date=today - dt.timedelta(days=90),
     )
 
-    page = _page(_own(person))
+    page = _page(signed_in_as_person(person))
 
     assert "Nia Hale" in page
     assert "Key worker" in page
@@ -131,7 +123,7 @@ def test_the_person_reads_their_conditions_in_plain_words(person: Person) -> Non
         person=person, need_code="nutrition", status=SocialCareNeed.Status.MET
     )
 
-    page = _page(_own(person))
+    page = _page(signed_in_as_person(person))
 
     diabetes = page.index("Type 2 diabetes mellitus")
     depression = page.index("Depressive disorder")
@@ -163,7 +155,7 @@ def test_what_was_written_for_clinicians_stays_off_the_persons_page(person: Pers
         sensitivity=Sensitivity.PSYCHOLOGICAL_THERAPY,
     )
 
-    page = _page(_own(person))
+    page = _page(signed_in_as_person(person))
 
     for written in ["Risk from partner", "Strategy meeting", "Section 42", "Talked about her son"]:
         assert written not in page
@@ -173,7 +165,7 @@ def test_what_was_written_for_clinicians_stays_off_the_persons_page(person: Pers
 
 
 def test_the_persons_menu_opens_on_their_record_and_only_they_read_it(person: Person) -> None:
-    own = _own(person)
+    own = signed_in_as_person(person)
     assert own.get(reverse("web:home"))["Location"] == reverse("web:my-record")
     record = reverse("web:my-record")
     assert f'href="{record}" aria-current="page">My record' in _page(own)

@@ -7,12 +7,18 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Model
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from fhir.resources.R4B.medicationstatement import MedicationStatement
 
 from wholecare.access import permissions
 from wholecare.access.models import AuditEvent, SharingConsent
+from wholecare.demo import population
 from wholecare.demo.load import DemoAlreadyLoaded, DemoResult, demo_usernames, load_demo
 from wholecare.directory.disciplines import MENTAL_HEALTH, Discipline
 from wholecare.directory.models import Organisation, Service, Staff
+from wholecare.fhir.models import Resource
 from wholecare.record.models import (
     Alert,
     CareTeamMembership,
@@ -148,6 +154,36 @@ def test_the_demo_patient_has_a_joined_up_record(demo: DemoResult) -> None:
     assert disciplines & {d.value for d in MENTAL_HEALTH}
     assert entries.filter(sensitivity=Sensitivity.PSYCHOLOGICAL_THERAPY).exists()
     assert patient.care_team.filter(role="Named GP", staff__user__username="demo-gp").exists()
+
+
+def test_demo_medicines_are_what_a_gp_system_sends_and_show_where_people_look(
+    demo: DemoResult,
+) -> None:
+    statements = Resource.objects.filter(resource_type="MedicationStatement")
+    assert statements.count() > 100
+    for kept in statements.order_by("pk")[:200]:
+        MedicationStatement.model_validate(kept.content)
+        assert kept.versions.get().content == kept.content
+        assert kept.tokens.filter(param="category", value="community").exists()
+    stopped = statements.filter(status="stopped")
+    assert stopped.exists()
+    assert all(s.date_end is not None for s in stopped)
+    people_with_medicines = statements.values("person").distinct().count()
+    assert 0.2 < people_with_medicines / Person.objects.count() < 0.9
+    patient = Person.objects.get(user__username="demo-patient")
+    assert patient.user is not None
+    own = Client()
+    own.force_login(patient.user)
+    page = own.get(reverse("web:my-record")).content.decode()
+    taken = statements.filter(person=patient, status="active").values_list("content", flat=True)
+    assert taken
+    for content in taken:
+        assert content["medicationCodeableConcept"]["text"] in page
+    area = population.build_area(people=300, seed=3)
+    again = population.generate_people(area, people=300, seed=3, as_of=timezone.localdate())
+    assert sorted((str(m.fhir_id), m.name) for spec in again for m in spec.medicines) == sorted(
+        (s.fhir_id, s.content["medicationCodeableConcept"]["text"]) for s in statements
+    )
 
 
 def test_loaded_rows_pass_model_validation(demo: DemoResult) -> None:

@@ -1,6 +1,6 @@
-"""A person reads their own record, tells Wholecare how to contact them and what they need to
-read what they are sent, and the district nurse caring for them sees it on the person summary
-(Accessible Information Standard)."""
+"""A person reads their own record, with the medicines another system sent, tells Wholecare how
+to contact them and what they need to read what they are sent, and the district nurse caring for
+them sees it on the person summary (Accessible Information Standard)."""
 
 from typing import Any
 
@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests import factories
+from tests.app.fhir.conftest import api_for
 from tests.browser.axe import violations
 from wholecare.directory.disciplines import Discipline
 from wholecare.record.models import Person
@@ -34,9 +35,21 @@ def test_a_person_tells_us_they_need_large_print_and_their_nurse_sees_it(
     factories.CareTeamMembershipFactory(person=person, staff=nurse)
 
     factories.ConditionFactory(person=person, snomed_code="44054006")
+    sent = api_for(nurse).post(
+        "/fhir/MedicationStatement",
+        {
+            "resourceType": "MedicationStatement",
+            "status": "active",
+            "medicationCodeableConcept": {"text": "Metformin 500mg tablets"},
+            "subject": {"reference": f"Patient/{person.public_id}"},
+            "dosage": [{"text": "One tablet twice a day with meals"}],
+        },
+    )
+    assert sent.status_code == 201, sent.content
     sign_in(page, "ada", factories.PASSWORD)
     expect(page.get_by_role("heading", name="My record", exact=True)).to_be_visible()
     expect(page.get_by_text("the commonest type")).to_be_visible()
+    expect(page.get_by_text("Metformin 500mg tablets")).to_be_visible()
     assert violations(page) == [], "the person's own record"
     menu = page.get_by_role("navigation", name="Menu")
     menu.get_by_role("link", name="How to contact me").click()
@@ -63,6 +76,9 @@ def test_a_person_tells_us_they_need_large_print_and_their_nurse_sees_it(
     sign_in(page, "dn-hale", factories.PASSWORD)
     page.goto(f"{live_server.url}/people/{person.public_id}/")
     expect(page.get_by_text("Letters in large print")).to_be_visible()
+    medicines = page.get_by_role("region", name="Medicines")
+    expect(medicines).to_contain_text("Metformin 500mg tablets")
+    expect(medicines).to_contain_text("One tablet twice a day with meals")
     expect(page.get_by_text("Sight loss: ring first.")).to_be_visible()
     expect(page.get_by_text("Best way to contact: SMS. Telephone 07700 900 982")).to_be_visible()
 

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -25,10 +26,12 @@ from tqdm import tqdm
 from wholecare.access.audit import audit
 from wholecare.access.models import AuditEvent, SharingConsent
 from wholecare.demo import population
-from wholecare.demo.population import Area, PersonSpec
+from wholecare.demo.population import Area, MedicineSpec, PersonSpec
 from wholecare.directory.disciplines import Discipline
 from wholecare.directory.models import Organisation, Service, Staff
-from wholecare.record import nhs_number, services
+from wholecare.fhir.mappers.medication import MedicationStatementType
+from wholecare.fhir.models import Resource, ResourceVersion, SearchToken
+from wholecare.record import nhs_number, services, vocabulary
 from wholecare.record.models import (
     Alert,
     CarePlan,
@@ -48,6 +51,9 @@ PEOPLE_PER_BATCH = 500
 ROWS_PER_INSERT = 1000
 #: The time of day the demonstration's services accept referrals.
 ACCEPTED_AT = dt.time(11, 0)
+#: When the GP practice's system sent each medicine: the day it started or stopped, at this time.
+SENT_AT = dt.time(9, 0)
+SNOMED_CT = "http://snomed.info/sct"
 """At most this many rows in one INSERT (SQLite's bound-parameter limit may make it fewer)."""
 
 
@@ -306,6 +312,7 @@ class _Loader:
         SharingConsent.objects.bulk_create(consents, batch_size=ROWS_PER_INSERT)
         Alert.objects.bulk_create(alerts, batch_size=ROWS_PER_INSERT)
         entries += self.care_plans(batch, created)
+        self.medicines(batch, created)
         RecordEntry.objects.bulk_create(entries, batch_size=ROWS_PER_INSERT)
         # The demonstration's notes were written as they happened, not when it was loaded.
         RecordEntry.objects.filter(person__in=created).update(created_at=F("occurred_at"))
@@ -357,6 +364,54 @@ class _Loader:
             )
         CarePlanAction.objects.bulk_create(actions, batch_size=ROWS_PER_INSERT)
         return notes
+
+    def medicines(self, batch: list[PersonSpec], created: list[Person]) -> None:
+        """The batch's MedicationStatements, kept whole and indexed exactly as the FHIR API keeps
+        one its GP practice's system sends (decision 0037), sent when each was last changed."""
+        kind = MedicationStatementType()
+        kept = []
+        for spec, person in zip(batch, created, strict=True):
+            for medicine in spec.medicines:
+                prepared = kind.prepared(_statement(medicine, person), person)
+                changed = dt.datetime.combine(
+                    medicine.end or medicine.start, SENT_AT, tzinfo=timezone.get_current_timezone()
+                )
+                resource = Resource(
+                    resource_type=kind.name,
+                    fhir_id=str(medicine.fhir_id),
+                    version=1,
+                    last_updated=changed,
+                    person=person,
+                    status=prepared.status,
+                    date_start=prepared.dates[0],
+                    date_end=prepared.dates[1],
+                    content=prepared.content,
+                    sensitivity=prepared.sensitivity.value,
+                    author_id=self.staff[medicine.sent_by],
+                )
+                kept.append((resource, prepared.tokens))
+        Resource.objects.bulk_create([r for r, _ in kept], batch_size=ROWS_PER_INSERT)
+        ResourceVersion.objects.bulk_create(
+            [
+                ResourceVersion(
+                    resource=r,
+                    version=1,
+                    last_updated=r.last_updated,
+                    method="POST",
+                    content=r.content,
+                )
+                for r, _ in kept
+            ],
+            batch_size=ROWS_PER_INSERT,
+        )
+        SearchToken.objects.bulk_create(
+            [
+                SearchToken(resource=r, param=param, system=system, value=value)
+                for r, tokens in kept
+                for param, system, value in tokens
+            ],
+            batch_size=ROWS_PER_INSERT,
+        )
 
     def person(self, spec: PersonSpec) -> Person:
         user = None
@@ -490,6 +545,36 @@ def _result(password: str, *, loaded: bool) -> DemoResult:
         loaded=loaded,
         examples=found,
     )
+
+
+def _statement(medicine: MedicineSpec, person: Person) -> dict[str, Any]:
+    """The MedicationStatement a GP practice's system would send: the medicine in words only (no
+    made-up dm+d code), taken in the community, for the condition it treats."""
+    period = {"start": medicine.start.isoformat()}
+    if medicine.end is not None:
+        period["end"] = medicine.end.isoformat()
+    concept = vocabulary.condition(medicine.reason_snomed)
+    return {
+        "resourceType": "MedicationStatement",
+        "id": str(medicine.fhir_id),
+        "status": "active" if medicine.end is None else "stopped",
+        "category": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/medication-statement-category",
+                    "code": "community",
+                    "display": "Community",
+                }
+            ]
+        },
+        "medicationCodeableConcept": {"text": medicine.name},
+        "subject": {"reference": f"Patient/{person.public_id}"},
+        "effectivePeriod": period,
+        "reasonCode": [
+            {"coding": [{"system": SNOMED_CT, "code": concept.snomed, "display": concept.display}]}
+        ],
+        "dosage": [{"text": medicine.dosage}],
+    }
 
 
 def _fill(template: str, values: dict[str, str]) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from random import Random
 from zoneinfo import ZoneInfo
 
-from wholecare.demo import care_plans, figures, names, texts
+from wholecare.demo import care_plans, figures, medicines, names, texts
 from wholecare.directory.disciplines import Discipline
 from wholecare.record import nhs_number, vocabulary
 from wholecare.record.vocabulary import Sensitivity
@@ -380,6 +380,20 @@ class ConditionSpec:
 
 
 @dataclass(slots=True)
+class MedicineSpec:
+    """A MedicationStatement the person's GP practice's system sent."""
+
+    fhir_id: uuid.UUID
+    name: str
+    dosage: str
+    reason_snomed: str
+    start: dt.date
+    end: dt.date | None
+    """When they stopped it; None while they take it."""
+    sent_by: str
+
+
+@dataclass(slots=True)
 class NeedSpec:
     code: str
     status: str
@@ -501,6 +515,7 @@ class PersonSpec:
     alerts: list[AlertSpec] = field(default_factory=list)
     entries: list[EntrySpec] = field(default_factory=list)
     care_plans: list[CarePlanSpec] = field(default_factory=list)
+    medicines: list[MedicineSpec] = field(default_factory=list)
 
     def age(self, on: dt.date) -> int:
         born = self.date_of_birth
@@ -930,6 +945,7 @@ class _PersonBuilder:
     def build(self) -> PersonSpec:
         self.demographics()
         self.health()
+        self.medicines()
         self.gp_care()
         self.social_care()
         self.mental_health_care()
@@ -1137,6 +1153,40 @@ class _PersonBuilder:
         self.codes = {c.snomed for c in p.conditions}
         self.physical = sum(1 for name in present if name in LONG_TERM_NAMES)
         self.mental = {"depression", "anxiety"} & set(present)
+
+    def medicines(self) -> None:
+        """What the person takes for their conditions, from their own Random (so the rest of
+        the population is as it was before medicines were added); a depression or anxiety in
+        remission was treated, and the medicine stopped."""
+        rng = Random(f"medicines:{self.number}")
+        taken: set[str] = set()
+        for condition in self.p.conditions:
+            figure = _figure_for(condition.snomed)
+            if figure == "diabetes":
+                figure = (
+                    "diabetes-type-1"
+                    if condition.snomed == DIABETES["type-1"]
+                    else "diabetes-type-2"
+                )
+            for medicine in medicines.prescribed(rng, figure):
+                if medicine.name in taken:
+                    continue
+                taken.add(medicine.name)
+                start = min(condition.onset + dt.timedelta(days=rng.randrange(61)), self.w.as_of)
+                end = None
+                if condition.status == "remission":
+                    end = max(start, self.w.as_of - dt.timedelta(days=rng.randint(5, 400)))
+                self.p.medicines.append(
+                    MedicineSpec(
+                        _uuid(rng),
+                        medicine.name,
+                        medicine.dosage,
+                        condition.snomed,
+                        start,
+                        end,
+                        self.gp,
+                    )
+                )
 
     def onset(self, name: str) -> dt.date:
         prevalence = figures.PREVALENCE_BY_NAME.get(name)

@@ -557,10 +557,14 @@ class StoredType(ResourceType):
             content=content,
             person=person,
             status=str(content.get("status", "")),
-            dates=element_dates(content.get(self.date_element) if self.date_element else None),
+            dates=element_dates(self.date_value(content)),
             tokens=tuple(self.tokens(content)),
             sensitivity=sensitivity_of(content),
         )
+
+    def date_value(self, content: dict[str, Any]) -> Any:
+        """The dateTime or Period its date parameters search (`date_element`)."""
+        return content.get(self.date_element) if self.date_element else None
 
     def readable(self, ctx: Ctx, permission: Permission) -> QuerySet[Resource]:
         return self.within_people(ctx, permission).filter(readable_q(ctx.staff))

@@ -57,6 +57,8 @@ COMPARTMENT = (
     "EpisodeOfCare",
     "Encounter",
     "Appointment",
+    "MedicationStatement",
+    "MedicationRequest",
     "CarePlan",
     "DocumentReference",
     "Consent",

@@ -31,6 +31,8 @@ ORDER = (
     "Encounter",
     "ServiceRequest",
     "Appointment",
+    "MedicationRequest",
+    "MedicationStatement",
     "CarePlan",
     "Consent",
     "QuestionnaireResponse",

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from wholecare.fhir.elements import calendar_date, concept_text
+
 IN_FORCE = ("active", "on-hold", "draft")
 """The statuses of a plan still to be followed (or about to be), in the order shown."""
 
@@ -61,16 +63,16 @@ def summarise(content: Mapping[str, Any], today: dt.date) -> CarePlanSummary:
     """The plan's title (its own, else its category, else its description), status, period,
     author and activities, each named by its description, code or reference, whichever it has.
     An activity entered in error is left out."""
-    category = _concept_text(next(iter(content.get("category", ())), {}))
+    category = concept_text(next(iter(content.get("category", ())), {}))
     description = str(content.get("description") or "")
     period = content.get("period") or {}
-    ends = _date(period.get("end"))
+    ends = calendar_date(period.get("end"))
     return CarePlanSummary(
         title=str(content.get("title") or category or description or "Care plan"),
         status=_STATUS_LABELS.get(str(content.get("status")), str(content.get("status", ""))),
         in_force=content.get("status") == "active",
         description=description if description != content.get("title") else "",
-        starts=_date(period.get("start")),
+        starts=calendar_date(period.get("start")),
         ends=ends,
         past_end=ends is not None and ends < today,
         author=_reference_text(content.get("author")),
@@ -89,29 +91,18 @@ def _activity(activity: Mapping[str, Any]) -> Activity:
     detail = activity.get("detail") or {}
     what = (
         detail.get("description")
-        or _concept_text(detail.get("code"))
+        or concept_text(detail.get("code"))
         or _reference_text(activity.get("reference"))
         or "An activity with no description"
     )
     return Activity(
         what=str(what),
         status=_ACTIVITY_STATUS_LABELS.get(str(detail.get("status")), ""),
-        note=_concept_text(detail.get("statusReason")),
+        note=concept_text(detail.get("statusReason")),
         outcome="; ".join(
-            text for text in map(_concept_text, activity.get("outcomeCodeableConcept", ())) if text
+            text for text in map(concept_text, activity.get("outcomeCodeableConcept", ())) if text
         ),
     )
-
-
-def _concept_text(concept: Any) -> str:
-    if not isinstance(concept, Mapping):
-        return ""
-    if concept.get("text"):
-        return str(concept["text"])
-    for coding in concept.get("coding", ()):
-        if coding.get("display"):
-            return str(coding["display"])
-    return ""
 
 
 def _reference_text(reference: Any) -> str:
@@ -119,10 +110,3 @@ def _reference_text(reference: Any) -> str:
     if not isinstance(reference, Mapping):
         return ""
     return str(reference.get("display") or "")
-
-
-def _date(value: Any) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(str(value)[:10]) if value else None
-    except ValueError:
-        return None

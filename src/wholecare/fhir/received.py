@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from wholecare.directory.models import Staff
-from wholecare.fhir import care_plans
+from wholecare.fhir import care_plans, medicines
 from wholecare.fhir.access import readable_q
 from wholecare.fhir.models import Resource, SearchToken
 from wholecare.record.models import Person
@@ -55,6 +56,60 @@ def care_plans_in_force(staff: Staff, person: Person, today: dt.date) -> list[Se
         SentCarePlan(care_plans.summarise(sent.content, today), sent.sent_by)
         for sent in _received(found)
     ]
+
+
+@dataclass(frozen=True)
+class SentMedicine:
+    medicine: medicines.Medicine
+    sent_by: str
+    updated: dt.date
+    """When the sending system last changed it: how up to date it is."""
+
+
+@dataclass(frozen=True)
+class Medicines:
+    current: list[SentMedicine]
+    """Taking now, paused or about to start, by name."""
+    ended: list[SentMedicine]
+    """Stopped or finished in the last `RECENTLY_ENDED_DAYS` days, the latest first."""
+
+
+#: How long a medicine the person stopped stays listed, for whoever reviews what they take.
+RECENTLY_ENDED_DAYS = 90
+
+
+def medicines_of(staff: Staff | None, person: Person, today: dt.date) -> Medicines:
+    """The medicines other systems say the person takes (MedicationStatements in force) and those
+    they stopped lately, that `staff` may read; all of them when `staff` is None (the person
+    reading their own)."""
+    since = dt.datetime.combine(
+        today - dt.timedelta(days=RECENTLY_ENDED_DAYS), dt.time(), tzinfo=dt.UTC
+    )
+    found = Resource.objects.filter(
+        Q(status__in=medicines.CURRENT)
+        | Q(status__in=medicines.ENDED)
+        & (Q(date_end__gte=since) | Q(date_end__isnull=True, last_updated__gte=since)),
+        resource_type="MedicationStatement",
+        person=person,
+    )
+    if staff is not None:
+        found = found.filter(readable_q(staff))
+    sent = [
+        SentMedicine(
+            medicines.summarise(r.content, today),
+            r.author.display_name if r.author else "another system",
+            timezone.localdate(r.last_updated),
+        )
+        for r in found.select_related("author__user")
+    ]
+    ended = [s for s in sent if s.medicine.status_code in medicines.ENDED]
+    return Medicines(
+        current=sorted(
+            (s for s in sent if s.medicine.status_code in medicines.CURRENT),
+            key=lambda s: s.medicine.name.casefold(),
+        ),
+        ended=sorted(ended, key=lambda s: s.medicine.ends or s.updated, reverse=True),
+    )
 
 
 def _readable(

@@ -134,6 +134,8 @@ PLAIN_TYPES = {
     "Flag": "alerts and risk flags",
     "Group": "service caseloads",
     "HealthcareService": "services",
+    "MedicationRequest": "prescriptions",
+    "MedicationStatement": "medicines taken",
     "Observation": "observations and measurements",
     "Organization": "organisations",
     "Patient": "personal details",

@@ -159,9 +159,8 @@ def person_summary(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> H
         )
     except AccessDenied:
         return _no_access(request, public_id)
-    plans = received.care_plans_in_force(
-        permissions.staff_of(request.user), summary.person, timezone.localdate()
-    )
+    staff = permissions.staff_of(request.user)
+    today = timezone.localdate()
     return render(
         request,
         "record/person_summary.html",
@@ -169,7 +168,8 @@ def person_summary(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> H
             "summary": summary,
             "person": summary.person,
             "discipline": discipline,
-            "care_plans": plans,
+            "care_plans": received.care_plans_in_force(staff, summary.person, today),
+            "medicines": received.medicines_of(staff, summary.person, today),
         },
     )
 
@@ -554,9 +554,9 @@ def care_plan_end(
 
 @require_GET
 def my_record(request: AuthenticatedHttpRequest) -> HttpResponse:
-    return render(
-        request, "record/my_record.html", {"record": selectors.my_record(by=request.user)}
-    )
+    record = selectors.my_record(by=request.user)
+    medicines = received.medicines_of(None, record.person, timezone.localdate())
+    return render(request, "record/my_record.html", {"record": record, "medicines": medicines})
 
 
 @require_GET

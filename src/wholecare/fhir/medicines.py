@@ -1,0 +1,109 @@
+"""A FHIR MedicationStatement another system sent, as a reader of the shared record needs it: the
+medicine, how it is taken, whether the person is taking it now, since when and why. Pure Python,
+no Django.
+
+Only the elements a person can act on are read; the statement is kept whole by the FHIR edge
+(decisions 0006 and 0037) and an API client reads every element there."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from wholecare.fhir.elements import as_list, calendar_date, concept_text
+
+CURRENT = ("active", "on-hold", "intended")
+"""The statuses of a medicine the person takes now, has paused or is about to start."""
+ENDED = ("stopped", "completed")
+"""The statuses of a medicine the person no longer takes."""
+
+_STATUS_LABELS = {
+    "active": "Taking",
+    "on-hold": "Paused",
+    "intended": "About to start",
+    "stopped": "Stopped",
+    "completed": "Course finished",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Medicine:
+    name: str
+    status_code: str
+    """Its FHIR status (`CURRENT`, `ENDED` or another)."""
+    dosage: str
+    """How it is taken, in the sender's words (`dosage.text`), each dosage in turn."""
+    status: str
+    taking: bool
+    """Active: the person takes it now."""
+    starts: dt.date | None
+    ends: dt.date | None
+    past_end: bool
+    """Active, yet the period the sender gave for it ended before today."""
+    reason: str
+    note: str
+
+
+def summarise(content: Mapping[str, Any], today: dt.date) -> Medicine:
+    """The medicine (its coded name, or the contained Medication it refers to), its dosage,
+    status, period, reason and notes, each in the sender's words."""
+    status = str(content.get("status", ""))
+    starts, ends = _period(content)
+    return Medicine(
+        name=_medicine_name(content),
+        status_code=status,
+        dosage="; ".join(_texts(content.get("dosage"))),
+        status=_STATUS_LABELS.get(status, status.replace("-", " ").capitalize()),
+        taking=status == "active",
+        starts=starts,
+        ends=ends,
+        past_end=status == "active" and ends is not None and ends < today,
+        reason=", ".join(
+            text for text in (concept_text(c) for c in as_list(content.get("reasonCode"))) if text
+        ),
+        note=" ".join(_texts(content.get("note"))),
+    )
+
+
+def _medicine_name(content: Mapping[str, Any]) -> str:
+    concept = content.get("medicationCodeableConcept")
+    if isinstance(concept, Mapping):
+        return concept_text(concept) or _bare_code(concept)
+    reference = content.get("medicationReference")
+    if not isinstance(reference, Mapping):
+        return "Medicine not named"
+    target = str(reference.get("reference", ""))
+    if target.startswith("#"):
+        for contained in _contained(content.get("contained")):
+            if contained.get("resourceType") == "Medication" and contained.get("id") == target[1:]:
+                named = concept_text(contained.get("code") or {})
+                if named:
+                    return named
+    return str(reference.get("display") or f"Medicine not named ({target or 'no reference'})")
+
+
+def _bare_code(concept: Mapping[str, Any]) -> str:
+    codes = [
+        str(c["code"])
+        for c in as_list(concept.get("coding"))
+        if isinstance(c, Mapping) and c.get("code")
+    ]
+    return f"Medicine coded {codes[0]} (no name sent)" if codes else "Medicine not named"
+
+
+def _texts(elements: Any) -> list[str]:
+    """The `text` of each element of a list (Dosage, Annotation) that has one."""
+    return [str(e["text"]) for e in as_list(elements) if isinstance(e, Mapping) and e.get("text")]
+
+
+def _contained(value: Any) -> Sequence[Mapping[str, Any]]:
+    return [c for c in as_list(value) if isinstance(c, Mapping)]
+
+
+def _period(content: Mapping[str, Any]) -> tuple[dt.date | None, dt.date | None]:
+    period = content.get("effectivePeriod")
+    if isinstance(period, Mapping):
+        return calendar_date(period.get("start")), calendar_date(period.get("end"))
+    return calendar_date(content.get("effectiveDateTime")), None

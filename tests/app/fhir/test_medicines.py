@@ -1,0 +1,194 @@
+"""Medicines other systems send (MedicationStatement, MedicationRequest), kept whole and shown
+on the person summary and on the person's own record under the sharing rule (decision 0037)."""
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests import factories
+from tests.app.fhir.conftest import api_for
+from tests.app.signed_in import on_care_team, signed_in, signed_in_as_person
+from wholecare.directory.disciplines import Discipline
+from wholecare.record.models import Person
+
+pytestmark = pytest.mark.django_db
+
+DMD = "https://dmd.nhs.uk"
+PSY = [
+    {"system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "code": "R"},
+    {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "PSY"},
+]
+
+
+@pytest.fixture
+def mine(gp, person):
+    factories.CareTeamMembershipFactory(person=person, staff=gp)
+    return person
+
+
+def _statement(person: Person, name: str, status: str = "active", **extra: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "MedicationStatement",
+        "status": status,
+        "medicationCodeableConcept": {"coding": [{"system": DMD, "code": "1", "display": name}]},
+        "subject": {"reference": f"Patient/{person.public_id}"},
+        "effectivePeriod": {"start": "2024-03-01"},
+        **extra,
+    }
+
+
+def _sent(api: Any, body: dict[str, Any]) -> dict[str, Any]:
+    created = api.post(f"/fhir/{body['resourceType']}", body)
+    assert created.status_code == 201, created.content
+    found: dict[str, Any] = created.json()
+    return found
+
+
+def test_a_medication_statement_is_kept_whole_read_and_searched(gp_api, mine) -> None:
+    sent = _sent(
+        gp_api,
+        _statement(
+            mine,
+            "Sertraline 50mg tablets",
+            dosage=[{"text": "One each morning"}],
+            category={"coding": [{"code": "community"}]},
+        ),
+    )
+    assert gp_api.get(f"/fhir/MedicationStatement/{sent['id']}").json() == sent
+    for query, total in [
+        (f"patient={mine.public_id}", 1),
+        (f"code={DMD}|1", 1),
+        (f"code={DMD}|2", 0),
+        ("status=active", 1),
+        ("status=stopped", 0),
+        ("category=community", 1),
+        ("effective=ge2024-03-01", 1),
+        ("effective=gt2024-03-01", 0),
+    ]:
+        found = gp_api.get(f"/fhir/MedicationStatement?{query}").json()
+        assert found["total"] == total, query
+    included = gp_api.get(
+        f"/fhir/MedicationStatement?patient={mine.public_id}&_include=MedicationStatement:patient"
+    ).json()
+    assert [e["resource"]["resourceType"] for e in included["entry"]] == [
+        "MedicationStatement",
+        "Patient",
+    ]
+    bad = gp_api.post("/fhir/MedicationStatement", _statement(mine, "X", status="taking"))
+    assert bad.status_code == 422
+    assert bad.json()["issue"][0]["expression"] == ["MedicationStatement.status"]
+
+
+def test_a_medication_request_is_kept_whole_and_searched_by_when_it_was_written(
+    gp_api, mine
+) -> None:
+    sent = _sent(
+        gp_api,
+        {
+            "resourceType": "MedicationRequest",
+            "status": "active",
+            "intent": "order",
+            "medicationCodeableConcept": {"coding": [{"system": DMD, "code": "7", "display": "M"}]},
+            "subject": {"reference": f"Patient/{mine.public_id}"},
+            "authoredOn": "2026-10-01",
+        },
+    )
+    assert gp_api.get(f"/fhir/MedicationRequest/{sent['id']}").json() == sent
+    assert gp_api.get("/fhir/MedicationRequest?authoredon=2026-10-01").json()["total"] == 1
+    assert gp_api.get("/fhir/MedicationRequest?authoredon=lt2026-10-01").json()["total"] == 0
+    assert gp_api.get(f"/fhir/MedicationRequest?code={DMD}|7").json()["total"] == 1
+    no_intent = {k: v for k, v in sent.items() if k not in {"id", "meta", "intent"}}
+    assert gp_api.post("/fhir/MedicationRequest", no_intent).status_code in {400, 422}
+
+
+def test_the_care_team_reads_what_the_person_takes_and_lately_stopped(gp, gp_api, mine) -> None:
+    today = timezone.localdate()
+    _sent(
+        gp_api,
+        _statement(
+            mine,
+            "Metformin 500mg tablets",
+            dosage=[{"text": "One twice a day with food"}],
+            reasonCode=[{"text": "Type 2 diabetes"}],
+        ),
+    )
+    _sent(gp_api, _statement(mine, "Amlodipine 5mg tablets", status="on-hold"))
+    _sent(
+        gp_api,
+        _statement(
+            mine,
+            "Amoxicillin 250mg capsules",
+            effectivePeriod={"start": "2020-01-01", "end": "2020-01-08"},
+        ),
+    )
+    recent_end = (today - dt.timedelta(days=10)).isoformat()
+    _sent(
+        gp_api,
+        _statement(
+            mine,
+            "Citalopram 20mg tablets",
+            status="stopped",
+            effectivePeriod={"start": "2023-01-01", "end": recent_end},
+        ),
+    )
+    _sent(
+        gp_api,
+        _statement(
+            mine,
+            "Ramipril 2.5mg capsules",
+            status="stopped",
+            effectivePeriod={"start": "2020-01-01", "end": "2021-01-01"},
+        ),
+    )
+    wrong = _sent(gp_api, _statement(mine, "Warfarin 1mg tablets"))
+    gp_api.put(f"/fhir/MedicationStatement/{wrong['id']}", {**wrong, "status": "entered-in-error"})
+    _, nurse = on_care_team(Discipline.DISTRICT_NURSE, mine)
+
+    page = nurse.get(reverse("web:person", args=[mine.public_id])).content.decode()
+
+    current = page[page.index('id="medicines-heading"') : page.index("Stopped in the last 90 days")]
+    assert current.index("Amlodipine") < current.index("Amoxicillin") < current.index("Metformin")
+    assert "One twice a day with food" in current
+    assert "Since 1 Mar 2024 · For Type 2 diabetes · From" in current
+    assert gp.display_name in current
+    assert "Paused" in current
+    assert current.count("Past its end date") == 1
+    ended = page[page.index("Stopped in the last 90 days") :]
+    assert "Citalopram 20mg tablets: stopped" in ended
+    assert "Ramipril" not in page
+    assert "Warfarin" not in page
+    assert "Wholecare does not prescribe" in page
+
+
+def test_a_medicine_sent_as_sensitive_is_read_only_where_the_sharing_rule_allows(mine, gp) -> None:
+    therapist = factories.StaffFactory(discipline=Discipline.HIGH_INTENSITY_THERAPIST)
+    factories.CareTeamMembershipFactory(person=mine, staff=therapist)
+    _sent(
+        api_for(therapist),
+        _statement(mine, "Mirtazapine 15mg tablets", meta={"security": PSY}),
+    )
+    _sent(api_for(gp), _statement(mine, "Atorvastatin 20mg tablets"))
+
+    def medicines_seen(staff: Any) -> str:
+        page = signed_in(staff).get(reverse("web:person", args=[mine.public_id])).content.decode()
+        return page[page.index('id="medicines-heading"') : page.index('id="team-heading"')]
+
+    assert "Mirtazapine" in medicines_seen(therapist)
+    assert "Mirtazapine" not in medicines_seen(gp)
+    assert "Atorvastatin" in medicines_seen(gp)
+    own = signed_in_as_person(mine).get(reverse("web:my-record")).content.decode()
+    assert "Mirtazapine 15mg tablets" in own
+    assert "Atorvastatin 20mg tablets" in own
+    assert "tell your GP practice or pharmacist" in own
+
+
+def test_medicines_of_other_people_never_show(gp, gp_api, mine) -> None:
+    other = factories.PersonFactory()
+    factories.CareTeamMembershipFactory(person=other, staff=gp)
+    _sent(gp_api, _statement(other, "Lithium carbonate 400mg tablets"))
+    own = signed_in_as_person(mine).get(reverse("web:my-record")).content.decode()
+    assert "Lithium" not in own
+    assert "No system has sent your medicines." in own

@@ -1,5 +1,6 @@
 """`wholecare demo` and `wholecare.demo.load.load_demo` against a real (test) database."""
 
+from collections import Counter
 from io import StringIO
 
 import pytest
@@ -10,6 +11,7 @@ from django.db.models import Model
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from fhir.resources.R4B.allergyintolerance import AllergyIntolerance
 from fhir.resources.R4B.medicationstatement import MedicationStatement
 
 from wholecare.access import permissions
@@ -184,6 +186,24 @@ def test_demo_medicines_are_what_a_gp_system_sends_and_show_where_people_look(
     assert sorted((str(m.fhir_id), m.name) for spec in again for m in spec.medicines) == sorted(
         (s.fhir_id, s.content["medicationCodeableConcept"]["text"]) for s in statements
     )
+
+
+def test_demo_allergies_are_what_a_gp_system_sends_and_nothing_is_often_sent(
+    demo: DemoResult,
+) -> None:
+    kept = Resource.objects.filter(resource_type="AllergyIntolerance")
+    for allergy in kept.order_by("pk")[:200]:
+        AllergyIntolerance.model_validate(allergy.content)
+        assert allergy.status == "active"
+    codes = Counter(
+        c.get("text") or c["coding"][0]["display"]
+        for c in kept.values_list("content__code", flat=True)
+    )
+    assert set(codes) == {"Amoxicillin", "Peanuts", "Codeine", "No known drug allergy"}
+    with_any = kept.values("person").distinct().count()
+    assert 0.3 < with_any / Person.objects.count() < 0.75
+    both = kept.filter(content__code__text="Codeine").values("person")
+    assert not kept.filter(person__in=both, content__code__coding__0__code="409137002").exists()
 
 
 def test_loaded_rows_pass_model_validation(demo: DemoResult) -> None:

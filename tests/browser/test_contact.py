@@ -13,6 +13,8 @@ from tests.browser.axe import violations
 from wholecare.directory.disciplines import Discipline
 from wholecare.record.models import Person
 
+HL7 = "http://terminology.hl7.org/CodeSystem"
+
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
@@ -46,10 +48,25 @@ def test_a_person_tells_us_they_need_large_print_and_their_nurse_sees_it(
         },
     )
     assert sent.status_code == 201, sent.content
+    allergy = api_for(nurse).post(
+        "/fhir/AllergyIntolerance",
+        {
+            "resourceType": "AllergyIntolerance",
+            "clinicalStatus": {
+                "coding": [{"system": f"{HL7}/allergyintolerance-clinical", "code": "active"}]
+            },
+            "criticality": "high",
+            "code": {"text": "Peanuts"},
+            "patient": {"reference": f"Patient/{person.public_id}"},
+            "reaction": [{"manifestation": [{"text": "Swollen throat"}], "severity": "severe"}],
+        },
+    )
+    assert allergy.status_code == 201, allergy.content
     sign_in(page, "ada", factories.PASSWORD)
     expect(page.get_by_role("heading", name="My record", exact=True)).to_be_visible()
     expect(page.get_by_text("the commonest type")).to_be_visible()
     expect(page.get_by_text("Metformin 500mg tablets")).to_be_visible()
+    expect(page.get_by_text("Reaction: Swollen throat (severe)")).to_be_visible()
     assert violations(page) == [], "the person's own record"
     menu = page.get_by_role("navigation", name="Menu")
     menu.get_by_role("link", name="How to contact me").click()
@@ -76,6 +93,8 @@ def test_a_person_tells_us_they_need_large_print_and_their_nurse_sees_it(
     sign_in(page, "dn-hale", factories.PASSWORD)
     page.goto(f"{live_server.url}/people/{person.public_id}/")
     expect(page.get_by_text("Letters in large print")).to_be_visible()
+    allergies = page.get_by_role("region", name="Allergies and adverse reactions")
+    expect(allergies).to_contain_text("Peanuts High risk")
     medicines = page.get_by_role("region", name="Medicines")
     expect(medicines).to_contain_text("Metformin 500mg tablets")
     expect(medicines).to_contain_text("One tablet twice a day with meals")

@@ -25,10 +25,16 @@ from tqdm import tqdm
 
 from wholecare.access.audit import audit
 from wholecare.access.models import AuditEvent, SharingConsent
-from wholecare.demo import population
-from wholecare.demo.population import Area, MedicineSpec, PersonSpec
+from wholecare.demo import allergies, population
+from wholecare.demo.population import AllergySpec, Area, MedicineSpec, PersonSpec
 from wholecare.directory.disciplines import Discipline
 from wholecare.directory.models import Organisation, Service, Staff
+from wholecare.fhir.base import StoredType
+from wholecare.fhir.mappers.allergy_intolerance import (
+    CLINICAL,
+    VERIFICATION,
+    AllergyIntoleranceType,
+)
 from wholecare.fhir.mappers.medication import MedicationStatementType
 from wholecare.fhir.models import Resource, ResourceVersion, SearchToken
 from wholecare.record import nhs_number, services, vocabulary
@@ -51,7 +57,8 @@ PEOPLE_PER_BATCH = 500
 ROWS_PER_INSERT = 1000
 #: The time of day the demonstration's services accept referrals.
 ACCEPTED_AT = dt.time(11, 0)
-#: When the GP practice's system sent each medicine: the day it started or stopped, at this time.
+#: When the GP practice's system sent each medicine or allergy: the day it was recorded, started or
+#: stopped, at this time.
 SENT_AT = dt.time(9, 0)
 SNOMED_CT = "http://snomed.info/sct"
 """At most this many rows in one INSERT (SQLite's bound-parameter limit may make it fewer)."""
@@ -312,7 +319,7 @@ class _Loader:
         SharingConsent.objects.bulk_create(consents, batch_size=ROWS_PER_INSERT)
         Alert.objects.bulk_create(alerts, batch_size=ROWS_PER_INSERT)
         entries += self.care_plans(batch, created)
-        self.medicines(batch, created)
+        self.sent_from_gp_systems(batch, created)
         RecordEntry.objects.bulk_create(entries, batch_size=ROWS_PER_INSERT)
         # The demonstration's notes were written as they happened, not when it was loaded.
         RecordEntry.objects.filter(person__in=created).update(created_at=F("occurred_at"))
@@ -365,31 +372,33 @@ class _Loader:
         CarePlanAction.objects.bulk_create(actions, batch_size=ROWS_PER_INSERT)
         return notes
 
-    def medicines(self, batch: list[PersonSpec], created: list[Person]) -> None:
-        """The batch's MedicationStatements, kept whole and indexed exactly as the FHIR API keeps
-        one its GP practice's system sends (decision 0037), sent when each was last changed."""
-        kind = MedicationStatementType()
-        kept = []
+    def sent_from_gp_systems(self, batch: list[PersonSpec], created: list[Person]) -> None:
+        """The batch's MedicationStatements and AllergyIntolerances, kept whole and indexed
+        exactly as the FHIR API keeps those a GP practice's system sends (decisions 0037 and
+        0038), each sent on the day it was recorded, started or stopped."""
+        statement, allergy = MedicationStatementType(), AllergyIntoleranceType()
+        kept: list[tuple[Resource, tuple[tuple[str, str, str], ...]]] = []
         for spec, person in zip(batch, created, strict=True):
             for medicine in spec.medicines:
-                prepared = kind.prepared(_statement(medicine, person), person)
-                changed = dt.datetime.combine(
-                    medicine.end or medicine.start, SENT_AT, tzinfo=timezone.get_current_timezone()
+                kept.append(
+                    self.kept(
+                        statement,
+                        _statement(medicine, person),
+                        person,
+                        medicine.end or medicine.start,
+                        medicine.sent_by,
+                    )
                 )
-                resource = Resource(
-                    resource_type=kind.name,
-                    fhir_id=str(medicine.fhir_id),
-                    version=1,
-                    last_updated=changed,
-                    person=person,
-                    status=prepared.status,
-                    date_start=prepared.dates[0],
-                    date_end=prepared.dates[1],
-                    content=prepared.content,
-                    sensitivity=prepared.sensitivity.value,
-                    author_id=self.staff[medicine.sent_by],
+            for recorded in spec.allergies:
+                kept.append(
+                    self.kept(
+                        allergy,
+                        _allergy(recorded, person),
+                        person,
+                        recorded.recorded,
+                        recorded.sent_by,
+                    )
                 )
-                kept.append((resource, prepared.tokens))
         Resource.objects.bulk_create([r for r, _ in kept], batch_size=ROWS_PER_INSERT)
         ResourceVersion.objects.bulk_create(
             [
@@ -411,6 +420,29 @@ class _Loader:
                 for param, system, value in tokens
             ],
             batch_size=ROWS_PER_INSERT,
+        )
+
+    def kept(
+        self, kind: StoredType, content: dict[str, Any], person: Person, day: dt.date, by: str
+    ) -> tuple[Resource, tuple[tuple[str, str, str], ...]]:
+        prepared = kind.prepared(content, person)
+        return (
+            Resource(
+                resource_type=kind.name,
+                fhir_id=content["id"],
+                version=1,
+                last_updated=dt.datetime.combine(
+                    day, SENT_AT, tzinfo=timezone.get_current_timezone()
+                ),
+                person=person,
+                status=prepared.status,
+                date_start=prepared.dates[0],
+                date_end=prepared.dates[1],
+                content=prepared.content,
+                sensitivity=prepared.sensitivity.value,
+                author_id=self.staff[by],
+            ),
+            prepared.tokens,
         )
 
     def person(self, spec: PersonSpec) -> Person:
@@ -574,6 +606,21 @@ def _statement(medicine: MedicineSpec, person: Person) -> dict[str, Any]:
             {"coding": [{"system": SNOMED_CT, "code": concept.snomed, "display": concept.display}]}
         ],
         "dosage": [{"text": medicine.dosage}],
+    }
+
+
+def _allergy(recorded: AllergySpec, person: Person) -> dict[str, Any]:
+    """The AllergyIntolerance a GP practice's system would send for this kind of record."""
+    return {
+        "resourceType": "AllergyIntolerance",
+        "id": str(recorded.fhir_id),
+        "clinicalStatus": {"coding": [{"system": CLINICAL, "code": "active", "display": "Active"}]},
+        "verificationStatus": {
+            "coding": [{"system": VERIFICATION, "code": "confirmed", "display": "Confirmed"}]
+        },
+        **allergies.KINDS[recorded.kind][1],
+        "patient": {"reference": f"Patient/{person.public_id}"},
+        "recordedDate": recorded.recorded.isoformat(),
     }
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from random import Random
 from zoneinfo import ZoneInfo
 
-from wholecare.demo import care_plans, figures, medicines, names, texts
+from wholecare.demo import allergies, care_plans, figures, medicines, names, texts
 from wholecare.directory.disciplines import Discipline
 from wholecare.record import nhs_number, vocabulary
 from wholecare.record.vocabulary import Sensitivity
@@ -394,6 +394,16 @@ class MedicineSpec:
 
 
 @dataclass(slots=True)
+class AllergySpec:
+    """An AllergyIntolerance the person's GP practice's system sent (`allergies.KINDS`)."""
+
+    fhir_id: uuid.UUID
+    kind: str
+    recorded: dt.date
+    sent_by: str
+
+
+@dataclass(slots=True)
 class NeedSpec:
     code: str
     status: str
@@ -516,6 +526,7 @@ class PersonSpec:
     entries: list[EntrySpec] = field(default_factory=list)
     care_plans: list[CarePlanSpec] = field(default_factory=list)
     medicines: list[MedicineSpec] = field(default_factory=list)
+    allergies: list[AllergySpec] = field(default_factory=list)
 
     def age(self, on: dt.date) -> int:
         born = self.date_of_birth
@@ -1155,10 +1166,14 @@ class _PersonBuilder:
         self.mental = {"depression", "anxiety"} & set(present)
 
     def medicines(self) -> None:
-        """What the person takes for their conditions, from their own Random (so the rest of
-        the population is as it was before medicines were added); a depression or anxiety in
-        remission was treated, and the medicine stopped."""
+        """The person's allergies, and what they take for their conditions, from their own
+        Random (so the rest of the population is as it was before these were added); a
+        depression or anxiety in remission was treated, and the medicine stopped."""
         rng = Random(f"medicines:{self.number}")
+        for kind in allergies.recorded(rng):
+            span = max(0, (self.w.as_of - self.registered).days)
+            day = self.registered + dt.timedelta(days=rng.randrange(span + 1))
+            self.p.allergies.append(AllergySpec(_uuid(rng), kind, day, self.gp))
         taken: set[str] = set()
         for condition in self.p.conditions:
             figure = _figure_for(condition.snomed)

@@ -556,7 +556,7 @@ class StoredType(ResourceType):
         return Prepared(
             content=content,
             person=person,
-            status=str(content.get("status", "")),
+            status=self.status_of(content),
             dates=element_dates(self.date_value(content)),
             tokens=tuple(self.tokens(content)),
             sensitivity=sensitivity_of(content),
@@ -569,6 +569,15 @@ class StoredType(ResourceType):
     def readable(self, ctx: Ctx, permission: Permission) -> QuerySet[Resource]:
         return self.within_people(ctx, permission).filter(readable_q(ctx.staff))
 
+    def status_of(self, content: dict[str, Any]) -> str:
+        """What the resource's row holds as its status, which reads and searches test for
+        entered in error: its `status` element."""
+        return str(content.get("status", ""))
+
+    def marked_entered_in_error(self, content: dict[str, Any]) -> dict[str, Any]:
+        """The content of the last version a DELETE keeps."""
+        return {**content, "status": ENTERED_IN_ERROR}
+
     def within_people(self, ctx: Ctx, permission: Permission) -> QuerySet[Resource]:
         about = Q(person__in=openable_people(ctx.grant, self.name, permission))
         if self.held_unfiled:
@@ -577,7 +586,9 @@ class StoredType(ResourceType):
 
     def find(self, ctx: Ctx, fhir_id: str) -> Item | None:
         found = self.find_kept(ctx, fhir_id)
-        return None if found is None or found.content.get("status") == ENTERED_IN_ERROR else found
+        if found is None or self.status_of(found.content) == ENTERED_IN_ERROR:
+            return None
+        return found
 
     def find_kept(self, ctx: Ctx, fhir_id: str) -> Item | None:
         found = unique_row(self.readable(ctx, Permission.READ).filter(fhir_id=fhir_id))
@@ -588,7 +599,7 @@ class StoredType(ResourceType):
 
     def gone(self, ctx: Ctx, fhir_id: str) -> bool:
         found = self.find_kept(ctx, fhir_id)
-        return found is not None and found.content.get("status") == ENTERED_IN_ERROR
+        return found is not None and self.status_of(found.content) == ENTERED_IN_ERROR
 
     def sortable(self) -> dict[str, str]:
         """`_lastUpdated`, and every date parameter by the date it indexes."""
@@ -718,7 +729,7 @@ class StoredType(ResourceType):
                     )
                 ],
             )
-        content = {**resource.content, "status": ENTERED_IN_ERROR}
+        content = self.marked_entered_in_error(resource.content)
         resource.status = ENTERED_IN_ERROR
         resource.save(update_fields=["status"])
         store.record_version(resource, content, method="DELETE")

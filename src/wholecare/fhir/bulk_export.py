@@ -53,6 +53,7 @@ COMPARTMENT = (
     "Patient",
     "CareTeam",
     "Condition",
+    "AllergyIntolerance",
     "ServiceRequest",
     "EpisodeOfCare",
     "Encounter",

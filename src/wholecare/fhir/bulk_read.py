@@ -27,6 +27,7 @@ ORDER = (
     "Patient",
     "Bundle",
     "Condition",
+    "AllergyIntolerance",
     "EpisodeOfCare",
     "Encounter",
     "ServiceRequest",

@@ -354,6 +354,9 @@ def _round_trip(importer: Importer, outcome: Outcome, sources: dict[str, Path]) 
     name, _, fhir_id = outcome.loaded_as.partition("/")
     kind = registered()[name]
     found = kind.find(importer.ctx, fhir_id)
+    gone = found is None and isinstance(kind, StoredType) and kind.gone(importer.ctx, fhir_id)
+    if gone:
+        found = kind.find_kept(importer.ctx, fhir_id)
     if found is None:
         return "no: not readable after import"
     exported = with_meta(found, kind.profile)
@@ -366,7 +369,7 @@ def _round_trip(importer: Importer, outcome: Outcome, sources: dict[str, Path]) 
     lost = not_kept_elements(mapped, exported, outcome.not_kept)
     if lost:
         return "no: lost " + ", ".join(path for path, _ in lost)
-    return "yes"
+    return "yes (entered in error: a read answers 410 Gone, history serves it)" if gone else "yes"
 
 
 def _source(outcome: Outcome, sources: dict[str, Path]) -> dict[str, Any]:
@@ -382,7 +385,7 @@ def table(examples: list[Example]) -> str:
     counts: dict[str, int] = defaultdict(int)
     for example in examples:
         counts[example.imported.partition(":")[0]] += 1
-    round_trips = sum(1 for e in examples if e.round_trip == "yes")
+    round_trips = sum(1 for e in examples if e.round_trip.startswith("yes"))
     lines = [
         "# UK Core conformance",
         "",

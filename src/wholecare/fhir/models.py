@@ -3,8 +3,8 @@
 Record-backed resources (Patient, Condition, ...) live in the record's and directory's models; here
 they get a stable FHIR id and a version history. Resources the record has no model for yet
 (Observation, QuestionnaireResponse, Encounter, EpisodeOfCare, Appointment, CarePlan,
-MedicationStatement, MedicationRequest) are kept here whole, tied to the person and access-checked
-the same way (decision 0006).
+MedicationStatement, MedicationRequest, AllergyIntolerance) are kept here whole, tied to the person
+and access-checked the same way (decision 0006).
 """
 
 from django.db import models

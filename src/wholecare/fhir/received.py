@@ -12,8 +12,9 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from wholecare.directory.models import Staff
-from wholecare.fhir import care_plans, medicines
+from wholecare.fhir import allergies, care_plans, medicines
 from wholecare.fhir.access import readable_q
+from wholecare.fhir.base import ENTERED_IN_ERROR
 from wholecare.fhir.models import Resource, SearchToken
 from wholecare.record.models import Person
 
@@ -109,6 +110,58 @@ def medicines_of(staff: Staff | None, person: Person, today: dt.date) -> Medicin
             key=lambda s: s.medicine.name.casefold(),
         ),
         ended=sorted(ended, key=lambda s: s.medicine.ends or s.updated, reverse=True),
+    )
+
+
+@dataclass(frozen=True)
+class SentAllergy:
+    allergy: allergies.AllergySummary
+    sent_by: str
+    updated: dt.date
+
+
+@dataclass(frozen=True)
+class Allergies:
+    """What other systems say the person is allergic to (decision 0038)."""
+
+    in_force: list[SentAllergy]
+    """Allergies and intolerances active and not refuted: high risk first, then by name."""
+    no_known: list[SentAllergy]
+    """Statements that the person has no known allergy (of a kind), in force."""
+    received: bool
+    """Whether any system has sent any allergy information at all: with none, nothing is known,
+    which is not the same as no allergies."""
+
+    @property
+    def disagree(self) -> bool:
+        """A system says there is no known allergy while another (or the same) records one."""
+        return bool(self.no_known) and bool(self.in_force)
+
+
+def allergies_of(staff: Staff | None, person: Person) -> Allergies:
+    """The allergies and intolerances other systems sent about the person that `staff` may read;
+    all of them when `staff` is None (the person reading their own)."""
+    found = Resource.objects.filter(resource_type="AllergyIntolerance", person=person).exclude(
+        status=ENTERED_IN_ERROR
+    )
+    if staff is not None:
+        found = found.filter(readable_q(staff))
+    sent = [
+        SentAllergy(
+            allergies.summarise(r.content),
+            r.author.display_name if r.author else "another system",
+            timezone.localdate(r.last_updated),
+        )
+        for r in found.select_related("author__user")
+    ]
+    in_force = [s for s in sent if s.allergy.in_force]
+    return Allergies(
+        in_force=sorted(
+            (s for s in in_force if not s.allergy.no_known),
+            key=lambda s: (s.allergy.criticality != "High risk", s.allergy.what.casefold()),
+        ),
+        no_known=[s for s in in_force if s.allergy.no_known],
+        received=bool(sent),
     )
 
 

@@ -9,6 +9,7 @@ from wholecare.fhir.errors import FhirError, Issue
 @cache
 def registered() -> dict[str, ResourceType]:
     from wholecare.fhir.mappers import (
+        allergy_intolerance,
         appointment,
         audit_event,
         care_plan,
@@ -42,6 +43,7 @@ def registered() -> dict[str, ResourceType]:
         group.GroupType(),
         care_team.CareTeamType(),
         condition.ConditionType(),
+        allergy_intolerance.AllergyIntoleranceType(),
         observation.ObservationType(),
         questionnaire.QuestionnaireType(),
         questionnaire_response.QuestionnaireResponseType(),

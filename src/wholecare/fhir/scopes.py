@@ -120,6 +120,7 @@ def parse_requested(text: str) -> Requested:
 
 PLAIN_TYPES = {
     "*": "everything in the record",
+    "AllergyIntolerance": "allergies and intolerances",
     "Appointment": "appointments",
     "AuditEvent": "records of who looked at the record",
     "CarePlan": "care plans",

@@ -170,6 +170,7 @@ def person_summary(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> H
             "discipline": discipline,
             "care_plans": received.care_plans_in_force(staff, summary.person, today),
             "medicines": received.medicines_of(staff, summary.person, today),
+            "allergies": received.allergies_of(staff, summary.person),
         },
     )
 
@@ -555,8 +556,12 @@ def care_plan_end(
 @require_GET
 def my_record(request: AuthenticatedHttpRequest) -> HttpResponse:
     record = selectors.my_record(by=request.user)
-    medicines = received.medicines_of(None, record.person, timezone.localdate())
-    return render(request, "record/my_record.html", {"record": record, "medicines": medicines})
+    context = {
+        "record": record,
+        "medicines": received.medicines_of(None, record.person, timezone.localdate()),
+        "allergies": received.allergies_of(None, record.person),
+    }
+    return render(request, "record/my_record.html", context)
 
 
 @require_GET

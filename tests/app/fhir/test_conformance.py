@@ -51,7 +51,11 @@ def test_the_corpus_imports_round_trips_and_the_committed_table_is_current():
     ] == []
     for where, why in REFUSALS.items():
         assert why in refused[where], (where, refused[where])
-    assert [e.where for e in imported if e.round_trip != "yes"] == []
+    assert [e.where for e in imported if not e.round_trip.startswith("yes")] == []
+    # An example sent as entered in error is imported, and then gone, as a DELETE leaves one.
+    assert {e.where for e in imported if e.round_trip != "yes"} == {
+        "UKCore-AllergyIntolerance-EnteredInError-Example.xml"
+    }
     # Only an Observation is held unfiled; a Patient or a Questionnaire has no subject to name.
     assert {e.resource_type for e in examples if e.unfiled} == {"Observation"}
     for example in examples:

@@ -1,0 +1,169 @@
+"""Allergies other systems send (AllergyIntolerance), kept whole, and shown first on the person
+summary and on the person's own record, saying when nothing is known (decision 0038)."""
+
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from tests import factories
+from tests.app.fhir.conftest import api_for
+from tests.app.signed_in import on_care_team, signed_in, signed_in_as_person
+from wholecare.directory.disciplines import Discipline
+from wholecare.fhir.models import ResourceVersion
+from wholecare.record.models import Person
+
+pytestmark = pytest.mark.django_db
+
+CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
+VERIFICATION = "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"
+SNOMED = "http://snomed.info/sct"
+PSY = [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "PSY"}]
+
+
+@pytest.fixture
+def mine(gp, person):
+    factories.CareTeamMembershipFactory(person=person, staff=gp)
+    return person
+
+
+def _allergy(
+    person: Person, code: str, what: str, clinical: str = "active", **extra: Any
+) -> dict[str, Any]:
+    return {
+        "resourceType": "AllergyIntolerance",
+        "clinicalStatus": {"coding": [{"system": CLINICAL, "code": clinical}]},
+        "verificationStatus": {"coding": [{"system": VERIFICATION, "code": "confirmed"}]},
+        "code": {"coding": [{"system": SNOMED, "code": code, "display": what}]},
+        "patient": {"reference": f"Patient/{person.public_id}"},
+        "recordedDate": "2025-06-01",
+        **extra,
+    }
+
+
+def _sent(api: Any, body: dict[str, Any]) -> dict[str, Any]:
+    created = api.post("/fhir/AllergyIntolerance", body)
+    assert created.status_code == 201, created.content
+    found: dict[str, Any] = created.json()
+    return found
+
+
+def _card(page: str) -> str:
+    return page[page.index('id="allergies-heading"') : page.index("Raise an alert")]
+
+
+def test_an_allergy_is_kept_whole_searched_and_deleted_as_fhir_says(gp_api, mine) -> None:
+    sent = _sent(gp_api, _allergy(mine, "372687004", "Amoxicillin"))
+    assert gp_api.get(f"/fhir/AllergyIntolerance/{sent['id']}").json() == sent
+    for query, total in [
+        (f"patient={mine.public_id}", 1),
+        (f"code={SNOMED}|372687004", 1),
+        ("clinical-status=active", 1),
+        ("clinical-status=resolved", 0),
+        ("verification-status=confirmed", 1),
+        ("date=ge2025-06-01", 1),
+        ("date=lt2025-06-01", 0),
+    ]:
+        assert gp_api.get(f"/fhir/AllergyIntolerance?{query}").json()["total"] == total, query
+
+    assert gp_api.delete(f"/fhir/AllergyIntolerance/{sent['id']}").status_code in {200, 204}
+    assert gp_api.get(f"/fhir/AllergyIntolerance/{sent['id']}").status_code == 410
+    assert gp_api.get("/fhir/AllergyIntolerance").json()["total"] == 0
+    last = ResourceVersion.objects.get(resource__fhir_id=sent["id"], version=2).content
+    assert "clinicalStatus" not in last
+    assert last["verificationStatus"]["coding"][0]["code"] == "entered-in-error"
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({"clinicalStatus": {"coding": [{"system": CLINICAL, "code": "gone"}]}}, "clinicalStatus"),
+        (
+            {"verificationStatus": {"coding": [{"system": VERIFICATION, "code": "maybe"}]}},
+            "verificationStatus must be one of",
+        ),
+        ({"clinicalStatus": None}, "clinicalStatus is needed"),
+        (
+            {
+                "verificationStatus": {
+                    "coding": [{"system": VERIFICATION, "code": "entered-in-error"}]
+                }
+            },
+            "not allowed when it is",
+        ),
+    ],
+)
+def test_statuses_that_break_fhirs_rules_are_refused_saying_where(
+    gp_api, mine, change: dict[str, Any], says: str
+) -> None:
+    body = {k: v for k, v in {**_allergy(mine, "1", "X"), **change}.items() if v is not None}
+    refused = gp_api.post("/fhir/AllergyIntolerance", body)
+    assert refused.status_code == 422
+    issue = refused.json()["issue"][0]
+    assert says in issue["diagnostics"]
+    assert issue["expression"][0].startswith("AllergyIntolerance.")
+
+
+def test_the_care_team_reads_allergies_first_and_when_nothing_is_known(gp, gp_api, mine) -> None:
+    _, nurse = on_care_team(Discipline.DISTRICT_NURSE, mine)
+    summary = reverse("web:person", args=[mine.public_id])
+    nothing = _card(nurse.get(summary).content.decode())
+    assert "No allergy information has been sent." in nothing
+    assert "This does not mean there are no allergies" in nothing
+
+    _sent(
+        gp_api,
+        _allergy(
+            mine,
+            "91936005",
+            "Penicillin",
+            criticality="high",
+            reaction=[{"manifestation": [{"text": "Anaphylaxis"}], "severity": "severe"}],
+        ),
+    )
+    _sent(gp_api, _allergy(mine, "256259004", "Pollen"))
+    _sent(gp_api, _allergy(mine, "300916003", "Latex", clinical="resolved"))
+    card = _card(nurse.get(summary).content.decode())
+
+    assert card.index("Penicillin") < card.index("High risk") < card.index("Pollen")
+    assert "Reaction: Anaphylaxis (severe)" in card
+    assert f"From {gp.display_name}" in card
+    assert "Latex" not in card
+    assert "The records disagree" not in card
+    page = nurse.get(summary).content.decode()
+    assert page.index('id="allergies-heading"') < page.index('id="ltc-heading"')
+
+
+def test_no_known_allergies_is_a_statement_and_a_contradiction_is_flagged(gp_api, mine) -> None:
+    _sent(gp_api, _allergy(mine, "409137002", "No known drug allergy"))
+    own = signed_in_as_person(mine)
+    card = _card_own(own.get(reverse("web:my-record")).content.decode())
+    assert "No known drug allergy" in card
+    assert "No allergy information has been sent" not in card
+    assert "<strong>No known drug allergy</strong>" not in card
+
+    _sent(gp_api, _allergy(mine, "372687004", "Amoxicillin"))
+    card = _card_own(own.get(reverse("web:my-record")).content.decode())
+    assert "The records disagree" in card
+    assert "Tell your GP practice which is right." in card
+
+
+def _card_own(page: str) -> str:
+    return page[page.index('id="allergies"') : page.index('id="care-team"')]
+
+
+def test_an_allergy_sent_as_sensitive_is_read_where_the_sharing_rule_allows(mine, gp) -> None:
+    therapist = factories.StaffFactory(discipline=Discipline.HIGH_INTENSITY_THERAPIST)
+    factories.CareTeamMembershipFactory(person=mine, staff=therapist)
+    _sent(
+        api_for(therapist),
+        _allergy(mine, "387562000", "Sertraline", meta={"security": PSY}),
+    )
+    therapists = _card(
+        signed_in(therapist).get(reverse("web:person", args=[mine.public_id])).content.decode()
+    )
+    gps = _card(signed_in(gp).get(reverse("web:person", args=[mine.public_id])).content.decode())
+    assert "Sertraline" in therapists
+    assert "Sertraline" not in gps
+    own = signed_in_as_person(mine).get(reverse("web:my-record")).content.decode()
+    assert "Sertraline" in _card_own(own)

@@ -8,11 +8,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from wholecare.directory.models import Staff
-from wholecare.fhir import allergies, care_plans, medicines
+from wholecare.fhir import allergies, appointments, care_plans, medicines
 from wholecare.fhir.access import readable_q
 from wholecare.fhir.base import ENTERED_IN_ERROR
 from wholecare.fhir.models import Resource, SearchToken
@@ -47,18 +47,6 @@ class SentCarePlan:
     sent_by: str
 
 
-def care_plans_in_force(staff: Staff, person: Person, today: dt.date) -> list[SentCarePlan]:
-    """The person's CarePlans still to be followed (in force, on hold or draft) that `staff` may
-    read, the latest to start first."""
-    found = _readable(staff, person, "CarePlan", care_plans.IN_FORCE).order_by(
-        F("date_start").desc(nulls_last=True), "-last_updated"
-    )
-    return [
-        SentCarePlan(care_plans.summarise(sent.content, today), sent.sent_by)
-        for sent in _received(found)
-    ]
-
-
 @dataclass(frozen=True)
 class SentMedicine:
     medicine: medicines.Medicine
@@ -73,44 +61,6 @@ class Medicines:
     """Taking now, paused or about to start, by name."""
     ended: list[SentMedicine]
     """Stopped or finished in the last `RECENTLY_ENDED_DAYS` days, the latest first."""
-
-
-#: How long a medicine the person stopped stays listed, for whoever reviews what they take.
-RECENTLY_ENDED_DAYS = 90
-
-
-def medicines_of(staff: Staff | None, person: Person, today: dt.date) -> Medicines:
-    """The medicines other systems say the person takes (MedicationStatements in force) and those
-    they stopped lately, that `staff` may read; all of them when `staff` is None (the person
-    reading their own)."""
-    since = dt.datetime.combine(
-        today - dt.timedelta(days=RECENTLY_ENDED_DAYS), dt.time(), tzinfo=dt.UTC
-    )
-    found = Resource.objects.filter(
-        Q(status__in=medicines.CURRENT)
-        | Q(status__in=medicines.ENDED)
-        & (Q(date_end__gte=since) | Q(date_end__isnull=True, last_updated__gte=since)),
-        resource_type="MedicationStatement",
-        person=person,
-    )
-    if staff is not None:
-        found = found.filter(readable_q(staff))
-    sent = [
-        SentMedicine(
-            medicines.summarise(r.content, today),
-            r.author.display_name if r.author else "another system",
-            timezone.localdate(r.last_updated),
-        )
-        for r in found.select_related("author__user")
-    ]
-    ended = [s for s in sent if s.medicine.status_code in medicines.ENDED]
-    return Medicines(
-        current=sorted(
-            (s for s in sent if s.medicine.status_code in medicines.CURRENT),
-            key=lambda s: s.medicine.name.casefold(),
-        ),
-        ended=sorted(ended, key=lambda s: s.medicine.ends or s.updated, reverse=True),
-    )
 
 
 @dataclass(frozen=True)
@@ -138,21 +88,100 @@ class Allergies:
         return bool(self.no_known) and bool(self.in_force)
 
 
-def allergies_of(staff: Staff | None, person: Person) -> Allergies:
-    """The allergies and intolerances other systems sent about the person that `staff` may read;
-    all of them when `staff` is None (the person reading their own)."""
-    found = Resource.objects.filter(resource_type="AllergyIntolerance", person=person).exclude(
-        status=ENTERED_IN_ERROR
+@dataclass(frozen=True)
+class SentAppointment:
+    appointment: appointments.AppointmentSummary
+    sent_by: str
+
+
+@dataclass(frozen=True)
+class FromOtherSystems:
+    """What the person summary and the person's own record show of what other systems sent."""
+
+    care_plans: list[SentCarePlan]
+    """Still to be followed (in force, on hold or draft), the latest to start first."""
+    medicines: Medicines
+    allergies: Allergies
+    appointments: list[SentAppointment]
+    """From today on and still to happen, the soonest first, at most `APPOINTMENTS_SHOWN`."""
+    appointments_later: int
+    """How many more there are after those."""
+
+
+#: How long a medicine the person stopped stays listed, for whoever reviews what they take.
+RECENTLY_ENDED_DAYS = 90
+#: How many of the person's coming appointments the pages list, the soonest first.
+APPOINTMENTS_SHOWN = 10
+
+
+def from_other_systems(staff: Staff | None, person: Person, today: dt.date) -> FromOtherSystems:
+    """The care plans, medicines, allergies and coming appointments other systems sent about the
+    person that `staff` may read (all of them when `staff` is None: the person reading their
+    own), in one query: the sharing rule is applied once, and each type partitioned here."""
+    midnight = timezone.make_aware(dt.datetime.combine(today, dt.time()))
+    since = midnight - dt.timedelta(days=RECENTLY_ENDED_DAYS)
+    wanted = (
+        Q(resource_type="CarePlan", status__in=care_plans.IN_FORCE)
+        | Q(resource_type="MedicationStatement", status__in=medicines.CURRENT)
+        | Q(resource_type="MedicationStatement", status__in=medicines.ENDED)
+        & (Q(date_end__gte=since) | Q(date_end__isnull=True, last_updated__gte=since))
+        | Q(resource_type="AllergyIntolerance") & ~Q(status=ENTERED_IN_ERROR)
+        | Q(
+            resource_type="Appointment",
+            status__in=appointments.UPCOMING,
+            date_start__gte=midnight,
+        )
     )
+    found = Resource.objects.filter(wanted, person=person, record_pk__isnull=True)
     if staff is not None:
         found = found.filter(readable_q(staff))
+    rows: dict[str, list[Resource]] = {}
+    for row in found.select_related("author__user"):
+        rows.setdefault(row.resource_type, []).append(row)
+    coming = sorted(rows.get("Appointment", []), key=lambda r: (r.date_start, r.pk))
+    return FromOtherSystems(
+        care_plans=[
+            SentCarePlan(care_plans.summarise(r.content, today), _sender(r))
+            for r in sorted(
+                rows.get("CarePlan", []),
+                key=lambda r: (r.date_start is not None, r.date_start, r.last_updated),
+                reverse=True,
+            )
+        ],
+        medicines=_medicines(rows.get("MedicationStatement", []), today),
+        allergies=_allergies(rows.get("AllergyIntolerance", [])),
+        appointments=[
+            SentAppointment(appointments.summarise(r.content), _sender(r))
+            for r in coming[:APPOINTMENTS_SHOWN]
+        ],
+        appointments_later=max(0, len(coming) - APPOINTMENTS_SHOWN),
+    )
+
+
+def _medicines(rows: list[Resource], today: dt.date) -> Medicines:
     sent = [
-        SentAllergy(
-            allergies.summarise(r.content),
-            r.author.display_name if r.author else "another system",
-            timezone.localdate(r.last_updated),
+        SentMedicine(
+            medicines.summarise(r.content, today), _sender(r), timezone.localdate(r.last_updated)
         )
-        for r in found.select_related("author__user")
+        for r in rows
+    ]
+    return Medicines(
+        current=sorted(
+            (s for s in sent if s.medicine.status_code in medicines.CURRENT),
+            key=lambda s: s.medicine.name.casefold(),
+        ),
+        ended=sorted(
+            (s for s in sent if s.medicine.status_code in medicines.ENDED),
+            key=lambda s: s.medicine.ends or s.updated,
+            reverse=True,
+        ),
+    )
+
+
+def _allergies(rows: list[Resource]) -> Allergies:
+    sent = [
+        SentAllergy(allergies.summarise(r.content), _sender(r), timezone.localdate(r.last_updated))
+        for r in rows
     ]
     in_force = [s for s in sent if s.allergy.in_force]
     return Allergies(
@@ -178,7 +207,9 @@ def _readable(
 
 
 def _received(found: QuerySet[Resource]) -> list[Received]:
-    return [
-        Received(r.content, r.author.display_name if r.author else "another system")
-        for r in found.select_related("author__user")
-    ]
+    return [Received(r.content, _sender(r)) for r in found.select_related("author__user")]
+
+
+def _sender(resource: Resource) -> str:
+    """Who sent it: the member of staff (or system account) the API client acts as."""
+    return resource.author.display_name if resource.author else "another system"

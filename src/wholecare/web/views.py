@@ -21,6 +21,7 @@ from wholecare.access import services as access_services
 from wholecare.access.models import SharingConsent
 from wholecare.access.permissions import AccessDenied
 from wholecare.directory.disciplines import Discipline
+from wholecare.directory.models import Staff
 from wholecare.fhir import received
 from wholecare.record import aggregates, exports, selectors, services
 from wholecare.record.models import CarePlan, CarePlanAction, Condition, Person
@@ -160,7 +161,6 @@ def person_summary(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> H
     except AccessDenied:
         return _no_access(request, public_id)
     staff = permissions.staff_of(request.user)
-    today = timezone.localdate()
     return render(
         request,
         "record/person_summary.html",
@@ -168,9 +168,7 @@ def person_summary(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> H
             "summary": summary,
             "person": summary.person,
             "discipline": discipline,
-            "care_plans": received.care_plans_in_force(staff, summary.person, today),
-            "medicines": received.medicines_of(staff, summary.person, today),
-            "allergies": received.allergies_of(staff, summary.person),
+            **_from_other_systems(staff, summary.person),
         },
     )
 
@@ -553,14 +551,16 @@ def care_plan_end(
     return _form_page(request, form, end, template, context)
 
 
+def _from_other_systems(staff: Staff | None, person: Person) -> dict[str, Any]:
+    """The page's `care_plans`, `medicines`, `allergies`, `appointments` and
+    `appointments_later`, as `received.from_other_systems` reads them."""
+    return dict(vars(received.from_other_systems(staff, person, timezone.localdate())))
+
+
 @require_GET
 def my_record(request: AuthenticatedHttpRequest) -> HttpResponse:
     record = selectors.my_record(by=request.user)
-    context = {
-        "record": record,
-        "medicines": received.medicines_of(None, record.person, timezone.localdate()),
-        "allergies": received.allergies_of(None, record.person),
-    }
+    context = {"record": record, **_from_other_systems(None, record.person)}
     return render(request, "record/my_record.html", context)
 
 

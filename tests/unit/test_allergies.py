@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 
+from tests.unit.fhir.kept_content import kept_content
 from wholecare.fhir import allergies
 
 CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
@@ -135,36 +135,17 @@ def test_what_the_person_reacts_to_is_never_blank(code: Any, what: str) -> None:
     assert allergies.summarise({**AMOXICILLIN, "code": code}).what == what
 
 
-_json = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
-    lambda inner: (
-        st.lists(inner, max_size=3)
-        | st.dictionaries(
-            st.sampled_from(["text", "coding", "display", "code", "system", "manifestation"]),
-            inner,
-            max_size=3,
-        )
-    ),
-    max_leaves=12,
-)
-
-
 @given(
-    st.dictionaries(
-        st.sampled_from(
-            [
-                "clinicalStatus",
-                "verificationStatus",
-                "code",
-                "type",
-                "category",
-                "criticality",
-                "reaction",
-                "recordedDate",
-                "note",
-            ]
-        ),
-        _json,
+    kept_content(
+        "clinicalStatus",
+        "verificationStatus",
+        "code",
+        "type",
+        "category",
+        "criticality",
+        "reaction",
+        "recordedDate",
+        "note",
     )
 )
 def test_whatever_was_kept_an_allergy_reads_without_error(content: dict[str, Any]) -> None:

@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 
+from tests.unit.fhir.kept_content import kept_content
 from wholecare.fhir import appointments
 
 #: UK Core's own example, UKCore-Appointment-OrthopaedicSurgery-Example, in JSON (abridged to the
@@ -115,40 +115,19 @@ def test_a_start_without_a_time_zone_is_no_instant(start: Any) -> None:
     assert appointments.summarise({**ORTHOPAEDICS, "start": start}).starts is None
 
 
-_json = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
-    lambda inner: (
-        st.lists(inner, max_size=3)
-        | st.dictionaries(
-            st.sampled_from(
-                ["text", "coding", "display", "code", "system", "reference", "actor", "type", "url"]
-            ),
-            inner,
-            max_size=3,
-        )
-    ),
-    max_leaves=12,
-)
-
-
 @given(
-    st.dictionaries(
-        st.sampled_from(
-            [
-                "status",
-                "description",
-                "serviceType",
-                "specialty",
-                "appointmentType",
-                "start",
-                "end",
-                "participant",
-                "extension",
-                "patientInstruction",
-                "comment",
-            ]
-        ),
-        _json,
+    kept_content(
+        "status",
+        "description",
+        "serviceType",
+        "specialty",
+        "appointmentType",
+        "start",
+        "end",
+        "participant",
+        "extension",
+        "patientInstruction",
+        "comment",
     )
 )
 def test_whatever_was_kept_an_appointment_reads_without_error(content: dict[str, Any]) -> None:

@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 
+from tests.unit.fhir.kept_content import kept_content
 from wholecare.fhir import elements, medicines
 
 TODAY = dt.date(2026, 11, 24)
@@ -163,38 +163,17 @@ def test_a_fhir_date_is_the_calendar_day_its_sender_wrote(
     assert elements.calendar_date(written) == day
 
 
-_json = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
-    lambda inner: (
-        st.lists(inner, max_size=3)
-        | st.dictionaries(
-            st.sampled_from(
-                ["text", "coding", "display", "code", "reference", "start", "end", "id"]
-            ),
-            inner,
-            max_size=3,
-        )
-    ),
-    max_leaves=12,
-)
-
-
 @given(
-    st.dictionaries(
-        st.sampled_from(
-            [
-                "status",
-                "medicationCodeableConcept",
-                "medicationReference",
-                "contained",
-                "effectivePeriod",
-                "effectiveDateTime",
-                "reasonCode",
-                "dosage",
-                "note",
-            ]
-        ),
-        _json,
+    kept_content(
+        "status",
+        "medicationCodeableConcept",
+        "medicationReference",
+        "contained",
+        "effectivePeriod",
+        "effectiveDateTime",
+        "reasonCode",
+        "dosage",
+        "note",
     )
 )
 def test_whatever_was_kept_a_statement_reads_without_error(content: dict[str, Any]) -> None:

@@ -1,5 +1,6 @@
 """`wholecare demo` and `wholecare.demo.load.load_demo` against a real (test) database."""
 
+import datetime as dt
 from collections import Counter
 from io import StringIO
 
@@ -12,8 +13,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from fhir.resources.R4B.allergyintolerance import AllergyIntolerance
+from fhir.resources.R4B.appointment import Appointment
 from fhir.resources.R4B.medicationstatement import MedicationStatement
 
+from tests.app.signed_in import signed_in
 from wholecare.access import permissions
 from wholecare.access.models import AuditEvent, SharingConsent
 from wholecare.demo import population
@@ -204,6 +207,23 @@ def test_demo_allergies_are_what_a_gp_system_sends_and_nothing_is_often_sent(
     assert 0.3 < with_any / Person.objects.count() < 0.75
     both = kept.filter(content__code__text="Codeine").values("person")
     assert not kept.filter(person__in=both, content__code__coding__0__code="409137002").exists()
+
+
+def test_demo_reviews_booked_are_coming_appointments_on_the_pages(demo: DemoResult) -> None:
+    booked = Resource.objects.filter(resource_type="Appointment")
+    assert booked.count() >= 5
+    today = timezone.localdate()
+    for kept in booked:
+        Appointment.model_validate(kept.content)
+        assert kept.date_start is not None
+        assert today < timezone.localdate(kept.date_start) <= today + dt.timedelta(days=45)
+        assert timezone.localtime(kept.date_start).weekday() < 5
+    person = Person.objects.filter(fhir_resources__in=booked).order_by("pk").first()
+    assert person is not None
+    gp = person.care_team.get(role="Named GP").staff
+    page = signed_in(gp).get(reverse("web:person", args=[person.public_id])).content.decode()
+    for content in booked.filter(person=person).values_list("content", flat=True):
+        assert content["description"] in page
 
 
 def test_loaded_rows_pass_model_validation(demo: DemoResult) -> None:

@@ -26,7 +26,13 @@ from tqdm import tqdm
 from wholecare.access.audit import audit
 from wholecare.access.models import AuditEvent, SharingConsent
 from wholecare.demo import allergies, population
-from wholecare.demo.population import AllergySpec, Area, MedicineSpec, PersonSpec
+from wholecare.demo.population import (
+    AllergySpec,
+    AppointmentSpec,
+    Area,
+    MedicineSpec,
+    PersonSpec,
+)
 from wholecare.directory.disciplines import Discipline
 from wholecare.directory.models import Organisation, Service, Staff
 from wholecare.fhir.base import StoredType
@@ -35,6 +41,7 @@ from wholecare.fhir.mappers.allergy_intolerance import (
     VERIFICATION,
     AllergyIntoleranceType,
 )
+from wholecare.fhir.mappers.appointment import AppointmentType
 from wholecare.fhir.mappers.medication import MedicationStatementType
 from wholecare.fhir.models import Resource, ResourceVersion, SearchToken
 from wholecare.record import nhs_number, services, vocabulary
@@ -60,6 +67,8 @@ ACCEPTED_AT = dt.time(11, 0)
 #: When the GP practice's system sent each medicine or allergy: the day it was recorded, started or
 #: stopped, at this time.
 SENT_AT = dt.time(9, 0)
+#: How long a review the GP practice books lasts.
+REVIEW_LENGTH = dt.timedelta(minutes=20)
 SNOMED_CT = "http://snomed.info/sct"
 """At most this many rows in one INSERT (SQLite's bound-parameter limit may make it fewer)."""
 
@@ -377,6 +386,7 @@ class _Loader:
         exactly as the FHIR API keeps those a GP practice's system sends (decisions 0037 and
         0038), each sent on the day it was recorded, started or stopped."""
         statement, allergy = MedicationStatementType(), AllergyIntoleranceType()
+        appointment = AppointmentType()
         kept: list[tuple[Resource, tuple[tuple[str, str, str], ...]]] = []
         for spec, person in zip(batch, created, strict=True):
             for medicine in spec.medicines:
@@ -387,6 +397,16 @@ class _Loader:
                         person,
                         medicine.end or medicine.start,
                         medicine.sent_by,
+                    )
+                )
+            for booked in spec.appointments:
+                kept.append(
+                    self.kept(
+                        appointment,
+                        self.appointment(booked, person),
+                        person,
+                        timezone.localdate(),
+                        booked.sent_by,
                     )
                 )
             for recorded in spec.allergies:
@@ -421,6 +441,43 @@ class _Loader:
             ],
             batch_size=ROWS_PER_INSERT,
         )
+
+    def appointment(self, booked: AppointmentSpec, person: Person) -> dict[str, Any]:
+        """The Appointment a GP practice's system would send for a review it booked."""
+        found: dict[str, Any] = {
+            "resourceType": "Appointment",
+            "id": str(booked.fhir_id),
+            "extension": [
+                {
+                    "url": "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-DeliveryChannel",
+                    "valueCodeableConcept": {
+                        "coding": [
+                            {
+                                "system": "https://fhir.hl7.org.uk/CodeSystem/UKCore-DeliveryChannel",
+                                "code": booked.channel,
+                                "display": "In person"
+                                if booked.channel == "In-person"
+                                else booked.channel,
+                            }
+                        ]
+                    },
+                }
+            ],
+            "status": "booked",
+            "description": booked.review.what,
+            "start": booked.starts.isoformat(),
+            "end": (booked.starts + REVIEW_LENGTH).isoformat(),
+            "participant": [
+                {"actor": {"reference": f"Patient/{person.public_id}"}, "status": "accepted"},
+                {
+                    "actor": {"display": self.members[booked.sent_by].display_name},
+                    "status": "accepted",
+                },
+            ],
+        }
+        if booked.review.instructions:
+            found["patientInstruction"] = booked.review.instructions
+        return found
 
     def kept(
         self, kind: StoredType, content: dict[str, Any], person: Person, day: dt.date, by: str

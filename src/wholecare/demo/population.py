@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from random import Random
 from zoneinfo import ZoneInfo
 
-from wholecare.demo import allergies, care_plans, figures, medicines, names, texts
+from wholecare.demo import allergies, appointments, care_plans, figures, medicines, names, texts
 from wholecare.directory.disciplines import Discipline
 from wholecare.record import nhs_number, vocabulary
 from wholecare.record.vocabulary import Sensitivity
@@ -404,6 +404,19 @@ class AllergySpec:
 
 
 @dataclass(slots=True)
+class AppointmentSpec:
+    """A review the person's GP practice booked, as its system sent it."""
+
+    fhir_id: uuid.UUID
+    review: appointments.Review
+    starts: dt.datetime
+    channel: str
+    """UK Core's delivery channel code: In-person or Telephone."""
+    sent_by: str
+    """Who booked it, and whom it is with."""
+
+
+@dataclass(slots=True)
 class NeedSpec:
     code: str
     status: str
@@ -527,6 +540,7 @@ class PersonSpec:
     care_plans: list[CarePlanSpec] = field(default_factory=list)
     medicines: list[MedicineSpec] = field(default_factory=list)
     allergies: list[AllergySpec] = field(default_factory=list)
+    appointments: list[AppointmentSpec] = field(default_factory=list)
 
     def age(self, on: dt.date) -> int:
         born = self.date_of_birth
@@ -1166,10 +1180,22 @@ class _PersonBuilder:
         self.mental = {"depression", "anxiety"} & set(present)
 
     def medicines(self) -> None:
-        """The person's allergies, and what they take for their conditions, from their own
-        Random (so the rest of the population is as it was before these were added); a
-        depression or anxiety in remission was treated, and the medicine stopped."""
+        """What the person's GP practice's system sends: their coming reviews, their allergies,
+        and what they take for their conditions, from their own Random (so the rest of the
+        population is as it was before these were added); a depression or anxiety in remission
+        was treated, and the medicine stopped."""
         rng = Random(f"medicines:{self.number}")
+        figures = {_figure_for(c.snomed) for c in self.p.conditions if c.status == "active"}
+        for review in appointments.booked(rng, figures):
+            day = self.w.as_of + dt.timedelta(days=rng.randint(1, 42))
+            if day.weekday() >= 5:
+                day += dt.timedelta(days=7 - day.weekday())
+            minutes = 9 * 60 + rng.randrange(0, 15) * 30
+            starts = dt.datetime.combine(day, dt.time(minutes // 60, minutes % 60), tzinfo=LONDON)
+            channel = "Telephone" if rng.random() < 0.25 else "In-person"
+            self.p.appointments.append(
+                AppointmentSpec(_uuid(rng), review, starts, channel, self.gp)
+            )
         for kind in allergies.recorded(rng):
             span = max(0, (self.w.as_of - self.registered).days)
             day = self.registered + dt.timedelta(days=rng.randrange(span + 1))

@@ -1,15 +1,18 @@
 """Allergies other systems send (AllergyIntolerance), kept whole, and shown first on the person
 summary and on the person's own record, saying when nothing is known (decision 0038)."""
 
+import json
 from typing import Any
 
 import pytest
 from django.urls import reverse
+from fhir.resources.R4B import get_fhir_model_class
 
 from tests import factories
 from tests.app.fhir.conftest import api_for
 from tests.app.signed_in import on_care_team, signed_in, signed_in_as_person
 from wholecare.directory.disciplines import Discipline
+from wholecare.fhir import bulk_export
 from wholecare.fhir.models import ResourceVersion
 from wholecare.record.models import Person
 
@@ -167,3 +170,28 @@ def test_an_allergy_sent_as_sensitive_is_read_where_the_sharing_rule_allows(mine
     assert "Sertraline" not in gps
     own = signed_in_as_person(mine).get(reverse("web:my-record")).content.decode()
     assert "Sertraline" in _card_own(own)
+
+
+def test_allergies_and_medicines_leave_in_a_patient_export(gp, gp_api, mine, monkeypatch) -> None:
+    monkeypatch.setattr(bulk_export, "start_worker", lambda: None)
+    _sent(gp_api, _allergy(mine, "372687004", "Amoxicillin"))
+    statement = {
+        "resourceType": "MedicationStatement",
+        "status": "active",
+        "medicationCodeableConcept": {"text": "Metformin 500mg tablets"},
+        "subject": {"reference": f"Patient/{mine.public_id}"},
+    }
+    assert gp_api.post("/fhir/MedicationStatement", statement).status_code == 201
+    kicked = gp_api.get(
+        "/fhir/Patient/$export", Prefer="respond-async", Accept="application/fhir+json"
+    )
+    assert kicked.status_code == 202, kicked.content
+    assert bulk_export.run_pending() == 1
+    manifest = gp_api.get(kicked["Content-Location"].removeprefix("http://testserver")).json()
+    files = {f["type"]: f for f in manifest["output"]}
+    assert files["AllergyIntolerance"]["count"] == 1
+    assert files["MedicationStatement"]["count"] == 1
+    for kind in ("AllergyIntolerance", "MedicationStatement"):
+        response = gp_api.get(files[kind]["url"].removeprefix("http://testserver"))
+        for line in b"".join(response.streaming_content).splitlines():
+            get_fhir_model_class(kind).model_validate(json.loads(line))

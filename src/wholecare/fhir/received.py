@@ -118,13 +118,10 @@ def from_other_systems(staff: Staff | None, person: Person, today: dt.date) -> F
     """The care plans, medicines, allergies and coming appointments other systems sent about the
     person that `staff` may read (all of them when `staff` is None: the person reading their
     own), in one query: the sharing rule is applied once, and each type partitioned here."""
-    midnight = timezone.make_aware(dt.datetime.combine(today, dt.time()))
-    since = midnight - dt.timedelta(days=RECENTLY_ENDED_DAYS)
+    midnight = _midnight(today)
     wanted = (
         Q(resource_type="CarePlan", status__in=care_plans.IN_FORCE)
-        | Q(resource_type="MedicationStatement", status__in=medicines.CURRENT)
-        | Q(resource_type="MedicationStatement", status__in=medicines.ENDED)
-        & (Q(date_end__gte=since) | Q(date_end__isnull=True, last_updated__gte=since))
+        | _medicines_q(today)
         | Q(resource_type="AllergyIntolerance") & ~Q(status=ENTERED_IN_ERROR)
         | Q(
             resource_type="Appointment",
@@ -132,11 +129,8 @@ def from_other_systems(staff: Staff | None, person: Person, today: dt.date) -> F
             date_start__gte=midnight,
         )
     )
-    found = Resource.objects.filter(wanted, person=person, record_pk__isnull=True)
-    if staff is not None:
-        found = found.filter(readable_q(staff))
     rows: dict[str, list[Resource]] = {}
-    for row in found.select_related("author__user"):
+    for row in _sent_about(staff, person, wanted):
         rows.setdefault(row.resource_type, []).append(row)
     coming = sorted(rows.get("Appointment", []), key=lambda r: (r.date_start, r.pk))
     return FromOtherSystems(
@@ -155,6 +149,32 @@ def from_other_systems(staff: Staff | None, person: Person, today: dt.date) -> F
             for r in coming[:APPOINTMENTS_SHOWN]
         ],
         appointments_later=max(0, len(coming) - APPOINTMENTS_SHOWN),
+    )
+
+
+def medicines_of(staff: Staff | None, person: Person, today: dt.date) -> Medicines:
+    """The medicines alone, for a page that shows nothing else other systems sent."""
+    return _medicines(_sent_about(staff, person, _medicines_q(today)), today)
+
+
+def _sent_about(staff: Staff | None, person: Person, wanted: Q) -> list[Resource]:
+    found = Resource.objects.filter(wanted, person=person, record_pk__isnull=True)
+    if staff is not None:
+        found = found.filter(readable_q(staff))
+    return list(found.select_related("author__user"))
+
+
+def _midnight(today: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(today, dt.time()))
+
+
+def _medicines_q(today: dt.date) -> Q:
+    """In force, or stopped or finished in the last `RECENTLY_ENDED_DAYS` days."""
+    since = _midnight(today) - dt.timedelta(days=RECENTLY_ENDED_DAYS)
+    return Q(resource_type="MedicationStatement") & (
+        Q(status__in=medicines.CURRENT)
+        | Q(status__in=medicines.ENDED)
+        & (Q(date_end__gte=since) | Q(date_end__isnull=True, last_updated__gte=since))
     )
 
 

@@ -20,6 +20,7 @@ from wholecare.access.addresses import client_hash
 from wholecare.access.permissions import AccessDenied, can_break_glass, staff_of
 from wholecare.directory.disciplines import Discipline
 from wholecare.directory.models import Service, Staff
+from wholecare.fhir import received
 from wholecare.record import vocabulary
 from wholecare.record.selectors import person_header
 from wholecare.talking_therapies import forms, selectors, services
@@ -105,6 +106,9 @@ def _person_page(
         "marker_form": forms.MarkerForm(initial={"observed_on": timezone.localdate().isoformat()}),
         "invite_form": forms.InviteForm(initial={"measures": ["PHQ9", "GAD7"]}),
         "screening_measures": selectors.SCREENING_MEASURES,
+        "medicines": received.medicines_of(
+            staff_of(request.user), page.person, timezone.localdate()
+        ),
         **bound,
     }
     return render(

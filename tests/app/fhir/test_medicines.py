@@ -192,3 +192,20 @@ def test_medicines_of_other_people_never_show(gp, gp_api, mine) -> None:
     own = signed_in_as_person(mine).get(reverse("web:my-record")).content.decode()
     assert "Lithium" not in own
     assert "No system has sent your medicines." in own
+
+
+def test_the_therapist_reads_what_the_person_takes_beside_their_mood(gp_api, mine) -> None:
+    therapist = factories.StaffFactory(discipline=Discipline.HIGH_INTENSITY_THERAPIST)
+    factories.CareTeamMembershipFactory(person=mine, staff=therapist)
+    _sent(
+        gp_api,
+        _statement(mine, "Amitriptyline 10mg tablets", dosage=[{"text": "One or two at night"}]),
+    )
+    page = (
+        signed_in(therapist)
+        .get(reverse("talking_therapies:person", args=[mine.public_id]))
+        .content.decode()
+    )
+    card = page[page.index('id="medicines-heading"') : page.index("Mood and physical health")]
+    assert "Amitriptyline 10mg tablets" in card
+    assert "One or two at night" in card

@@ -109,6 +109,9 @@ def caseload(request: AuthenticatedHttpRequest) -> HttpResponse:
             "plans_to_review": plans,
             "plans_to_review_total": plans_total,
             "needs": selectors.needs_awaiting_assessment(by=request.user) if first else [],
+            "many_medicines": (
+                received.medication_reviews_to_consider(by=request.user) if first else []
+            ),
             "made": selectors.my_referrals(by=request.user) if first else None,
             "name_length": selectors.CASELOAD_NAME_LENGTH,
         },

@@ -11,6 +11,7 @@ from django.utils import timezone
 from tests import factories
 from tests.app.fhir.conftest import api_for
 from tests.app.signed_in import on_care_team, signed_in, signed_in_as_person
+from wholecare.access.models import AuditEvent
 from wholecare.directory.disciplines import Discipline
 from wholecare.record.models import Person
 
@@ -209,3 +210,39 @@ def test_the_therapist_reads_what_the_person_takes_beside_their_mood(gp_api, min
     card = page[page.index('id="medicines-heading"') : page.index("Mood and physical health")]
     assert "Amitriptyline 10mg tablets" in card
     assert "One or two at night" in card
+
+
+def _taking(api: Any, person: Person, count: int, **extra: Any) -> None:
+    for n in range(count):
+        _sent(api, _statement(person, f"Medicine {n}", **extra))
+
+
+def test_a_pharmacist_is_shown_whom_to_consider_for_a_medication_review(gp_api, mine) -> None:
+    pharmacist = factories.StaffFactory(discipline=Discipline.PHARMACIST)
+    factories.CareTeamMembershipFactory(person=mine, staff=pharmacist)
+    fewer = factories.PersonFactory()
+    stranger = factories.PersonFactory()
+    gp = mine.care_team.get(staff__discipline=Discipline.GP).staff
+    for person in (fewer, stranger):
+        factories.CareTeamMembershipFactory(person=person, staff=gp)
+    factories.CareTeamMembershipFactory(person=fewer, staff=pharmacist)
+    _taking(gp_api, mine, 10)
+    _taking(gp_api, mine, 2, status="stopped")
+    _taking(gp_api, fewer, 9)
+    _taking(gp_api, stranger, 12)
+
+    page = signed_in(pharmacist).get(reverse("web:caseload")).content.decode()
+
+    listed = page[page.index("Structured medication reviews to consider") : page.index("Everyone")]
+    assert mine.full_name in listed
+    assert '<td class="nhsuk-table__cell nhsuk-table__cell--numeric">10</td>' in listed
+    assert fewer.full_name not in listed
+    assert stranger.full_name not in listed
+    assert AuditEvent.objects.filter(
+        person_id=mine.pk, what="people taking 10 or more medicines"
+    ).exists()
+    nurse_page = on_care_team(Discipline.DISTRICT_NURSE, mine)[1].get(reverse("web:caseload"))
+    assert "Structured medication reviews" not in nurse_page.content.decode()
+    gp_page = signed_in(gp).get(reverse("web:caseload")).content.decode()
+    gp_listed = gp_page[gp_page.index("Structured medication reviews") : gp_page.index("Everyone")]
+    assert gp_listed.index(stranger.full_name) < gp_listed.index(mine.full_name)

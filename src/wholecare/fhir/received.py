@@ -127,7 +127,7 @@ def from_other_systems(staff: Staff | None, person: Person, today: dt.date) -> F
     own), in one query: the sharing rule is applied once, and each type partitioned here."""
     midnight = _midnight(today)
     wanted = (
-        Q(resource_type="CarePlan", status__in=care_plans.IN_FORCE)
+        Q(resource_type="CarePlan", status__in=care_plans.IN_FORCE, record_pk__isnull=True)
         | _medicines_q(today)
         | Q(resource_type="AllergyIntolerance") & ~Q(status=ENTERED_IN_ERROR)
         | Q(
@@ -193,7 +193,6 @@ def medication_reviews_to_consider(*, by: AbstractBaseUser) -> list[ManyMedicine
             readable_q(staff),
             resource_type="MedicationStatement",
             status="active",
-            record_pk__isnull=True,
             person__in=caseload_people(staff),
         )
         .values("person")
@@ -214,7 +213,7 @@ def medication_reviews_to_consider(*, by: AbstractBaseUser) -> list[ManyMedicine
 
 
 def _sent_about(staff: Staff | None, person: Person, wanted: Q) -> list[Resource]:
-    found = Resource.objects.filter(wanted, person=person, record_pk__isnull=True)
+    found = Resource.objects.filter(wanted, person=person)
     if staff is not None:
         found = found.filter(readable_q(staff))
     return list(found.select_related("author__user"))

@@ -16,6 +16,9 @@ from wholecare.fhir.elements import as_list, concept_text
 
 UPCOMING = ("booked", "pending", "proposed", "arrived", "checked-in", "waitlist")
 """The statuses of an appointment still to happen (or happening now)."""
+UNDATED = ("waitlist", "proposed")
+"""The statuses of a coming appointment that may have no date yet (FHIR's invariant app-3), listed
+without one."""
 DELIVERY_CHANNEL = "https://fhir.hl7.org.uk/CodeSystem/UKCore-DeliveryChannel"
 
 _STATUS_LABELS = {

@@ -110,7 +110,8 @@ class FromOtherSystems:
     medicines: Medicines
     allergies: Allergies
     appointments: list[SentAppointment]
-    """From today on and still to happen, the soonest first, at most `APPOINTMENTS_SHOWN`."""
+    """From today on and still to happen, the soonest first, then those with no date yet (on a
+    waiting list, or offered); at most `APPOINTMENTS_SHOWN`."""
     appointments_later: int
     """How many more there are after those."""
 
@@ -130,16 +131,19 @@ def from_other_systems(staff: Staff | None, person: Person, today: dt.date) -> F
         Q(resource_type="CarePlan", status__in=care_plans.IN_FORCE, record_pk__isnull=True)
         | _medicines_q(today)
         | Q(resource_type="AllergyIntolerance") & ~Q(status=ENTERED_IN_ERROR)
-        | Q(
-            resource_type="Appointment",
-            status__in=appointments.UPCOMING,
-            date_start__gte=midnight,
+        | Q(resource_type="Appointment", status__in=appointments.UPCOMING)
+        & (
+            Q(date_start__gte=midnight)
+            | Q(date_start__isnull=True, status__in=appointments.UNDATED)
         )
     )
     rows: dict[str, list[Resource]] = {}
     for row in _sent_about(staff, person, wanted):
         rows.setdefault(row.resource_type, []).append(row)
-    coming = sorted(rows.get("Appointment", []), key=lambda r: (r.date_start, r.pk))
+    coming = sorted(
+        rows.get("Appointment", []),
+        key=lambda r: (r.date_start is None, r.date_start or midnight, r.pk),
+    )
     return FromOtherSystems(
         care_plans=[
             SentCarePlan(care_plans.summarise(r.content, today), _sender(r))

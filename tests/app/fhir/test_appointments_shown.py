@@ -111,3 +111,14 @@ def test_an_appointment_sent_as_sensitive_is_read_where_the_sharing_rule_allows(
     assert "No coming appointments have been sent." in gps
     own = signed_in_as_person(mine).get(reverse("web:my-record")).content.decode()
     assert "Therapy session" in _own_card(own)
+
+
+def test_one_on_a_waiting_list_with_no_date_yet_comes_last(gp_api, mine) -> None:
+    _sent(gp_api, _appointment(mine, 30, "Memory clinic"))
+    waiting = _appointment(mine, 0, "Pain management programme", status="waitlist")
+    del waiting["start"], waiting["end"]
+    _sent(gp_api, waiting)
+    own = _own_card(signed_in_as_person(mine).get(reverse("web:my-record")).content.decode())
+    assert own.index("Memory clinic") < own.index("Date not yet set")
+    assert own.index("Date not yet set") < own.index("On the waiting list")
+    assert own.index("On the waiting list") < own.index("Pain management programme")

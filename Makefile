@@ -46,7 +46,10 @@ lint: install
 	$(BIN)/mypy src tests benchmarks scripts
 	$(BIN)/wholecare makemigrations --check --dry-run
 
-test: install system-packages lint test-sqlite test-postgres
+# The SQLite and PostgreSQL runs go side by side, one a core: each is one Python process, and each
+# has its own database and var directory. Their lines are kept whole (--output-sync=line).
+test: install system-packages lint
+	$(MAKE) --no-print-directory -j2 --output-sync=line test-sqlite test-postgres
 
 test-sqlite: install
 	WHOLECARE_VAR_DIR=$$(mktemp -d) $(BIN)/pytest -p no:cacheprovider

@@ -47,18 +47,21 @@ lint: install
 	$(BIN)/wholecare makemigrations --check --dry-run
 
 # The SQLite and PostgreSQL runs go side by side, one a core: each is one Python process, and each
-# has its own database and var directory. Their lines are kept whole (--output-sync=line).
+# has its own database and var directory. Each line says which run printed it.
 test: install system-packages lint
-	$(MAKE) --no-print-directory -j2 --output-sync=line test-sqlite test-postgres
+	$(MAKE) --no-print-directory -j2 test-sqlite test-postgres TAGGED=1
+
+# `TAGGED=1` starts each line of a run's output with the run's name, as it is printed.
+tagged = $(if $(TAGGED),2>&1 | sed -u 's/^/[$(1)] /')
 
 test-sqlite: install
-	WHOLECARE_VAR_DIR=$$(mktemp -d) $(BIN)/pytest -p no:cacheprovider
+	set -o pipefail; WHOLECARE_VAR_DIR=$$(mktemp -d) $(BIN)/pytest -p no:cacheprovider $(call tagged,sqlite)
 
 # The database-backed tests again on PostgreSQL, in a throwaway database, when a server answers.
 test-postgres: install
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)/postgres', connect_timeout=3).close()" 2>/dev/null; then \
 		db=wholecare_test_$$$$; \
-		DATABASE_URL=$(PG_URL)/$$db WHOLECARE_VAR_DIR=$$(mktemp -d) $(BIN)/pytest -p no:cacheprovider -m "not spark" tests/app tests/browser; \
+		set -o pipefail; DATABASE_URL=$(PG_URL)/$$db WHOLECARE_VAR_DIR=$$(mktemp -d) $(BIN)/pytest -p no:cacheprovider -m "not spark" tests/app tests/browser $(call tagged,postgresql); \
 	else \
 		echo "PostgreSQL does not answer at 127.0.0.1:5432: skipping the PostgreSQL run"; \
 		if [ -n "$$CI" ]; then exit 1; fi; \

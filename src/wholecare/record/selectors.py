@@ -223,7 +223,7 @@ def caseload(*, by: AbstractBaseUser, page: int = 1, name: str = "") -> Caseload
     pressing = _most_pressing_first(
         referrals.filter(person=OuterRef("pk")).exclude(priority=Referral.Priority.ROUTINE)
     )
-    people = Person.objects.filter(_on_caseload(staff)).annotate(
+    people = caseload_people(staff).annotate(
         urgency=Coalesce(Subquery(pressing.values_list(_urgency())[:1]), 0),
         urgent_since=Subquery(pressing.values("received_date")[:1]),
     )
@@ -351,7 +351,7 @@ def needs_awaiting_assessment(*, by: AbstractBaseUser) -> list[SocialCareNeed]:
     needs = list(
         SocialCareNeed.objects.filter(
             status=SocialCareNeed.Status.AWAITING,
-            person__in=Person.objects.filter(_on_caseload(staff)),
+            person__in=caseload_people(staff),
         )
         .select_related("person", "status_changed_by")
         .order_by("status_changed_at", "pk")[:NEEDS_AWAITING_SHOWN]
@@ -383,7 +383,7 @@ def care_plans_to_review(*, by: AbstractBaseUser) -> tuple[list[CarePlan], int]:
             lead=staff,
             status=CarePlan.Status.ACTIVE,
             review_date__lte=timezone.localdate() + CARE_PLAN_REVIEW_NOTICE,
-            person__in=Person.objects.filter(_on_caseload(staff)),
+            person__in=caseload_people(staff),
         )
         .select_related("person")
         .order_by("review_date", "pk")

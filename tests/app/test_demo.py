@@ -24,6 +24,7 @@ from wholecare.demo.load import DemoAlreadyLoaded, DemoResult, demo_usernames, l
 from wholecare.directory.disciplines import MENTAL_HEALTH, Discipline
 from wholecare.directory.models import Organisation, Service, Staff
 from wholecare.fhir.models import Resource
+from wholecare.record import selectors
 from wholecare.record.models import (
     Alert,
     CareTeamMembership,
@@ -159,6 +160,18 @@ def test_the_demo_patient_has_a_joined_up_record(demo: DemoResult) -> None:
     assert disciplines & {d.value for d in MENTAL_HEALTH}
     assert entries.filter(sensitivity=Sensitivity.PSYCHOLOGICAL_THERAPY).exists()
     assert patient.care_team.filter(role="Named GP", staff__user__username="demo-gp").exists()
+
+
+def test_the_demo_patient_reads_the_notes_written_since_they_went_online(
+    demo: DemoResult,
+) -> None:
+    patient = Person.objects.get(user__username="demo-patient")
+    assert patient.user is not None
+    since = patient.user.date_joined
+    notes = selectors.my_notes(by=patient.user).entries
+    assert notes
+    assert all(note.created_at >= since for note in notes)
+    assert patient.entries.filter(created_at__lt=since).exists()
 
 
 def test_demo_medicines_are_what_a_gp_system_sends_and_show_where_people_look(

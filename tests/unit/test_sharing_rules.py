@@ -4,6 +4,8 @@ Source: Wholecare's consent model (docs/decisions/0002-access-control.md): witho
 decision only the disciplines providing that care read a sensitive entry; a recorded decision wins.
 """
 
+import datetime as dt
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,6 +14,7 @@ from wholecare.access.rules import (
     DEFAULT_READERS,
     Reader,
     discipline_may_read,
+    person_reads_entry,
     readable_sensitivities,
     readers,
 )
@@ -110,3 +113,37 @@ def test_readers_agree_with_the_rule(sensitivity, decisions) -> None:
     for reader in readers(sensitivity, list(D), decisions):
         assert reader.reads is discipline_may_read(sensitivity, reader.discipline, decisions)
         assert reader.decided is ((sensitivity.value, reader.discipline.value) in decisions)
+
+
+ONLINE = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)
+BEFORE = ONLINE - dt.timedelta(seconds=1)
+
+#: (sensitivity, written, withheld, online since, reads, why: decision 0040)
+PERSON_READS = [
+    (S.NORMAL, ONLINE, False, ONLINE, True, "written as online access began: prospective"),
+    (S.NORMAL, BEFORE, False, ONLINE, False, "written before online access: not prospective"),
+    (S.NORMAL, ONLINE, False, None, False, "no account, or switched off: no online access"),
+    (S.NORMAL, ONLINE, True, ONLINE, False, "withheld by a clinician on one of the two grounds"),
+    (S.PSYCHOLOGICAL_THERAPY, ONLINE, False, ONLINE, True, "their own therapy notes"),
+    (S.SEXUAL_HEALTH, ONLINE, False, ONLINE, True, "the sharing rule is for other disciplines"),
+    (S.SAFEGUARDING, ONLINE, False, ONLINE, False, "safeguarding is never shown to the person"),
+]
+
+
+@pytest.mark.parametrize(
+    ("sensitivity", "written", "withheld", "since", "reads", "why"), PERSON_READS
+)
+def test_the_person_reads_an_entry_only_as_the_rule_says(
+    sensitivity: Sensitivity,
+    written: dt.datetime,
+    withheld: bool,
+    since: dt.datetime | None,
+    reads: bool,
+    why: str,
+) -> None:
+    assert (
+        person_reads_entry(
+            sensitivity=sensitivity, written_at=written, withheld=withheld, online_since=since
+        )
+        is reads
+    ), why

@@ -17,7 +17,7 @@ from wholecare.access.models import BreakGlassAccess, SharingConsent
 from wholecare.directory.disciplines import AGGREGATE_VIEWERS, NO_DIRECT_CARE, Discipline
 from wholecare.directory.models import Staff
 from wholecare.record.models import CareTeamMembership, Person, RecordEntry, Referral
-from wholecare.record.vocabulary import Sensitivity
+from wholecare.record.vocabulary import NEVER_SHOWN_TO_PERSON, Sensitivity
 
 
 class AccessDenied(PermissionDenied):
@@ -180,4 +180,21 @@ def sensitive_access(staff: Staff, person: Person) -> SensitiveAccess:
     )
     return SensitiveAccess(
         sensitivities=rules.readable_sensitivities(staff.discipline_enum, decisions), author=staff
+    )
+
+
+def online_access_since(person: Person) -> datetime | None:
+    """When the person's own online access to their record began (their account was set up), or
+    None while they have no account, or it is switched off."""
+    user = person.user
+    if user is None or not user.is_active:
+        return None
+    return user.date_joined
+
+
+def entries_person_reads_q(online_since: datetime) -> Q:
+    """`rules.person_reads_entry` as a filter on RecordEntry, for a person whose online access
+    began at `online_since`."""
+    return Q(created_at__gte=online_since, withheld_from_person="") & ~Q(
+        sensitivity__in=[s.value for s in NEVER_SHOWN_TO_PERSON]
     )

@@ -7,9 +7,10 @@ or withdraw it from a default one; a decision always beats the default.
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from wholecare.directory.disciplines import MENTAL_HEALTH, Discipline
-from wholecare.record.vocabulary import Sensitivity
+from wholecare.record.vocabulary import NEVER_SHOWN_TO_PERSON, Sensitivity
 
 DEFAULT_READERS: Mapping[Sensitivity, frozenset[Discipline]] = {
     Sensitivity.PSYCHOLOGICAL_THERAPY: MENTAL_HEALTH,
@@ -64,3 +65,18 @@ def readers(
         )
         for d in disciplines
     ]
+
+
+def person_reads_entry(
+    *, sensitivity: Sensitivity, written_at: datetime, withheld: bool, online_since: datetime | None
+) -> bool:
+    """Whether the person reads a timeline entry in their own record (decision 0040): only once
+    they have online access, and then what was written since (prospective access, as the NHS
+    gives it: what was written before was not written to be read by them), unless a clinician
+    withheld it, and never what `NEVER_SHOWN_TO_PERSON` names."""
+    return (
+        online_since is not None
+        and written_at >= online_since
+        and not withheld
+        and sensitivity not in NEVER_SHOWN_TO_PERSON
+    )

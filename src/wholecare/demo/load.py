@@ -60,6 +60,9 @@ from wholecare.record.vocabulary import Sensitivity
 
 PASSWORD_VARIABLE = "WHOLECARE_DEMO_PASSWORD"  # noqa: S105 (the variable's name, not a password)
 PATIENT_USERNAME = "demo-patient"
+#: How long the demonstration's patient has used their record online: they read the notes
+#: written since (decision 0040).
+PATIENT_ONLINE_FOR = dt.timedelta(days=365)
 PEOPLE_PER_BATCH = 500
 ROWS_PER_INSERT = 1000
 #: The time of day the demonstration's services accept referrals.
@@ -511,6 +514,7 @@ class _Loader:
                 last_name=spec.family_name,
                 email=f"{PATIENT_USERNAME}@example.org",
                 password=self.demo_password_hash,
+                date_joined=timezone.now() - PATIENT_ONLINE_FOR,
             )
         return Person(
             public_id=spec.public_id,
@@ -604,9 +608,9 @@ TRY_THIS: dict[str, str] = {
     "analyst": "De-identified aggregates only: no one's record opens.",
     "administrator": "Talking Therapies referrals: therapy notes are withheld from you.",
     "privacy-officer": "The break-glass review queue and anyone's access history.",
-    "patient": "Your own record ({patient}): your care plan, where you record how far each"
-    " action has got; who has looked at your record; who may read your therapy notes (you"
-    " decide).",
+    "patient": "Your own record ({patient}): the notes and letters written since you went"
+    " online a year ago; your care plan, where you record how far each action has got; who has"
+    " looked at your record; who may read your therapy notes (you decide).",
 }
 
 

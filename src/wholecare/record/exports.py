@@ -87,6 +87,7 @@ def person_record(*, by: AbstractBaseUser, public_id: uuid.UUID) -> dict[str, An
                 "discipline": e.discipline,
                 "service": e.service.name if e.service else None,
                 "sensitivity": e.sensitivity,
+                "withheld_from_person": e.withheld_from_person or None,
             }
             for e in readable.order_by("-occurred_at")
         ],

@@ -383,6 +383,16 @@ class RecordEntry(models.Model):
         Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     entered_in_error_reason = models.TextField(blank=True)
+    withheld_from_person = models.CharField(
+        max_length=12,
+        choices=[(w.value, w.label) for w in vocabulary.WithheldFromPerson],
+        blank=True,
+        help_text="Why the person does not read this entry in their own record (decision 0040).",
+    )
+    withheld_from_person_by = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    withheld_from_person_at = models.DateTimeField(null=True, blank=True)
 
     objects = NotEnteredInError["RecordEntry"]()
 
@@ -398,6 +408,14 @@ class RecordEntry(models.Model):
         """Written more than an hour after it happened: the timeline says when, as a
         retrospective note must."""
         return self.created_at - self.occurred_at > dt.timedelta(hours=1)
+
+    @property
+    def withheld_from_person_because(self) -> vocabulary.WithheldFromPerson | None:
+        return (
+            vocabulary.WithheldFromPerson(self.withheld_from_person)
+            if self.withheld_from_person
+            else None
+        )
 
 
 class Alert(models.Model):

@@ -35,10 +35,13 @@ from wholecare.access.permissions import (
     AccessDenied,
     Relationship,
     check_can_open_record,
+    entries_person_reads_q,
+    online_access_since,
     people_openable_q,
     sensitive_access,
     staff_of,
 )
+from wholecare.access.rules import person_reads_entry
 from wholecare.directory.disciplines import NO_DIRECT_CARE, SOCIAL_CARE_ASSESSORS
 from wholecare.directory.models import Service, Staff
 from wholecare.record import nhs_number, services
@@ -52,7 +55,7 @@ from wholecare.record.models import (
     Referral,
     SocialCareNeed,
 )
-from wholecare.record.vocabulary import ConditionGroup
+from wholecare.record.vocabulary import ConditionGroup, Sensitivity
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -456,12 +459,28 @@ def find_people(
 class Timeline:
     entries: list[RecordEntry]
     withheld: int
+    """How many entries the viewer may not read (the sharing rule)."""
     has_more: bool
     disciplines: list[str]
+    online_since: dt.datetime | None
+    """When the person's own online access began, or None without it (decision 0040)."""
+    person_reads: frozenset[int]
+    """The pks of the entries shown that the person reads in their own record."""
+    withholdable: frozenset[int]
+    """The pks of the entries shown that the person reads and the viewer may withhold from
+    them (not by breaking glass)."""
+    may_show_again: frozenset[int]
+    """The pks of the entries shown, withheld from the person, that the viewer may let them
+    read again."""
 
 
 def _timeline(
-    staff: Staff, person: Person, *, discipline: str = "", before: EntryMark | None = None
+    staff: Staff,
+    person: Person,
+    relationship: Relationship,
+    *,
+    discipline: str = "",
+    before: EntryMark | None = None,
 ) -> Timeline:
     access = sensitive_access(staff, person)
     all_entries = RecordEntry.objects.filter(person=person)
@@ -476,18 +495,39 @@ def _timeline(
         when, pk = before
         page = page.filter(Q(occurred_at__lt=when) | Q(occurred_at=when, pk__lt=pk))
     entries = list(
-        page.select_related("author__user", "service").order_by("-occurred_at", "-pk")[
-            : TIMELINE_PAGE + 1
-        ]
+        page.select_related("author__user", "service", "withheld_from_person_by__user").order_by(
+            "-occurred_at", "-pk"
+        )[: TIMELINE_PAGE + 1]
     )
     disciplines = sorted(
         set(all_entries.filter(access.entries_q()).values_list("discipline", flat=True).distinct())
     )
+    shown = entries[:TIMELINE_PAGE]
+    online_since = online_access_since(person)
+    may_withhold = services.may_withhold_from_person(relationship)
+    person_reads = frozenset(
+        e.pk
+        for e in shown
+        if person_reads_entry(
+            sensitivity=Sensitivity(e.sensitivity),
+            written_at=e.created_at,
+            withheld=bool(e.withheld_from_person),
+            online_since=online_since,
+        )
+    )
     return Timeline(
-        entries=entries[:TIMELINE_PAGE],
+        entries=shown,
         withheld=counts["withheld"],
         has_more=len(entries) > TIMELINE_PAGE,
         disciplines=disciplines,
+        online_since=online_since,
+        person_reads=person_reads,
+        withholdable=person_reads if may_withhold else frozenset(),
+        may_show_again=frozenset(
+            e.pk
+            for e in shown
+            if e.withheld_from_person and may_withhold and services.may_show_to_person(staff, e)
+        ),
     )
 
 
@@ -645,7 +685,7 @@ def person_summary(
             care_plans_of(person).exclude(status=CarePlan.Status.ACTIVE)[:ENDED_CARE_PLANS_SHOWN]
         ),
         may_write_care_plans=services.may_write_care_plan(relationship),
-        timeline=_timeline(staff, person, discipline=discipline),
+        timeline=_timeline(staff, person, relationship, discipline=discipline),
     )
     audit(
         by=by,
@@ -668,7 +708,7 @@ def timeline(
 ) -> tuple[Person, Timeline]:
     staff = staff_of(by)
     person, relationship = openable_person(staff, public_id)
-    page = _timeline(staff, person, discipline=discipline, before=before)
+    page = _timeline(staff, person, relationship, discipline=discipline, before=before)
     audit(
         by=by,
         action=AuditEvent.Action.VIEW,
@@ -702,6 +742,22 @@ def entry_for_correction(
     return (
         person.entries.filter(access.entries_q(), pk=entry_id)
         .select_related("person", "author__user", "service")
+        .first()
+    )
+
+
+@transaction.atomic
+def entry_for_person_access(
+    *, by: AbstractBaseUser, public_id: uuid.UUID, entry_id: int
+) -> RecordEntry | None:
+    """A timeline entry the user may read on the person's record, for the page withholding it
+    from the person or letting them read it again; None when the record holds no such entry for
+    them (or no longer does). Audited like any view."""
+    person = person_header(by=by, public_id=public_id, what="timeline entry: the person's access")
+    access = sensitive_access(staff_of(by), person)
+    return (
+        person.entries.filter(access.entries_q(), pk=entry_id)
+        .select_related("person__user", "author__user", "service", "withheld_from_person_by__user")
         .first()
     )
 
@@ -1153,3 +1209,38 @@ def _header(by: AbstractBaseUser, public_id: uuid.UUID, what: str) -> tuple[Pers
         flagged_for_review=relationship is Relationship.BREAK_GLASS,
     )
     return person, relationship
+
+
+@dataclass(frozen=True)
+class MyNotes:
+    """The notes and letters the person reads in their own record (decision 0040), newest
+    first, a page at a time."""
+
+    online_since: dt.datetime
+    entries: list[RecordEntry]
+    has_more: bool
+
+
+@transaction.atomic
+def my_notes(*, by: AbstractBaseUser, before: EntryMark | None = None) -> MyNotes:
+    """The signed-in person's own notes and letters (`rules.person_reads_entry`), older than
+    `before` when given. Audited, as every read of a record is."""
+    person = _own_person(by)
+    online_since = online_access_since(person)
+    if online_since is None:
+        raise AccessDenied("Online access to this record is switched off")
+    page = person.entries.filter(entries_person_reads_q(online_since))
+    if before is not None:
+        when, pk = before
+        page = page.filter(Q(occurred_at__lt=when) | Q(occurred_at=when, pk__lt=pk))
+    entries = list(
+        page.select_related("author__user", "service").order_by("-occurred_at", "-pk")[
+            : TIMELINE_PAGE + 1
+        ]
+    )
+    audit(by=by, action=AuditEvent.Action.VIEW, person=person, what="own notes and letters")
+    return MyNotes(
+        online_since=online_since,
+        entries=entries[:TIMELINE_PAGE],
+        has_more=len(entries) > TIMELINE_PAGE,
+    )

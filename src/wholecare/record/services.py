@@ -750,11 +750,15 @@ def entry_create(
     sensitivity: str = vocabulary.Sensitivity.NORMAL,
     occurred_at: dt.datetime | None = None,
     service: Service | None = None,
+    withheld_from_person: str = "",
 ) -> RecordEntry:
+    """A new entry on the person's timeline, which the person reads in their own record unless
+    `withheld_from_person` says why not (a `vocabulary.WithheldFromPerson`; decision 0040)."""
     staff = _staff(by)
     check_can_open_record(staff, person)
-    when = occurred_at or timezone.now()
-    if when > timezone.now() + dt.timedelta(minutes=5):
+    now = timezone.now()
+    when = occurred_at or now
+    if when > now + dt.timedelta(minutes=5):
         raise ValidationError({"occurred_at": "An entry cannot be dated in the future"})
     entry = RecordEntry(
         person=person,
@@ -766,13 +770,112 @@ def entry_create(
         author=staff,
         discipline=staff.discipline,
         service=service,
+        **_withholding(withheld_from_person, staff, now),
     )
     _full_clean(entry)
     entry.save()
     audit(
-        by=by, action=AuditEvent.Action.CREATE, person=person, what=f"{entry.kind}: {entry.title}"
+        by=by,
+        action=AuditEvent.Action.CREATE,
+        person=person,
+        what=f"{entry.kind}: {entry.title}{_withheld_words(entry)}",
     )
     return entry
+
+
+def _withholding(reason: str, staff: Staff, now: dt.datetime) -> dict[str, Any]:
+    """The fields recording that `staff` withheld an entry from the person for `reason` (none
+    when `reason` is empty)."""
+    if not reason:
+        return {}
+    return {
+        "withheld_from_person": reason,
+        "withheld_from_person_by": staff,
+        "withheld_from_person_at": now,
+    }
+
+
+def _withheld_words(entry: RecordEntry) -> str:
+    because = entry.withheld_from_person_because
+    return f" (withheld from the person: {because.short})" if because else ""
+
+
+def may_withhold_from_person(relationship: Relationship | None) -> bool:
+    """Staff caring for the person may keep an entry they can read out of the person's own
+    record (decision 0040); access by breaking glass changes nothing that lasts."""
+    return caring_for(relationship)
+
+
+def may_show_to_person(staff: Staff, entry: RecordEntry) -> bool:
+    """Who may let the person read a withheld entry again: whoever withheld it, who applied the
+    test, or whoever wrote it, who knows what it says and about whom (decision 0040)."""
+    return staff.pk in {entry.withheld_from_person_by_id, entry.author_id}
+
+
+@transaction.atomic
+def entry_withhold_from_person(
+    *, by: AbstractBaseUser, entry: RecordEntry, reason: str
+) -> RecordEntry:
+    """Keep a timeline entry out of the person's own record, for `reason` (a
+    `vocabulary.WithheldFromPerson`), from now on; everyone else reads it as before. Audited.
+    ValidationError keyed by field, or AccessDenied."""
+    staff = _staff(by)
+    if not may_withhold_from_person(check_can_open_record(staff, entry.person)):
+        raise AccessDenied(
+            "Access by breaking glass cannot withhold an entry from the person: ask a member of"
+            " the care team"
+        )
+    if reason not in set(vocabulary.WithheldFromPerson):
+        raise ValidationError({"reason": "Choose why the person should not read this entry"})
+    current = RecordEntry.objects.select_for_update().filter(pk=entry.pk).first()
+    if current is None:
+        raise ValidationError({"reason": "This entry has been marked entered in error"})
+    if current.withheld_from_person:
+        raise ValidationError({"reason": "This entry is already withheld from the person"})
+    for name, value in _withholding(reason, staff, timezone.now()).items():
+        setattr(current, name, value)
+    current.save(
+        update_fields=["withheld_from_person", "withheld_from_person_by", "withheld_from_person_at"]
+    )
+    audit(
+        by=by,
+        action=AuditEvent.Action.UPDATE,
+        person=current.person,
+        what=f"{current.kind}: {current.title} withheld from the person",
+        why=vocabulary.WithheldFromPerson(reason).label,
+    )
+    return current
+
+
+@transaction.atomic
+def entry_show_to_person(*, by: AbstractBaseUser, entry: RecordEntry) -> RecordEntry:
+    """Let the person read a withheld entry in their own record again (`may_show_to_person`).
+    Audited. ValidationError, or AccessDenied."""
+    staff = _staff(by)
+    relationship = check_can_open_record(staff, entry.person)
+    current = RecordEntry.objects.select_for_update().filter(pk=entry.pk).first()
+    if current is None:
+        raise ValidationError("This entry has been marked entered in error")
+    if not current.withheld_from_person:
+        raise ValidationError("The person can already read this entry")
+    if not (may_withhold_from_person(relationship) and may_show_to_person(staff, current)):
+        raise AccessDenied(
+            "Only whoever withheld this entry from the person, or whoever wrote it, can let the"
+            " person read it"
+        )
+    current.withheld_from_person = ""
+    current.withheld_from_person_by = None
+    current.withheld_from_person_at = None
+    current.save(
+        update_fields=["withheld_from_person", "withheld_from_person_by", "withheld_from_person_at"]
+    )
+    audit(
+        by=by,
+        action=AuditEvent.Action.UPDATE,
+        person=current.person,
+        what=f"{current.kind}: {current.title} shown to the person",
+    )
+    return current
 
 
 def may_correct_entry(staff: Staff, entry: RecordEntry) -> bool:
@@ -1115,11 +1218,13 @@ def referral_close(
     outcome: str,
     outcome_note: str = "",
     closed_date: dt.date | None = None,
+    withheld_from_person: str = "",
 ) -> Referral:
     """Close an open referral with its outcome (`referral_closings` says who may close it how),
     on `closed_date` (today when not given), and tell the referrer and the rest of the record:
-    a note on the timeline says how it ended and why. The service's staff then open the record
-    only through another relationship. ValidationError keyed by field, or AccessDenied."""
+    a note on the timeline says how it ended and why, which the person reads in their own record
+    unless `withheld_from_person` says why not. The service's staff then open the record only
+    through another relationship. ValidationError keyed by field, or AccessDenied."""
     staff = _staff(by)
     relationship = check_can_open_record(staff, referral.person)
     current = (
@@ -1147,7 +1252,7 @@ def referral_close(
                 f" ({current.received_date:%-d %B %Y})"
             }
         )
-    _closed(current, ending, note, closed_date, staff)
+    _closed(current, ending, note, closed_date, staff, withheld_from_person)
     audit(
         by=by,
         action=AuditEvent.Action.UPDATE,
@@ -1169,7 +1274,12 @@ def pathway_referral_close(
 
 
 def _closed(
-    referral: Referral, outcome: Referral.Outcome, note: str, day: dt.date, staff: Staff
+    referral: Referral,
+    outcome: Referral.Outcome,
+    note: str,
+    day: dt.date,
+    staff: Staff,
+    withheld_from_person: str = "",
 ) -> None:
     """Close the referral and write the timeline's note of how it ended, which every discipline
     reading the record sees (decision 0021)."""
@@ -1180,16 +1290,20 @@ def _closed(
     referral.closed_by = staff
     _full_clean(referral)
     referral.save(update_fields=["status", "outcome", "outcome_note", "closed_date", "closed_by"])
-    RecordEntry.objects.create(
+    now = timezone.now()
+    entry = RecordEntry(
         person=referral.person,
         kind=RecordEntry.Kind.NOTE,
         title=_closing_title(referral.service, outcome),
         text=_closing_note(referral, staff),
-        occurred_at=timezone.now(),
+        occurred_at=now,
         author=staff,
         discipline=staff.discipline,
         service=referral.service,
+        **_withholding(withheld_from_person, staff, now),
     )
+    _full_clean(entry)
+    entry.save()
 
 
 def _closing_title(service: Service, ending: Referral.Outcome) -> str:

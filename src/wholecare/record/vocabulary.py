@@ -533,3 +533,34 @@ class Sensitivity(StrEnum):
             "sexual-health": "sexual health entries",
             "safeguarding": "safeguarding entries",
         }[self.value]
+
+
+class WithheldFromPerson(StrEnum):
+    """Why a clinician keeps one entry out of the person's own online record (decision 0040): the
+    two grounds on which the NHS withholds information from a person's access to their record
+    (the serious harm test, and another person's information given without their agreement)."""
+
+    SERIOUS_HARM = "serious-harm"
+    THIRD_PARTY = "third-party"
+
+    @property
+    def label(self) -> str:
+        return {
+            "serious-harm": "It could cause serious harm to the person or someone else",
+            "third-party": (
+                "It holds information about someone else, who has not agreed to share it"
+            ),
+        }[self.value]
+
+    @property
+    def short(self) -> str:
+        """The reason in a few words, as the timeline tags the entry."""
+        return {"serious-harm": "serious harm", "third-party": "someone else's information"}[
+            self.value
+        ]
+
+
+#: Entries the person never reads in their own record, whatever a clinician decides: a
+#: safeguarding note read over the person's shoulder, or by whoever harms them, can put them in
+#: danger, and it usually holds other people's information (decision 0040).
+NEVER_SHOWN_TO_PERSON = frozenset({Sensitivity.SAFEGUARDING})

@@ -40,6 +40,7 @@ def staff(request: HttpRequest) -> dict[str, object]:
             items.append((f"Results to file ({waiting})", "results:waiting"))
     elif hasattr(user, "person"):
         items.append(("My record", "web:my-record"))
+        items.append(("My notes and letters", "web:my-notes"))
         items.append(("My care plans", "web:my-care-plans"))
         items.append(("Who has looked at my record", "web:my-record-access"))
         items.append(("Who may read my notes", "web:my-record-sharing"))

@@ -25,7 +25,7 @@ from wholecare.record.models import (
     Referral,
     SocialCareNeed,
 )
-from wholecare.record.vocabulary import Sensitivity
+from wholecare.record.vocabulary import Sensitivity, WithheldFromPerson
 
 
 def posted(request: HttpRequest) -> QueryDict | None:
@@ -127,7 +127,41 @@ class BreakGlassForm(forms.Form):
     )
 
 
-class EntryForm(forms.Form):
+def _withheld_from_person_field() -> forms.ChoiceField:
+    """Whether the person reads what is being written in their own record (decision 0040): yes,
+    unless the writer says on which ground it is withheld."""
+    return forms.ChoiceField(
+        choices=[("", "Yes")]
+        + [(w.value, f"No: {w.label[0].lower()}{w.label[1:]}") for w in WithheldFromPerson],
+        required=False,
+        initial="",
+    )
+
+
+class _MayWithholdFromPerson(forms.Form):
+    """A form writing a timeline entry, which asks whether the person reads it when they have
+    online access to their record (`online`); without it, they will never read it and the
+    question is not asked."""
+
+    withheld_from_person = _withheld_from_person_field()
+
+    def __init__(self, *args: Any, online: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not online:
+            del self.fields["withheld_from_person"]
+
+
+class WithholdFromPersonForm(forms.Form):
+    reason = forms.ChoiceField(
+        choices=[(w.value, w.label) for w in WithheldFromPerson],
+        error_messages={
+            "required": "Choose why the person should not read this entry",
+            "invalid_choice": "Choose why the person should not read this entry",
+        },
+    )
+
+
+class EntryForm(_MayWithholdFromPerson):
     kind = forms.ChoiceField(choices=RecordEntry.Kind.choices)
     title = forms.CharField(
         max_length=200,
@@ -320,7 +354,7 @@ class ReferralForm(forms.Form):
         return self.offered[self.cleaned_data["service"]]
 
 
-class ReferralCloseForm(forms.Form):
+class ReferralCloseForm(_MayWithholdFromPerson):
     """How an open referral ended, from the outcomes the user may record (`closings`), what the
     referrer should know, and the day it closed (blank: today)."""
 
@@ -335,8 +369,10 @@ class ReferralCloseForm(forms.Form):
     )
     closed_date = DateInputField(required=False, what="The date it closed")
 
-    def __init__(self, *args: Any, closings: tuple[Referral.Outcome, ...], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self, *args: Any, closings: tuple[Referral.Outcome, ...], online: bool, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, online=online, **kwargs)
         field = cast(forms.ChoiceField, self.fields["outcome"])
         field.choices = [(outcome.value, outcome.label) for outcome in closings]
         if len(closings) == 1:

@@ -22,6 +22,11 @@ urlpatterns = [
         views.entry_entered_in_error,
         name="entry-entered-in-error",
     ),
+    path(
+        "people/<uuid:public_id>/entries/<int:entry_id>/person-access/",
+        views.entry_person_access,
+        name="entry-person-access",
+    ),
     path("people/<uuid:public_id>/identity/", views.person_identity, name="person-identity"),
     path("people/<uuid:public_id>/conditions/new/", views.condition_new, name="condition-new"),
     path(
@@ -83,6 +88,7 @@ urlpatterns = [
     path("audit/break-glass/<int:pk>/", views.review, name="review"),
     path("my-record/access/", views.my_record_access, name="my-record-access"),
     path("my-record/", views.my_record, name="my-record"),
+    path("my-record/notes/", views.my_notes, name="my-notes"),
     path("my-record/care-plans/", views.my_care_plans, name="my-care-plans"),
     path(
         "my-record/care-plans/<uuid:plan_id>/progress/",

@@ -47,6 +47,7 @@ from wholecare.web.forms import (
     SharingDecisionForm,
     SignInForm,
     SocialCareNeedForm,
+    WithholdFromPersonForm,
     posted,
     show_errors,
 )
@@ -305,7 +306,8 @@ def entry_new(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpRe
         services.entry_create(by=request.user, person=person, **data)
         return "The entry has been added to the timeline."
 
-    form = EntryForm(posted(request))
+    online = permissions.online_access_since(person) is not None
+    form = EntryForm(posted(request), online=online)
     return _form_page(request, form, add, "record/entry_new.html", {"person": person})
 
 
@@ -568,6 +570,22 @@ def my_record(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @require_GET
+def my_notes(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The notes and letters the person reads in their own record (decision 0040), a page at a
+    time."""
+    try:
+        before = _older_than(request.GET)
+    except ValueError:
+        return HttpResponseBadRequest(
+            "This link to older notes is not one Wholecare wrote: open My notes and letters"
+            " again and use Show older notes there.",
+            content_type="text/plain; charset=utf-8",
+        )
+    notes = selectors.my_notes(by=request.user, before=before)
+    return render(request, "record/my_notes.html", {"notes": notes})
+
+
+@require_GET
 def my_care_plans(request: AuthenticatedHttpRequest) -> HttpResponse:
     plans = selectors.my_care_plans(by=request.user)
     return render(
@@ -705,7 +723,11 @@ def referral_close(
     context: dict[str, Any] = {"person": person, "referral": referral, "back": back}
     if not found.closings:
         return render(request, "record/referral_close.html", context, status=403)
-    form = ReferralCloseForm(posted(request), closings=found.closings)
+    form = ReferralCloseForm(
+        posted(request),
+        closings=found.closings,
+        online=permissions.online_access_since(person) is not None,
+    )
 
     def close(data: dict[str, Any]) -> str:
         closed = services.referral_close(by=request.user, referral=referral, **data)
@@ -801,6 +823,50 @@ def entry_entered_in_error(
 
     form = EnteredInErrorForm(posted(request), what="entry")
     return _form_page(request, form, mark, "record/entry_entered_in_error.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def entry_person_access(
+    request: AuthenticatedHttpRequest, public_id: uuid.UUID, entry_id: int
+) -> HttpResponse:
+    """Withhold a timeline entry from the person's own record, saying on which ground, or let
+    them read a withheld one again (decision 0040), after seeing what it is."""
+    entry = _on_record(
+        request,
+        public_id,
+        lambda: selectors.entry_for_person_access(
+            by=request.user, public_id=public_id, entry_id=entry_id
+        ),
+        "That entry is not on the record (it may have been marked entered in error).",
+    )
+    if isinstance(entry, HttpResponse):
+        return entry
+    staff = permissions.staff_of(request.user)
+    caring = services.may_withhold_from_person(permissions.relationship(staff, entry.person))
+    context: dict[str, Any] = {
+        "person": entry.person,
+        "entry": entry,
+        "online": permissions.online_access_since(entry.person) is not None,
+        "caring": caring,
+    }
+    template = "record/entry_person_access.html"
+    if not caring or (entry.withheld_from_person and not services.may_show_to_person(staff, entry)):
+        return render(request, template, context, status=403)
+    if entry.withheld_from_person:
+
+        def show(data: dict[str, Any]) -> str:
+            services.entry_show_to_person(by=request.user, entry=entry)
+            return f"{entry.person.full_name} can now read “{entry.title}” in their record."
+
+        form: forms.Form = forms.Form(posted(request))
+        return _form_page(request, form, show, template, context)
+
+    def withhold(data: dict[str, Any]) -> str:
+        services.entry_withhold_from_person(by=request.user, entry=entry, reason=data["reason"])
+        return f"“{entry.title}” is withheld from {entry.person.full_name}'s own record."
+
+    form = WithholdFromPersonForm(posted(request))
+    return _form_page(request, form, withhold, template, context)
 
 
 def _condition_correction(

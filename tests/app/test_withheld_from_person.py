@@ -59,6 +59,7 @@ def _summary(client: Client, person: Person) -> str:
 
 
 def _person_reads(person: Person) -> list[str]:
+    person.refresh_from_db()
     assert person.user is not None
     return [e.title for e in selectors.my_notes(by=person.user).entries]
 
@@ -235,3 +236,63 @@ def test_an_entry_the_user_may_not_read_is_not_found(
     assert response.status_code == 302
     assert response["Location"] == reverse("web:person", kwargs={"public_id": person.public_id})
     assert RecordEntry.objects.get(pk=therapy.pk).withheld_from_person == ""
+
+
+def _notes_online(person: Person) -> str:
+    return reverse("web:person-notes-online", kwargs={"public_id": person.public_id})
+
+
+def test_all_notes_stop_being_shown_online_until_whoever_stopped_them_or_a_gp_shows_them(
+    person: Person, online: Client, entry: RecordEntry, nurse: Staff
+) -> None:
+    client = signed_in(nurse)
+    assert _notes_online(person) in _summary(client, person)
+    assert "will no longer read any" in client.get(_notes_online(person)).content.decode()
+    refused = client.post(_notes_online(person), {"reason": "  "})
+    assert "Say why their notes should not be shown online" in refused.content.decode()
+    reason = "Says her partner reads her phone"
+    assert client.post(_notes_online(person), {"reason": reason}).status_code == 302
+    assert _person_reads(person) == []
+    page = online.get(reverse("web:my-notes")).content.decode()
+    assert "not shown online at the moment" in page
+    assert TITLE not in page
+    summary = _summary(client, person)
+    assert f"{person.given_name} does not read these notes online." in summary
+    assert reason in summary
+    assert f"{person.given_name} can read this online" not in summary
+    assert _access(entry) in summary, "entries can still be withheld before they are shown again"
+    with pytest.raises(ValidationError, match="already not shown"):
+        services.notes_online_pause(by=nurse.user, person=person, reason="Again")
+    social_worker, other = on_care_team(Discipline.SOCIAL_WORKER, person)
+    assert other.get(_notes_online(person)).status_code == 403
+    with pytest.raises(AccessDenied, match="or a GP caring for them"):
+        services.notes_online_resume(by=social_worker.user, person=person)
+    gp, gp_client = on_care_team(Discipline.GP, person)
+    assert "Check it is safe first" in gp_client.get(_notes_online(person)).content.decode()
+    assert gp_client.post(_notes_online(person)).status_code == 302
+    assert _person_reads(person) == [TITLE]
+    assert list(
+        AuditEvent.objects.filter(person_id=person.pk, what__startswith="notes and letters")
+        .order_by("pk")
+        .values_list("what", "why")
+    ) == [
+        ("notes and letters no longer shown to the person online", reason),
+        ("notes and letters shown to the person online again", ""),
+    ]
+    with pytest.raises(ValidationError, match="already shown"):
+        services.notes_online_resume(by=gp.user, person=person)
+
+
+def test_breaking_glass_does_not_stop_notes_being_shown_online(
+    person: Person, online: Client, entry: RecordEntry
+) -> None:
+    paramedic = factories.StaffFactory(discipline=Discipline.DISTRICT_NURSE)
+    access_services.break_glass_open(
+        by=paramedic.user, person=person, reason="Found collapsed at home, no handover"
+    )
+    client = signed_in(paramedic)
+    assert _notes_online(person) not in _summary(client, person)
+    assert client.post(_notes_online(person), {"reason": "Worried"}).status_code == 403
+    with pytest.raises(AccessDenied, match="breaking glass"):
+        services.notes_online_pause(by=paramedic.user, person=person, reason="Worried")
+    assert _person_reads(person) == [TITLE]

@@ -1,6 +1,7 @@
 """A district nurse writes one note the person may read and withholds another that holds a
 neighbour's information; the GP then withholds a third; the person reads only the first in "My
-notes and letters" (decision 0040)."""
+notes and letters". Then the GP stops showing all her notes online, and she reads none
+(decision 0040)."""
 
 import re
 from typing import Any
@@ -82,3 +83,20 @@ def test_the_person_reads_their_notes_but_not_those_withheld(
     expect(page.get_by_role("heading", name="Call from neighbour")).to_have_count(0)
     expect(page.get_by_role("heading", name="Telephone review: new worry")).to_have_count(0)
     assert violations(page) == [], "the person's notes and letters"
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, "gp-rowe", factories.PASSWORD)
+    page.goto(f"{live_server.url}/people/{person.public_id}/")
+    page.get_by_role("link", name="Stop showing all their notes online").click()
+    page.get_by_label("Why should their notes not be shown online?").fill(
+        "She says her son uses her phone"
+    )
+    assert violations(page) == [], "the form stopping notes being shown online"
+    page.get_by_role("button", name="Stop showing notes online").click()
+    expect(page.get_by_text("Morwenna does not read these notes online.")).to_be_visible()
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, "morwenna", factories.PASSWORD)
+    page.goto(f"{live_server.url}/my-record/notes/")
+    expect(page.get_by_text("not shown online at the moment")).to_be_visible()
+    expect(page.get_by_role("heading", name="Home visit: leg ulcer dressed")).to_have_count(0)

@@ -192,6 +192,14 @@ def online_access_since(person: Person) -> datetime | None:
     return user.date_joined
 
 
+def notes_online_since(person: Person) -> datetime | None:
+    """From when the person reads their notes and letters online (`online_access_since`), or None
+    while they have no online access or their notes are paused (decision 0040)."""
+    if person.notes_online_paused_at is not None:
+        return None
+    return online_access_since(person)
+
+
 def entries_person_reads_q(online_since: datetime) -> Q:
     """`rules.person_reads_entry` as a filter on RecordEntry, for a person whose online access
     began at `online_since`."""

@@ -103,6 +103,13 @@ class Person(models.Model):
         blank=True,
         related_name="person",
     )
+    notes_online_paused_at = models.DateTimeField(null=True, blank=True)
+    """Set while the person's notes and letters are kept from their online record as a whole,
+    pending a review of the harm reading them could do (decision 0040)."""
+    notes_online_paused_by = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    notes_online_paused_reason = models.TextField(max_length=1000, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

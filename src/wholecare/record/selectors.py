@@ -36,6 +36,7 @@ from wholecare.access.permissions import (
     Relationship,
     check_can_open_record,
     entries_person_reads_q,
+    notes_online_since,
     online_access_since,
     people_openable_q,
     sensitive_access,
@@ -462,13 +463,19 @@ class Timeline:
     """How many entries the viewer may not read (the sharing rule)."""
     has_more: bool
     disciplines: list[str]
+    has_online_access: bool
+    """Whether the person has online access to their record (an account)."""
     online_since: dt.datetime | None
-    """When the person's own online access began, or None without it (decision 0040)."""
+    """Since when the person reads entries online, or None without online access or while
+    their notes are paused (decision 0040)."""
+    may_pause_notes: bool
+    """Whether the viewer may keep all the person's notes from them online (not by breaking
+    glass)."""
     person_reads: frozenset[int]
     """The pks of the entries shown that the person reads in their own record."""
     withholdable: frozenset[int]
-    """The pks of the entries shown that the person reads and the viewer may withhold from
-    them (not by breaking glass)."""
+    """The pks of the entries shown that the person reads, or will once their notes are no
+    longer paused, and the viewer may withhold from them (not by breaking glass)."""
     may_show_again: frozenset[int]
     """The pks of the entries shown, withheld from the person, that the viewer may let them
     read again."""
@@ -503,16 +510,19 @@ def _timeline(
         set(all_entries.filter(access.entries_q()).values_list("discipline", flat=True).distinct())
     )
     shown = entries[:TIMELINE_PAGE]
-    online_since = online_access_since(person)
+    account_since = online_access_since(person)
+    online_since = notes_online_since(person)
     may_withhold = services.may_withhold_from_person(relationship)
-    person_reads = frozenset(
+    # What the person reads once their notes are shown (now, or when no longer paused): the
+    # entries that may still be withheld from them.
+    would_read = frozenset(
         e.pk
         for e in shown
         if person_reads_entry(
             sensitivity=Sensitivity(e.sensitivity),
             written_at=e.created_at,
             withheld=bool(e.withheld_from_person),
-            online_since=online_since,
+            online_since=account_since,
         )
     )
     return Timeline(
@@ -520,9 +530,11 @@ def _timeline(
         withheld=counts["withheld"],
         has_more=len(entries) > TIMELINE_PAGE,
         disciplines=disciplines,
+        has_online_access=account_since is not None,
         online_since=online_since,
-        person_reads=person_reads,
-        withholdable=person_reads if may_withhold else frozenset(),
+        may_pause_notes=may_withhold,
+        person_reads=would_read if online_since is not None else frozenset(),
+        withholdable=would_read if may_withhold else frozenset(),
         may_show_again=frozenset(
             e.pk
             for e in shown
@@ -1217,6 +1229,9 @@ class MyNotes:
     first, a page at a time."""
 
     online_since: dt.datetime
+    paused: bool
+    """The person's notes are kept from their online record for now (decision 0040): none are
+    listed."""
     entries: list[RecordEntry]
     has_more: bool
 
@@ -1229,7 +1244,10 @@ def my_notes(*, by: AbstractBaseUser, before: EntryMark | None = None) -> MyNote
     online_since = online_access_since(person)
     if online_since is None:
         raise AccessDenied("Online access to this record is switched off")
+    paused = person.notes_online_paused_at is not None
     page = person.entries.filter(entries_person_reads_q(online_since))
+    if paused:
+        page = page.none()
     if before is not None:
         when, pk = before
         page = page.filter(Q(occurred_at__lt=when) | Q(occurred_at=when, pk__lt=pk))
@@ -1241,6 +1259,7 @@ def my_notes(*, by: AbstractBaseUser, before: EntryMark | None = None) -> MyNote
     audit(by=by, action=AuditEvent.Action.VIEW, person=person, what="own notes and letters")
     return MyNotes(
         online_since=online_since,
+        paused=paused,
         entries=entries[:TIMELINE_PAGE],
         has_more=len(entries) > TIMELINE_PAGE,
     )

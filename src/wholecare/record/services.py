@@ -911,6 +911,84 @@ def caring_for(relationship: Relationship | None) -> bool:
     return relationship in {Relationship.CARE_TEAM, Relationship.REFERRAL}
 
 
+def may_resume_notes_online(staff: Staff, person: Person) -> bool:
+    """Who lets the person read their notes online again once paused: whoever paused them, or a
+    GP, whose practice answers for the person's online access to their record (decision 0040)."""
+    return staff.pk == person.notes_online_paused_by_id or staff.discipline_enum is Discipline.GP
+
+
+@transaction.atomic
+def notes_online_pause(*, by: AbstractBaseUser, person: Person, reason: str) -> Person:
+    """Keep all the person's notes and letters from their online record, from now until someone
+    lets them read them again (a concern that someone else reads their account, say), saying why.
+    Everything else on "My record" stays. Audited. ValidationError keyed by field, or
+    AccessDenied."""
+    staff = _staff(by)
+    if not may_withhold_from_person(check_can_open_record(staff, person)):
+        raise AccessDenied(
+            "Access by breaking glass cannot change what the person reads online: ask a member"
+            " of the care team"
+        )
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why their notes should not be shown online"})
+    current = Person.objects.select_for_update().get(pk=person.pk)
+    if current.notes_online_paused_at is not None:
+        raise ValidationError({"reason": "Their notes are already not shown online"})
+    current.notes_online_paused_at = timezone.now()
+    current.notes_online_paused_by = staff
+    current.notes_online_paused_reason = reason[:1000]
+    current.save(
+        update_fields=[
+            "notes_online_paused_at",
+            "notes_online_paused_by",
+            "notes_online_paused_reason",
+        ]
+    )
+    audit(
+        by=by,
+        action=AuditEvent.Action.UPDATE,
+        person=current,
+        what="notes and letters no longer shown to the person online",
+        why=current.notes_online_paused_reason,
+    )
+    return current
+
+
+@transaction.atomic
+def notes_online_resume(*, by: AbstractBaseUser, person: Person) -> Person:
+    """Let the person read their notes and letters online again (`may_resume_notes_online`),
+    including those written meanwhile that nobody withheld. Audited. ValidationError, or
+    AccessDenied."""
+    staff = _staff(by)
+    relationship = check_can_open_record(staff, person)
+    current = Person.objects.select_for_update().get(pk=person.pk)
+    if current.notes_online_paused_at is None:
+        raise ValidationError("Their notes are already shown online")
+    if not (may_withhold_from_person(relationship) and may_resume_notes_online(staff, current)):
+        raise AccessDenied(
+            "Only whoever stopped showing their notes online, or a GP caring for them, can show"
+            " them again"
+        )
+    current.notes_online_paused_at = None
+    current.notes_online_paused_by = None
+    current.notes_online_paused_reason = ""
+    current.save(
+        update_fields=[
+            "notes_online_paused_at",
+            "notes_online_paused_by",
+            "notes_online_paused_reason",
+        ]
+    )
+    audit(
+        by=by,
+        action=AuditEvent.Action.UPDATE,
+        person=current,
+        what="notes and letters shown to the person online again",
+    )
+    return current
+
+
 def may_change_care_team(relationship: Relationship | None) -> bool:
     """Staff caring for the person add colleagues to the care team and take them off it; access
     by breaking glass never extends itself that way (decision 0019)."""

@@ -161,6 +161,19 @@ class WithholdFromPersonForm(forms.Form):
     )
 
 
+class NotesOnlinePauseForm(forms.Form):
+    """Why the person's notes and letters should no longer be shown to them online."""
+
+    reason = forms.CharField(
+        max_length=1000,
+        widget=forms.Textarea,
+        error_messages={
+            "required": "Say why their notes should not be shown online",
+            "max_length": "The reason must be 1,000 characters or fewer",
+        },
+    )
+
+
 class EntryForm(_MayWithholdFromPerson):
     kind = forms.ChoiceField(choices=RecordEntry.Kind.choices)
     title = forms.CharField(

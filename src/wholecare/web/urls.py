@@ -27,6 +27,11 @@ urlpatterns = [
         views.entry_person_access,
         name="entry-person-access",
     ),
+    path(
+        "people/<uuid:public_id>/notes-online/",
+        views.person_notes_online,
+        name="person-notes-online",
+    ),
     path("people/<uuid:public_id>/identity/", views.person_identity, name="person-identity"),
     path("people/<uuid:public_id>/conditions/new/", views.condition_new, name="condition-new"),
     path(

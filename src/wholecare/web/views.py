@@ -41,6 +41,7 @@ from wholecare.web.forms import (
     FindPersonForm,
     IdentityForm,
     NeedStatusForm,
+    NotesOnlinePauseForm,
     ReferralCloseForm,
     ReferralForm,
     ReviewForm,
@@ -867,6 +868,43 @@ def entry_person_access(
 
     form = WithholdFromPersonForm(posted(request))
     return _form_page(request, form, withhold, template, context)
+
+
+@require_http_methods(["GET", "POST"])
+def person_notes_online(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Stop showing all the person's notes and letters to them online, saying why, or show them
+    again (decision 0040)."""
+    try:
+        person = selectors.person_header(
+            by=request.user, public_id=public_id, what="notes shown online form"
+        )
+    except AccessDenied:
+        return _no_access(request, public_id)
+    staff = permissions.staff_of(request.user)
+    caring = services.may_withhold_from_person(permissions.relationship(staff, person))
+    paused = person.notes_online_paused_at is not None
+    context: dict[str, Any] = {
+        "person": person,
+        "caring": caring,
+        "online": permissions.online_access_since(person) is not None,
+    }
+    template = "record/notes_online.html"
+    if not caring or (paused and not services.may_resume_notes_online(staff, person)):
+        return render(request, template, context, status=403)
+    if paused:
+
+        def resume(data: dict[str, Any]) -> str:
+            services.notes_online_resume(by=request.user, person=person)
+            return f"{person.full_name} can read their notes and letters online again."
+
+        form: forms.Form = forms.Form(posted(request))
+        return _form_page(request, form, resume, template, context)
+
+    def pause(data: dict[str, Any]) -> str:
+        services.notes_online_pause(by=request.user, person=person, reason=data["reason"])
+        return f"{person.full_name}'s notes and letters are no longer shown to them online."
+
+    return _form_page(request, NotesOnlinePauseForm(posted(request)), pause, template, context)
 
 
 def _condition_correction(

@@ -606,6 +606,13 @@ class PersonSummary:
     timeline: Timeline
 
     @property
+    def allergy_alerts(self) -> list[Alert]:
+        """The alerts in force that are about an allergy, which the allergies card lists beside
+        those other systems sent: whoever checks allergies before giving a medicine reads them
+        all in one place."""
+        return [a for a in self.alerts if a.category == Alert.Category.ALLERGY]
+
+    @property
     def identity_not_known(self) -> bool:
         """Whether an identity detail is not known yet, and so may be recorded."""
         return any(services.not_known(self.person, name) for name in services.IDENTITY_FIELDS)

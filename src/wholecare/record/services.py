@@ -1341,13 +1341,19 @@ def referral_close(
 
 
 def pathway_referral_close(
-    *, referral_id: int, staff: Staff, closed_date: dt.date, note: str
+    *,
+    referral_id: int,
+    staff: Staff,
+    closed_date: dt.date,
+    note: str,
+    withheld_from_person: str = "",
 ) -> Referral:
     """Close, as seen and discharged, a referral that a pathway keeps its own record of
     (`Referral.pathway`): the pathway's discharge has checked who may and audits it. Like any
-    closing, it writes the timeline's note of how the referral ended."""
+    closing, it writes the timeline's note of how the referral ended, which the person reads
+    unless `withheld_from_person` says why not."""
     current = Referral.objects.select_for_update().get(pk=referral_id)
-    _closed(current, Referral.Outcome.DISCHARGED, note, closed_date, staff)
+    _closed(current, Referral.Outcome.DISCHARGED, note, closed_date, staff, withheld_from_person)
     return current
 
 

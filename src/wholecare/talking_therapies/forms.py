@@ -13,6 +13,7 @@ from wholecare.directory.models import Service
 from wholecare.record.models import Condition
 from wholecare.talking_therapies import codes, markers
 from wholecare.talking_therapies.stepping import Step
+from wholecare.web.forms import withheld_from_person_field
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -188,12 +189,16 @@ class ContactKindForm(forms.Form):
 
 
 class DischargeForm(forms.Form):
+    """The discharge, and whether the person reads its letter and closing note in their record
+    online (asked only when they have online access: decision 0040)."""
+
     version = forms.IntegerField(widget=forms.HiddenInput)
     discharge_date = forms.DateField(widget=DATE, error_messages=_required("the discharge date"))
     ending_reason = forms.ChoiceField(
         choices=[("", "Choose a reason"), *codes.choices(codes.ENDING_REASONS)],
         error_messages={"required": "Choose the reason for discharge"},
     )
+    withheld_from_person = withheld_from_person_field()
 
 
 class RiskReviewForm(forms.Form):

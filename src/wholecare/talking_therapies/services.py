@@ -1097,11 +1097,13 @@ def tt_referral_discharge(
     discharge_date: dt.date,
     ending_reason: str,
     version: int,
+    withheld_from_person: str = "",
 ) -> TTReferral:
     """Discharge with an ending reason; the shared-record referral closes (its closing note tells
     everyone caring for the person), and the outcome goes to the GP and LTC team as a letter on
     the timeline, a psychological therapy entry: its scores follow the person's sharing decision
-    like every other score (decision 0030)."""
+    like every other score (decision 0030). The person reads the letter and the closing note in
+    their own record unless `withheld_from_person` says why not (decision 0040)."""
     staff = _service_staff(by, referral.service)
     referral = _locked(referral, version)
     _not_discharged(referral)
@@ -1133,6 +1135,7 @@ def tt_referral_discharge(
         text=engine.discharge_letter(referral, result, staff),
         service=referral.service,
         sensitivity=Sensitivity.PSYCHOLOGICAL_THERAPY,
+        withheld_from_person=withheld_from_person,
     )
     _bump(referral, "status", "discharge_date", "ending_reason")
     record_services.pathway_referral_close(
@@ -1140,6 +1143,7 @@ def tt_referral_discharge(
         staff=staff,
         closed_date=discharge_date,
         note=f"Discharged from NHS Talking Therapies: {referral.ending_reason_label}",
+        withheld_from_person=withheld_from_person,
     )
     audit(
         by=by,

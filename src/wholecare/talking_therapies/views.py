@@ -17,7 +17,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from wholecare import measures
 from wholecare.access import services as access_services
 from wholecare.access.addresses import client_hash
-from wholecare.access.permissions import AccessDenied, can_break_glass, staff_of
+from wholecare.access.permissions import (
+    AccessDenied,
+    can_break_glass,
+    online_access_since,
+    staff_of,
+)
 from wholecare.directory.disciplines import Discipline
 from wholecare.directory.models import Service, Staff
 from wholecare.fhir import received
@@ -385,6 +390,7 @@ def _referral(
             }
         ),
         "discharge_form": forms.DischargeForm(initial={**version, "discharge_date": today}),
+        "person_online": online_access_since(referral.person) is not None,
         "invite_form": forms.InviteForm(initial={"measures": ["PHQ9", page.anxiety_measures[0]]}),
         "session_measures": list(dict.fromkeys(["PHQ9", "GAD7", "WSAS", *page.anxiety_measures])),
         **bound,

@@ -127,7 +127,7 @@ class BreakGlassForm(forms.Form):
     )
 
 
-def _withheld_from_person_field() -> forms.ChoiceField:
+def withheld_from_person_field() -> forms.ChoiceField:
     """Whether the person reads what is being written in their own record (decision 0040): yes,
     unless the writer says on which ground it is withheld."""
     return forms.ChoiceField(
@@ -143,7 +143,7 @@ class _MayWithholdFromPerson(forms.Form):
     online access to their record (`online`); without it, they will never read it and the
     question is not asked."""
 
-    withheld_from_person = _withheld_from_person_field()
+    withheld_from_person = withheld_from_person_field()
 
     def __init__(self, *args: Any, online: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -13,7 +13,9 @@ from tests.app.fhir.conftest import api_for
 from tests.app.signed_in import on_care_team, signed_in, signed_in_as_person
 from wholecare.directory.disciplines import Discipline
 from wholecare.fhir import bulk_export
+from wholecare.fhir.mappers import flag
 from wholecare.fhir.models import ResourceVersion
+from wholecare.record import services as record_services
 from wholecare.record.models import Person
 
 pytestmark = pytest.mark.django_db
@@ -195,3 +197,36 @@ def test_allergies_and_medicines_leave_in_a_patient_export(gp, gp_api, mine, mon
         response = gp_api.get(files[kind]["url"].removeprefix("http://testserver"))
         for line in b"".join(response.streaming_content).splitlines():
             get_fhir_model_class(kind).model_validate(json.loads(line))
+
+
+def test_an_allergy_alert_is_listed_with_the_allergies(gp, gp_api, mine) -> None:
+    """Whoever checks allergies before giving a medicine reads them in one place: an allergy
+    alert (a Flag another system sent) is not contradicted by "No allergy information has been
+    sent" beneath it."""
+    nurse_staff, nurse = on_care_team(Discipline.DISTRICT_NURSE, mine)
+    summary = reverse("web:person", args=[mine.public_id])
+    sent_flag = {
+        "resourceType": "Flag",
+        "status": "active",
+        "category": [{"coding": [{"system": flag.CATEGORY_SYSTEM, "code": "allergy"}]}],
+        "code": {"text": "Reacts to sticking plasters"},
+        "subject": {"reference": f"Patient/{mine.public_id}"},
+        "period": {"start": "2026-01-10T09:00:00Z"},
+        "author": {"reference": f"Practitioner/{gp.pk}", "display": "Dr Paul Rastall"},
+    }
+    sent = gp_api.post("/fhir/Flag", sent_flag)
+    assert sent.status_code == 201, sent.content
+    record_services.alert_raise(
+        by=nurse_staff.user, person=mine, category="safety", text="Dog at the home"
+    )
+    card = _card(nurse.get(summary).content.decode())
+    assert "Reacts to sticking plasters" in card
+    assert "raised by Dr Paul Rastall on 10 Jan 2026, shown above" in card
+    assert "Dog at the home" not in card
+    assert "No other system has sent allergy information." in card
+    assert "This does not mean there are no allergies" not in card
+    _sent(gp_api, _allergy(mine, "409137002", "No known drug allergy"))
+    card = _card(nurse.get(summary).content.decode())
+    assert "The records disagree" in card
+    own = signed_in_as_person(mine).get(reverse("web:my-record")).content.decode()
+    assert "Reacts to sticking plasters" not in own, "alerts stay off the person's own page"

@@ -2,6 +2,7 @@
 the public pages; the dashboard equals `wholecare outcomes` run on the export."""
 
 import csv
+import datetime as dt
 import io
 import json
 import re
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from tests import factories
 from tests.app.talking_therapies.conftest import (
@@ -28,6 +30,8 @@ from wholecare.access import services as access_services
 from wholecare.access.models import AuditEvent, SharingConsent
 from wholecare.directory.disciplines import Discipline
 from wholecare.outcomes import cli
+from wholecare.record import selectors as record_selectors
+from wholecare.record.models import RecordEntry
 from wholecare.record.vocabulary import Sensitivity
 from wholecare.talking_therapies import forms, selectors, services
 from wholecare.talking_therapies.engine import Period
@@ -536,3 +540,29 @@ def test_a_person_whose_nhs_number_and_birth_date_are_not_known_is_said_so_once(
     assert "NHS number not known" in body
     assert "NHS number NHS number" not in body
     assert "date of birth not known" in body
+
+
+def test_the_person_reads_the_discharge_letter_unless_the_practitioner_withholds_it(client, tt):
+    """Decision 0040: asked only when the person has online access."""
+    referral = treated_course(tt)
+    client.force_login(tt.pwp.user)
+    url = reverse("talking_therapies:referral", args=[referral.public_id])
+    question = "read the discharge letter and the note closing the referral in their record online"
+    assert question not in client.get(url).content.decode()
+    tt.person.user = factories.UserFactory(date_joined=timezone.now() - dt.timedelta(days=30))
+    tt.person.save()
+    assert question in client.get(url).content.decode()
+    response = client.post(
+        reverse("talking_therapies:referral-discharge", args=[referral.public_id]),
+        {
+            "version": referral.version,
+            "discharge_date": days_ago(1).isoformat(),
+            "ending_reason": "46",
+            "withheld_from_person": "serious-harm",
+        },
+    )
+    assert response.status_code == 302
+    written = RecordEntry.objects.filter(person=tt.person)
+    assert written.count() == 2
+    assert set(written.values_list("withheld_from_person", flat=True)) == {"serious-harm"}
+    assert not record_selectors.my_notes(by=tt.person.user).entries

@@ -174,6 +174,18 @@ def test_the_demo_patient_reads_the_notes_written_since_they_went_online(
     assert patient.entries.filter(created_at__lt=since).exists()
 
 
+def test_the_demo_carer_reads_her_mothers_record_and_recent_notes(demo: DemoResult) -> None:
+    mother = Person.objects.get(proxies__proxy__username="demo-carer")
+    assert "cared-for" in demo.examples
+    carer = Client()
+    carer.force_login(get_user_model().objects.get(username="demo-carer"))
+    record = carer.get(reverse("web:proxy-record", kwargs={"public_id": mother.public_id}))
+    assert mother.full_name in record.content.decode()
+    notes = carer.get(reverse("web:proxy-notes", kwargs={"public_id": mother.public_id}))
+    assert notes.status_code == 200
+    assert "wc-timeline-entry" in notes.content.decode()
+
+
 def test_demo_medicines_are_what_a_gp_system_sends_and_show_where_people_look(
     demo: DemoResult,
 ) -> None:

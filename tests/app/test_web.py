@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from tests import factories
 from wholecare.access import services as access_services
-from wholecare.access.models import AuditEvent
+from wholecare.access.models import AuditEvent, ProxyAccess
 from wholecare.directory.disciplines import Discipline
 from wholecare.record.models import Alert
 from wholecare.record.vocabulary import Sensitivity
@@ -48,6 +48,8 @@ def _url(pattern: URLPattern, person, break_glass_pk: int) -> str:
         kwargs["alert_id"] = person.alerts.values_list("pk", flat=True).first() or 0
     if "<int:referral_id>" in route:
         kwargs["referral_id"] = person.referrals.values_list("pk", flat=True).first() or 0
+    if "<int:proxy_id>" in route:
+        kwargs["proxy_id"] = person.proxies.values_list("pk", flat=True).get()
     if "<uuid:plan_id>" in route:
         kwargs["plan_id"] = person.care_plans.values_list("public_id", flat=True).get()
     return reverse(f"web:{pattern.name}", kwargs=kwargs)
@@ -69,6 +71,14 @@ def subject():
     plan.actions.create(position=1, what="Blue badge application", who="Social worker")
     factories.RecordEntryFactory(
         person=person, title="Therapy session", sensitivity=Sensitivity.PSYCHOLOGICAL_THERAPY
+    )
+    ProxyAccess.objects.create(
+        person=person,
+        proxy=factories.UserFactory(),
+        relationship="Son",
+        basis=ProxyAccess.Basis.PERSON_AGREED,
+        granted_by=factories.StaffFactory(),
+        granted_at=timezone.now(),
     )
     return person
 

@@ -32,9 +32,7 @@ def test_the_person_and_their_therapist_record_who_may_read_therapy_notes(
     )
 
     sign_in(page, "rosa", factories.PASSWORD)
-    page.get_by_role("navigation", name="Menu").get_by_role(
-        "link", name="Who may read my notes"
-    ).click()
+    page.get_by_role("main").get_by_role("link", name="Who may read my notes").click()
     expect(gp_row).to_contain_text("No")
     assert violations(page) == [], "the person's own page"
     page.get_by_role("button", name="Record decision").click()

@@ -1,7 +1,8 @@
-"""Consent to share sensitive entries, break-glass access and the audit trail."""
+"""Consent to share sensitive entries, break-glass access, proxy access and the audit trail."""
 
 from typing import Any, NoReturn
 
+from django.conf import settings
 from django.db import models
 
 from wholecare.directory.disciplines import choices as discipline_choices
@@ -119,3 +120,60 @@ class AuditEvent(models.Model):
 
 class AuditTrailIsAppendOnly(Exception):
     pass
+
+
+class ProxyAccess(models.Model):
+    """Someone who reads the person's record online on their behalf (NHS proxy access): a carer,
+    a relative. Granted by staff caring for the person, who check who the proxy is and that the
+    person agreed freely, or, when the person cannot decide, that it is in their best interests
+    (decision 0041). Ended, never deleted."""
+
+    class Basis(models.TextChoices):
+        PERSON_AGREED = (
+            "person-agreed",
+            "The person agreed, when I spoke with them on their own, without pressure from anyone",
+        )
+        BEST_INTERESTS = (
+            "best-interests",
+            "The person cannot make this decision, and it is in their best interests (Mental"
+            " Capacity Act 2005)",
+        )
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="proxies")
+    proxy = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="proxy_for"
+    )
+    relationship = models.CharField(max_length=100)
+    """Who the proxy is to the person, in the person's words: "Daughter", "Paid carer"."""
+    reads_notes = models.BooleanField(default=False)
+    """Whether the proxy also reads the notes and letters the person reads (decision 0040), those
+    written since the proxy's access began."""
+    basis = models.CharField(max_length=14, choices=Basis.choices)
+    granted_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    granted_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    end_reason = models.TextField(max_length=1000, blank=True)
+
+    class Meta:
+        verbose_name_plural = "proxy access"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "proxy"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_proxy_access_in_force",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"proxy {self.pk}: {self.relationship}"
+
+    @property
+    def proxy_name(self) -> str:
+        return self.proxy.get_full_name() or self.proxy.get_username()

@@ -4,6 +4,7 @@ The same rules are also compiled into query filters (`*_q`) so that lists, count
 include what a user may not see: the query layer, not the template, enforces them.
 """
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -13,7 +14,7 @@ from django.db.models import Expression, Q, QuerySet
 from django.utils import timezone
 
 from wholecare.access import rules
-from wholecare.access.models import BreakGlassAccess, SharingConsent
+from wholecare.access.models import BreakGlassAccess, ProxyAccess, SharingConsent
 from wholecare.directory.disciplines import AGGREGATE_VIEWERS, NO_DIRECT_CARE, Discipline
 from wholecare.directory.models import Staff
 from wholecare.record.models import CareTeamMembership, Person, RecordEntry, Referral
@@ -192,12 +193,25 @@ def online_access_since(person: Person) -> datetime | None:
     return user.date_joined
 
 
+def notes_read_online_since(person: Person) -> datetime | None:
+    """From when anyone reads the person's notes and letters online, pause or no pause: the
+    person since their online access began, or a proxy who reads their notes since that access
+    began (decisions 0040 and 0041); None when nobody does."""
+    since = [
+        *ProxyAccess.objects.filter(
+            person=person, reads_notes=True, ended_at__isnull=True
+        ).values_list("granted_at", flat=True),
+        online_access_since(person),
+    ]
+    return min((d for d in since if d is not None), default=None)
+
+
 def notes_online_since(person: Person) -> datetime | None:
-    """From when the person reads their notes and letters online (`online_access_since`), or None
-    while they have no online access or their notes are paused (decision 0040)."""
+    """`notes_read_online_since`, or None while the person's notes are paused (decision
+    0040)."""
     if person.notes_online_paused_at is not None:
         return None
-    return online_access_since(person)
+    return notes_read_online_since(person)
 
 
 def entries_person_reads_q(online_since: datetime) -> Q:
@@ -206,3 +220,18 @@ def entries_person_reads_q(online_since: datetime) -> Q:
     return Q(created_at__gte=online_since, withheld_from_person="") & ~Q(
         sensitivity__in=[s.value for s in NEVER_SHOWN_TO_PERSON]
     )
+
+
+def proxy_access(user: object, public_id: uuid.UUID) -> ProxyAccess:
+    """The proxy access in force by which `user` reads the record of the person with
+    `public_id` (decision 0041); AccessDenied otherwise, the same whether or not the person
+    exists."""
+    found = (
+        ProxyAccess.objects.select_related("person__user", "person__registered_practice")
+        .filter(proxy_id=getattr(user, "pk", None), person__public_id=public_id)
+        .filter(ended_at__isnull=True)
+        .first()
+    )
+    if found is None:
+        raise AccessDenied("You do not act for this person")
+    return found

@@ -1,4 +1,4 @@
-"""Reads of the audit trail and of break-glass accesses."""
+"""Reads of the audit trail, break-glass accesses, sharing decisions and proxy access."""
 
 import uuid
 from dataclasses import dataclass
@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 
 from wholecare.access import rules
 from wholecare.access.audit import audit
-from wholecare.access.models import AuditEvent, BreakGlassAccess, SharingConsent
+from wholecare.access.models import AuditEvent, BreakGlassAccess, ProxyAccess, SharingConsent
 from wholecare.access.permissions import (
     AccessDenied,
     check_can_review_break_glass,
@@ -18,6 +18,7 @@ from wholecare.access.permissions import (
 )
 from wholecare.directory.disciplines import NO_DIRECT_CARE, Discipline
 from wholecare.record import selectors as record_selectors
+from wholecare.record import services as record_services
 from wholecare.record.models import Person
 from wholecare.record.vocabulary import Sensitivity
 
@@ -153,4 +154,63 @@ def sharing(*, by: AbstractBaseUser, public_id: uuid.UUID | None = None) -> Shar
             for kind in Sensitivity
             if kind is not Sensitivity.NORMAL
         ],
+    )
+
+
+#: How many ended proxy accesses the person's proxies page lists for staff, the latest first.
+ENDED_PROXIES_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class Proxies:
+    """Who can act for the person (decision 0041), as staff read it."""
+
+    person: Person
+    in_force: list[ProxyAccess]
+    ended: list[ProxyAccess]
+    may_change: bool
+    """Whether the viewer may let someone act for the person, or end it (not by breaking
+    glass)."""
+
+
+def _proxies_of(person: Person) -> QuerySet[ProxyAccess]:
+    return person.proxies.select_related("proxy", "granted_by__user", "ended_by")
+
+
+@transaction.atomic
+def proxies(*, by: AbstractBaseUser, public_id: uuid.UUID) -> Proxies:
+    """Who can act for the person, and who could lately, for staff who may open the record.
+    Audited."""
+    person, relationship = record_selectors.person_header_and_relationship(
+        by=by, public_id=public_id, what="proxy access"
+    )
+    return Proxies(
+        person=person,
+        in_force=list(_proxies_of(person).filter(ended_at__isnull=True).order_by("granted_at")),
+        ended=list(
+            _proxies_of(person)
+            .filter(ended_at__isnull=False)
+            .order_by("-ended_at")[:ENDED_PROXIES_SHOWN]
+        ),
+        may_change=record_services.caring_for(relationship),
+    )
+
+
+@transaction.atomic
+def my_proxies(*, by: AbstractBaseUser) -> list[ProxyAccess]:
+    """Who can act for the signed-in person, to see and end. Audited."""
+    person: Person | None = getattr(by, "person", None)
+    if person is None:
+        raise AccessDenied("This page is for people with a Wholecare record")
+    audit(by=by, action=AuditEvent.Action.VIEW, person=person, what="who can act for me")
+    return list(_proxies_of(person).filter(ended_at__isnull=True).order_by("granted_at"))
+
+
+def people_i_help(*, by: AbstractBaseUser) -> list[ProxyAccess]:
+    """The people whose record the signed-in user reads on their behalf, by name: opening one
+    is audited."""
+    return list(
+        ProxyAccess.objects.filter(proxy_id=by.pk, ended_at__isnull=True)
+        .select_related("person")
+        .order_by("person__given_name", "person__family_name")
     )

@@ -1,9 +1,11 @@
-"""Writes for access control: break-glass, its review, and sharing consent. Atomic and audited."""
+"""Writes for access control: break-glass, its review, sharing consent and proxy access. Atomic
+and audited."""
 
 import datetime as dt
 import uuid
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -11,7 +13,7 @@ from django.utils import timezone
 
 from wholecare.access import rules
 from wholecare.access.audit import audit
-from wholecare.access.models import AuditEvent, BreakGlassAccess, SharingConsent
+from wholecare.access.models import AuditEvent, BreakGlassAccess, ProxyAccess, SharingConsent
 from wholecare.access.permissions import (
     AccessDenied,
     check_can_break_glass,
@@ -21,6 +23,7 @@ from wholecare.access.permissions import (
 )
 from wholecare.directory.disciplines import NO_DIRECT_CARE, Discipline
 from wholecare.directory.models import Staff
+from wholecare.record import services as record_services
 from wholecare.record.models import Person
 from wholecare.record.vocabulary import Sensitivity
 
@@ -150,3 +153,109 @@ def refusal_record(*, by: AbstractBaseUser, public_id: uuid.UUID) -> None:
             person=person,
             what="record not opened: no care relationship",
         )
+
+
+def _check_caring(staff: Staff, person: Person, what: str) -> None:
+    if not record_services.caring_for(check_can_open_record(staff, person)):
+        raise AccessDenied(f"Access by breaking glass cannot {what}: ask a member of the care team")
+
+
+@transaction.atomic
+def proxy_access_grant(
+    *,
+    by: AbstractBaseUser,
+    person: Person,
+    email: str,
+    relationship: str,
+    reads_notes: bool,
+    basis: str,
+    identity_checked: bool,
+) -> ProxyAccess:
+    """Let the holder of the account signing in with `email` read the person's record online on
+    their behalf (decision 0041), by staff caring for the person who checked who the proxy is
+    and why they may. Audited. ValidationError keyed by field, or AccessDenied."""
+    staff = staff_of(by)
+    _check_caring(staff, person, "let anyone act for the person")
+    errors: dict[str, str] = {}
+    relationship = relationship.strip()
+    if not relationship:
+        errors["relationship"] = "Say who they are to the person, like Daughter or Paid carer"
+    elif len(relationship) > 100:
+        errors["relationship"] = "Who they are to the person must be 100 characters or fewer"
+    if basis not in ProxyAccess.Basis.values:
+        errors["basis"] = "Choose why they may act for the person"
+    if not identity_checked:
+        errors["identity_checked"] = "Check who they are before they can act for the person"
+    found, problem = _proxy_account(email.strip(), person)
+    if problem:
+        errors["email"] = problem
+    if errors:
+        raise ValidationError(errors)
+    assert found is not None
+    access = ProxyAccess.objects.create(
+        person=person,
+        proxy_id=found.pk,
+        relationship=relationship,
+        reads_notes=reads_notes,
+        basis=basis,
+        granted_by=staff,
+        granted_at=timezone.now(),
+    )
+    audit(
+        by=by,
+        action=AuditEvent.Action.CREATE,
+        person=person,
+        what=f"proxy access given to {access.proxy_name} ({relationship})"
+        + (", with notes and letters" if reads_notes else ""),
+        why=ProxyAccess.Basis(basis).label,
+    )
+    return access
+
+
+def _proxy_account(email: str, person: Person) -> tuple[AbstractBaseUser | None, str]:
+    """The account signing in with `email` that may become the person's proxy, or what is
+    wrong."""
+    if not email:
+        return None, "Enter the email address they sign in to Wholecare with"
+    accounts = list(get_user_model().objects.filter(email__iexact=email, is_active=True)[:2])
+    if not accounts:
+        return None, "No Wholecare account signs in with that email address: they need one first"
+    if len(accounts) > 1:
+        return None, "More than one account signs in with that email address: ask the service desk"
+    account = accounts[0]
+    if hasattr(account, "staff"):
+        return None, "That is a member of staff's work account: a proxy signs in with their own"
+    if account.pk == person.user_id:
+        return None, "That is the person's own account"
+    if ProxyAccess.objects.filter(person=person, proxy=account, ended_at__isnull=True).exists():
+        return None, "They can already act for the person"
+    return account, ""
+
+
+@transaction.atomic
+def proxy_access_end(*, by: AbstractBaseUser, access: ProxyAccess, reason: str = "") -> ProxyAccess:
+    """End a proxy's access at once: the person or the proxy may, as may staff caring for the
+    person, who say why (decision 0041). Audited. ValidationError keyed by field, or
+    AccessDenied."""
+    current = (
+        ProxyAccess.objects.select_for_update().select_related("person", "proxy").get(pk=access.pk)
+    )
+    reason = reason.strip()
+    if by.pk not in {current.proxy_id, current.person.user_id}:
+        _check_caring(staff_of(by), current.person, "end a proxy's access")
+        if not reason:
+            raise ValidationError({"reason": "Say why their access ends"})
+    if current.ended_at is not None:
+        raise ValidationError({"reason": "Their access has already ended"})
+    current.ended_at = timezone.now()
+    current.ended_by_id = by.pk
+    current.end_reason = reason[:1000]
+    current.save(update_fields=["ended_at", "ended_by", "end_reason"])
+    audit(
+        by=by,
+        action=AuditEvent.Action.UPDATE,
+        person=current.person,
+        what=f"proxy access of {current.proxy_name} ({current.relationship}) ended",
+        why=current.end_reason,
+    )
+    return current

@@ -24,7 +24,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from wholecare.access.audit import audit
-from wholecare.access.models import AuditEvent, SharingConsent
+from wholecare.access.models import AuditEvent, ProxyAccess, SharingConsent
 from wholecare.demo import allergies, population
 from wholecare.demo.population import (
     AllergySpec,
@@ -63,6 +63,11 @@ PATIENT_USERNAME = "demo-patient"
 #: How long the demonstration's patient has used their record online: they read the notes
 #: written since (decision 0040).
 PATIENT_ONLINE_FOR = dt.timedelta(days=365)
+CARER_USERNAME = "demo-carer"
+#: The demonstration's carer reads the record of the frail woman at home, her mother, on her
+#: behalf (decision 0041), and has done for this long.
+CARED_FOR_SCENARIO = "frail-at-home"
+CARER_ACTING_FOR = dt.timedelta(days=180)
 PEOPLE_PER_BATCH = 500
 ROWS_PER_INSERT = 1000
 #: The time of day the demonstration's services accept referrals.
@@ -103,7 +108,7 @@ class DemoResult:
 
 
 def demo_usernames() -> tuple[str, ...]:
-    return (*(f"demo-{d.value}" for d in Discipline), PATIENT_USERNAME)
+    return (*(f"demo-{d.value}" for d in Discipline), PATIENT_USERNAME, CARER_USERNAME)
 
 
 def demo_password(explicit: str | None = None) -> str:
@@ -331,6 +336,9 @@ class _Loader:
         SharingConsent.objects.bulk_create(consents, batch_size=ROWS_PER_INSERT)
         Alert.objects.bulk_create(alerts, batch_size=ROWS_PER_INSERT)
         entries += self.care_plans(batch, created)
+        for spec, person in zip(batch, created, strict=True):
+            if spec.scenario == CARED_FOR_SCENARIO:
+                self.carer(spec, person)
         self.sent_from_gp_systems(batch, created)
         RecordEntry.objects.bulk_create(entries, batch_size=ROWS_PER_INSERT)
         # The demonstration's notes were written as they happened, not when it was loaded.
@@ -505,6 +513,32 @@ class _Loader:
             prepared.tokens,
         )
 
+    def carer(self, spec: PersonSpec, person: Person) -> None:
+        """The cared-for woman's daughter, given access by the care coordinator (or whoever first
+        cared for her) with her mother's agreement, notes and letters included."""
+        since = timezone.now() - CARER_ACTING_FOR
+        daughter = get_user_model().objects.create(
+            username=CARER_USERNAME,
+            first_name="Tamsin",
+            last_name=spec.family_name,
+            email=f"{CARER_USERNAME}@example.org",
+            password=self.demo_password_hash,
+            date_joined=since,
+        )
+        team = [m.staff for m in spec.care_team if m.end is None]
+        coordinators = [
+            key for key in team if self.members[key].discipline == Discipline.CARE_COORDINATOR
+        ]
+        ProxyAccess.objects.create(
+            person=person,
+            proxy=daughter,
+            relationship="Daughter",
+            reads_notes=True,
+            basis=ProxyAccess.Basis.PERSON_AGREED,
+            granted_by_id=self.staff[(coordinators or team)[0]],
+            granted_at=since,
+        )
+
     def person(self, spec: PersonSpec) -> Person:
         user = None
         if spec.scenario == PATIENT_USERNAME:
@@ -561,6 +595,7 @@ def examples() -> dict[str, str]:
     }
     found = {
         "patient": people.filter(user__username=PATIENT_USERNAME).first(),
+        "cared-for": people.filter(proxies__proxy__username=CARER_USERNAME).first(),
         "therapy-withheld-from-gp": on_team["gp"]
         .filter(
             sharing_consents__sensitivity=Sensitivity.PSYCHOLOGICAL_THERAPY.value,
@@ -611,6 +646,8 @@ TRY_THIS: dict[str, str] = {
     "patient": "Your own record ({patient}): the notes and letters written since you went"
     " online a year ago; your care plan, where you record how far each action has got; who has"
     " looked at your record; who may read your therapy notes (you decide).",
+    "carer": "People I help: your mother's record ({cared-for}), with her notes and letters, on"
+    " her behalf; she sees each time you read it.",
 }
 
 
@@ -631,6 +668,8 @@ def _result(password: str, *, loaded: bool) -> DemoResult:
             sign_ins.append(SignIn(username, discipline.label, text))
     if PATIENT_USERNAME in existing:
         sign_ins.append(SignIn(PATIENT_USERNAME, "Patient", _fill(TRY_THIS["patient"], values)))
+    if CARER_USERNAME in existing:
+        sign_ins.append(SignIn(CARER_USERNAME, "Carer", _fill(TRY_THIS["carer"], values)))
     return DemoResult(
         password=password,
         sign_ins=tuple(sign_ins),

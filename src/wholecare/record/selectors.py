@@ -30,15 +30,17 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from wholecare.access.audit import audit, audit_many
-from wholecare.access.models import AuditEvent
+from wholecare.access.models import AuditEvent, ProxyAccess
 from wholecare.access.permissions import (
     AccessDenied,
     Relationship,
     check_can_open_record,
     entries_person_reads_q,
     notes_online_since,
+    notes_read_online_since,
     online_access_since,
     people_openable_q,
+    proxy_access,
     sensitive_access,
     staff_of,
 )
@@ -464,7 +466,8 @@ class Timeline:
     has_more: bool
     disciplines: list[str]
     has_online_access: bool
-    """Whether the person has online access to their record (an account)."""
+    """Whether anyone reads the person's notes online: the person, or a proxy (decision
+    0041)."""
     online_since: dt.datetime | None
     """Since when the person reads entries online, or None without online access or while
     their notes are paused (decision 0040)."""
@@ -510,7 +513,7 @@ def _timeline(
         set(all_entries.filter(access.entries_q()).values_list("discipline", flat=True).distinct())
     )
     shown = entries[:TIMELINE_PAGE]
-    account_since = online_access_since(person)
+    read_since = notes_read_online_since(person)
     online_since = notes_online_since(person)
     may_withhold = services.may_withhold_from_person(relationship)
     # What the person reads once their notes are shown (now, or when no longer paused): the
@@ -522,7 +525,7 @@ def _timeline(
             sensitivity=Sensitivity(e.sensitivity),
             written_at=e.created_at,
             withheld=bool(e.withheld_from_person),
-            online_since=account_since,
+            online_since=read_since,
         )
     )
     return Timeline(
@@ -530,7 +533,7 @@ def _timeline(
         withheld=counts["withheld"],
         has_more=len(entries) > TIMELINE_PAGE,
         disciplines=disciplines,
-        has_online_access=account_since is not None,
+        has_online_access=read_since is not None,
         online_since=online_since,
         may_pause_notes=may_withhold,
         person_reads=would_read if online_since is not None else frozenset(),
@@ -817,7 +820,9 @@ def care_team_candidates(
     every word of `name` (at most `CANDIDATES_SHOWN`), less those already on the team and those
     who give no direct care; and whether the user may change the team
     (`services.may_change_care_team`). Audited like any view."""
-    person, relationship = _header(by, public_id, "care team form")
+    person, relationship = person_header_and_relationship(
+        by=by, public_id=public_id, what="care team form"
+    )
     may_change = services.may_change_care_team(relationship)
     words = name.split()
     if not words:
@@ -839,7 +844,9 @@ def membership_for_end(
     """A current care team membership of the person's, for the page taking someone off the team,
     and whether the user may change the team (`services.may_change_care_team`); None when there
     is no such membership. Audited like any view."""
-    person, relationship = _header(by, public_id, "care team form")
+    person, relationship = person_header_and_relationship(
+        by=by, public_id=public_id, what="care team form"
+    )
     membership = (
         services.current_memberships(person)
         .select_related("person", "staff__user", "staff__organisation")
@@ -870,7 +877,7 @@ def open_referral(
     """An open referral of the person's, for a page accepting or closing it (`what`, for the
     audit); None when the record holds no such open referral (any more). Audited like any
     view."""
-    person, relationship = _header(by, public_id, what)
+    person, relationship = person_header_and_relationship(by=by, public_id=public_id, what=what)
     referral = (
         person.referrals.filter(pk=referral_id, status=Referral.Status.OPEN)
         .select_related("service__organisation", "referred_by__user")
@@ -900,7 +907,9 @@ class AlertToEnd:
 def alert_to_end(*, by: AbstractBaseUser, public_id: uuid.UUID, alert_id: int) -> AlertToEnd | None:
     """An alert in force on the person's record, for the page ending it; None when the record
     holds no such alert (any more). Audited like any view."""
-    person, relationship = _header(by, public_id, "alert ending form")
+    person, relationship = person_header_and_relationship(
+        by=by, public_id=public_id, what="alert ending form"
+    )
     alert = (
         person.alerts.filter(_alerts_in_force(), pk=alert_id)
         .select_related("raised_by__user")
@@ -965,7 +974,9 @@ def care_plan_leads(
 def person_for_care_plan(*, by: AbstractBaseUser, public_id: uuid.UUID) -> tuple[Person, bool]:
     """The person, for the form writing a care plan, and whether the user may write one
     (`services.may_write_care_plan`). Audited like any view."""
-    person, relationship = _header(by, public_id, "new care plan form")
+    person, relationship = person_header_and_relationship(
+        by=by, public_id=public_id, what="new care plan form"
+    )
     return person, services.may_write_care_plan(relationship)
 
 
@@ -982,7 +993,9 @@ def care_plan_to_change(
 ) -> CarePlanToChange | None:
     """A care plan in force on the person's record, for the pages changing and ending it; None
     when the record holds no such plan in force. Audited like any view."""
-    person, relationship = _header(by, public_id, "care plan form")
+    person, relationship = person_header_and_relationship(
+        by=by, public_id=public_id, what="care plan form"
+    )
     plan = care_plans_of(person).filter(public_id=plan_id, status=CarePlan.Status.ACTIVE).first()
     if plan is None:
         return None
@@ -1035,6 +1048,9 @@ class MyRecord:
     """Resolved."""
     social_care_needs: list[SocialCareNeed]
     care_plans_in_force: int
+    proxy: ProxyAccess | None
+    """The access by which someone reads the record on the person's behalf, or None for the
+    person themselves."""
 
 
 _GROUP_ORDER = {
@@ -1044,11 +1060,27 @@ _GROUP_ORDER = {
 }
 
 
+def _reader(by: AbstractBaseUser, public_id: uuid.UUID | None) -> tuple[Person, ProxyAccess | None]:
+    """Whose record the signed-in user reads as its person: their own (`public_id` None), or
+    that of someone they act for, with the proxy access that lets them (decision 0041)."""
+    if public_id is None:
+        return _own_person(by), None
+    access = proxy_access(by, public_id)
+    return access.person, access
+
+
+def _as_read(what: str, proxy: ProxyAccess | None) -> str:
+    """What the audit trail says was read: the person's own, or read by their proxy."""
+    if proxy is None:
+        return f"own {what}"
+    return f"{what}, read by their proxy ({proxy.relationship})"
+
+
 @transaction.atomic
-def my_record(*, by: AbstractBaseUser) -> MyRecord:
-    """The signed-in person's own record, as they read it. Audited, as every read of a record
-    is."""
-    person = _own_person(by)
+def my_record(*, by: AbstractBaseUser, public_id: uuid.UUID | None = None) -> MyRecord:
+    """The signed-in person's own record, as they read it; or, with `public_id`, the record of
+    someone the user acts for, as that person reads it. Audited, as every read of a record is."""
+    person, proxy = _reader(by, public_id)
     today = timezone.localdate()
     referrals = person.referrals.select_related("service__organisation", "referred_by__user")
     conditions = sorted(
@@ -1086,8 +1118,9 @@ def my_record(*, by: AbstractBaseUser) -> MyRecord:
             ),
         ),
         care_plans_in_force=person.care_plans.filter(status=CarePlan.Status.ACTIVE).count(),
+        proxy=proxy,
     )
-    audit(by=by, action=AuditEvent.Action.VIEW, person=person, what="own record")
+    audit(by=by, action=AuditEvent.Action.VIEW, person=person, what=_as_read("record", proxy))
     return found
 
 
@@ -1213,10 +1246,12 @@ def needs_assessment_referral(person: Person, offered: list[Service]) -> dict[st
 @transaction.atomic
 def person_header(*, by: AbstractBaseUser, public_id: uuid.UUID, what: str) -> Person:
     """The person's identity, for a page about them (a form, say); audited like any view."""
-    return _header(by, public_id, what)[0]
+    return person_header_and_relationship(by=by, public_id=public_id, what=what)[0]
 
 
-def _header(by: AbstractBaseUser, public_id: uuid.UUID, what: str) -> tuple[Person, Relationship]:
+def person_header_and_relationship(
+    *, by: AbstractBaseUser, public_id: uuid.UUID, what: str
+) -> tuple[Person, Relationship]:
     """`person_header`, with the relationship that lets the user open the record."""
     staff = staff_of(by)
     person, relationship = openable_person(staff, public_id)
@@ -1235,6 +1270,10 @@ class MyNotes:
     """The notes and letters the person reads in their own record (decision 0040), newest
     first, a page at a time."""
 
+    person: Person
+    proxy: ProxyAccess | None
+    """The access by which someone reads them on the person's behalf, or None for the person
+    themselves."""
     online_since: dt.datetime
     paused: bool
     """The person's notes are kept from their online record for now (decision 0040): none are
@@ -1244,11 +1283,19 @@ class MyNotes:
 
 
 @transaction.atomic
-def my_notes(*, by: AbstractBaseUser, before: EntryMark | None = None) -> MyNotes:
+def my_notes(
+    *, by: AbstractBaseUser, before: EntryMark | None = None, public_id: uuid.UUID | None = None
+) -> MyNotes:
     """The signed-in person's own notes and letters (`rules.person_reads_entry`), older than
-    `before` when given. Audited, as every read of a record is."""
-    person = _own_person(by)
-    online_since = online_access_since(person)
+    `before` when given; or, with `public_id`, those of someone the user acts for that the
+    proxy reads (written since their access began). Audited, as every read of a record is."""
+    person, proxy = _reader(by, public_id)
+    if proxy is None:
+        online_since = online_access_since(person)
+    elif proxy.reads_notes:
+        online_since = proxy.granted_at
+    else:
+        raise AccessDenied("You do not read this person's notes and letters")
     if online_since is None:
         raise AccessDenied("Online access to this record is switched off")
     paused = person.notes_online_paused_at is not None
@@ -1263,8 +1310,15 @@ def my_notes(*, by: AbstractBaseUser, before: EntryMark | None = None) -> MyNote
             : TIMELINE_PAGE + 1
         ]
     )
-    audit(by=by, action=AuditEvent.Action.VIEW, person=person, what="own notes and letters")
+    audit(
+        by=by,
+        action=AuditEvent.Action.VIEW,
+        person=person,
+        what=_as_read("notes and letters", proxy),
+    )
     return MyNotes(
+        person=person,
+        proxy=proxy,
         online_since=online_since,
         paused=paused,
         entries=entries[:TIMELINE_PAGE],

@@ -4,6 +4,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from wholecare.access import permissions
+from wholecare.access.models import ProxyAccess
 from wholecare.directory.models import Staff
 from wholecare.fhir import unfiled
 
@@ -38,13 +39,16 @@ def staff(request: HttpRequest) -> dict[str, object]:
         waiting = unfiled.count_waiting(member)
         if waiting:
             items.append((f"Results to file ({waiting})", "results:waiting"))
-    elif hasattr(user, "person"):
-        items.append(("My record", "web:my-record"))
-        items.append(("My notes and letters", "web:my-notes"))
-        items.append(("My care plans", "web:my-care-plans"))
-        items.append(("Who has looked at my record", "web:my-record-access"))
-        items.append(("Who may read my notes", "web:my-record-sharing"))
-        items.append(("How to contact me", "web:my-contact"))
+    else:
+        if hasattr(user, "person"):
+            # Who has looked, who may read and who can act for them are listed on "My record":
+            # a header menu this long would hide the rest under "More".
+            items.append(("My record", "web:my-record"))
+            items.append(("My notes and letters", "web:my-notes"))
+            items.append(("My care plans", "web:my-care-plans"))
+            items.append(("How to contact me", "web:my-contact"))
+        if ProxyAccess.objects.filter(proxy_id=user.pk, ended_at__isnull=True).exists():
+            items.append(("People I help", "web:people-i-help"))
     links = [(text, reverse(name)) for text, name in items]
     within = [href for _, href in links if request.path.startswith(href)]
     current = max(within, key=len, default=None)

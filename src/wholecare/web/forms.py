@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 
-from wholecare.access.models import BreakGlassAccess, SharingConsent
+from wholecare.access.models import BreakGlassAccess, ProxyAccess, SharingConsent
 from wholecare.directory.disciplines import Discipline
 from wholecare.directory.models import Service, Staff
 from wholecare.record import nhs_number, services, vocabulary
@@ -157,6 +157,57 @@ class WithholdFromPersonForm(forms.Form):
         error_messages={
             "required": "Choose why the person should not read this entry",
             "invalid_choice": "Choose why the person should not read this entry",
+        },
+    )
+
+
+class ProxyGrantForm(forms.Form):
+    """Who may read the person's record on their behalf (decision 0041): the account they sign
+    in with, who they are to the person, whether they read notes and letters, and why they may;
+    the service checks the rest (`access.services.proxy_access_grant`)."""
+
+    email = forms.EmailField(
+        max_length=254,
+        error_messages={
+            "required": "Enter the email address they sign in to Wholecare with",
+            "invalid": "Enter an email address like name@example.com",
+        },
+    )
+    relationship = forms.CharField(
+        max_length=100,
+        error_messages={
+            "required": "Say who they are to the person, like Daughter or Paid carer",
+            "max_length": "Who they are to the person must be 100 characters or fewer",
+        },
+    )
+    reads_notes = forms.TypedChoiceField(
+        choices=[
+            ("no", "No: the record without notes and letters"),
+            ("yes", "Yes: notes and letters too, those written from now on"),
+        ],
+        coerce=lambda value: value == "yes",
+        initial="no",
+        error_messages={"required": "Choose whether they read notes and letters"},
+    )
+    basis = forms.ChoiceField(
+        choices=ProxyAccess.Basis.choices,
+        error_messages={
+            "required": "Choose why they may act for the person",
+            "invalid_choice": "Choose why they may act for the person",
+        },
+    )
+    identity_checked = forms.BooleanField(
+        error_messages={"required": "Check who they are before they can act for the person"}
+    )
+
+
+class ProxyEndForm(forms.Form):
+    reason = forms.CharField(
+        max_length=1000,
+        widget=forms.Textarea,
+        error_messages={
+            "required": "Say why their access ends",
+            "max_length": "The reason must be 1,000 characters or fewer",
         },
     )
 

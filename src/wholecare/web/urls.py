@@ -32,6 +32,12 @@ urlpatterns = [
         views.person_notes_online,
         name="person-notes-online",
     ),
+    path("people/<uuid:public_id>/proxies/", views.person_proxies, name="person-proxies"),
+    path(
+        "people/<uuid:public_id>/proxies/<int:proxy_id>/end/",
+        views.person_proxy_end,
+        name="person-proxy-end",
+    ),
     path("people/<uuid:public_id>/identity/", views.person_identity, name="person-identity"),
     path("people/<uuid:public_id>/conditions/new/", views.condition_new, name="condition-new"),
     path(
@@ -94,6 +100,11 @@ urlpatterns = [
     path("my-record/access/", views.my_record_access, name="my-record-access"),
     path("my-record/", views.my_record, name="my-record"),
     path("my-record/notes/", views.my_notes, name="my-notes"),
+    path("my-record/proxies/", views.my_proxies, name="my-proxies"),
+    path("helping/", views.people_i_help, name="people-i-help"),
+    path("helping/<uuid:public_id>/", views.proxy_record, name="proxy-record"),
+    path("helping/<uuid:public_id>/notes/", views.proxy_notes, name="proxy-notes"),
+    path("helping/<uuid:public_id>/stop/", views.proxy_stop, name="proxy-stop"),
     path("my-record/care-plans/", views.my_care_plans, name="my-care-plans"),
     path(
         "my-record/care-plans/<uuid:plan_id>/progress/",

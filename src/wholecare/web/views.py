@@ -42,6 +42,8 @@ from wholecare.web.forms import (
     IdentityForm,
     NeedStatusForm,
     NotesOnlinePauseForm,
+    ProxyEndForm,
+    ProxyGrantForm,
     ReferralCloseForm,
     ReferralForm,
     ReviewForm,
@@ -82,6 +84,8 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     if staff is None:
         if hasattr(request.user, "person"):
             return redirect("web:my-record")
+        if access_selectors.people_i_help(by=request.user):
+            return redirect("web:people-i-help")
         return render(request, "web/no_role.html", status=403)
     if permissions.can_review_break_glass(staff):
         return redirect("web:review-queue")
@@ -307,7 +311,7 @@ def entry_new(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpRe
         services.entry_create(by=request.user, person=person, **data)
         return "The entry has been added to the timeline."
 
-    online = permissions.online_access_since(person) is not None
+    online = permissions.notes_read_online_since(person) is not None
     form = EntryForm(posted(request), online=online)
     return _form_page(request, form, add, "record/entry_new.html", {"person": person})
 
@@ -574,16 +578,117 @@ def my_record(request: AuthenticatedHttpRequest) -> HttpResponse:
 def my_notes(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The notes and letters the person reads in their own record (decision 0040), a page at a
     time."""
+    return _notes_page(request, None)
+
+
+def _notes_page(request: AuthenticatedHttpRequest, public_id: uuid.UUID | None) -> HttpResponse:
     try:
         before = _older_than(request.GET)
     except ValueError:
         return HttpResponseBadRequest(
-            "This link to older notes is not one Wholecare wrote: open My notes and letters"
+            "This link to older notes is not one Wholecare wrote: open the notes and letters"
             " again and use Show older notes there.",
             content_type="text/plain; charset=utf-8",
         )
-    notes = selectors.my_notes(by=request.user, before=before)
+    notes = selectors.my_notes(by=request.user, before=before, public_id=public_id)
     return render(request, "record/my_notes.html", {"notes": notes})
+
+
+@require_GET
+def people_i_help(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The people whose record the user reads on their behalf (decision 0041)."""
+    helped = access_selectors.people_i_help(by=request.user)
+    return render(request, "access/people_i_help.html", {"helped": helped})
+
+
+@require_GET
+def proxy_record(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The record of someone the user acts for, as that person reads it (decision 0041)."""
+    record = selectors.my_record(by=request.user, public_id=public_id)
+    context = {"record": record, **_from_other_systems(None, record.person)}
+    return render(request, "record/my_record.html", context)
+
+
+@require_GET
+def proxy_notes(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The notes and letters of someone the user acts for, when their access includes them."""
+    return _notes_page(request, public_id)
+
+
+@require_POST
+def proxy_stop(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The proxy stops acting for the person: their access ends at once."""
+    access = permissions.proxy_access(request.user, public_id)
+    access_services.proxy_access_end(by=request.user, access=access)
+    messages.success(request, f"You no longer read {access.person.full_name}'s record.")
+    return redirect("web:people-i-help")
+
+
+@require_http_methods(["GET", "POST"])
+def my_proxies(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Who can act for the signed-in person, each of whose access they end with one button."""
+    proxies = access_selectors.my_proxies(by=request.user)
+    if request.method == "POST":
+        chosen = next((p for p in proxies if str(p.pk) == request.POST.get("proxy")), None)
+        if chosen is None:
+            messages.info(request, "That access has already ended.")
+        else:
+            access_services.proxy_access_end(by=request.user, access=chosen)
+            messages.success(request, f"{chosen.proxy_name} can no longer read your record.")
+        return redirect("web:my-proxies")
+    return render(request, "access/my_proxies.html", {"proxies": proxies})
+
+
+@require_http_methods(["GET", "POST"])
+def person_proxies(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Who can act for the person; staff caring for them let someone do so (decision 0041)."""
+    try:
+        found = access_selectors.proxies(by=request.user, public_id=public_id)
+    except AccessDenied:
+        return _no_access(request, public_id)
+    context: dict[str, Any] = {"person": found.person, "proxies": found}
+    if not found.may_change:
+        return render(request, "access/proxies.html", context)
+    person = found.person
+
+    def grant(data: dict[str, Any]) -> str:
+        access = access_services.proxy_access_grant(by=request.user, person=person, **data)
+        return f"{access.proxy_name} can now read {person.full_name}'s record online."
+
+    def then() -> HttpResponse:
+        return redirect("web:person-proxies", public_id=public_id)
+
+    form = ProxyGrantForm(posted(request))
+    return _form_page(request, form, grant, "access/proxies.html", context, then)
+
+
+@require_http_methods(["GET", "POST"])
+def person_proxy_end(
+    request: AuthenticatedHttpRequest, public_id: uuid.UUID, proxy_id: int
+) -> HttpResponse:
+    """Staff caring for the person end a proxy's access, saying why."""
+    try:
+        found = access_selectors.proxies(by=request.user, public_id=public_id)
+    except AccessDenied:
+        return _no_access(request, public_id)
+    access = next((p for p in found.in_force if p.pk == proxy_id), None)
+    if access is None:
+        messages.info(request, "That proxy's access has already ended.")
+        return redirect("web:person-proxies", public_id=public_id)
+    context: dict[str, Any] = {"person": found.person, "access": access}
+    if not found.may_change:
+        return render(request, "access/proxy_end.html", context, status=403)
+
+    def end(data: dict[str, Any]) -> str:
+        access_services.proxy_access_end(by=request.user, access=access, reason=data["reason"])
+        return f"{access.proxy_name} can no longer read {found.person.full_name}'s record."
+
+    def then() -> HttpResponse:
+        return redirect("web:person-proxies", public_id=public_id)
+
+    return _form_page(
+        request, ProxyEndForm(posted(request)), end, "access/proxy_end.html", context, then
+    )
 
 
 @require_GET
@@ -727,7 +832,7 @@ def referral_close(
     form = ReferralCloseForm(
         posted(request),
         closings=found.closings,
-        online=permissions.online_access_since(person) is not None,
+        online=permissions.notes_read_online_since(person) is not None,
     )
 
     def close(data: dict[str, Any]) -> str:
@@ -847,7 +952,7 @@ def entry_person_access(
     context: dict[str, Any] = {
         "person": entry.person,
         "entry": entry,
-        "online": permissions.online_access_since(entry.person) is not None,
+        "online": permissions.notes_read_online_since(entry.person) is not None,
         "caring": caring,
     }
     template = "record/entry_person_access.html"
@@ -886,7 +991,7 @@ def person_notes_online(request: AuthenticatedHttpRequest, public_id: uuid.UUID)
     context: dict[str, Any] = {
         "person": person,
         "caring": caring,
-        "online": permissions.online_access_since(person) is not None,
+        "online": permissions.notes_read_online_since(person) is not None,
     }
     template = "record/notes_online.html"
     if not caring or (paused and not services.may_resume_notes_online(staff, person)):

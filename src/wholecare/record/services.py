@@ -784,15 +784,21 @@ def entry_create(
 
 
 def _withholding(reason: str, staff: Staff, now: dt.datetime) -> dict[str, Any]:
-    """The fields recording that `staff` withheld an entry from the person for `reason` (none
-    when `reason` is empty)."""
-    if not reason:
-        return {}
+    """The fields recording that `staff` withheld an entry from the person for `reason` (or
+    that nobody did, when `reason` is empty)."""
     return {
         "withheld_from_person": reason,
-        "withheld_from_person_by": staff,
-        "withheld_from_person_at": now,
+        "withheld_from_person_by": staff if reason else None,
+        "withheld_from_person_at": now if reason else None,
     }
+
+
+def _withhold(entry: RecordEntry, reason: str, staff: Staff) -> None:
+    """Save `_withholding` on an entry already written."""
+    fields = _withholding(reason, staff, timezone.now())
+    for name, value in fields.items():
+        setattr(entry, name, value)
+    entry.save(update_fields=list(fields))
 
 
 def _withheld_words(entry: RecordEntry) -> str:
@@ -832,11 +838,7 @@ def entry_withhold_from_person(
         raise ValidationError({"reason": "This entry has been marked entered in error"})
     if current.withheld_from_person:
         raise ValidationError({"reason": "This entry is already withheld from the person"})
-    for name, value in _withholding(reason, staff, timezone.now()).items():
-        setattr(current, name, value)
-    current.save(
-        update_fields=["withheld_from_person", "withheld_from_person_by", "withheld_from_person_at"]
-    )
+    _withhold(current, reason, staff)
     audit(
         by=by,
         action=AuditEvent.Action.UPDATE,
@@ -863,12 +865,7 @@ def entry_show_to_person(*, by: AbstractBaseUser, entry: RecordEntry) -> RecordE
             "Only whoever withheld this entry from the person, or whoever wrote it, can let the"
             " person read it"
         )
-    current.withheld_from_person = ""
-    current.withheld_from_person_by = None
-    current.withheld_from_person_at = None
-    current.save(
-        update_fields=["withheld_from_person", "withheld_from_person_by", "withheld_from_person_at"]
-    )
+    _withhold(current, "", staff)
     audit(
         by=by,
         action=AuditEvent.Action.UPDATE,
@@ -935,16 +932,7 @@ def notes_online_pause(*, by: AbstractBaseUser, person: Person, reason: str) -> 
     current = Person.objects.select_for_update().get(pk=person.pk)
     if current.notes_online_paused_at is not None:
         raise ValidationError({"reason": "Their notes are already not shown online"})
-    current.notes_online_paused_at = timezone.now()
-    current.notes_online_paused_by = staff
-    current.notes_online_paused_reason = reason[:1000]
-    current.save(
-        update_fields=[
-            "notes_online_paused_at",
-            "notes_online_paused_by",
-            "notes_online_paused_reason",
-        ]
-    )
+    _pause_notes(current, staff, reason[:1000])
     audit(
         by=by,
         action=AuditEvent.Action.UPDATE,
@@ -953,6 +941,21 @@ def notes_online_pause(*, by: AbstractBaseUser, person: Person, reason: str) -> 
         why=current.notes_online_paused_reason,
     )
     return current
+
+
+def _pause_notes(person: Person, staff: Staff | None, reason: str) -> None:
+    """Record that `staff` stopped showing the person's notes online, and why; or, with no
+    staff, that they are shown again."""
+    person.notes_online_paused_at = timezone.now() if staff is not None else None
+    person.notes_online_paused_by = staff
+    person.notes_online_paused_reason = reason
+    person.save(
+        update_fields=[
+            "notes_online_paused_at",
+            "notes_online_paused_by",
+            "notes_online_paused_reason",
+        ]
+    )
 
 
 @transaction.atomic
@@ -970,16 +973,7 @@ def notes_online_resume(*, by: AbstractBaseUser, person: Person) -> Person:
             "Only whoever stopped showing their notes online, or a GP caring for them, can show"
             " them again"
         )
-    current.notes_online_paused_at = None
-    current.notes_online_paused_by = None
-    current.notes_online_paused_reason = ""
-    current.save(
-        update_fields=[
-            "notes_online_paused_at",
-            "notes_online_paused_by",
-            "notes_online_paused_reason",
-        ]
-    )
+    _pause_notes(current, None, "")
     audit(
         by=by,
         action=AuditEvent.Action.UPDATE,

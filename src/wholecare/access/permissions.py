@@ -206,14 +206,6 @@ def notes_read_online_since(person: Person) -> datetime | None:
     return min((d for d in since if d is not None), default=None)
 
 
-def notes_online_since(person: Person) -> datetime | None:
-    """`notes_read_online_since`, or None while the person's notes are paused (decision
-    0040)."""
-    if person.notes_online_paused_at is not None:
-        return None
-    return notes_read_online_since(person)
-
-
 def entries_person_reads_q(online_since: datetime) -> Q:
     """`rules.person_reads_entry` as a filter on RecordEntry, for a person whose online access
     began at `online_since`."""

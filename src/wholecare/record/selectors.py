@@ -36,7 +36,6 @@ from wholecare.access.permissions import (
     Relationship,
     check_can_open_record,
     entries_person_reads_q,
-    notes_online_since,
     notes_read_online_since,
     online_access_since,
     people_openable_q,
@@ -74,7 +73,9 @@ def openable_person(staff: Staff, public_id: uuid.UUID) -> tuple[Person, Relatio
     """The person, if this member of staff may open their record; AccessDenied whether or not they
     exist."""
     person = (
-        Person.objects.filter(public_id=public_id).select_related("registered_practice").first()
+        Person.objects.filter(public_id=public_id)
+        .select_related("registered_practice", "user")
+        .first()
     )
     if person is None:
         raise AccessDenied("You do not have a care relationship with this person")
@@ -482,6 +483,11 @@ class Timeline:
     may_show_again: frozenset[int]
     """The pks of the entries shown, withheld from the person, that the viewer may let them
     read again."""
+    written_by_viewer: frozenset[int]
+    """The pks of the entries shown that the viewer wrote, and so may mark entered in error."""
+    with_actions: frozenset[int]
+    """The pks of the entries shown that the viewer may act on in one of those ways: the
+    timeline asks once per entry."""
 
 
 def _timeline(
@@ -504,17 +510,19 @@ def _timeline(
     if before is not None:
         when, pk = before
         page = page.filter(Q(occurred_at__lt=when) | Q(occurred_at=when, pk__lt=pk))
+    # Who withheld an entry from the person is fetched apart, and only when a page shows one:
+    # few are, and the joins would otherwise run on every page.
     entries = list(
-        page.select_related("author__user", "service", "withheld_from_person_by__user").order_by(
-            "-occurred_at", "-pk"
-        )[: TIMELINE_PAGE + 1]
+        page.select_related("author__user", "service")
+        .prefetch_related("withheld_from_person_by__user")
+        .order_by("-occurred_at", "-pk")[: TIMELINE_PAGE + 1]
     )
     disciplines = sorted(
         set(all_entries.filter(access.entries_q()).values_list("discipline", flat=True).distinct())
     )
     shown = entries[:TIMELINE_PAGE]
     read_since = notes_read_online_since(person)
-    online_since = notes_online_since(person)
+    online_since = None if person.notes_online_paused_at is not None else read_since
     may_withhold = services.may_withhold_from_person(relationship)
     # What the person reads once their notes are shown (now, or when no longer paused): the
     # entries that may still be withheld from them.
@@ -528,6 +536,13 @@ def _timeline(
             online_since=read_since,
         )
     )
+    withholdable = would_read if may_withhold else frozenset()
+    may_show_again = frozenset(
+        e.pk
+        for e in shown
+        if e.withheld_from_person and may_withhold and services.may_show_to_person(staff, e)
+    )
+    written_by_viewer = frozenset(e.pk for e in shown if e.author_id == staff.pk)
     return Timeline(
         entries=shown,
         withheld=counts["withheld"],
@@ -537,12 +552,10 @@ def _timeline(
         online_since=online_since,
         may_pause_notes=may_withhold,
         person_reads=would_read if online_since is not None else frozenset(),
-        withholdable=would_read if may_withhold else frozenset(),
-        may_show_again=frozenset(
-            e.pk
-            for e in shown
-            if e.withheld_from_person and may_withhold and services.may_show_to_person(staff, e)
-        ),
+        withholdable=withholdable,
+        may_show_again=may_show_again,
+        written_by_viewer=written_by_viewer,
+        with_actions=withholdable | may_show_again | written_by_viewer,
     )
 
 

@@ -153,14 +153,16 @@ def test_a_proxy_reads_the_notes_written_since_their_access_began_and_never_what
     assert "Visit after access" not in paused
 
 
-def test_the_writer_is_asked_whether_the_person_reads_it_when_only_a_proxy_reads_notes(
+def test_the_writer_is_asked_and_told_who_reads_notes_on_the_persons_behalf(
     person: Person, nurse: Staff, daughter: User
 ) -> None:
     new = reverse("web:entry-new", kwargs={"public_id": person.public_id})
     client = signed_in(nurse)
     assert "in their record online?" not in client.get(new).content.decode()
     _grant(nurse, person, reads_notes=True)
-    assert "in their record online?" in client.get(new).content.decode()
+    form = client.get(new).content.decode()
+    assert "in their record online?" in form
+    assert f"Jo Bray (daughter) also reads {person.given_name}'s notes on their behalf" in form
 
 
 def test_the_person_the_proxy_or_the_care_team_end_it_and_breaking_glass_cannot(

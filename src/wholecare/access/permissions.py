@@ -197,13 +197,18 @@ def notes_read_online_since(person: Person) -> datetime | None:
     """From when anyone reads the person's notes and letters online, pause or no pause: the
     person since their online access began, or a proxy who reads their notes since that access
     began (decisions 0040 and 0041); None when nobody does."""
-    since = [
-        *ProxyAccess.objects.filter(
-            person=person, reads_notes=True, ended_at__isnull=True
-        ).values_list("granted_at", flat=True),
-        online_access_since(person),
-    ]
+    since = [*(p.granted_at for p in note_reading_proxies(person)), online_access_since(person)]
     return min((d for d in since if d is not None), default=None)
+
+
+def note_reading_proxies(person: Person) -> list[ProxyAccess]:
+    """The proxies in force who read the person's notes and letters on their behalf (decision
+    0041), whom the writer of an entry is told of."""
+    return list(
+        ProxyAccess.objects.filter(person=person, reads_notes=True, ended_at__isnull=True)
+        .select_related("proxy")
+        .order_by("granted_at")
+    )
 
 
 def entries_person_reads_q(online_since: datetime) -> Q:

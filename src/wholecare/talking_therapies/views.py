@@ -20,6 +20,7 @@ from wholecare.access.addresses import client_hash
 from wholecare.access.permissions import (
     AccessDenied,
     can_break_glass,
+    note_reading_proxies,
     notes_read_online_since,
     staff_of,
 )
@@ -391,6 +392,7 @@ def _referral(
         ),
         "discharge_form": forms.DischargeForm(initial={**version, "discharge_date": today}),
         "person_online": notes_read_online_since(referral.person) is not None,
+        "reading_proxies": note_reading_proxies(referral.person),
         "invite_form": forms.InviteForm(initial={"measures": ["PHQ9", page.anxiety_measures[0]]}),
         "session_measures": list(dict.fromkeys(["PHQ9", "GAD7", "WSAS", *page.anxiety_measures])),
         **bound,

@@ -313,7 +313,8 @@ def entry_new(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpRe
 
     online = permissions.notes_read_online_since(person) is not None
     form = EntryForm(posted(request), online=online)
-    return _form_page(request, form, add, "record/entry_new.html", {"person": person})
+    context = {"person": person, "reading_proxies": permissions.note_reading_proxies(person)}
+    return _form_page(request, form, add, "record/entry_new.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -826,7 +827,12 @@ def referral_close(
     referral = found.referral
     person = referral.person
     from_list, back = _referral_back(request, public_id)
-    context: dict[str, Any] = {"person": person, "referral": referral, "back": back}
+    context: dict[str, Any] = {
+        "person": person,
+        "referral": referral,
+        "back": back,
+        "reading_proxies": permissions.note_reading_proxies(person),
+    }
     if not found.closings:
         return render(request, "record/referral_close.html", context, status=403)
     form = ReferralCloseForm(

@@ -260,3 +260,16 @@ def test_a_proxy_reads_nothing_of_anyone_else(person: Person, nurse: Staff, daug
             assert carer.get(reverse(name, kwargs={"public_id": public_id})).status_code == 403
     assert carer.get(reverse("web:my-record")).status_code == 403
     assert carer.get(_proxies(person)).status_code == 403
+
+
+def test_two_colleagues_giving_the_same_access_at_once_are_told_not_failed(
+    person: Person, nurse: Staff, daughter: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second of two simultaneous grants passes the check before the first is saved: the
+    database's constraint stops it, and it is told so by field, the first kept."""
+    _grant(nurse, person)
+    monkeypatch.setattr(access_services, "_proxy_account", lambda email, person: (daughter, ""))
+    with pytest.raises(ValidationError) as refused:
+        _grant(nurse, person)
+    assert refused.value.message_dict == {"email": ["They can already act for the person"]}
+    assert ProxyAccess.objects.filter(ended_at__isnull=True).count() == 1

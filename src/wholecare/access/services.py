@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from wholecare.access import rules
@@ -28,6 +28,7 @@ from wholecare.record.models import Person
 from wholecare.record.vocabulary import Sensitivity
 
 MIN_REASON_LENGTH = 10
+ALREADY_ACTS = "They can already act for the person"
 
 
 @transaction.atomic
@@ -192,15 +193,21 @@ def proxy_access_grant(
     if errors:
         raise ValidationError(errors)
     assert found is not None
-    access = ProxyAccess.objects.create(
-        person=person,
-        proxy_id=found.pk,
-        relationship=relationship,
-        reads_notes=reads_notes,
-        basis=basis,
-        granted_by=staff,
-        granted_at=timezone.now(),
-    )
+    try:
+        # A savepoint: two colleagues giving the same access at once meet the database's
+        # constraint, and the second is told, as the check above would have told them.
+        with transaction.atomic():
+            access = ProxyAccess.objects.create(
+                person=person,
+                proxy_id=found.pk,
+                relationship=relationship,
+                reads_notes=reads_notes,
+                basis=basis,
+                granted_by=staff,
+                granted_at=timezone.now(),
+            )
+    except IntegrityError:
+        raise ValidationError({"email": ALREADY_ACTS}) from None
     audit(
         by=by,
         action=AuditEvent.Action.CREATE,
@@ -228,7 +235,7 @@ def _proxy_account(email: str, person: Person) -> tuple[AbstractBaseUser | None,
     if account.pk == person.user_id:
         return None, "That is the person's own account"
     if ProxyAccess.objects.filter(person=person, proxy=account, ended_at__isnull=True).exists():
-        return None, "They can already act for the person"
+        return None, ALREADY_ACTS
     return account, ""
 
 

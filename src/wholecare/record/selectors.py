@@ -784,17 +784,23 @@ def entry_for_correction(
 @transaction.atomic
 def entry_for_person_access(
     *, by: AbstractBaseUser, public_id: uuid.UUID, entry_id: int
-) -> RecordEntry | None:
+) -> tuple[RecordEntry, bool] | None:
     """A timeline entry the user may read on the person's record, for the page withholding it
-    from the person or letting them read it again; None when the record holds no such entry for
-    them (or no longer does). Audited like any view."""
-    person = person_header(by=by, public_id=public_id, what="timeline entry: the person's access")
+    from the person or letting them read it again, with whether the user may do either
+    (`services.may_withhold_from_person`); None when the record holds no such entry for them
+    (or no longer does). Audited like any view."""
+    person, relationship = person_header_and_relationship(
+        by=by, public_id=public_id, what="timeline entry: the person's access"
+    )
     access = sensitive_access(staff_of(by), person)
-    return (
+    entry = (
         person.entries.filter(access.entries_q(), pk=entry_id)
         .select_related("person__user", "author__user", "service", "withheld_from_person_by__user")
         .first()
     )
+    if entry is None:
+        return None
+    return entry, services.may_withhold_from_person(relationship)
 
 
 @transaction.atomic

@@ -943,7 +943,7 @@ def entry_person_access(
 ) -> HttpResponse:
     """Withhold a timeline entry from the person's own record, saying on which ground, or let
     them read a withheld one again (decision 0040), after seeing what it is."""
-    entry = _on_record(
+    found = _on_record(
         request,
         public_id,
         lambda: selectors.entry_for_person_access(
@@ -951,10 +951,10 @@ def entry_person_access(
         ),
         "That entry is not on the record (it may have been marked entered in error).",
     )
-    if isinstance(entry, HttpResponse):
-        return entry
+    if isinstance(found, HttpResponse):
+        return found
+    entry, caring = found
     staff = permissions.staff_of(request.user)
-    caring = services.may_withhold_from_person(permissions.relationship(staff, entry.person))
     context: dict[str, Any] = {
         "person": entry.person,
         "entry": entry,
@@ -986,13 +986,13 @@ def person_notes_online(request: AuthenticatedHttpRequest, public_id: uuid.UUID)
     """Stop showing all the person's notes and letters to them online, saying why, or show them
     again (decision 0040)."""
     try:
-        person = selectors.person_header(
+        person, relationship = selectors.person_header_and_relationship(
             by=request.user, public_id=public_id, what="notes shown online form"
         )
     except AccessDenied:
         return _no_access(request, public_id)
     staff = permissions.staff_of(request.user)
-    caring = services.may_withhold_from_person(permissions.relationship(staff, person))
+    caring = services.may_withhold_from_person(relationship)
     paused = person.notes_online_paused_at is not None
     context: dict[str, Any] = {
         "person": person,

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "wholecare.demo",
     "wholecare.fhir",
     "wholecare.talking_therapies",
+    "wholecare.medicines",
 ]
 
 MIDDLEWARE = [

@@ -24,6 +24,7 @@ from wholecare.demo.load import DemoAlreadyLoaded, DemoResult, demo_usernames, l
 from wholecare.directory.disciplines import MENTAL_HEALTH, Discipline
 from wholecare.directory.models import Organisation, Service, Staff
 from wholecare.fhir.models import Resource
+from wholecare.medicines import selectors as medicines_selectors
 from wholecare.record import selectors
 from wholecare.record.models import (
     Alert,
@@ -194,7 +195,17 @@ def test_demo_medicines_are_what_a_gp_system_sends_and_show_where_people_look(
     for kept in statements.order_by("pk")[:200]:
         MedicationStatement.model_validate(kept.content)
         assert kept.versions.get().content == kept.content
-        assert kept.tokens.filter(param="category", value="community").exists()
+        assert kept.tokens.filter(param="category", value__in=["community", "outpatient"]).exists()
+    clinic = statements.filter(tokens__param="category", tokens__value="outpatient")
+    assert clinic.exists()
+    assert set(clinic.values_list("author__organisation__kind", flat=True)) == {
+        Organisation.Kind.ACUTE_TRUST
+    }
+    cared_for = Person.objects.get(proxies__proxy__username="demo-carer")
+    pharmacist = Staff.objects.get(user__username="demo-pharmacist")
+    compared = medicines_selectors.comparison(pharmacist, cared_for, timezone.localdate())
+    assert len(compared.sources) == 2
+    assert compared.differing > 0
     stopped = statements.filter(status="stopped")
     assert stopped.exists()
     assert all(s.date_end is not None for s in stopped)

@@ -42,6 +42,8 @@ def test_uk_cores_example_reads_as_its_sender_wrote_it() -> None:
     read = medicines.summarise(AMOXICILLIN, TODAY)
     assert read == medicines.Medicine(
         name="Amoxicillin 250mg capsules",
+        named=True,
+        code="39732311000001104",
         status_code="active",
         dosage="2 capsules 4 times a day.",
         status="Taking",
@@ -94,7 +96,51 @@ def test_uk_cores_example_reads_as_its_sender_wrote_it() -> None:
 def test_the_medicine_is_named_by_whatever_the_sender_gave(
     medication: dict[str, Any], named: str
 ) -> None:
-    assert medicines.summarise({"status": "active", **medication}, TODAY).name == named
+    read = medicines.summarise({"status": "active", **medication}, TODAY)
+    assert read.name == named
+    assert read.named is not named.startswith(("Medicine not named", "Medicine coded"))
+
+
+@pytest.mark.parametrize(
+    ("medication", "code"),
+    [
+        (
+            {"medicationCodeableConcept": {"coding": [{"system": medicines.DMD, "code": "42"}]}},
+            "42",
+        ),
+        (
+            {
+                "medicationCodeableConcept": {
+                    "coding": [
+                        {"system": "http://snomed.info/sct", "code": "1"},
+                        {"system": medicines.DMD, "code": "42"},
+                    ]
+                }
+            },
+            "42",
+        ),
+        ({"medicationCodeableConcept": {"coding": [{"system": "other", "code": "1"}]}}, ""),
+        ({"medicationCodeableConcept": {"text": "Metformin"}}, ""),
+        (
+            {
+                "contained": [
+                    {
+                        "resourceType": "Medication",
+                        "id": "m1",
+                        "code": {"coding": [{"system": medicines.DMD, "code": "7"}]},
+                    }
+                ],
+                "medicationReference": {"reference": "#m1"},
+            },
+            "7",
+        ),
+        ({"medicationReference": {"reference": "Medication/abc"}}, ""),
+    ],
+)
+def test_the_dmd_code_is_read_from_the_statement_or_its_contained_medication(
+    medication: dict[str, Any], code: str
+) -> None:
+    assert medicines.summarise({"status": "active", **medication}, TODAY).code == code
 
 
 @pytest.mark.parametrize(

@@ -2,12 +2,14 @@
 
 import datetime as dt
 import math
+from collections import Counter
+from random import Random
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wholecare.demo import figures, population, report
+from wholecare.demo import figures, medicines, population, report
 from wholecare.directory.disciplines import MENTAL_HEALTH, Discipline
 from wholecare.record import nhs_number, vocabulary
 from wholecare.record.vocabulary import ConditionGroup, Sensitivity
@@ -205,3 +207,28 @@ def test_a_population_needs_at_least_one_person() -> None:
     area = population.build_area(people=10, seed=1)
     with pytest.raises(ValueError, match="between 1 and"):
         population.generate_people(area, people=0, seed=1, as_of=AS_OF)
+
+
+def test_a_heart_failure_clinic_list_differs_from_the_gps_as_clinics_do() -> None:
+    taking = [
+        medicines.Prescribed("Bisoprolol 2.5mg tablets", "One tablet once a day"),
+        medicines.Prescribed("Furosemide 40mg tablets", "One tablet each morning"),
+        medicines.Prescribed("Paracetamol 500mg tablets", "Two when needed"),
+    ]
+    seen = [medicines.heart_failure_clinic(Random(n), taking) for n in range(200)]
+    for listed in seen:
+        assert medicines.ClinicListed(
+            "Bisoprolol 2.5mg tablets", "One tablet once a day", True
+        ) in (listed)
+        assert medicines.ClinicListed("Bisoprolol 5mg tablets", "One tablet once a day") in listed
+    furosemide = Counter(
+        next((m.dosage for m in listed if m.name.startswith("Furosemide")), "left off")
+        for listed in seen
+    )
+    assert set(furosemide) == {"Two tablets each morning", "One tablet each morning", "left off"}
+    added = sum(any(m.name.startswith("Dapagliflozin") for m in listed) for listed in seen)
+    assert 0.45 < added / len(seen) < 0.75
+    assert all(
+        any(m.name.startswith("Dapagliflozin") for m in listed)
+        for listed in (medicines.heart_failure_clinic(Random(n), [], adds=True) for n in range(20))
+    )

@@ -394,8 +394,9 @@ class _Loader:
 
     def sent_from_gp_systems(self, batch: list[PersonSpec], created: list[Person]) -> None:
         """The batch's MedicationStatements and AllergyIntolerances, kept whole and indexed
-        exactly as the FHIR API keeps those a GP practice's system sends (decisions 0037 and
-        0038), each sent on the day it was recorded, started or stopped."""
+        exactly as the FHIR API keeps those a GP practice's (or a hospital clinic's) system
+        sends (decisions 0037 and 0038), each sent on the day it was recorded, started or
+        stopped."""
         statement, allergy = MedicationStatementType(), AllergyIntoleranceType()
         appointment = AppointmentType()
         kept: list[tuple[Resource, tuple[tuple[str, str, str], ...]]] = []
@@ -406,7 +407,7 @@ class _Loader:
                         statement,
                         _statement(medicine, person),
                         person,
-                        medicine.end or medicine.start,
+                        medicine.end or medicine.listed_on or medicine.start,
                         medicine.sent_by,
                     )
                 )
@@ -633,7 +634,8 @@ TRY_THIS: dict[str, str] = {
     "homecare-worker": "Homecare visit notes: open {social-worker-on-team}.",
     "occupational-therapist": "Falls and equipment at home: open {social-worker-on-team}.",
     "physiotherapist": "Strength and balance at home: open {social-worker-on-team}.",
-    "pharmacist": "Structured medication reviews: open {patient}.",
+    "pharmacist": "Structured medication reviews: open {patient}. Reconcile {cared-for}'s"
+    " medicines: the heart failure clinic's list differs from the GP practice's.",
     "peer-support-worker": "Peer support in the community team: open {community-mental-health}.",
     "care-coordinator": "Integrated care for frail people at home: open {social-worker-on-team}"
     " and change the care plan you wrote with them.",
@@ -680,8 +682,9 @@ def _result(password: str, *, loaded: bool) -> DemoResult:
 
 
 def _statement(medicine: MedicineSpec, person: Person) -> dict[str, Any]:
-    """The MedicationStatement a GP practice's system would send: the medicine in words only (no
-    made-up dm+d code), taken in the community, for the condition it treats."""
+    """The MedicationStatement a GP practice's (or a hospital clinic's) system would send: the
+    medicine in words only (no made-up dm+d code), where its list is kept, for the condition it
+    treats."""
     period = {"start": medicine.start.isoformat()}
     if medicine.end is not None:
         period["end"] = medicine.end.isoformat()
@@ -694,8 +697,8 @@ def _statement(medicine: MedicineSpec, person: Person) -> dict[str, Any]:
             "coding": [
                 {
                     "system": "http://terminology.hl7.org/CodeSystem/medication-statement-category",
-                    "code": "community",
-                    "display": "Community",
+                    "code": medicine.category,
+                    "display": medicine.category.capitalize(),
                 }
             ]
         },

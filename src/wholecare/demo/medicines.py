@@ -117,3 +117,42 @@ def prescribed(rng: Random, condition: str) -> list[Prescribed]:
                 break
             roll -= chance
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicListed:
+    """A medicine as a hospital clinic's list has it: taken, or stopped in clinic."""
+
+    name: str
+    dosage: str
+    stopped: bool = False
+
+
+#: What a heart failure clinic does to the GP's list (NICE NG106): beta-blockers titrated up,
+#: loop diuretics adjusted to fluid, and an SGLT2 inhibitor added (NICE TA679).
+_TITRATED = {"Bisoprolol 2.5mg tablets": ("Bisoprolol 5mg tablets", "One tablet once a day")}
+_ADJUSTED = {"Furosemide 40mg tablets": "Two tablets each morning"}
+_ADDED = ("Dapagliflozin 10mg tablets", "One tablet once a day", 0.6)
+_LEFT_OFF = 0.1
+"""The chance a medicine the clinic did not change is missing from its list."""
+
+
+def heart_failure_clinic(
+    rng: Random, taking: list[Prescribed], *, adds: bool = False
+) -> list[ClinicListed]:
+    """The list a heart failure clinic's system sends after a clinic, from what the GP lists the
+    person taking: the differences a medicines reconciliation is there to find (decision 0042).
+    `adds`: the clinic certainly starts a medicine (for a demonstration scenario)."""
+    found = []
+    for medicine in taking:
+        if medicine.name in _TITRATED:
+            found.append(ClinicListed(medicine.name, medicine.dosage, stopped=True))
+            found.append(ClinicListed(*_TITRATED[medicine.name]))
+        elif medicine.name in _ADJUSTED and rng.random() < 0.5:
+            found.append(ClinicListed(medicine.name, _ADJUSTED[medicine.name]))
+        elif rng.random() >= _LEFT_OFF:
+            found.append(ClinicListed(medicine.name, medicine.dosage))
+    name, dosage, chance = _ADDED
+    if rng.random() < chance or adds:
+        found.append(ClinicListed(name, dosage))
+    return found

@@ -381,7 +381,7 @@ class ConditionSpec:
 
 @dataclass(slots=True)
 class MedicineSpec:
-    """A MedicationStatement the person's GP practice's system sent."""
+    """A MedicationStatement the person's GP practice's (or a hospital clinic's) system sent."""
 
     fhir_id: uuid.UUID
     name: str
@@ -391,6 +391,11 @@ class MedicineSpec:
     end: dt.date | None
     """When they stopped it; None while they take it."""
     sent_by: str
+    category: str = "community"
+    """Where the sender's list is kept (FHIR medication-statement-category): `community` for a
+    GP practice's, `outpatient` for a hospital clinic's."""
+    listed_on: dt.date | None = None
+    """When a clinic listed it, where that is not the day it started or stopped."""
 
 
 @dataclass(slots=True)
@@ -576,6 +581,7 @@ CONCEPTS: dict[str, tuple[tuple[str, float], ...]] = {
     "anxiety": (("21897009", 0.6), ("371631005", 0.18), ("25501002", 0.14), ("70691001", 0.08)),
 }
 DIABETES = {"type-1": "46635009", "type-2": "44054006", "unspecified": "73211009"}
+HEART_FAILURE = "84114007"
 LONG_TERM_NAMES = frozenset(p.name for p in figures.LONG_TERM_PREVALENCE) | {"diabetes"}
 
 # Longest time since onset, in years (a condition started no earlier than this before today).
@@ -1228,6 +1234,30 @@ class _PersonBuilder:
                         self.gp,
                     )
                 )
+
+    def clinic_medicines(self, sent_by: str) -> None:
+        """The heart failure clinic's list as its system last sent it, after a review in the
+        last two months, from its own Random (so the rest of the population is as it was
+        before it was added)."""
+        rng = Random(f"clinic-medicines:{self.number}")
+        day = self.w.as_of - dt.timedelta(days=rng.randint(3, 60))
+        taking = [medicines.Prescribed(m.name, m.dosage) for m in self.p.medicines if m.end is None]
+        gp_list = {m.name: m for m in self.p.medicines if m.end is None}
+        for listed in medicines.heart_failure_clinic(rng, taking, adds=self.scenario is not None):
+            known = gp_list.get(listed.name)
+            self.p.medicines.append(
+                MedicineSpec(
+                    _uuid(rng),
+                    listed.name,
+                    listed.dosage,
+                    known.reason_snomed if known else HEART_FAILURE,
+                    min(known.start, day) if known else day,
+                    day if listed.stopped else None,
+                    sent_by,
+                    category="outpatient",
+                    listed_on=day,
+                )
+            )
 
     def onset(self, name: str) -> dt.date:
         prevalence = figures.PREVALENCE_BY_NAME.get(name)
@@ -1932,6 +1962,8 @@ class _PersonBuilder:
             )
         )
         secretary = rng.choice(self.area.pool(D.ADMINISTRATOR, clinic))
+        if clinic == "clinic-heart-failure" and is_open:
+            self.clinic_medicines(secretary)
         for day in letters:
             self.entry(
                 "letter",

@@ -81,6 +81,19 @@ DIAGNOSING = frozenset(
     }
 )
 
+# Disciplines who reconcile a person's medicines lists (decision 0042): NICE NG5 1.3.3 asks for a
+# trained and competent practitioner, in practice a pharmacist, a prescriber or a registered nurse.
+MEDICINES_RECONCILERS = frozenset(
+    {
+        Discipline.GP,
+        Discipline.PHARMACIST,
+        Discipline.PRACTICE_NURSE,
+        Discipline.DISTRICT_NURSE,
+        Discipline.PSYCHIATRIST,
+        Discipline.MENTAL_HEALTH_NURSE,
+    }
+)
+
 # Disciplines who carry out needs assessments under the Care Act 2014, and so decide that a social
 # care need is assessed (support in place) or met (decision 0018). Anyone caring for the person may
 # record a need they notice, as awaiting assessment.

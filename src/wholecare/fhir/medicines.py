@@ -18,6 +18,8 @@ CURRENT = ("active", "on-hold", "intended")
 """The statuses of a medicine the person takes now, has paused or is about to start."""
 ENDED = ("stopped", "completed")
 """The statuses of a medicine the person no longer takes."""
+DMD = "https://dmd.nhs.uk"
+"""The NHS Dictionary of Medicines and Devices (dm+d), which codes medicines in UK Core."""
 
 _STATUS_LABELS = {
     "active": "Taking",
@@ -31,6 +33,10 @@ _STATUS_LABELS = {
 @dataclass(frozen=True, slots=True)
 class Medicine:
     name: str
+    named: bool
+    """Whether the sender named it; `name` otherwise says that it did not."""
+    code: str
+    """Its dm+d code, when the sender gave one (on the statement or its contained Medication)."""
     status_code: str
     """Its FHIR status (`CURRENT`, `ENDED` or another)."""
     dosage: str
@@ -51,8 +57,11 @@ def summarise(content: Mapping[str, Any], today: dt.date) -> Medicine:
     status, period, reason and notes, each in the sender's words."""
     status = str(content.get("status", ""))
     starts, ends = _period(content)
+    name = _medicine_name(content)
     return Medicine(
-        name=_medicine_name(content),
+        name=name or _unnamed(content),
+        named=bool(name),
+        code=_dmd_code(content),
         status_code=status,
         dosage="; ".join(_texts(content.get("dosage"))),
         status=_STATUS_LABELS.get(status, status.replace("-", " ").capitalize()),
@@ -68,20 +77,48 @@ def summarise(content: Mapping[str, Any], today: dt.date) -> Medicine:
 
 
 def _medicine_name(content: Mapping[str, Any]) -> str:
+    """The name the sender gave: the coded concept's, the contained Medication's, or the
+    reference's display; empty when it gave none."""
     concept = content.get("medicationCodeableConcept")
     if isinstance(concept, Mapping):
-        return concept_text(concept) or _bare_code(concept)
+        return concept_text(concept)
+    reference = content.get("medicationReference")
+    if not isinstance(reference, Mapping):
+        return ""
+    return concept_text(_contained_medication(content)) or str(reference.get("display") or "")
+
+
+def _unnamed(content: Mapping[str, Any]) -> str:
+    """What a page says of a medicine the sender did not name: its code, or its reference."""
+    concept = content.get("medicationCodeableConcept")
+    if isinstance(concept, Mapping):
+        return _bare_code(concept)
     reference = content.get("medicationReference")
     if not isinstance(reference, Mapping):
         return "Medicine not named"
-    target = str(reference.get("reference", ""))
+    return f"Medicine not named ({reference.get('reference') or 'no reference'})"
+
+
+def _dmd_code(content: Mapping[str, Any]) -> str:
+    concept = content.get("medicationCodeableConcept")
+    if not isinstance(concept, Mapping):
+        concept = _contained_medication(content)
+    for coding in as_list(concept.get("coding")):
+        if isinstance(coding, Mapping) and coding.get("system") == DMD and coding.get("code"):
+            return str(coding["code"])
+    return ""
+
+
+def _contained_medication(content: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The code of the contained Medication the statement refers to; empty when there is none."""
+    reference = content.get("medicationReference")
+    target = str(reference.get("reference", "")) if isinstance(reference, Mapping) else ""
     if target.startswith("#"):
         for contained in _contained(content.get("contained")):
             if contained.get("resourceType") == "Medication" and contained.get("id") == target[1:]:
-                named = concept_text(contained.get("code") or {})
-                if named:
-                    return named
-    return str(reference.get("display") or f"Medicine not named ({target or 'no reference'})")
+                code = contained.get("code")
+                return code if isinstance(code, Mapping) else {}
+    return {}
 
 
 def _bare_code(concept: Mapping[str, Any]) -> str:

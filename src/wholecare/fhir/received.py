@@ -60,6 +60,8 @@ class SentMedicine:
     sent_by: str
     updated: dt.date
     """When the sending system last changed it: how up to date it is."""
+    sent_from: str
+    """The organisation whose list it is on: one list per organisation (decision 0042)."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,11 @@ class Medicines:
     """Taking now, paused or about to start, by name."""
     ended: list[SentMedicine]
     """Stopped or finished in the last `RECENTLY_ENDED_DAYS` days, the latest first."""
+
+    @property
+    def lists(self) -> int:
+        """How many organisations' lists these come from: more than one may disagree."""
+        return len({s.sent_from for s in self.current + self.ended})
 
 
 @dataclass(frozen=True)
@@ -186,27 +193,31 @@ class ManyMedicines:
 
 @transaction.atomic
 def medication_reviews_to_consider(*, by: AbstractBaseUser) -> list[ManyMedicines]:
-    """For pharmacists and GPs: the people on their caseload whom other systems say take
-    `MANY_MEDICINES` or more medicines (MedicationStatements active that the user may read), the
+    """For pharmacists and GPs: the people on their caseload whom another system says takes
+    `MANY_MEDICINES` or more medicines (MedicationStatements active that the user may read, in
+    one sender's list: a hospital clinic's copy of the GP's list is not more medicines), the
     most first; nothing for anyone else. Audited like the caseload's other lists."""
     staff = staff_of(by)
     if staff.discipline not in MEDICATION_REVIEWERS:
         return []
-    counts = (
+    lists = (
         Resource.objects.filter(
             readable_q(staff),
             resource_type="MedicationStatement",
             status="active",
             person__in=caseload_people(staff),
         )
-        .values("person")
+        .values("person", "author__organisation")
         .annotate(medicines=Count("pk"))
         .filter(medicines__gte=MANY_MEDICINES)
-        .order_by("-medicines", "person")[:MEDICATION_REVIEWS_SHOWN]
     )
-    taking = {row["person"]: row["medicines"] for row in counts}
-    people = Person.objects.in_bulk(list(taking))
-    found = [ManyMedicines(people[pk], n) for pk, n in taking.items()]
+    longest: dict[int, int] = {}
+    for row in lists:
+        longest[row["person"]] = max(longest.get(row["person"], 0), row["medicines"])
+    taking = sorted(longest.items(), key=lambda pair: (-pair[1], pair[0]))
+    taking = taking[:MEDICATION_REVIEWS_SHOWN]
+    people = Person.objects.in_bulk([pk for pk, _ in taking])
+    found = [ManyMedicines(people[pk], n) for pk, n in taking]
     audit_many(
         by=by,
         action=AuditEvent.Action.VIEW,
@@ -220,7 +231,7 @@ def _sent_about(staff: Staff | None, person: Person, wanted: Q) -> list[Resource
     found = Resource.objects.filter(wanted, person=person)
     if staff is not None:
         found = found.filter(readable_q(staff))
-    return list(found.select_related("author__user"))
+    return list(found.select_related("author__user", "author__organisation"))
 
 
 def _midnight(today: dt.date) -> dt.datetime:
@@ -237,10 +248,30 @@ def _medicines_q(today: dt.date) -> Q:
     )
 
 
+def medicine_statements(staff: Staff, person: Person, today: dt.date) -> list[Resource]:
+    """The MedicationStatements the "Medicines" card lists (in force, or ended in the last
+    `RECENTLY_ENDED_DAYS` days) that `staff` may read, with who sent each and from where: the
+    lists a medicines reconciliation compares (decision 0042)."""
+    return list(
+        Resource.objects.filter(_medicines_q(today), readable_q(staff), person=person)
+        .select_related("author__user", "author__organisation")
+        .order_by("pk")
+    )
+
+
+def withheld_medicine_statements(staff: Staff, person: Person, today: dt.date) -> int:
+    """How many of those `medicine_statements` would list the sharing rule keeps from `staff`."""
+    listed = Resource.objects.filter(_medicines_q(today), person=person)
+    return listed.count() - listed.filter(readable_q(staff)).count()
+
+
 def _medicines(rows: list[Resource], today: dt.date) -> Medicines:
     sent = [
         SentMedicine(
-            medicines.summarise(r.content, today), _sender(r), timezone.localdate(r.last_updated)
+            medicines.summarise(r.content, today),
+            _sender(r),
+            timezone.localdate(r.last_updated),
+            sent_from(r.author),
         )
         for r in rows
     ]
@@ -287,6 +318,12 @@ def _readable(
 
 def _received(found: QuerySet[Resource]) -> list[Received]:
     return [Received(r.content, _sender(r)) for r in found.select_related("author__user")]
+
+
+def sent_from(author: Staff | None) -> str:
+    """The organisation a resource came from: that of whoever sent it, whose system every
+    colleague there records in; empty when no member of staff sent it."""
+    return author.organisation.name if author is not None else ""
 
 
 def _sender(resource: Resource) -> str:

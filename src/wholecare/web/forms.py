@@ -14,6 +14,8 @@ from django.utils import timezone
 from wholecare.access.models import BreakGlassAccess, ProxyAccess, SharingConsent
 from wholecare.directory.disciplines import Discipline
 from wholecare.directory.models import Service, Staff
+from wholecare.medicines.models import MedicinesReconciliation
+from wholecare.medicines.reconciliation import Compared, Comparison, Decision
 from wholecare.record import nhs_number, services, vocabulary
 from wholecare.record.models import (
     Alert,
@@ -159,6 +161,78 @@ class WithholdFromPersonForm(forms.Form):
             "invalid_choice": "Choose why the person should not read this entry",
         },
     )
+
+
+@dataclass(frozen=True)
+class MedicineRow:
+    """One medicine of the reconciliation form: the comparison's row and its two fields."""
+
+    number: int
+    medicine: Compared
+    decision: forms.BoundField
+    note: forms.BoundField
+
+
+class MedicinesReconciliationForm(_MayWithholdFromPerson):
+    """What was found of each medicine in `comparison` (`decision_N` and `note_N`, numbered
+    from 1), where it was checked, what the person takes that no list has, and a note. Any
+    `Decision` is taken here; the service checks each against its medicine, and the page offers
+    only those it allows (decision 0042)."""
+
+    fingerprint = forms.CharField(widget=forms.HiddenInput, required=False)
+    checked_with = forms.MultipleChoiceField(
+        choices=MedicinesReconciliation.CheckedWith.choices,
+        required=False,
+        error_messages={"invalid_choice": "Choose where you checked from the list"},
+    )
+    others = forms.CharField(
+        widget=forms.Textarea,
+        required=False,
+        max_length=5000,
+        error_messages={"max_length": "The medicines in no list must be 5,000 characters or fewer"},
+    )
+    note = forms.CharField(
+        widget=forms.Textarea,
+        required=False,
+        max_length=2000,
+        error_messages={"max_length": "The note must be 2,000 characters or fewer"},
+    )
+
+    def __init__(self, *args: Any, comparison: Comparison, online: bool, **kwargs: Any) -> None:
+        super().__init__(*args, online=online, **kwargs)
+        self.comparison = comparison
+        self.fields["fingerprint"].initial = comparison.fingerprint
+        for number, medicine in enumerate(comparison.medicines, start=1):
+            self.fields[f"decision_{number}"] = forms.ChoiceField(
+                choices=[(d.value, d.label) for d in Decision],
+                required=False,
+                initial=None if medicine.differences else Decision.AS_LISTED.value,
+                error_messages={"invalid_choice": f"{medicine.name}: choose what you found"},
+            )
+            self.fields[f"note_{number}"] = forms.CharField(
+                required=False,
+                max_length=1000,
+                error_messages={
+                    "max_length": f"{medicine.name}: what you found must be 1,000 characters"
+                    " or fewer"
+                },
+            )
+
+    @property
+    def rows(self) -> list[MedicineRow]:
+        return [
+            MedicineRow(n, medicine, self[f"decision_{n}"], self[f"note_{n}"])
+            for n, medicine in enumerate(self.comparison.medicines, start=1)
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        """Each medicine's answer gathered into `found`, by its number."""
+        data = super().clean() or {}
+        found = {}
+        for n in range(1, len(self.comparison.medicines) + 1):
+            found[n] = (data.pop(f"decision_{n}", "") or "", data.pop(f"note_{n}", "") or "")
+        data["found"] = found
+        return data
 
 
 class ProxyGrantForm(forms.Form):

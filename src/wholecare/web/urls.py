@@ -79,6 +79,11 @@ urlpatterns = [
         views.referral_close,
         name="referral-close",
     ),
+    path(
+        "people/<uuid:public_id>/medicines/reconcile/",
+        views.medicines_reconcile,
+        name="medicines-reconcile",
+    ),
     path("people/<uuid:public_id>/care-plans/new/", views.care_plan_new, name="care-plan-new"),
     path(
         "people/<uuid:public_id>/care-plans/<uuid:plan_id>/",

@@ -23,6 +23,8 @@ from wholecare.access.permissions import AccessDenied
 from wholecare.directory.disciplines import Discipline
 from wholecare.directory.models import Staff
 from wholecare.fhir import received
+from wholecare.medicines import selectors as medicines_selectors
+from wholecare.medicines import services as medicines_services
 from wholecare.record import aggregates, exports, selectors, services
 from wholecare.record.models import CarePlan, CarePlanAction, Condition, Person
 from wholecare.record.vocabulary import Sensitivity
@@ -40,6 +42,7 @@ from wholecare.web.forms import (
     EntryForm,
     FindPersonForm,
     IdentityForm,
+    MedicinesReconciliationForm,
     NeedStatusForm,
     NotesOnlinePauseForm,
     ProxyEndForm,
@@ -107,6 +110,9 @@ def caseload(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     first = listed.page == 1 and not listed.name
     plans, plans_total = selectors.care_plans_to_review(by=request.user) if first else ([], 0)
+    follow_ups, follow_ups_total = (
+        medicines_selectors.to_follow_up(by=request.user) if first else ([], 0)
+    )
     return render(
         request,
         "record/caseload.html",
@@ -115,6 +121,8 @@ def caseload(request: AuthenticatedHttpRequest) -> HttpResponse:
             "plans_to_review": plans,
             "plans_to_review_total": plans_total,
             "needs": selectors.needs_awaiting_assessment(by=request.user) if first else [],
+            "medicines_to_follow_up": follow_ups,
+            "medicines_to_follow_up_total": follow_ups_total,
             "many_medicines": (
                 received.medication_reviews_to_consider(by=request.user) if first else []
             ),
@@ -177,9 +185,45 @@ def person_summary(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> H
             "summary": summary,
             "person": summary.person,
             "discipline": discipline,
+            "may_reconcile": medicines_selectors.may_reconcile(staff, summary.relationship),
+            "last_reconciled": medicines_selectors.last_reconciled(staff, summary.person),
             **_from_other_systems(staff, summary.person),
         },
     )
+
+
+@require_http_methods(["GET", "POST"])
+def medicines_reconcile(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Reconcile the medicines lists other systems sent, with the person (decision 0042). A
+    form posted against lists that have changed since is not saved: the page shows the lists
+    as they now stand, to be checked again."""
+    template = "medicines/reconcile.html"
+    try:
+        found = medicines_selectors.to_reconcile(by=request.user, public_id=public_id)
+    except AccessDenied:
+        return _no_access(request, public_id)
+    context: dict[str, Any] = {
+        "person": found.person,
+        "comparison": found.comparison,
+        "last": found.last,
+    }
+    if not found.may_reconcile:
+        return render(request, template, context, status=403)
+    data = posted(request)
+    if data is not None and data.get("fingerprint") != found.comparison.fingerprint:
+        context["changed_since_opened"] = medicines_services.CHANGED_SINCE_OPENED
+        data = None
+    form = MedicinesReconciliationForm(
+        data,
+        comparison=found.comparison,
+        online=permissions.notes_read_online_since(found.person) is not None,
+    )
+
+    def save(data: dict[str, Any]) -> str:
+        medicines_services.reconcile(by=request.user, person=found.person, **data)
+        return "The medicines reconciliation has been saved on the timeline."
+
+    return _form_page(request, form, save, template, context)
 
 
 def _older_than(query: QueryDict) -> selectors.EntryMark | None:

@@ -246,3 +246,18 @@ def test_a_pharmacist_is_shown_whom_to_consider_for_a_medication_review(gp_api, 
     gp_page = signed_in(gp).get(reverse("web:caseload")).content.decode()
     gp_listed = gp_page[gp_page.index("Structured medication reviews") : gp_page.index("Everyone")]
     assert gp_listed.index(stranger.full_name) < gp_listed.index(mine.full_name)
+
+
+def test_a_second_system_listing_the_same_medicines_is_not_more_medicines(gp_api, mine) -> None:
+    pharmacist = factories.StaffFactory(discipline=Discipline.PHARMACIST)
+    factories.CareTeamMembershipFactory(person=mine, staff=pharmacist)
+    clinic = factories.StaffFactory(discipline=Discipline.PHARMACIST)
+    factories.CareTeamMembershipFactory(person=mine, staff=clinic)
+    _taking(gp_api, mine, 6)
+    _taking(api_for(clinic), mine, 6)
+    page = signed_in(pharmacist).get(reverse("web:caseload")).content.decode()
+    assert "Structured medication reviews to consider" not in page
+    _taking(api_for(clinic), mine, 4)
+    page = signed_in(pharmacist).get(reverse("web:caseload")).content.decode()
+    listed = page[page.index("Structured medication reviews to consider") : page.index("Everyone")]
+    assert '<td class="nhsuk-table__cell nhsuk-table__cell--numeric">10</td>' in listed

@@ -1,0 +1,86 @@
+"""Medicines reconciliations made in Wholecare (decision 0042): what the lists other systems sent
+said of each medicine, what whoever reconciled them found with the person, and the note it left on
+the timeline."""
+
+import uuid
+
+from django.core.validators import MaxLengthValidator
+from django.db import models
+
+from wholecare.directory.models import Staff
+from wholecare.medicines.reconciliation import Decision, Difference
+from wholecare.record.models import Person, RecordEntry
+
+
+class MedicinesReconciliation(models.Model):
+    """One reconciliation of the person's medicines lists, as it was made: the lists change, so
+    what each said is kept here, not read again."""
+
+    class CheckedWith(models.TextChoices):
+        """Where what the person takes was checked, beyond the lists (NICE NG5 1.3.4)."""
+
+        PERSON = "person", "The person"
+        CARER = "carer", "Their carer or family"
+        OWN_MEDICINES = "own-medicines", "Their own medicines, packs or charts"
+        GP_RECORD = "gp-record", "The GP record"
+        DISCHARGE = "discharge", "A hospital discharge summary"
+        PHARMACY = "pharmacy", "Their community pharmacy"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="medicines_reconciliations"
+    )
+    entry = models.OneToOneField(RecordEntry, on_delete=models.RESTRICT, related_name="+")
+    """The note on the timeline: while it is entered in error, so is the reconciliation."""
+    reconciled_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    reconciled_at = models.DateTimeField()
+    sources = models.JSONField(default=list)
+    """The lists compared, by who sent them."""
+    fingerprint = models.CharField(max_length=32)
+    """The statements compared, each at its version (`reconciliation.fingerprint`)."""
+    withheld = models.PositiveIntegerField(default=0)
+    """Statements the sharing rule kept from whoever reconciled, so not compared."""
+    checked_with = models.JSONField(default=list)
+    others = models.JSONField(default=list)
+    """Medicines the person takes that no list has, one an item."""
+    note = models.TextField(max_length=2000, blank=True, validators=[MaxLengthValidator(2000)])
+
+    class Meta:
+        indexes = [models.Index(fields=["person", "-reconciled_at"])]
+
+    def __str__(self) -> str:
+        return f"Medicines reconciliation of {self.reconciled_at:%Y-%m-%d}"
+
+
+class ReconciledMedicine(models.Model):
+    """One medicine of a reconciliation: what the lists said, how they differed, what was found."""
+
+    reconciliation = models.ForeignKey(
+        MedicinesReconciliation, on_delete=models.CASCADE, related_name="medicines"
+    )
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=300)
+    as_listed = models.JSONField(default=list)
+    """What each list said of it, in words (`reconciliation.describe`)."""
+    differences = models.JSONField(default=list)
+    decision = models.CharField(max_length=20, choices=[(d.value, d.label) for d in Decision])
+    note = models.TextField(max_length=1000, blank=True, validators=[MaxLengthValidator(1000)])
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reconciliation", "position"], name="reconciled_medicine_position_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def decision_label(self) -> str:
+        return Decision(self.decision).label
+
+    @property
+    def difference_labels(self) -> list[str]:
+        return [Difference(d).label for d in self.differences]

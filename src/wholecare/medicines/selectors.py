@@ -1,0 +1,169 @@
+"""Reads for medicines reconciliation (decision 0042): the lists other systems sent, set side by
+side under the sharing rule, and the person's last reconciliation."""
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from wholecare.access.audit import audit_many
+from wholecare.access.models import AuditEvent
+from wholecare.access.permissions import Relationship, staff_of
+from wholecare.directory.disciplines import MEDICINES_RECONCILERS
+from wholecare.directory.models import Organisation, Staff
+from wholecare.fhir import medicines, received
+from wholecare.fhir.access import readable_q
+from wholecare.fhir.models import Resource
+from wholecare.medicines.models import MedicinesReconciliation
+from wholecare.medicines.reconciliation import Comparison, Decision, Listed, compare
+from wholecare.record.models import Person
+from wholecare.record.selectors import (
+    caseload_people,
+    person_header_and_relationship,
+)
+from wholecare.record.services import caring_for
+
+
+def may_reconcile(staff: Staff, relationship: Relationship | None) -> bool:
+    """Pharmacists, prescribers and nurses (`MEDICINES_RECONCILERS`) caring for the person;
+    access by breaking glass reads, and changes nothing that lasts."""
+    return caring_for(relationship) and staff.discipline_enum in MEDICINES_RECONCILERS
+
+
+def comparison(staff: Staff, person: Person, today: dt.date) -> Comparison:
+    """The medicines lists `staff` may read, side by side: the GP practice's first, as the
+    record the person's prescribing answers to, then the others by who sent them; with how
+    many statements the sharing rule keeps from `staff`."""
+    rows = received.medicine_statements(staff, person, today)
+    rows.sort(key=lambda r: (*_list_order(r.author), r.pk))
+    return compare(
+        (
+            Listed(
+                received.sent_from(r.author) or "Another system",
+                f"MedicationStatement/{r.fhir_id}/_history/{r.version}",
+                medicines.summarise(r.content, today),
+            )
+            for r in rows
+        ),
+        withheld=received.withheld_medicine_statements(staff, person, today),
+    )
+
+
+def _list_order(author: Staff | None) -> tuple[int, str]:
+    """GP practices' lists first, then other organisations', then what no member of staff sent."""
+    if author is None:
+        return 2, ""
+    gp = author.organisation.kind == Organisation.Kind.GP_PRACTICE
+    return (0 if gp else 1), author.organisation.name
+
+
+@dataclass(frozen=True)
+class LastReconciled:
+    """The person's latest medicines reconciliation not entered in error, for the summary."""
+
+    reconciliation: MedicinesReconciliation
+    differing: int
+    to_follow_up: int
+    changed_since: bool
+    """A list the user reads has changed since: the reconciliation no longer covers it."""
+
+
+def last_reconciled(staff: Staff | None, person: Person) -> LastReconciled | None:
+    """`staff` None: the person reading their own record, who reads every list."""
+    latest = (
+        MedicinesReconciliation.objects.filter(person=person, entry__entered_in_error_at=None)
+        .select_related("reconciled_by__user")
+        .prefetch_related("medicines")
+        .order_by("-reconciled_at", "-pk")
+        .first()
+    )
+    if latest is None:
+        return None
+    statements = Resource.objects.filter(resource_type="MedicationStatement", person=person)
+    if staff is not None:
+        statements = statements.filter(readable_q(staff))
+    changed = statements.aggregate(latest=Max("last_updated"))["latest"]
+    lines = list(latest.medicines.all())
+    return LastReconciled(
+        latest,
+        differing=sum(1 for line in lines if line.differences),
+        to_follow_up=sum(1 for line in lines if line.decision == Decision.TO_FOLLOW_UP),
+        changed_since=changed is not None and changed > latest.reconciled_at,
+    )
+
+
+@dataclass(frozen=True)
+class ToReconcile:
+    person: Person
+    comparison: Comparison
+    may_reconcile: bool
+    last: LastReconciled | None
+
+
+def to_reconcile(*, by: AbstractBaseUser, public_id: uuid.UUID) -> ToReconcile:
+    """The page reconciling the person's medicines: the lists side by side, whether the user may
+    record a reconciliation, and the last one. Audited as a view; AccessDenied as for the
+    record."""
+    staff = staff_of(by)
+    person, relationship = person_header_and_relationship(
+        by=by, public_id=public_id, what="medicines reconciliation"
+    )
+    return ToReconcile(
+        person,
+        comparison(staff, person, timezone.localdate()),
+        may_reconcile(staff, relationship),
+        last_reconciled(staff, person),
+    )
+
+
+#: How many reconciliations with something to follow up the caseload lists at most.
+TO_FOLLOW_UP_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    person: Person
+    reconciled_at: dt.datetime
+    to_follow_up: int
+    """How many medicines the reconciliation left to follow up."""
+
+
+@transaction.atomic
+def to_follow_up(*, by: AbstractBaseUser) -> tuple[list[FollowUp], int]:
+    """The people on the user's caseload whose latest medicines reconciliation the user made and
+    left with something to follow up, the longest waiting first, and how many there are: the
+    loop stays open on their caseload until they reconcile again. Nothing for anyone who does
+    not reconcile. Audited."""
+    staff = staff_of(by)
+    if staff.discipline_enum not in MEDICINES_RECONCILERS:
+        return [], 0
+    open_decision = Decision.TO_FOLLOW_UP.value
+    in_force = MedicinesReconciliation.objects.filter(entry__entered_in_error_at=None)
+    latest = in_force.filter(person=OuterRef("person")).order_by("-reconciled_at", "-pk")
+    following = (
+        in_force.filter(
+            reconciled_by=staff,
+            person__in=caseload_people(staff),
+            pk=Subquery(latest.values("pk")[:1]),
+        )
+        .annotate(medicines_open=Count("medicines", filter=Q(medicines__decision=open_decision)))
+        .filter(medicines_open__gt=0)
+        .order_by("reconciled_at", "pk")
+    )
+    rows: list[tuple[int, dt.datetime, int]] = list(
+        following.values_list("person", "reconciled_at", "medicines_open")[:TO_FOLLOW_UP_SHOWN]
+    )
+    total = len(rows) if len(rows) < TO_FOLLOW_UP_SHOWN else following.count()
+    people = Person.objects.in_bulk([row[0] for row in rows])
+    found = [FollowUp(people[person], when, count) for person, when, count in rows]
+    audit_many(
+        by=by,
+        action=AuditEvent.Action.VIEW,
+        people={f.person for f in found},
+        what="medicines to follow up",
+    )
+    return found, total

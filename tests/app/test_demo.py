@@ -23,7 +23,8 @@ from wholecare.demo import population
 from wholecare.demo.load import DemoAlreadyLoaded, DemoResult, demo_usernames, load_demo
 from wholecare.directory.disciplines import MENTAL_HEALTH, Discipline
 from wholecare.directory.models import Organisation, Service, Staff
-from wholecare.fhir.models import Resource
+from wholecare.fhir.mappers.medication import REVIEW_GROUP
+from wholecare.fhir.models import Resource, SearchToken
 from wholecare.medicines import selectors as medicines_selectors
 from wholecare.record import selectors
 from wholecare.record.models import (
@@ -206,6 +207,8 @@ def test_demo_medicines_are_what_a_gp_system_sends_and_show_where_people_look(
     compared = medicines_selectors.comparison(pharmacist, cared_for, timezone.localdate())
     assert len(compared.sources) == 2
     assert compared.differing > 0
+    grouped = SearchToken.objects.filter(param=REVIEW_GROUP, resource__in=statements)
+    assert {"opioid", "insulin"} <= set(grouped.values_list("value", flat=True))
     stopped = statements.filter(status="stopped")
     assert stopped.exists()
     assert all(s.date_end is not None for s in stopped)

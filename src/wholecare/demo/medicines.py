@@ -78,11 +78,18 @@ _SLOTS: dict[str, tuple[tuple[tuple[str, str, float], ...], ...]] = {
         (("Folic acid 5mg tablets", "One tablet once a week, on Thursdays", 0.6),),
     ),
     "osteoarthritis": (
-        (("Paracetamol 500mg tablets", "Two tablets up to four times a day when needed", 0.6),),
+        (
+            ("Paracetamol 500mg tablets", "Two tablets up to four times a day when needed", 0.5),
+            ("Co-codamol 30mg/500mg tablets", "Two tablets up to four times a day", 0.1),
+        ),
     ),
     "chronic-pain": (
-        (("Paracetamol 500mg tablets", "Two tablets up to four times a day when needed", 0.5),),
+        (
+            ("Paracetamol 500mg tablets", "Two tablets up to four times a day when needed", 0.3),
+            ("Co-codamol 30mg/500mg tablets", "Two tablets up to four times a day", 0.25),
+        ),
         (("Amitriptyline 10mg tablets", "One or two tablets at night", 0.35),),
+        (("Pregabalin 75mg capsules", "One capsule twice a day", 0.15),),
     ),
     "ibs": ((("Mebeverine 135mg tablets", "One tablet three times a day before meals", 0.4),),),
     "multiple-sclerosis": ((("Baclofen 10mg tablets", "One tablet three times a day", 0.4),),),
@@ -90,6 +97,7 @@ _SLOTS: dict[str, tuple[tuple[tuple[str, str, float], ...], ...]] = {
         (
             ("Olanzapine 10mg tablets", "One tablet at night", 0.45),
             ("Aripiprazole 10mg tablets", "One tablet once a day", 0.3),
+            ("Lithium carbonate 400mg modified-release tablets", "One tablet at night", 0.1),
         ),
     ),
     "dementia": ((("Donepezil 10mg tablets", "One tablet at night", 0.6),),),
@@ -99,7 +107,10 @@ _SLOTS: dict[str, tuple[tuple[tuple[str, str, float], ...], ...]] = {
             ("Citalopram 20mg tablets", "One tablet once a day", 0.2),
         ),
     ),
-    "anxiety": ((("Sertraline 50mg tablets", "One tablet once a day", 0.35),),),
+    "anxiety": (
+        (("Sertraline 50mg tablets", "One tablet once a day", 0.35),),
+        (("Diazepam 2mg tablets", "One tablet up to three times a day when needed", 0.04),),
+    ),
     "ptsd": ((("Sertraline 50mg tablets", "One tablet once a day", 0.3),),),
     "ocd": ((("Fluoxetine 20mg capsules", "One capsule once a day", 0.4),),),
 }

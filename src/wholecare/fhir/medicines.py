@@ -76,6 +76,11 @@ def summarise(content: Mapping[str, Any], today: dt.date) -> Medicine:
     )
 
 
+def sent_name(content: Mapping[str, Any]) -> str:
+    """The name the sender gave the medicine; empty when it gave none."""
+    return _medicine_name(content)
+
+
 def _medicine_name(content: Mapping[str, Any]) -> str:
     """The name the sender gave: the coded concept's, the contained Medication's, or the
     reference's display; empty when it gave none."""

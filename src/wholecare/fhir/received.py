@@ -8,22 +8,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from wholecare.access.audit import audit_many
-from wholecare.access.models import AuditEvent
-from wholecare.access.permissions import staff_of
-from wholecare.directory.disciplines import Discipline
 from wholecare.directory.models import Staff
 from wholecare.fhir import allergies, appointments, care_plans, medicines
 from wholecare.fhir.access import readable_q
 from wholecare.fhir.base import ENTERED_IN_ERROR
 from wholecare.fhir.models import Resource, SearchToken
 from wholecare.record.models import Person
-from wholecare.record.selectors import caseload_people
 
 
 @dataclass(frozen=True)
@@ -173,58 +166,6 @@ def from_other_systems(staff: Staff | None, person: Person, today: dt.date) -> F
 def medicines_of(staff: Staff | None, person: Person, today: dt.date) -> Medicines:
     """The medicines alone, for a page that shows nothing else other systems sent."""
     return _medicines(_sent_about(staff, person, _medicines_q(today)), today)
-
-
-#: NHS England's structured medication review service (Network Contract DES, from October 2020)
-#: names people with complex and problematic polypharmacy, on 10 or more medicines, among those
-#: to prioritise for a review.
-MANY_MEDICINES = 10
-#: How many people the caseload lists for a medication review at most.
-MEDICATION_REVIEWS_SHOWN = 50
-#: Who carries out structured medication reviews, and so is shown whom to consider for one.
-MEDICATION_REVIEWERS = frozenset({Discipline.PHARMACIST, Discipline.GP})
-
-
-@dataclass(frozen=True)
-class ManyMedicines:
-    person: Person
-    medicines: int
-
-
-@transaction.atomic
-def medication_reviews_to_consider(*, by: AbstractBaseUser) -> list[ManyMedicines]:
-    """For pharmacists and GPs: the people on their caseload whom another system says takes
-    `MANY_MEDICINES` or more medicines (MedicationStatements active that the user may read, in
-    one sender's list: a hospital clinic's copy of the GP's list is not more medicines), the
-    most first; nothing for anyone else. Audited like the caseload's other lists."""
-    staff = staff_of(by)
-    if staff.discipline not in MEDICATION_REVIEWERS:
-        return []
-    lists = (
-        Resource.objects.filter(
-            readable_q(staff),
-            resource_type="MedicationStatement",
-            status="active",
-            person__in=caseload_people(staff),
-        )
-        .values("person", "author__organisation")
-        .annotate(medicines=Count("pk"))
-        .filter(medicines__gte=MANY_MEDICINES)
-    )
-    longest: dict[int, int] = {}
-    for row in lists:
-        longest[row["person"]] = max(longest.get(row["person"], 0), row["medicines"])
-    taking = sorted(longest.items(), key=lambda pair: (-pair[1], pair[0]))
-    taking = taking[:MEDICATION_REVIEWS_SHOWN]
-    people = Person.objects.in_bulk([pk for pk, _ in taking])
-    found = [ManyMedicines(people[pk], n) for pk, n in taking]
-    audit_many(
-        by=by,
-        action=AuditEvent.Action.VIEW,
-        people={row.person for row in found},
-        what="people taking 10 or more medicines",
-    )
-    return found
 
 
 def _sent_about(staff: Staff | None, person: Person, wanted: Q) -> list[Resource]:

@@ -13,11 +13,13 @@ from django.utils import timezone
 from wholecare.access.audit import audit_many
 from wholecare.access.models import AuditEvent
 from wholecare.access.permissions import Relationship, staff_of
-from wholecare.directory.disciplines import MEDICINES_RECONCILERS
+from wholecare.directory.disciplines import MEDICINES_RECONCILERS, Discipline
 from wholecare.directory.models import Organisation, Staff
 from wholecare.fhir import medicines, received
 from wholecare.fhir.access import readable_q
-from wholecare.fhir.models import Resource
+from wholecare.fhir.mappers.medication import REVIEW_GROUP
+from wholecare.fhir.models import Resource, SearchToken
+from wholecare.medicines import review
 from wholecare.medicines.models import MedicinesReconciliation
 from wholecare.medicines.reconciliation import Comparison, Decision, Listed, compare
 from wholecare.record.models import Person
@@ -167,3 +169,86 @@ def to_follow_up(*, by: AbstractBaseUser) -> tuple[list[FollowUp], int]:
         what="medicines to follow up",
     )
     return found, total
+
+
+#: How many people the caseload lists to consider for a medication review at most.
+MEDICATION_REVIEWS_SHOWN = 50
+#: Who carries out structured medication reviews, and so is shown whom to consider for one.
+MEDICATION_REVIEWERS = frozenset({Discipline.PHARMACIST, Discipline.GP})
+
+
+@dataclass(frozen=True)
+class ReviewToConsider:
+    person: Person
+    medicines: int
+    """In force in the longest list a system sends: a hospital clinic's copy of the GP
+    practice's list is not more medicines."""
+    cohorts: tuple[review.Cohort, ...]
+    groups: tuple[review.Group, ...]
+    """The groups of potentially addictive or error-prone medicines they take."""
+
+    @property
+    def reasons(self) -> list[str]:
+        """Each cohort in words, with the groups that put them in it: "Potentially addictive:
+        an opioid, a gabapentinoid"."""
+        found = []
+        for cohort in self.cohorts:
+            named = [group.label for group in self.groups if group.cohort is cohort]
+            found.append(cohort.label + (": " + ", ".join(named) if named else ""))
+        return found
+
+
+@transaction.atomic
+def medication_reviews_to_consider(*, by: AbstractBaseUser) -> tuple[list[ReviewToConsider], int]:
+    """For pharmacists and GPs: the people on their caseload in a cohort the structured
+    medication review service names (`review.Cohort`), as the medicines in force other systems
+    send and the user may read show it; those in most cohorts first, then the most medicines;
+    and how many there are. Nothing for anyone else. Audited like the caseload's other lists
+    (decisions 0037 and 0043)."""
+    staff = staff_of(by)
+    if staff.discipline not in MEDICATION_REVIEWERS:
+        return [], 0
+    taking = Resource.objects.filter(
+        readable_q(staff),
+        resource_type="MedicationStatement",
+        status="active",
+        person__in=caseload_people(staff),
+    )
+    tokens = SearchToken.objects.filter(
+        param=REVIEW_GROUP, value__in=list(review.BY_KEY), resource__in=taking
+    )
+    grouped: dict[int, set[str]] = {}
+    for person, key in tokens.values_list("resource__person", "value").distinct():
+        grouped.setdefault(person, set()).add(key)
+    lists = (
+        taking.values("person", "author__organisation")
+        .annotate(medicines=Count("pk"))
+        .filter(
+            Q(medicines__gte=review.MANY_MEDICINES)
+            | Q(person__in=tokens.values("resource__person"))
+        )
+    )
+    longest: dict[int, int] = {}
+    for row in lists:
+        longest[row["person"]] = max(longest.get(row["person"], 0), row["medicines"])
+    found = sorted(
+        ((review.cohorts(count, grouped.get(pk, ())), count, pk) for pk, count in longest.items()),
+        key=lambda row: (-len(row[0]), -row[1], row[2]),
+    )
+    people = Person.objects.in_bulk([pk for _, _, pk in found[:MEDICATION_REVIEWS_SHOWN]])
+    shown = [
+        ReviewToConsider(
+            people[pk],
+            count,
+            cohorts,
+            tuple(g for g in review.GROUPS if g.key in grouped.get(pk, ())),
+        )
+        for cohorts, count, pk in found[:MEDICATION_REVIEWS_SHOWN]
+    ]
+    audit_many(
+        by=by,
+        action=AuditEvent.Action.VIEW,
+        people={row.person for row in shown},
+        what="people to consider for a structured medication review",
+    )
+    return shown, len(found)

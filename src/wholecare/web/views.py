@@ -110,6 +110,9 @@ def caseload(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     first = listed.page == 1 and not listed.name
     plans, plans_total = selectors.care_plans_to_review(by=request.user) if first else ([], 0)
+    reviews, reviews_total = (
+        medicines_selectors.medication_reviews_to_consider(by=request.user) if first else ([], 0)
+    )
     follow_ups, follow_ups_total = (
         medicines_selectors.to_follow_up(by=request.user) if first else ([], 0)
     )
@@ -123,9 +126,8 @@ def caseload(request: AuthenticatedHttpRequest) -> HttpResponse:
             "needs": selectors.needs_awaiting_assessment(by=request.user) if first else [],
             "medicines_to_follow_up": follow_ups,
             "medicines_to_follow_up_total": follow_ups_total,
-            "many_medicines": (
-                received.medication_reviews_to_consider(by=request.user) if first else []
-            ),
+            "reviews": reviews,
+            "reviews_total": reviews_total,
             "made": selectors.my_referrals(by=request.user) if first else None,
             "name_length": selectors.CASELOAD_NAME_LENGTH,
         },

@@ -2,9 +2,11 @@
 on the person summary and on the person's own record under the sharing rule (decision 0037)."""
 
 import datetime as dt
+from importlib import import_module
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.urls import reverse
 from django.utils import timezone
 
@@ -13,6 +15,8 @@ from tests.app.fhir.conftest import api_for
 from tests.app.signed_in import on_care_team, signed_in, signed_in_as_person
 from wholecare.access.models import AuditEvent
 from wholecare.directory.disciplines import Discipline
+from wholecare.fhir.mappers.medication import REVIEW_GROUP
+from wholecare.fhir.models import SearchToken
 from wholecare.record.models import Person
 
 pytestmark = pytest.mark.django_db
@@ -239,7 +243,7 @@ def test_a_pharmacist_is_shown_whom_to_consider_for_a_medication_review(gp_api, 
     assert fewer.full_name not in listed
     assert stranger.full_name not in listed
     assert AuditEvent.objects.filter(
-        person_id=mine.pk, what="people taking 10 or more medicines"
+        person_id=mine.pk, what="people to consider for a structured medication review"
     ).exists()
     nurse_page = on_care_team(Discipline.DISTRICT_NURSE, mine)[1].get(reverse("web:caseload"))
     assert "Structured medication reviews" not in nurse_page.content.decode()
@@ -261,3 +265,77 @@ def test_a_second_system_listing_the_same_medicines_is_not_more_medicines(gp_api
     page = signed_in(pharmacist).get(reverse("web:caseload")).content.decode()
     listed = page[page.index("Structured medication reviews to consider") : page.index("Everyone")]
     assert '<td class="nhsuk-table__cell nhsuk-table__cell--numeric">10</td>' in listed
+
+
+def test_potentially_addictive_and_error_prone_medicines_are_reasons_for_a_review(
+    gp, gp_api, mine
+) -> None:
+    pharmacist = factories.StaffFactory(discipline=Discipline.PHARMACIST)
+    factories.CareTeamMembershipFactory(person=mine, staff=pharmacist)
+    both = factories.PersonFactory()
+    for person in (both,):
+        factories.CareTeamMembershipFactory(person=person, staff=gp)
+        factories.CareTeamMembershipFactory(person=person, staff=pharmacist)
+    pain = _sent(
+        gp_api,
+        {
+            **_statement(mine, "x"),
+            "medicationCodeableConcept": {"text": "Co-codamol 30mg/500mg tablets"},
+        },
+    )
+    _sent(
+        gp_api,
+        {
+            **_statement(both, "x"),
+            "medicationCodeableConcept": {"text": "Pregabalin 75mg capsules"},
+        },
+    )
+    _sent(
+        gp_api,
+        {**_statement(both, "x"), "medicationCodeableConcept": {"text": "Warfarin 1mg tablets"}},
+    )
+    _sent(
+        gp_api,
+        {
+            **_statement(both, "x"),
+            "medicationCodeableConcept": {
+                "text": "Buprenorphine 5micrograms/hour transdermal patches"
+            },
+            "status": "stopped",
+        },
+    )
+
+    page = signed_in(pharmacist).get(reverse("web:caseload")).content.decode()
+    listed = page[page.index("Structured medication reviews to consider") : page.index("Everyone")]
+    assert listed.index(both.full_name) < listed.index(mine.full_name)
+    assert "<li>Potentially addictive: a gabapentinoid</li>" in listed
+    assert "<li>Often involved in errors: an anticoagulant</li>" in listed
+    assert "<li>Potentially addictive: an opioid</li>" in listed
+
+    changed = {**pain, "medicationCodeableConcept": {"text": "Paracetamol 500mg tablets"}}
+    assert gp_api.put(f"/fhir/MedicationStatement/{pain['id']}", changed).status_code == 200
+    page = signed_in(pharmacist).get(reverse("web:caseload")).content.decode()
+    listed = page[page.index("Structured medication reviews to consider") : page.index("Everyone")]
+    assert mine.full_name not in listed
+    assert both.full_name in listed
+
+
+def test_statements_sent_before_the_groups_existed_are_indexed_by_the_migration(
+    gp_api, mine
+) -> None:
+    _sent(
+        gp_api,
+        {
+            **_statement(mine, "x"),
+            "medicationCodeableConcept": {
+                "text": "Lithium carbonate 400mg modified-release tablets"
+            },
+        },
+    )
+    indexed = SearchToken.objects.filter(param=REVIEW_GROUP)
+    assert list(indexed.values_list("value", flat=True)) == ["lithium"]
+    migration = import_module("wholecare.fhir.migrations.0008_medication_review_groups")
+    migration.unindex(apps, None)
+    assert not indexed.exists()
+    migration.index(apps, None)
+    assert list(indexed.values_list("value", flat=True)) == ["lithium"]

@@ -5,7 +5,15 @@ and what was prescribed. Wholecare prescribes nothing; it shares what those syst
 from typing import Any, ClassVar
 
 from wholecare.fhir.base import Include, StoredType, reference_ids
+from wholecare.fhir.medicines import sent_name
 from wholecare.fhir.search import Param
+from wholecare.medicines import review
+
+REVIEW_GROUP = "review-group"
+"""Not a FHIR search parameter: the index of the `medicines.review` groups a statement's medicine
+is in, by which the caseload finds whom to consider for a structured medication review
+(decision 0043). A change to the groups needs the statements indexed again (as migration
+`fhir.0008` did)."""
 
 STATEMENT_PROFILE = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-MedicationStatement"
 REQUEST_PROFILE = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-MedicationRequest"
@@ -55,6 +63,14 @@ class MedicationStatementType(StoredType):
 
     def date_value(self, content: dict[str, Any]) -> Any:
         return content.get("effectivePeriod") or content.get("effectiveDateTime")
+
+    def tokens(self, content: dict[str, Any]) -> list[tuple[str, str, str]]:
+        return super().tokens(content) + review_tokens(content)
+
+
+def review_tokens(content: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The `REVIEW_GROUP` tokens of a MedicationStatement: the groups its medicine is in."""
+    return [(REVIEW_GROUP, "", group.key) for group in review.groups_of(sent_name(content))]
 
 
 class MedicationRequestType(StoredType):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db.models import Count, FilteredRelation, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from wholecare.access.audit import audit_many
@@ -18,7 +18,7 @@ from wholecare.directory.models import Organisation, Staff
 from wholecare.fhir import medicines, received
 from wholecare.fhir.access import readable_q
 from wholecare.fhir.mappers.medication import REVIEW_GROUP
-from wholecare.fhir.models import Resource, SearchToken
+from wholecare.fhir.models import Resource
 from wholecare.medicines import review
 from wholecare.medicines.models import MedicinesReconciliation
 from wholecare.medicines.reconciliation import Comparison, Decision, Listed, compare
@@ -171,8 +171,8 @@ def to_follow_up(*, by: AbstractBaseUser) -> tuple[list[FollowUp], int]:
     return found, total
 
 
-#: How many people the caseload lists to consider for a medication review at most.
-MEDICATION_REVIEWS_SHOWN = 50
+#: How many people a page of those to consider for a medication review lists.
+MEDICATION_REVIEWS_PAGE = 50
 #: Who carries out structured medication reviews, and so is shown whom to consider for one.
 MEDICATION_REVIEWERS = frozenset({Discipline.PHARMACIST, Discipline.GP})
 
@@ -198,44 +198,59 @@ class ReviewToConsider:
         return found
 
 
+@dataclass(frozen=True)
+class ReviewsToConsider:
+    rows: list[ReviewToConsider]
+    page: int
+    pages: int
+    total: int
+
+
 @transaction.atomic
-def medication_reviews_to_consider(*, by: AbstractBaseUser) -> tuple[list[ReviewToConsider], int]:
-    """For pharmacists and GPs: the people on their caseload in a cohort the structured
-    medication review service names (`review.Cohort`), as the medicines in force other systems
-    send and the user may read show it; those in most cohorts first, then the most medicines;
-    and how many there are. Nothing for anyone else. Audited like the caseload's other lists
-    (decisions 0037 and 0043)."""
+def medication_reviews_to_consider(
+    *, by: AbstractBaseUser, page: int = 1, per_page: int = MEDICATION_REVIEWS_PAGE
+) -> ReviewsToConsider:
+    """For pharmacists and GPs: one page of the people on their caseload in a cohort the
+    structured medication review service names (`review.Cohort`), as the medicines in force other
+    systems send and the user may read show it; those in most cohorts first, then the most
+    medicines. A page past the last is the last. Nothing for anyone else. Only the page is
+    audited, like the caseload's other lists (decisions 0037 and 0043)."""
     staff = staff_of(by)
     if staff.discipline not in MEDICATION_REVIEWERS:
-        return [], 0
+        return ReviewsToConsider([], 1, 1, 0)
     taking = Resource.objects.filter(
         readable_q(staff),
         resource_type="MedicationStatement",
         status="active",
         person__in=caseload_people(staff),
     )
-    tokens = SearchToken.objects.filter(
-        param=REVIEW_GROUP, value__in=list(review.BY_KEY), resource__in=taking
-    )
     grouped: dict[int, set[str]] = {}
-    for person, key in tokens.values_list("resource__person", "value").distinct():
-        grouped.setdefault(person, set()).add(key)
-    lists = (
-        taking.values("person", "author__organisation")
-        .annotate(medicines=Count("pk"))
-        .filter(
-            Q(medicines__gte=review.MANY_MEDICINES)
-            | Q(person__in=tokens.values("resource__person"))
-        )
-    )
+    lists: dict[tuple[int, int | None], set[int]] = {}
+    for pk, person, organisation, group in taking.annotate(
+        review_token=FilteredRelation("tokens", condition=Q(tokens__param=REVIEW_GROUP))
+    ).values_list("pk", "person", "author__organisation", "review_token__value"):
+        lists.setdefault((person, organisation), set()).add(pk)
+        if group in review.BY_KEY:
+            grouped.setdefault(person, set()).add(group)
     longest: dict[int, int] = {}
-    for row in lists:
-        longest[row["person"]] = max(longest.get(row["person"], 0), row["medicines"])
+    for (person, _), statements in lists.items():
+        longest[person] = max(longest.get(person, 0), len(statements))
+    considered = {
+        pk: count
+        for pk, count in longest.items()
+        if count >= review.MANY_MEDICINES or pk in grouped
+    }
     found = sorted(
-        ((review.cohorts(count, grouped.get(pk, ())), count, pk) for pk, count in longest.items()),
+        (
+            (review.cohorts(count, grouped.get(pk, ())), count, pk)
+            for pk, count in considered.items()
+        ),
         key=lambda row: (-len(row[0]), -row[1], row[2]),
     )
-    people = Person.objects.in_bulk([pk for _, _, pk in found[:MEDICATION_REVIEWS_SHOWN]])
+    pages = max(1, -(-len(found) // per_page))
+    page = min(max(page, 1), pages)
+    on_page = found[(page - 1) * per_page : page * per_page]
+    people = Person.objects.in_bulk([pk for _, _, pk in on_page])
     shown = [
         ReviewToConsider(
             people[pk],
@@ -243,7 +258,7 @@ def medication_reviews_to_consider(*, by: AbstractBaseUser) -> tuple[list[Review
             cohorts,
             tuple(g for g in review.GROUPS if g.key in grouped.get(pk, ())),
         )
-        for cohorts, count, pk in found[:MEDICATION_REVIEWS_SHOWN]
+        for cohorts, count, pk in on_page
     ]
     audit_many(
         by=by,
@@ -251,4 +266,4 @@ def medication_reviews_to_consider(*, by: AbstractBaseUser) -> tuple[list[Review
         people={row.person for row in shown},
         what="people to consider for a structured medication review",
     )
-    return shown, len(found)
+    return ReviewsToConsider(shown, page, pages, len(found))

@@ -13,6 +13,7 @@ urlpatterns = [
     path("caseload/", views.caseload, name="caseload"),
     path("referrals/", views.referrals_received, name="referrals-received"),
     path("people/find/", views.find_person, name="find-person"),
+    path("medication-reviews/", views.medication_reviews, name="medication-reviews"),
     path("people/<uuid:public_id>/", views.person_summary, name="person"),
     path("people/<uuid:public_id>/timeline/", views.person_timeline, name="person-timeline"),
     path("people/<uuid:public_id>/break-glass/", views.break_glass, name="break-glass"),

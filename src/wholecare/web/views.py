@@ -110,8 +110,12 @@ def caseload(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     first = listed.page == 1 and not listed.name
     plans, plans_total = selectors.care_plans_to_review(by=request.user) if first else ([], 0)
-    reviews, reviews_total = (
-        medicines_selectors.medication_reviews_to_consider(by=request.user) if first else ([], 0)
+    reviews = (
+        medicines_selectors.medication_reviews_to_consider(
+            by=request.user, per_page=REVIEWS_ON_CASELOAD
+        )
+        if first
+        else None
     )
     follow_ups, follow_ups_total = (
         medicines_selectors.to_follow_up(by=request.user) if first else ([], 0)
@@ -127,11 +131,26 @@ def caseload(request: AuthenticatedHttpRequest) -> HttpResponse:
             "medicines_to_follow_up": follow_ups,
             "medicines_to_follow_up_total": follow_ups_total,
             "reviews": reviews,
-            "reviews_total": reviews_total,
             "made": selectors.my_referrals(by=request.user) if first else None,
             "name_length": selectors.CASELOAD_NAME_LENGTH,
         },
     )
+
+
+#: How many of the people to consider for a structured medication review the caseload shows;
+#: the rest are a page of their own.
+REVIEWS_ON_CASELOAD = 10
+
+
+@require_GET
+def medication_reviews(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Everyone on the user's caseload to consider for a structured medication review, a page at
+    a time (decision 0043)."""
+    page = request.GET.get("page", "1")
+    found = medicines_selectors.medication_reviews_to_consider(
+        by=request.user, page=int(page) if page.isdigit() else 1
+    )
+    return render(request, "medicines/reviews.html", {"reviews": found})
 
 
 @require_GET

@@ -17,6 +17,7 @@ from wholecare.access.models import AuditEvent
 from wholecare.directory.disciplines import Discipline
 from wholecare.fhir.mappers.medication import REVIEW_GROUP
 from wholecare.fhir.models import SearchToken
+from wholecare.medicines import selectors
 from wholecare.record.models import Person
 
 pytestmark = pytest.mark.django_db
@@ -339,3 +340,35 @@ def test_statements_sent_before_the_groups_existed_are_indexed_by_the_migration(
     assert not indexed.exists()
     migration.index(apps, None)
     assert list(indexed.values_list("value", flat=True)) == ["lithium"]
+
+
+def test_the_caseload_shows_the_first_ten_and_a_page_lists_everyone_to_consider(gp, gp_api) -> None:
+    pharmacist = factories.StaffFactory(discipline=Discipline.PHARMACIST)
+    people = [factories.PersonFactory() for _ in range(12)]
+    for person in people:
+        factories.CareTeamMembershipFactory(person=person, staff=gp)
+        factories.CareTeamMembershipFactory(person=person, staff=pharmacist)
+        body = _statement(person, "x")
+        _sent(gp_api, {**body, "medicationCodeableConcept": {"text": "Tramadol 50mg capsules"}})
+    client = signed_in(pharmacist)
+    caseload = client.get(reverse("web:caseload")).content.decode()
+    listed = caseload[caseload.index("Structured medication reviews") : caseload.index("Everyone")]
+    assert listed.count("<li>Potentially addictive: an opioid</li>") == 10
+    assert "See all 12 people to consider for a review" in listed
+    page = client.get(reverse("web:medication-reviews"))
+    assert page.content.decode().count("<li>Potentially addictive: an opioid</li>") == 12
+    assert {row.person for row in page.context["reviews"].rows} == set(people)
+    second = selectors.medication_reviews_to_consider(by=pharmacist.user, page=2, per_page=5)
+    assert (len(second.rows), second.page, second.pages, second.total) == (5, 2, 3, 12)
+    audited = AuditEvent.objects.filter(
+        what="people to consider for a structured medication review",
+        actor_user_id=pharmacist.user.pk,
+    )
+    before = audited.count()
+    last = selectors.medication_reviews_to_consider(by=pharmacist.user, page=99, per_page=5)
+    assert (len(last.rows), last.page) == (2, 3)
+    assert audited.count() == before + 2
+    nurse = on_care_team(Discipline.DISTRICT_NURSE, people[0])[1]
+    refused = nurse.get(reverse("web:medication-reviews")).content.decode()
+    assert "Structured medication reviews are carried out by pharmacists and GPs" in refused
+    assert people[0].full_name not in refused

@@ -5,7 +5,9 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from tests import factories
 from tests.app.fhir.conftest import api_for
@@ -19,7 +21,7 @@ from wholecare.medicines import selectors, services
 from wholecare.medicines.models import MedicinesReconciliation, ReconciledMedicine
 from wholecare.medicines.reconciliation import Decision
 from wholecare.record.models import Person, RecordEntry
-from wholecare.record.services import entry_enter_in_error
+from wholecare.record.services import entry_enter_in_error, entry_withhold_from_person
 
 pytestmark = pytest.mark.django_db
 
@@ -392,3 +394,37 @@ def test_what_is_left_to_follow_up_stays_on_the_reconcilers_caseload_until_done_
     _reconciled(signed_in(gp), lists, follow_up=False)
     assert selectors.to_follow_up(by=pharmacist.user) == ([], 0)
     assert "Medicines to follow up" not in client.get(reverse("web:caseload")).content.decode()
+
+
+def test_the_person_and_a_proxy_are_told_when_the_medicines_were_last_checked(
+    gp: Any, person: Person
+) -> None:
+    factories.CareTeamMembershipFactory(person=person, staff=gp)
+    _send(gp, _statement(person, "Atorvastatin 20mg tablets"))
+    own = signed_in_as_person(person, online_since=timezone.now() - dt.timedelta(days=1))
+    assert 'id="medicines-checked"' not in own.get(reverse("web:my-record")).content.decode()
+    client = signed_in(gp)
+    page = client.get(_url(person))
+    client.post(_url(person), {**_form(page), "checked_with": ["person"]})
+    mine = own.get(reverse("web:my-record")).content.decode()
+    assert "Your medicines were last checked on" in mine
+    assert f"by {gp.display_name} (GP), who compared" in mine
+    assert f'<a href="{reverse("web:my-notes")}">your notes and letters</a>' in mine
+    daughter = factories.UserFactory(email="daughter@example.org")
+    access_services.proxy_access_grant(
+        by=gp.user,
+        person=person,
+        email="daughter@example.org",
+        relationship="Daughter",
+        reads_notes=False,
+        basis="person-agreed",
+        identity_checked=True,
+    )
+    proxy = Client()
+    proxy.force_login(daughter)
+    theirs = proxy.get(reverse("web:proxy-record", args=[person.public_id])).content.decode()
+    assert "Their medicines were last checked on" in theirs
+    assert "notes and letters</a>." not in theirs[theirs.index('id="medicines-checked"') :][:600]
+    reconciliation = MedicinesReconciliation.objects.get()
+    entry_withhold_from_person(by=gp.user, entry=reconciliation.entry, reason="serious-harm")
+    assert 'id="medicines-checked"' not in own.get(reverse("web:my-record")).content.decode()

@@ -12,7 +12,12 @@ from django.utils import timezone
 
 from wholecare.access.audit import audit_many
 from wholecare.access.models import AuditEvent
-from wholecare.access.permissions import Relationship, staff_of
+from wholecare.access.permissions import (
+    Relationship,
+    entries_person_reads_q,
+    online_access_since,
+    staff_of,
+)
 from wholecare.directory.disciplines import MEDICINES_RECONCILERS, Discipline
 from wholecare.directory.models import Organisation, Staff
 from wholecare.fhir import medicines, received
@@ -22,7 +27,7 @@ from wholecare.fhir.models import Resource
 from wholecare.medicines import review
 from wholecare.medicines.models import MedicinesReconciliation
 from wholecare.medicines.reconciliation import Comparison, Decision, Listed, compare
-from wholecare.record.models import Person
+from wholecare.record.models import Person, RecordEntry
 from wholecare.record.selectors import (
     caseload_people,
     person_header_and_relationship,
@@ -95,6 +100,21 @@ def last_reconciled(staff: Staff | None, person: Person) -> LastReconciled | Non
         differing=sum(1 for line in lines if line.differences),
         to_follow_up=sum(1 for line in lines if line.decision == Decision.TO_FOLLOW_UP),
         changed_since=changed is not None and changed > latest.reconciled_at,
+    )
+
+
+def last_checked_for_person(person: Person) -> MedicinesReconciliation | None:
+    """The person's latest medicines reconciliation whose note they read in their own record
+    (decision 0040), for their Medicines card: none while their notes are not shown online."""
+    since = online_access_since(person)
+    if since is None or person.notes_online_paused_at is not None:
+        return None
+    readable = RecordEntry.objects.filter(entries_person_reads_q(since), person=person)
+    return (
+        MedicinesReconciliation.objects.filter(person=person, entry__in=readable)
+        .select_related("reconciled_by__user")
+        .order_by("-reconciled_at", "-pk")
+        .first()
     )
 
 

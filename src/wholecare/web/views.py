@@ -635,8 +635,16 @@ def _from_other_systems(staff: Staff | None, person: Person) -> dict[str, Any]:
 
 @require_GET
 def my_record(request: AuthenticatedHttpRequest) -> HttpResponse:
-    record = selectors.my_record(by=request.user)
-    context = {"record": record, **_from_other_systems(None, record.person)}
+    return _own_record(request, selectors.my_record(by=request.user))
+
+
+def _own_record(request: AuthenticatedHttpRequest, record: selectors.MyRecord) -> HttpResponse:
+    """The person's record as they read it, or as someone acting for them does."""
+    context = {
+        "record": record,
+        "medicines_checked": medicines_selectors.last_checked_for_person(record.person),
+        **_from_other_systems(None, record.person),
+    }
     return render(request, "record/my_record.html", context)
 
 
@@ -670,9 +678,7 @@ def people_i_help(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def proxy_record(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """The record of someone the user acts for, as that person reads it (decision 0041)."""
-    record = selectors.my_record(by=request.user, public_id=public_id)
-    context = {"record": record, **_from_other_systems(None, record.person)}
-    return render(request, "record/my_record.html", context)
+    return _own_record(request, selectors.my_record(by=request.user, public_id=public_id))
 
 
 @require_GET

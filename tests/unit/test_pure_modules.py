@@ -21,6 +21,7 @@ PURE = [
     "wholecare.fhir.appointments",
     "wholecare.medicines.reconciliation",
     "wholecare.medicines.review",
+    "wholecare.medicines.overdose",
 ]
 
 

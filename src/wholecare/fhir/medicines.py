@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wholecare.fhir.elements import as_list, calendar_date, concept_text
+from wholecare.medicines import overdose
 
 CURRENT = ("active", "on-hold", "intended")
 """The statuses of a medicine the person takes now, has paused or is about to start."""
@@ -50,6 +51,12 @@ class Medicine:
     """Active, yet the period the sender gave for it ended before today."""
     reason: str
     note: str
+
+    @property
+    def more_toxic_in_overdose(self) -> str:
+        """Why it is more toxic in overdose than others for the same purpose (decision 0044),
+        for staff assessing a risk of suicide; empty for most medicines."""
+        return overdose.more_toxic(self.name) if self.named else ""
 
 
 def summarise(content: Mapping[str, Any], today: dt.date) -> Medicine:

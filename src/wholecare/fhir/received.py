@@ -65,6 +65,11 @@ class Medicines:
     """Stopped or finished in the last `RECENTLY_ENDED_DAYS` days, the latest first."""
 
     @property
+    def more_toxic_in_overdose(self) -> list[SentMedicine]:
+        """Those in force that are more toxic in overdose (decision 0044)."""
+        return [s for s in self.current if s.medicine.more_toxic_in_overdose]
+
+    @property
     def lists(self) -> int:
         """How many organisations' lists these come from: more than one may disagree."""
         return len({s.sent_from for s in self.current + self.ended})

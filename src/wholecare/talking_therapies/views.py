@@ -28,6 +28,7 @@ from wholecare.directory.disciplines import Discipline
 from wholecare.directory.models import Service, Staff
 from wholecare.fhir import received
 from wholecare.record import vocabulary
+from wholecare.record.models import Person
 from wholecare.record.selectors import person_header
 from wholecare.talking_therapies import forms, selectors, services
 from wholecare.talking_therapies.engine import ENTERED_TREATMENT, Period
@@ -369,6 +370,7 @@ def _referral(
         "page": page,
         "referral": referral,
         "person": referral.person,
+        "more_toxic": _more_toxic(request, referral.person) if page.risks else [],
         "descriptor_form": forms.DescriptorForm(
             initial={**version, "problem_descriptor": referral.problem_descriptor}
         ),
@@ -592,6 +594,13 @@ def contact_kind(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+def _more_toxic(request: AuthenticatedHttpRequest, person: Person) -> list[received.SentMedicine]:
+    """The medicines other systems list the person taking that are more toxic in overdose, as
+    the user may read them, for whoever reviews a risk of suicide (decision 0044)."""
+    staff = staff_of(request.user)
+    return received.medicines_of(staff, person, timezone.localdate()).more_toxic_in_overdose
+
+
 def risk_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     task = selectors.risk_task_for_review(by=request.user, pk=pk)
     form = forms.RiskReviewForm(posted(request))
@@ -603,7 +612,8 @@ def risk_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Risk review recorded.")
             return redirect("talking_therapies:home")
-    return render(request, "talking_therapies/risk_review.html", {"form": form, "task": task})
+    context = {"form": form, "task": task, "more_toxic": _more_toxic(request, task.person)}
+    return render(request, "talking_therapies/risk_review.html", context)
 
 
 # Self-referral triage --------------------------------------------------------------------------

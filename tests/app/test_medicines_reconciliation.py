@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests import factories
-from tests.app.fhir.conftest import api_for
+from tests.app.fhir.conftest import medicine_taken, send_as
 from tests.app.signed_in import on_care_team, signed_in, signed_in_as_person
 from wholecare.access import services as access_services
 from wholecare.access.models import AuditEvent
@@ -31,27 +31,6 @@ PSY = [
 ]
 
 
-def _statement(
-    person: Person, name: str, status: str = "active", dosage: str = "One a day", **extra: Any
-) -> dict[str, Any]:
-    return {
-        "resourceType": "MedicationStatement",
-        "status": status,
-        "medicationCodeableConcept": {"text": name},
-        "subject": {"reference": f"Patient/{person.public_id}"},
-        "effectivePeriod": {"start": "2025-03-01"},
-        "dosage": [{"text": dosage}],
-        **extra,
-    }
-
-
-def _send(staff: Any, body: dict[str, Any]) -> dict[str, Any]:
-    created = api_for(staff).post("/fhir/MedicationStatement", body)
-    assert created.status_code == 201, created.content
-    sent: dict[str, Any] = created.json()
-    return sent
-
-
 @pytest.fixture
 def lists(gp: Any, person: Person) -> Person:
     """The GP practice's list and the hospital's, disagreeing on three medicines of four."""
@@ -63,13 +42,13 @@ def lists(gp: Any, person: Person) -> Person:
         ),
     )
     factories.CareTeamMembershipFactory(person=person, staff=hospital)
-    _send(gp, _statement(person, "Furosemide 40mg tablets", dosage="One each morning"))
-    _send(gp, _statement(person, "Bisoprolol 2.5mg tablets"))
-    _send(gp, _statement(person, "Aspirin 75mg dispersible tablets"))
-    _send(hospital, _statement(person, "Furosemide 40mg tablets", dosage="Two each morning"))
-    _send(hospital, _statement(person, "Bisoprolol 2.5mg tablets", status="stopped"))
-    _send(hospital, _statement(person, "Aspirin 75mg  dispersible tablets"))
-    _send(hospital, _statement(person, "Dapagliflozin 10mg tablets"))
+    send_as(gp, medicine_taken(person, "Furosemide 40mg tablets", dosage="One each morning"))
+    send_as(gp, medicine_taken(person, "Bisoprolol 2.5mg tablets"))
+    send_as(gp, medicine_taken(person, "Aspirin 75mg dispersible tablets"))
+    send_as(hospital, medicine_taken(person, "Furosemide 40mg tablets", dosage="Two each morning"))
+    send_as(hospital, medicine_taken(person, "Bisoprolol 2.5mg tablets", status="stopped"))
+    send_as(hospital, medicine_taken(person, "Aspirin 75mg  dispersible tablets"))
+    send_as(hospital, medicine_taken(person, "Dapagliflozin 10mg tablets"))
     return person
 
 
@@ -203,7 +182,7 @@ def test_lists_changed_since_the_page_opened_are_shown_again_unsaved(
         "note_4": "x",
         "checked_with": ["person"],
     }
-    _send(gp, _statement(lists, "Apixaban 5mg tablets"))
+    send_as(gp, medicine_taken(lists, "Apixaban 5mg tablets"))
     page = client.post(_url(lists), posted)
     assert page.status_code == 200
     assert page.context["changed_since_opened"] == services.CHANGED_SINCE_OPENED
@@ -218,7 +197,7 @@ def test_the_service_refuses_lists_changed_since_and_a_medicine_not_compared(
 ) -> None:
     pharmacist, _ = on_care_team(Discipline.PHARMACIST, lists)
     seen = selectors.comparison(pharmacist, lists, dt.date.today())
-    _send(gp, _statement(lists, "Apixaban 5mg tablets"))
+    send_as(gp, medicine_taken(lists, "Apixaban 5mg tablets"))
     with pytest.raises(ValidationError, match="changed since you opened"):
         services.reconcile(
             by=pharmacist.user,
@@ -286,8 +265,8 @@ def test_medicines_the_sharing_rule_withholds_are_counted_not_compared(
 ) -> None:
     factories.CareTeamMembershipFactory(person=person, staff=gp)
     therapist, _ = on_care_team(Discipline.HIGH_INTENSITY_THERAPIST, person)
-    _send(therapist, _statement(person, "Mirtazapine 15mg tablets", meta={"security": PSY}))
-    _send(gp, _statement(person, "Atorvastatin 20mg tablets"))
+    send_as(therapist, medicine_taken(person, "Mirtazapine 15mg tablets", meta={"security": PSY}))
+    send_as(gp, medicine_taken(person, "Atorvastatin 20mg tablets"))
     client = signed_in(gp)
     page = client.get(_url(person))
     assert [m.name for m in page.context["comparison"].medicines] == ["Atorvastatin 20mg tablets"]
@@ -332,8 +311,10 @@ def test_a_changed_list_and_a_note_entered_in_error_show_on_the_summary(
             "checked_with": ["carer"],
         },
     )
-    assert selectors.last_reconciled(pharmacist, lists).to_follow_up == 4  # type: ignore[union-attr]
-    sent = _send(gp, _statement(lists, "Apixaban 5mg tablets"))
+    last = selectors.last_reconciled(pharmacist, lists)
+    assert last is not None
+    assert last.to_follow_up == 4
+    sent = send_as(gp, medicine_taken(lists, "Apixaban 5mg tablets"))
     assert sent["status"] == "active"
     summary = client.get(reverse("web:person", args=[lists.public_id])).content.decode()
     assert "A list has changed since" in summary
@@ -348,7 +329,7 @@ def test_the_person_reading_their_notes_is_asked_about_and_reads_the_reconciliat
     gp: Any, person: Person
 ) -> None:
     factories.CareTeamMembershipFactory(person=person, staff=gp)
-    _send(gp, _statement(person, "Atorvastatin 20mg tablets"))
+    send_as(gp, medicine_taken(person, "Atorvastatin 20mg tablets"))
     own = signed_in_as_person(person)
     client = signed_in(gp)
     page = client.get(_url(person))
@@ -400,7 +381,7 @@ def test_the_person_and_a_proxy_are_told_when_the_medicines_were_last_checked(
     gp: Any, person: Person
 ) -> None:
     factories.CareTeamMembershipFactory(person=person, staff=gp)
-    _send(gp, _statement(person, "Atorvastatin 20mg tablets"))
+    send_as(gp, medicine_taken(person, "Atorvastatin 20mg tablets"))
     own = signed_in_as_person(person, online_since=timezone.now() - dt.timedelta(days=1))
     assert 'id="medicines-checked"' not in own.get(reverse("web:my-record")).content.decode()
     client = signed_in(gp)

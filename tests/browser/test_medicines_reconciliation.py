@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests import factories
-from tests.app.fhir.conftest import api_for
+from tests.app.fhir.conftest import medicine_taken, send_as
 from tests.browser.axe import violations
 from wholecare.directory.disciplines import Discipline
 from wholecare.directory.models import Organisation
@@ -19,21 +19,6 @@ from wholecare.medicines.models import MedicinesReconciliation
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
     """axe-core is injected as a script, which the app's own CSP rightly refuses."""
     return {**browser_context_args, "bypass_csp": True}
-
-
-def _send(staff: Any, person: Any, name: str, dosage: str, status: str = "active") -> None:
-    sent = api_for(staff).post(
-        "/fhir/MedicationStatement",
-        {
-            "resourceType": "MedicationStatement",
-            "status": status,
-            "medicationCodeableConcept": {"text": name},
-            "subject": {"reference": f"Patient/{person.public_id}"},
-            "effectivePeriod": {"start": "2025-06-01"},
-            "dosage": [{"text": dosage}],
-        },
-    )
-    assert sent.status_code == 201, sent.content
 
 
 def test_a_pharmacist_reconciles_the_gp_and_clinic_lists(page: Page, sign_in, live_server) -> None:
@@ -50,11 +35,11 @@ def test_a_pharmacist_reconciles_the_gp_and_clinic_lists(page: Page, sign_in, li
     )
     for staff in (gp, clinic, pharmacist):
         factories.CareTeamMembershipFactory(person=person, staff=staff)
-    _send(gp, person, "Furosemide 40mg tablets", "One each morning")
-    _send(gp, person, "Ramipril 2.5mg capsules", "One a day")
-    _send(clinic, person, "Furosemide 40mg tablets", "Two each morning")
-    _send(clinic, person, "Ramipril 2.5mg capsules", "One a day")
-    _send(clinic, person, "Dapagliflozin 10mg tablets", "One a day")
+    send_as(gp, medicine_taken(person, "Furosemide 40mg tablets", dosage="One each morning"))
+    send_as(gp, medicine_taken(person, "Ramipril 2.5mg capsules", dosage="One a day"))
+    send_as(clinic, medicine_taken(person, "Furosemide 40mg tablets", dosage="Two each morning"))
+    send_as(clinic, medicine_taken(person, "Ramipril 2.5mg capsules", dosage="One a day"))
+    send_as(clinic, medicine_taken(person, "Dapagliflozin 10mg tablets", dosage="One a day"))
 
     sign_in(page, "ph-kernow", factories.PASSWORD)
     page.goto(f"{live_server.url}/people/{person.public_id}/")

@@ -98,3 +98,26 @@ def sharing_decision(person: Any, discipline: str = "gp") -> dict[str, Any]:
             ],
         },
     }
+
+
+def medicine_taken(
+    person: Any, name: str, status: str = "active", dosage: str = "One a day", **extra: Any
+) -> dict[str, Any]:
+    """A MedicationStatement naming its medicine in words, as the demo's GP practices send."""
+    return {
+        "resourceType": "MedicationStatement",
+        "status": status,
+        "medicationCodeableConcept": {"text": name},
+        "subject": {"reference": f"Patient/{person.public_id}"},
+        "effectivePeriod": {"start": "2025-03-01"},
+        "dosage": [{"text": dosage}],
+        **extra,
+    }
+
+
+def send_as(staff: Any, body: dict[str, Any]) -> dict[str, Any]:
+    """`body` created through the API as `staff`'s system sends it."""
+    created = api_for(staff).post(f"/fhir/{body['resourceType']}", body)
+    assert created.status_code == 201, created.content
+    found: dict[str, Any] = created.json()
+    return found

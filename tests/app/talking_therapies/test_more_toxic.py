@@ -1,12 +1,10 @@
 """Whoever reviews a risk of suicide sees the medicines other systems list that are more toxic in
 overdose; the person's own record does not tag them (decision 0044)."""
 
-from typing import Any
-
 from django.urls import reverse
 
 from tests import factories
-from tests.app.fhir.conftest import api_for
+from tests.app.fhir.conftest import medicine_taken, send_as
 from tests.app.signed_in import signed_in, signed_in_as_person
 from tests.app.talking_therapies.conftest import Setting, days_ago, score, treated_course
 from wholecare.directory.disciplines import Discipline
@@ -16,14 +14,7 @@ from wholecare.talking_therapies.models import RiskTask
 def _takes(tt: Setting, name: str) -> None:
     gp = factories.StaffFactory(discipline=Discipline.GP, organisation=tt.practice)
     factories.CareTeamMembershipFactory(person=tt.person, staff=gp)
-    body: dict[str, Any] = {
-        "resourceType": "MedicationStatement",
-        "status": "active",
-        "medicationCodeableConcept": {"text": name},
-        "subject": {"reference": f"Patient/{tt.person.public_id}"},
-        "dosage": [{"text": "One or two at night"}],
-    }
-    assert api_for(gp).post("/fhir/MedicationStatement", body).status_code == 201
+    send_as(gp, medicine_taken(tt.person, name, dosage="One or two at night"))
 
 
 def test_a_risk_to_review_names_the_medicines_more_toxic_in_overdose(tt: Setting) -> None:

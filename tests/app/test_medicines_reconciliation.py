@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests import factories
 from tests.app.fhir.conftest import medicine_taken, send_as
@@ -409,3 +411,63 @@ def test_the_person_and_a_proxy_are_told_when_the_medicines_were_last_checked(
     reconciliation = MedicinesReconciliation.objects.get()
     entry_withhold_from_person(by=gp.user, entry=reconciliation.entry, reason="serious-harm")
     assert 'id="medicines-checked"' not in own.get(reverse("web:my-record")).content.decode()
+
+
+def test_what_was_found_too_long_for_the_timeline_is_refused_at_the_note(
+    gp: Any, lists: Person
+) -> None:
+    _, client = on_care_team(Discipline.PHARMACIST, lists)
+    for n in range(30):
+        send_as(gp, medicine_taken(lists, f"Made-up medicine {n:02d} 5mg tablets"))
+    page = client.get(_url(lists))
+    count = len(page.context["comparison"].medicines)
+    posted = {
+        **_form(page),
+        **{f"decision_{n}": Decision.TO_FOLLOW_UP for n in range(1, count + 1)},
+        **{f"note_{n}": "x" * 1000 for n in range(1, count + 1)},
+        "checked_with": ["person"],
+    }
+    refused = client.post(_url(lists), posted)
+    assert refused.status_code == 200
+    assert (
+        "more than the 20,000 a timeline entry holds" in refused.context["form"].errors["note"][0]
+    )
+    assert MedicinesReconciliation.objects.count() == 0
+    assert not RecordEntry.objects.filter(person=lists).exists()
+
+
+_ANSWER = st.one_of(st.sampled_from([d.value for d in Decision]), st.text(max_size=12))
+
+
+@settings(max_examples=20, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    decisions=st.lists(_ANSWER, min_size=0, max_size=6),
+    notes=st.lists(st.text(max_size=30), max_size=6),
+    checked=st.lists(st.sampled_from(["person", "carer", "gp-record", "nobody"]), max_size=3),
+    others=st.text(max_size=60),
+    stale=st.booleans(),
+)
+def test_whatever_is_posted_the_page_answers_and_saves_only_what_is_right(
+    lists: Person,
+    decisions: list[str],
+    notes: list[str],
+    checked: list[str],
+    others: str,
+    stale: bool,
+) -> None:
+    _, client = on_care_team(Discipline.PHARMACIST, lists)
+    page = client.get(_url(lists))
+    before = MedicinesReconciliation.objects.count()
+    posted: dict[str, Any] = {
+        "fingerprint": "stale" if stale else page.context["comparison"].fingerprint,
+        "checked_with": checked,
+        "others": others,
+        **{f"decision_{n}": d for n, d in enumerate(decisions, start=1)},
+        **{f"note_{n}": t for n, t in enumerate(notes, start=1)},
+    }
+    answered = client.post(_url(lists), posted)
+    assert answered.status_code in {200, 302}
+    saved = MedicinesReconciliation.objects.count() - before
+    assert saved == (1 if answered.status_code == 302 else 0)
+    if answered.status_code == 200 and stale:
+        assert answered.context["changed_since_opened"] == services.CHANGED_SINCE_OPENED

@@ -60,12 +60,24 @@ def reconcile(
     if errors:
         raise ValidationError(errors)
     decisions = {n: (Decision(found[n][0]), found[n][1].strip()) for n in found}
+    text = record_text(compared, decisions, extra, _checked_words(checked_with), note)
+    longest = RecordEntry._meta.get_field("text").max_length or 20_000
+    if len(text) > longest:
+        raise ValidationError(
+            {
+                "note": [
+                    f"All that was found comes to {len(text):,} characters, more than the"
+                    f" {longest:,} a timeline entry holds: shorten the note or what you found"
+                    " of some medicines"
+                ]
+            }
+        )
     entry = entry_create(
         by=by,
         person=person,
         kind=RecordEntry.Kind.NOTE,
         title=_title(compared, decisions),
-        text=record_text(compared, decisions, extra, _checked_words(checked_with), note),
+        text=text,
         withheld_from_person=withheld_from_person,
     )
     reconciliation = MedicinesReconciliation.objects.create(

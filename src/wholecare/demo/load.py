@@ -624,7 +624,8 @@ TRY_THIS: dict[str, str] = {
     "district-nurse": "Home visits to housebound people: open {social-worker-on-team} and their"
     " care plan; My caseload lists the care plans you wrote that are due for review.",
     "pwp": "Talking Therapies: your caseload, risk tasks and the waiting list; guided self-help "
-    "notes are psychological therapy notes.",
+    "notes are psychological therapy notes. A risk to review names the medicines the person"
+    " takes that are more toxic in overdose.",
     "therapist": "Therapy notes for {patient} and {therapy-withheld-from-gp}; the GP cannot read "
     "the second person's.",
     "psychiatrist": "Community mental health team caseload: open {community-mental-health}.",

@@ -276,6 +276,31 @@ class _Loader:
                 },
             )
 
+    def takes_a_tricyclic(self, person: Person) -> None:
+        """The practice's system lists amitriptyline, taken for pain and sleep, for the person
+        whose PHQ-9 raises a risk to review: the medicine more toxic in overdose that the review
+        names (decision 0044). Drawn from nothing random, so the rest of the area is as before."""
+        named_gp = (
+            CareTeamMembership.objects.filter(person=person, staff__discipline=Discipline.GP)
+            .select_related("staff__user")
+            .first()
+        )
+        if named_gp is None:
+            return
+        ctx = Ctx(grant=import_grant(named_gp.staff, "the practice's clinical system"), base="")
+        registry.resource_type("MedicationStatement").create(
+            ctx,
+            {
+                "resourceType": "MedicationStatement",
+                "status": "active",
+                "medicationCodeableConcept": {"text": "Amitriptyline 10mg tablets"},
+                "subject": {"reference": f"Patient/{person.public_id}"},
+                "effectivePeriod": {"start": (self.today - dt.timedelta(days=240)).isoformat()},
+                "reasonCode": [{"text": "Chronic pain and poor sleep"}],
+                "dosage": [{"text": "One or two tablets at night"}],
+            },
+        )
+
     def referral(
         self, person: Person, conditions: list[Condition], service: Service, team: _Team,
         nurse: Staff, state: str,
@@ -307,6 +332,8 @@ class _Loader:
             referred_by=nurse,
         )
         referral.conditions.set(conditions)
+        if state == "in-treatment-risk":
+            self.takes_a_tricyclic(person)
         self.markers(
             person, {c.concept.value_set for c in conditions}, nurse, received - dt.timedelta(90)
         )

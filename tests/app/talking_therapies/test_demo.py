@@ -34,6 +34,12 @@ def test_every_state_is_there_and_outcomes_come_from_the_engine(area):
         TTReferral.objects.exclude(ending_reason="").values("ending_reason").distinct().count() >= 3
     )
     assert RiskTask.objects.filter(reviewed_at__isnull=True).exists()
+    at_risk = RiskTask.objects.filter(reviewed_at__isnull=True).values("person")
+    assert Resource.objects.filter(
+        resource_type="MedicationStatement",
+        person__in=at_risk,
+        content__medicationCodeableConcept__text="Amitriptyline 10mg tablets",
+    ).exists(), "a risk to review names a medicine more toxic in overdose"
     assert SelfReferral.objects.exists()
     pwp = _staff("demo-pwp")
     sent = Referral.objects.filter(service__in=pwp.services.all(), pathway="").select_related(

@@ -405,6 +405,20 @@ def test_the_person_and_a_proxy_are_told_when_the_medicines_were_last_checked(
     )
     proxy = Client()
     proxy.force_login(daughter)
+    asked = client.get(_url(person)).content.decode()
+    assert 'id="reading-proxies"' not in asked
+    factories.UserFactory(email="son@example.org")
+    access_services.proxy_access_grant(
+        by=gp.user,
+        person=person,
+        email="son@example.org",
+        relationship="Son",
+        reads_notes=True,
+        basis="person-agreed",
+        identity_checked=True,
+    )
+    asked = client.get(_url(person)).content.decode()
+    assert "also reads" in asked[asked.index('id="reading-proxies"') :][:300]
     theirs = proxy.get(reverse("web:proxy-record", args=[person.public_id])).content.decode()
     assert "Their medicines were last checked on" in theirs
     assert "notes and letters</a>." not in theirs[theirs.index('id="medicines-checked"') :][:600]

@@ -27,6 +27,7 @@ CHANGED_SINCE_OPENED = (
 )
 #: At most this many medicines the person takes that no list has, in one reconciliation.
 OTHERS_MOST = 30
+#: The longest account of what was found of one medicine.
 NOTE_MOST = 1000
 
 

@@ -16,6 +16,7 @@ from wholecare.directory.disciplines import Discipline
 from wholecare.directory.models import Service, Staff
 from wholecare.medicines.models import MedicinesReconciliation
 from wholecare.medicines.reconciliation import Compared, Comparison, Decision
+from wholecare.medicines.services import NOTE_MOST
 from wholecare.record import nhs_number, services, vocabulary
 from wholecare.record.models import (
     Alert,
@@ -211,10 +212,10 @@ class MedicinesReconciliationForm(_MayWithholdFromPerson):
             )
             self.fields[f"note_{number}"] = forms.CharField(
                 required=False,
-                max_length=1000,
+                max_length=NOTE_MOST,
                 error_messages={
-                    "max_length": f"{medicine.name}: what you found must be 1,000 characters"
-                    " or fewer"
+                    "max_length": f"{medicine.name}: what you found must be {NOTE_MOST:,}"
+                    " characters or fewer"
                 },
             )
 

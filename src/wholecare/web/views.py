@@ -239,6 +239,7 @@ def medicines_reconcile(request: AuthenticatedHttpRequest, public_id: uuid.UUID)
         comparison=found.comparison,
         online=permissions.notes_read_online_since(found.person) is not None,
     )
+    context["reading_proxies"] = permissions.note_reading_proxies(found.person)
 
     def save(data: dict[str, Any]) -> str:
         medicines_services.reconcile(by=request.user, person=found.person, **data)

@@ -198,11 +198,7 @@ def medicine_statements(staff: Staff, person: Person, today: dt.date) -> list[Re
     """The MedicationStatements the "Medicines" card lists (in force, or ended in the last
     `RECENTLY_ENDED_DAYS` days) that `staff` may read, with who sent each and from where: the
     lists a medicines reconciliation compares (decision 0042)."""
-    return list(
-        Resource.objects.filter(_medicines_q(today), readable_q(staff), person=person)
-        .select_related("author__user", "author__organisation")
-        .order_by("pk")
-    )
+    return _sent_about(staff, person, _medicines_q(today))
 
 
 def withheld_medicine_statements(staff: Staff, person: Person, today: dt.date) -> int:

@@ -1,6 +1,8 @@
 """Whom to consider for a structured medication review, from the medicines' names (decision
 0043)."""
 
+import datetime as dt
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -68,3 +70,36 @@ def test_an_ingredient_at_the_start_of_a_name_is_found_whatever_follows(
 ) -> None:
     name = f"{ingredient.capitalize()} {rest}"
     assert any(ingredient in g.ingredients for g in review.groups_of(name))
+
+
+@pytest.mark.parametrize(
+    ("outcome", "note", "problem"),
+    [
+        ("continue", "", None),
+        ("stop", "", "Tramadol: say how, and who will make the change"),
+        ("stop", "Taper over 4 weeks; GP to stop the repeat", None),
+        ("reduce", "  ", "Tramadol: say how, and who will make the change"),
+        ("change", "To paracetamol", None),
+        ("", "", "Tramadol: choose what was agreed"),
+        ("made-up", "x", "Tramadol: choose what was agreed"),
+    ],
+)
+def test_each_outcome_but_continue_says_how(outcome: str, note: str, problem: str | None) -> None:
+    assert review.outcome_problem("Tramadol", outcome, note) == problem
+
+
+@pytest.mark.parametrize(
+    ("reviewed", "next_review", "today", "kept_off"),
+    [
+        (dt.date(2026, 1, 10), None, dt.date(2026, 11, 24), True),
+        (dt.date(2025, 11, 24), None, dt.date(2026, 11, 24), False),
+        (dt.date(2025, 11, 25), None, dt.date(2026, 11, 24), True),
+        (dt.date(2026, 6, 1), dt.date(2026, 9, 1), dt.date(2026, 11, 24), False),
+        (dt.date(2026, 6, 1), dt.date(2027, 9, 1), dt.date(2026, 11, 24), True),
+        (dt.date(2026, 6, 1), dt.date(2026, 11, 24), dt.date(2026, 11, 24), False),
+    ],
+)
+def test_a_review_keeps_someone_off_the_list_for_a_year_or_until_the_next_agreed(
+    reviewed: dt.date, next_review: dt.date | None, today: dt.date, kept_off: bool
+) -> None:
+    assert review.still_reviewed(reviewed, next_review, today) is kept_off

@@ -635,8 +635,9 @@ TRY_THIS: dict[str, str] = {
     "homecare-worker": "Homecare visit notes: open {social-worker-on-team}.",
     "occupational-therapist": "Falls and equipment at home: open {social-worker-on-team}.",
     "physiotherapist": "Strength and balance at home: open {social-worker-on-team}.",
-    "pharmacist": "Structured medication reviews: open {patient}. Reconcile {cared-for}'s"
-    " medicines: the heart failure clinic's list differs from the GP practice's.",
+    "pharmacist": "My caseload lists whom to consider for a structured medication review, and"
+    " why: open one and record the review with them. Reconcile {cared-for}'s medicines: the heart"
+    " failure clinic's list differs from the GP practice's.",
     "peer-support-worker": "Peer support in the community team: open {community-mental-health}.",
     "care-coordinator": "Integrated care for frail people at home: open {social-worker-on-team}"
     " and change the care plan you wrote with them.",

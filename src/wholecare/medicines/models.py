@@ -1,6 +1,6 @@
-"""Medicines reconciliations made in Wholecare (decision 0042): what the lists other systems sent
-said of each medicine, what whoever reconciled them found with the person, and the note it left on
-the timeline."""
+"""Medicines reconciliations (decision 0042) and structured medication reviews (decision 0045)
+made in Wholecare: what the lists other systems sent said of each medicine, what was found or
+agreed with the person, and the note each left on the timeline."""
 
 import uuid
 
@@ -9,6 +9,7 @@ from django.db import models
 
 from wholecare.directory.models import Staff
 from wholecare.medicines.reconciliation import Decision, Difference
+from wholecare.medicines.review import Outcome
 from wholecare.record.models import Person, RecordEntry
 
 
@@ -84,3 +85,54 @@ class ReconciledMedicine(models.Model):
     @property
     def difference_labels(self) -> list[str]:
         return [Difference(d).label for d in self.differences]
+
+
+class MedicationReview(models.Model):
+    """A structured medication review made with the person (decision 0045): what matters to
+    them, what was agreed for each medicine they take, and when to review again. A shared
+    decision: Wholecare prescribes nothing, and the prescriber makes any change agreed."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="medication_reviews")
+    entry = models.OneToOneField(RecordEntry, on_delete=models.RESTRICT, related_name="+")
+    """The note on the timeline: while it is entered in error, so is the review."""
+    reviewed_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField()
+    what_matters = models.TextField(
+        "what matters to the person", max_length=2000, validators=[MaxLengthValidator(2000)]
+    )
+    agreed_with_person = models.BooleanField()
+    next_review = models.DateField(null=True, blank=True)
+    note = models.TextField(max_length=2000, blank=True, validators=[MaxLengthValidator(2000)])
+
+    class Meta:
+        indexes = [models.Index(fields=["person", "-reviewed_at"])]
+
+    def __str__(self) -> str:
+        return f"Structured medication review of {self.reviewed_at:%Y-%m-%d}"
+
+
+class ReviewedMedicine(models.Model):
+    """One medicine of a review: as the lists had it, and what was agreed."""
+
+    review = models.ForeignKey(MedicationReview, on_delete=models.CASCADE, related_name="medicines")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=300)
+    as_listed = models.JSONField(default=list)
+    outcome = models.CharField(max_length=10, choices=[(o.value, o.label) for o in Outcome])
+    note = models.TextField(max_length=1000, blank=True, validators=[MaxLengthValidator(1000)])
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["review", "position"], name="reviewed_medicine_position_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def outcome_label(self) -> str:
+        return Outcome(self.outcome).label

@@ -106,6 +106,10 @@ class Compared:
             return tuple(d for d in Decision if d is not Decision.AS_LISTED)
         return (Decision.AS_LISTED, Decision.NOT_TAKEN_AS_LISTED, Decision.TO_FOLLOW_UP)
 
+    @property
+    def decision_choices(self) -> list[tuple[str, str]]:
+        return [(d.value, d.label) for d in self.decisions]
+
     def problem(self, decision: str, note: str) -> str | None:
         """Why `decision` (with `note`) cannot be recorded of this medicine; None when it can."""
         if decision not in self.decisions:

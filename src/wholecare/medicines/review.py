@@ -15,6 +15,7 @@ ingredients together (co-codamol, co-dydramol) is listed under its group."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -179,3 +180,48 @@ def cohorts(medicines: int, groups: Iterable[str]) -> tuple[Cohort, ...]:
     if medicines >= MANY_MEDICINES:
         found.add(Cohort.MANY_MEDICINES)
     return tuple(c for c in Cohort if c in found)
+
+
+class Outcome(StrEnum):
+    """What the person and the reviewer agreed for one medicine in a structured medication
+    review (decision 0045)."""
+
+    CONTINUE = "continue"
+    STOP = "stop"
+    REDUCE = "reduce"
+    CHANGE = "change"
+
+    @property
+    def label(self) -> str:
+        return _OUTCOME_LABELS[self]
+
+
+_OUTCOME_LABELS = {
+    Outcome.CONTINUE: "Continue",
+    Outcome.STOP: "Stop",
+    Outcome.REDUCE: "Reduce the dose",
+    Outcome.CHANGE: "Change to another medicine",
+}
+
+REVIEWED_FOR = dt.timedelta(days=365)
+"""How long a review takes someone off the list to consider, unless an earlier review was
+agreed: the DES expects at least a yearly review of those who need one."""
+
+
+def outcome_problem(name: str, outcome: str, note: str) -> str | None:
+    """Why `outcome` (with `note`) cannot be recorded of the medicine `name`; None when it can.
+    Anything but continuing it says how (a tapering plan, what instead)."""
+    if outcome not in set(Outcome):
+        return f"{name}: choose what was agreed"
+    if outcome != Outcome.CONTINUE and not note.strip():
+        return f"{name}: say how, and who will make the change"
+    return None
+
+
+def still_reviewed(reviewed_on: dt.date, next_review: dt.date | None, today: dt.date) -> bool:
+    """Whether a review done on `reviewed_on` still keeps someone off the list to consider: for
+    `REVIEWED_FOR`, or until the next review agreed, whichever comes first."""
+    until = reviewed_on + REVIEWED_FOR
+    if next_review is not None:
+        until = min(until, next_review)
+    return today < until

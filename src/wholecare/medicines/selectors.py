@@ -1,5 +1,6 @@
-"""Reads for medicines reconciliation (decision 0042): the lists other systems sent, set side by
-side under the sharing rule, and the person's last reconciliation."""
+"""Reads for the medicines other systems send: the lists set side by side under the sharing rule
+for a reconciliation (decision 0042), whom to consider for a structured medication review
+(decision 0043), and the reviews recorded (decision 0045)."""
 
 import datetime as dt
 import uuid
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Count, FilteredRelation, Max, OuterRef, Q, Subquery
+from django.db.models import Count, FilteredRelation, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from wholecare.access.audit import audit_many
@@ -25,8 +26,8 @@ from wholecare.fhir.access import readable_q
 from wholecare.fhir.mappers.medication import REVIEW_GROUP
 from wholecare.fhir.models import Resource
 from wholecare.medicines import review
-from wholecare.medicines.models import MedicinesReconciliation
-from wholecare.medicines.reconciliation import Comparison, Decision, Listed, compare
+from wholecare.medicines.models import MedicationReview, MedicinesReconciliation
+from wholecare.medicines.reconciliation import Compared, Comparison, Decision, Listed, compare
 from wholecare.record.models import Person, RecordEntry
 from wholecare.record.selectors import (
     caseload_people,
@@ -106,16 +107,36 @@ def last_reconciled(staff: Staff | None, person: Person) -> LastReconciled | Non
 def last_checked_for_person(person: Person) -> MedicinesReconciliation | None:
     """The person's latest medicines reconciliation whose note they read in their own record
     (decision 0040), for their Medicines card: none while their notes are not shown online."""
-    since = online_access_since(person)
-    if since is None or person.notes_online_paused_at is not None:
+    readable = _entries_person_reads(person)
+    if readable is None:
         return None
-    readable = RecordEntry.objects.filter(entries_person_reads_q(since), person=person)
     return (
         MedicinesReconciliation.objects.filter(person=person, entry__in=readable)
         .select_related("reconciled_by__user")
         .order_by("-reconciled_at", "-pk")
         .first()
     )
+
+
+def last_reviewed_for_person(person: Person) -> MedicationReview | None:
+    """The person's latest structured medication review whose note they read, as
+    `last_checked_for_person`."""
+    readable = _entries_person_reads(person)
+    if readable is None:
+        return None
+    return (
+        MedicationReview.objects.filter(person=person, entry__in=readable)
+        .select_related("reviewed_by__user")
+        .order_by("-reviewed_at", "-pk")
+        .first()
+    )
+
+
+def _entries_person_reads(person: Person) -> QuerySet[RecordEntry] | None:
+    since = online_access_since(person)
+    if since is None or person.notes_online_paused_at is not None:
+        return None
+    return RecordEntry.objects.filter(entries_person_reads_q(since), person=person)
 
 
 @dataclass(frozen=True)
@@ -260,6 +281,8 @@ def medication_reviews_to_consider(
         for pk, count in longest.items()
         if count >= review.MANY_MEDICINES or pk in grouped
     }
+    for pk in reviewed_lately(list(considered), timezone.localdate()):
+        del considered[pk]
     found = sorted(
         (
             (review.cohorts(count, grouped.get(pk, ())), count, pk)
@@ -287,3 +310,69 @@ def medication_reviews_to_consider(
         what="people to consider for a structured medication review",
     )
     return ReviewsToConsider(shown, page, pages, len(found))
+
+
+def reviewed_lately(people: list[int], today: dt.date) -> set[int]:
+    """Those of `people` whose latest structured medication review (not entered in error) still
+    keeps them off the list to consider (`review.still_reviewed`)."""
+    latest: dict[int, tuple[dt.date, dt.date | None]] = {}
+    for person, when, next_review in (
+        MedicationReview.objects.filter(
+            person__in=people,
+            entry__entered_in_error_at=None,
+            reviewed_at__gte=timezone.now() - review.REVIEWED_FOR,
+        )
+        .order_by("reviewed_at", "pk")
+        .values_list("person", "reviewed_at", "next_review")
+    ):
+        latest[person] = (timezone.localdate(when), next_review)
+    return {
+        person
+        for person, (when, next_review) in latest.items()
+        if review.still_reviewed(when, next_review, today)
+    }
+
+
+def may_review(staff: Staff, relationship: Relationship | None) -> bool:
+    """Pharmacists and GPs (`MEDICATION_REVIEWERS`) caring for the person record a structured
+    medication review with them (decision 0045)."""
+    return caring_for(relationship) and staff.discipline_enum in MEDICATION_REVIEWERS
+
+
+def last_review(person: Person) -> MedicationReview | None:
+    """The person's latest structured medication review not entered in error."""
+    return (
+        MedicationReview.objects.filter(person=person, entry__entered_in_error_at=None)
+        .select_related("reviewed_by__user")
+        .order_by("-reviewed_at", "-pk")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class ToReview:
+    person: Person
+    comparison: Comparison
+    may_review: bool
+    last: MedicationReview | None
+
+    @property
+    def taking(self) -> list[Compared]:
+        """The medicines in force in some list, one row each however many lists have them."""
+        return [m for m in self.comparison.medicines if m.in_force]
+
+
+def to_review(*, by: AbstractBaseUser, public_id: uuid.UUID) -> ToReview:
+    """The page recording a structured medication review: the medicines the person takes as
+    the lists the user may read have them, whether the user may record one, and the last.
+    Audited as a view; AccessDenied as for the record."""
+    staff = staff_of(by)
+    person, relationship = person_header_and_relationship(
+        by=by, public_id=public_id, what="structured medication review"
+    )
+    return ToReview(
+        person,
+        comparison(staff, person, timezone.localdate()),
+        may_review(staff, relationship),
+        last_review(person),
+    )

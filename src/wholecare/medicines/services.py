@@ -1,6 +1,8 @@
-"""Writes for medicines reconciliation (decision 0042). Atomic; bad input raises ValidationError
-keyed by field, saying what is wrong and for which medicine, and nothing is written."""
+"""Writes for medicines reconciliation (decision 0042) and structured medication reviews
+(decision 0045). Atomic; bad input raises ValidationError keyed by field, saying what is wrong
+and for which medicine, and nothing is written."""
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -9,9 +11,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from wholecare.access.permissions import AccessDenied, check_can_open_record, staff_of
-from wholecare.medicines import selectors
-from wholecare.medicines.models import MedicinesReconciliation, ReconciledMedicine
+from wholecare.medicines import review, selectors
+from wholecare.medicines.models import (
+    MedicationReview,
+    MedicinesReconciliation,
+    ReconciledMedicine,
+    ReviewedMedicine,
+)
 from wholecare.medicines.reconciliation import (
+    Compared,
     Comparison,
     Decision,
     describe,
@@ -62,17 +70,7 @@ def reconcile(
         raise ValidationError(errors)
     decisions = {n: (Decision(found[n][0]), found[n][1].strip()) for n in found}
     text = record_text(compared, decisions, extra, _checked_words(checked_with), note)
-    longest = RecordEntry._meta.get_field("text").max_length or 20_000
-    if len(text) > longest:
-        raise ValidationError(
-            {
-                "note": [
-                    f"All that was found comes to {len(text):,} characters, more than the"
-                    f" {longest:,} a timeline entry holds: shorten the note or what you found"
-                    " of some medicines"
-                ]
-            }
-        )
+    _check_fits(text)
     entry = entry_create(
         by=by,
         person=person,
@@ -158,3 +156,155 @@ def _title(compared: Comparison, decisions: Mapping[int, tuple[Decision, str]]) 
     if open_:
         said.append(f"{open_} to follow up")
     return "Medicines reconciled: " + ", ".join(said)
+
+
+def _check_fits(text: str) -> None:
+    """ValidationError at the note when `text` is longer than a timeline entry holds."""
+    longest = RecordEntry._meta.get_field("text").max_length or 20_000
+    if len(text) > longest:
+        raise ValidationError(
+            {
+                "note": [
+                    f"All that was recorded comes to {len(text):,} characters, more than the"
+                    f" {longest:,} a timeline entry holds: shorten the note or what was said"
+                    " of some medicines"
+                ]
+            }
+        )
+
+
+@transaction.atomic
+def medication_review_record(
+    *,
+    by: AbstractBaseUser,
+    person: Person,
+    fingerprint: str,
+    agreed: Mapping[int, tuple[str, str]],
+    what_matters: str,
+    agreed_with_person: bool | None,
+    next_review: dt.date | None = None,
+    note: str = "",
+    withheld_from_person: str = "",
+) -> MedicationReview:
+    """Record a structured medication review made with the person (decision 0045), of the
+    medicines they take as the lists the user saw had them (`fingerprint`): what was agreed for
+    each (`agreed`, by its number among those in force from 1: a `review.Outcome` and how), what
+    matters to them, whether they agreed, and when to review again. The timeline keeps it in
+    words. AccessDenied unless `selectors.may_review`."""
+    staff = staff_of(by)
+    if not selectors.may_review(staff, check_can_open_record(staff, person)):
+        raise AccessDenied(
+            "Only a pharmacist or GP caring for the person records a structured medication review"
+        )
+    compared = selectors.comparison(staff, person, timezone.localdate())
+    if compared.fingerprint != fingerprint:
+        raise ValidationError(CHANGED_SINCE_OPENED)
+    taking = [m for m in compared.medicines if m.in_force]
+    errors = _review_errors(taking, agreed, what_matters, agreed_with_person, next_review, note)
+    if errors:
+        raise ValidationError(errors)
+    outcomes = {n: (review.Outcome(agreed[n][0]), agreed[n][1].strip()) for n in agreed}
+    text = _review_text(taking, outcomes, what_matters, bool(agreed_with_person), next_review, note)
+    _check_fits(text)
+    entry = entry_create(
+        by=by,
+        person=person,
+        kind=RecordEntry.Kind.NOTE,
+        title=_review_title(outcomes),
+        text=text,
+        withheld_from_person=withheld_from_person,
+    )
+    recorded = MedicationReview.objects.create(
+        person=person,
+        entry=entry,
+        reviewed_by=staff,
+        reviewed_at=entry.occurred_at,
+        what_matters=what_matters.strip(),
+        agreed_with_person=bool(agreed_with_person),
+        next_review=next_review,
+        note=note.strip(),
+    )
+    ReviewedMedicine.objects.bulk_create(
+        ReviewedMedicine(
+            review=recorded,
+            position=n,
+            name=medicine.name[:300],
+            as_listed=[describe(item) for item in medicine.listed],
+            outcome=outcomes[n][0],
+            note=outcomes[n][1],
+        )
+        for n, medicine in enumerate(taking, start=1)
+    )
+    return recorded
+
+
+def _review_errors(
+    taking: Sequence[Compared],
+    agreed: Mapping[int, tuple[str, str]],
+    what_matters: str,
+    agreed_with_person: bool | None,
+    next_review: dt.date | None,
+    note: str,
+) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if not taking:
+        errors["__all__"] = [
+            "No system lists a medicine the person takes now, so there is nothing to review:"
+            " write what you discussed on the timeline instead"
+        ]
+    for n, medicine in enumerate(taking, start=1):
+        outcome, how = agreed.get(n, ("", ""))
+        problem = review.outcome_problem(medicine.name, outcome, how)
+        if problem is None and len(how.strip()) > NOTE_MOST:
+            problem = f"{medicine.name}: what was agreed must be {NOTE_MOST:,} characters or fewer"
+        if problem is not None:
+            errors[f"outcome_{n}"] = [problem]
+    if set(agreed) - set(range(1, len(taking) + 1)):
+        errors.setdefault("__all__", []).append(CHANGED_SINCE_OPENED)
+    if not what_matters.strip():
+        errors["what_matters"] = ["Say what matters to the person about their medicines"]
+    elif len(what_matters.strip()) > 2000:
+        errors["what_matters"] = ["What matters to the person must be 2,000 characters or fewer"]
+    if agreed_with_person is None:
+        errors["agreed_with_person"] = ["Say whether the person agreed what was decided"]
+    today = timezone.localdate()
+    if next_review is not None and not today < next_review <= today + review.REVIEWED_FOR:
+        errors["next_review"] = ["The next review must be after today and within 12 months"]
+    if len(note.strip()) > 2000:
+        errors["note"] = ["The note must be 2,000 characters or fewer"]
+    return errors
+
+
+def _review_text(
+    taking: Sequence[Compared],
+    outcomes: Mapping[int, tuple[review.Outcome, str]],
+    what_matters: str,
+    agreed_with_person: bool,
+    next_review: dt.date | None,
+    note: str,
+) -> str:
+    """The review in plain words, as the timeline keeps it."""
+    lines = [f"What matters to the person: {what_matters.strip()}"]
+    for n, medicine in enumerate(taking, start=1):
+        outcome, how = outcomes[n]
+        lines.append(f"{n}. {medicine.name}: {outcome.label}" + (f". {how}" if how else ""))
+        lines.extend(f"   {describe(item)}" for item in medicine.listed)
+    lines.append("Agreed with the person." if agreed_with_person else "Not agreed with the person.")
+    if next_review is not None:
+        lines.append(f"Next review by {next_review:%-d %B %Y}.")
+    if note.strip():
+        lines.append(note.strip())
+    return "\n".join(lines)
+
+
+def _review_title(outcomes: Mapping[int, tuple[review.Outcome, str]]) -> str:
+    """ "Structured medication review: 1 to stop, 1 to reduce, 5 to continue"."""
+    counts = {o: sum(1 for outcome, _ in outcomes.values() if outcome is o) for o in review.Outcome}
+    words = {
+        review.Outcome.STOP: "to stop",
+        review.Outcome.REDUCE: "to reduce",
+        review.Outcome.CHANGE: "to change",
+        review.Outcome.CONTINUE: "to continue",
+    }
+    said = [f"{counts[o]} {words[o]}" for o in words if counts[o]]
+    return "Structured medication review: " + ", ".join(said)

@@ -16,6 +16,7 @@ from wholecare.directory.disciplines import Discipline
 from wholecare.directory.models import Service, Staff
 from wholecare.medicines.models import MedicinesReconciliation
 from wholecare.medicines.reconciliation import Compared, Comparison, Decision
+from wholecare.medicines.review import Outcome
 from wholecare.medicines.services import NOTE_MOST
 from wholecare.record import nhs_number, services, vocabulary
 from wholecare.record.models import (
@@ -166,7 +167,8 @@ class WithholdFromPersonForm(forms.Form):
 
 @dataclass(frozen=True)
 class MedicineRow:
-    """One medicine of the reconciliation form: the comparison's row and its two fields."""
+    """One medicine of a form asking about each (a reconciliation, a medication review): the
+    comparison's row, and its two fields: the answer chosen, and what was found or agreed."""
 
     number: int
     medicine: Compared
@@ -233,6 +235,76 @@ class MedicinesReconciliationForm(_MayWithholdFromPerson):
         for n in range(1, len(self.comparison.medicines) + 1):
             found[n] = (data.pop(f"decision_{n}", "") or "", data.pop(f"note_{n}", "") or "")
         data["found"] = found
+        return data
+
+
+class MedicationReviewForm(_MayWithholdFromPerson):
+    """A structured medication review (decision 0045): what was agreed for each medicine in
+    `taking` (`outcome_N` and `how_N`, numbered from 1), what matters to the person, whether
+    they agreed, when to review again and a note; the service checks each medicine's answer."""
+
+    fingerprint = forms.CharField(widget=forms.HiddenInput, required=False)
+    what_matters = forms.CharField(
+        widget=forms.Textarea,
+        required=False,
+        max_length=2000,
+        error_messages={
+            "max_length": "What matters to the person must be 2,000 characters or fewer"
+        },
+    )
+    agreed_with_person = forms.TypedChoiceField(
+        choices=[
+            ("yes", "Yes: the person (or whoever speaks for them) agreed"),
+            ("no", "No: say why in the note"),
+        ],
+        coerce=lambda value: value == "yes",
+        required=False,
+        empty_value=None,
+    )
+    next_review = DateInputField(required=False, what="The next review")
+    note = forms.CharField(
+        widget=forms.Textarea,
+        required=False,
+        max_length=2000,
+        error_messages={"max_length": "The note must be 2,000 characters or fewer"},
+    )
+
+    def __init__(
+        self, *args: Any, fingerprint: str, taking: list[Compared], online: bool, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, online=online, **kwargs)
+        self.taking = taking
+        self.fields["fingerprint"].initial = fingerprint
+        for number, medicine in enumerate(taking, start=1):
+            self.fields[f"outcome_{number}"] = forms.ChoiceField(
+                choices=[(o.value, o.label) for o in Outcome],
+                required=False,
+                initial=Outcome.CONTINUE.value,
+                error_messages={"invalid_choice": f"{medicine.name}: choose what was agreed"},
+            )
+            self.fields[f"how_{number}"] = forms.CharField(
+                required=False,
+                max_length=NOTE_MOST,
+                error_messages={
+                    "max_length": f"{medicine.name}: what was agreed must be {NOTE_MOST:,}"
+                    " characters or fewer"
+                },
+            )
+
+    @property
+    def rows(self) -> list[MedicineRow]:
+        return [
+            MedicineRow(n, medicine, self[f"outcome_{n}"], self[f"how_{n}"])
+            for n, medicine in enumerate(self.taking, start=1)
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        """Each medicine's answer gathered into `agreed`, by its number."""
+        data = super().clean() or {}
+        data["agreed"] = {
+            n: (data.pop(f"outcome_{n}", "") or "", data.pop(f"how_{n}", "") or "")
+            for n in range(1, len(self.taking) + 1)
+        }
         return data
 
 

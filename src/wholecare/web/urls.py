@@ -81,6 +81,11 @@ urlpatterns = [
         name="referral-close",
     ),
     path(
+        "people/<uuid:public_id>/medicines/review/",
+        views.medication_review,
+        name="medication-review",
+    ),
+    path(
         "people/<uuid:public_id>/medicines/reconcile/",
         views.medicines_reconcile,
         name="medicines-reconcile",

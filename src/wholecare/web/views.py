@@ -42,6 +42,7 @@ from wholecare.web.forms import (
     EntryForm,
     FindPersonForm,
     IdentityForm,
+    MedicationReviewForm,
     MedicinesReconciliationForm,
     NeedStatusForm,
     NotesOnlinePauseForm,
@@ -208,6 +209,8 @@ def person_summary(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> H
             "discipline": discipline,
             "may_reconcile": medicines_selectors.may_reconcile(staff, summary.relationship),
             "last_reconciled": medicines_selectors.last_reconciled(staff, summary.person),
+            "may_review_medicines": medicines_selectors.may_review(staff, summary.relationship),
+            "last_medication_review": medicines_selectors.last_review(summary.person),
             **_from_other_systems(staff, summary.person),
         },
     )
@@ -244,6 +247,37 @@ def medicines_reconcile(request: AuthenticatedHttpRequest, public_id: uuid.UUID)
     def save(data: dict[str, Any]) -> str:
         medicines_services.reconcile(by=request.user, person=found.person, **data)
         return "The medicines reconciliation has been saved on the timeline."
+
+    return _form_page(request, form, save, template, context)
+
+
+@require_http_methods(["GET", "POST"])
+def medication_review(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Record a structured medication review made with the person (decision 0045); a form
+    posted against lists that have changed since shows them again, as `medicines_reconcile`."""
+    template = "medicines/review.html"
+    try:
+        found = medicines_selectors.to_review(by=request.user, public_id=public_id)
+    except AccessDenied:
+        return _no_access(request, public_id)
+    context: dict[str, Any] = {"person": found.person, "found": found}
+    if not found.may_review:
+        return render(request, template, context, status=403)
+    data = posted(request)
+    if data is not None and data.get("fingerprint") != found.comparison.fingerprint:
+        context["changed_since_opened"] = medicines_services.CHANGED_SINCE_OPENED
+        data = None
+    form = MedicationReviewForm(
+        data,
+        fingerprint=found.comparison.fingerprint,
+        taking=found.taking,
+        online=permissions.notes_read_online_since(found.person) is not None,
+    )
+    context["reading_proxies"] = permissions.note_reading_proxies(found.person)
+
+    def save(data: dict[str, Any]) -> str:
+        medicines_services.medication_review_record(by=request.user, person=found.person, **data)
+        return "The structured medication review has been saved on the timeline."
 
     return _form_page(request, form, save, template, context)
 
@@ -644,6 +678,7 @@ def _own_record(request: AuthenticatedHttpRequest, record: selectors.MyRecord) -
     context = {
         "record": record,
         "medicines_checked": medicines_selectors.last_checked_for_person(record.person),
+        "medicines_reviewed": medicines_selectors.last_reviewed_for_person(record.person),
         **_from_other_systems(None, record.person),
     }
     return render(request, "record/my_record.html", context)

@@ -110,12 +110,8 @@ def last_checked_for_person(person: Person) -> MedicinesReconciliation | None:
     readable = _entries_person_reads(person)
     if readable is None:
         return None
-    return (
-        MedicinesReconciliation.objects.filter(person=person, entry__in=readable)
-        .select_related("reconciled_by__user")
-        .order_by("-reconciled_at", "-pk")
-        .first()
-    )
+    found = MedicinesReconciliation.objects.filter(person=person, entry__in=readable)
+    return found.select_related("reconciled_by__user").order_by("-reconciled_at", "-pk").first()
 
 
 def last_reviewed_for_person(person: Person) -> MedicationReview | None:
@@ -124,12 +120,8 @@ def last_reviewed_for_person(person: Person) -> MedicationReview | None:
     readable = _entries_person_reads(person)
     if readable is None:
         return None
-    return (
-        MedicationReview.objects.filter(person=person, entry__in=readable)
-        .select_related("reviewed_by__user")
-        .order_by("-reviewed_at", "-pk")
-        .first()
-    )
+    found = MedicationReview.objects.filter(person=person, entry__in=readable)
+    return found.select_related("reviewed_by__user").order_by("-reviewed_at", "-pk").first()
 
 
 def _entries_person_reads(person: Person) -> QuerySet[RecordEntry] | None:

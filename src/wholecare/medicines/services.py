@@ -3,14 +3,20 @@
 and for which medicine, and nothing is written."""
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from wholecare.access.permissions import AccessDenied, check_can_open_record, staff_of
+from wholecare.access.permissions import (
+    AccessDenied,
+    Relationship,
+    check_can_open_record,
+    staff_of,
+)
+from wholecare.directory.models import Staff
 from wholecare.medicines import review, selectors
 from wholecare.medicines.models import (
     MedicationReview,
@@ -56,28 +62,24 @@ def reconcile(
     was found), where what the person takes was checked, what they take that no list has
     (`others`, one a line) and a note. The timeline keeps it in words. AccessDenied unless
     `selectors.may_reconcile`."""
-    staff = staff_of(by)
-    if not selectors.may_reconcile(staff, check_can_open_record(staff, person)):
-        raise AccessDenied(
-            "Only a pharmacist, GP or nurse caring for the person reconciles their medicines"
-        )
-    compared = selectors.comparison(staff, person, timezone.localdate())
-    if compared.fingerprint != fingerprint:
-        raise ValidationError(CHANGED_SINCE_OPENED)
+    staff, compared = _lists_as_seen(
+        by,
+        person,
+        fingerprint,
+        selectors.may_reconcile,
+        "Only a pharmacist, GP or nurse caring for the person reconciles their medicines",
+    )
     extra = other_medicines(others)
     errors = _errors(compared, found, checked_with, extra, note)
     if errors:
         raise ValidationError(errors)
     decisions = {n: (Decision(found[n][0]), found[n][1].strip()) for n in found}
-    text = record_text(compared, decisions, extra, _checked_words(checked_with), note)
-    _check_fits(text)
-    entry = entry_create(
-        by=by,
-        person=person,
-        kind=RecordEntry.Kind.NOTE,
-        title=_title(compared, decisions),
-        text=text,
-        withheld_from_person=withheld_from_person,
+    entry = _timeline_note(
+        by,
+        person,
+        _title(compared, decisions),
+        record_text(compared, decisions, extra, _checked_words(checked_with), note),
+        withheld_from_person,
     )
     reconciliation = MedicinesReconciliation.objects.create(
         person=person,
@@ -158,8 +160,29 @@ def _title(compared: Comparison, decisions: Mapping[int, tuple[Decision, str]]) 
     return "Medicines reconciled: " + ", ".join(said)
 
 
-def _check_fits(text: str) -> None:
-    """ValidationError at the note when `text` is longer than a timeline entry holds."""
+def _lists_as_seen(
+    by: AbstractBaseUser,
+    person: Person,
+    fingerprint: str,
+    may: Callable[[Staff, Relationship | None], bool],
+    refusal: str,
+) -> tuple[Staff, Comparison]:
+    """The user, and the lists as they now stand, which must be those the user saw
+    (`fingerprint`); AccessDenied saying `refusal` unless `may`."""
+    staff = staff_of(by)
+    if not may(staff, check_can_open_record(staff, person)):
+        raise AccessDenied(refusal)
+    compared = selectors.comparison(staff, person, timezone.localdate())
+    if compared.fingerprint != fingerprint:
+        raise ValidationError(CHANGED_SINCE_OPENED)
+    return staff, compared
+
+
+def _timeline_note(
+    by: AbstractBaseUser, person: Person, title: str, text: str, withheld_from_person: str
+) -> RecordEntry:
+    """The note on the timeline; ValidationError at the note when `text` is longer than a
+    timeline entry holds."""
     longest = RecordEntry._meta.get_field("text").max_length or 20_000
     if len(text) > longest:
         raise ValidationError(
@@ -171,6 +194,14 @@ def _check_fits(text: str) -> None:
                 ]
             }
         )
+    return entry_create(
+        by=by,
+        person=person,
+        kind=RecordEntry.Kind.NOTE,
+        title=title,
+        text=text,
+        withheld_from_person=withheld_from_person,
+    )
 
 
 @transaction.atomic
@@ -191,28 +222,24 @@ def medication_review_record(
     each (`agreed`, by its number among those in force from 1: a `review.Outcome` and how), what
     matters to them, whether they agreed, and when to review again. The timeline keeps it in
     words. AccessDenied unless `selectors.may_review`."""
-    staff = staff_of(by)
-    if not selectors.may_review(staff, check_can_open_record(staff, person)):
-        raise AccessDenied(
-            "Only a pharmacist or GP caring for the person records a structured medication review"
-        )
-    compared = selectors.comparison(staff, person, timezone.localdate())
-    if compared.fingerprint != fingerprint:
-        raise ValidationError(CHANGED_SINCE_OPENED)
+    staff, compared = _lists_as_seen(
+        by,
+        person,
+        fingerprint,
+        selectors.may_review,
+        "Only a pharmacist or GP caring for the person records a structured medication review",
+    )
     taking = [m for m in compared.medicines if m.in_force]
     errors = _review_errors(taking, agreed, what_matters, agreed_with_person, next_review, note)
     if errors:
         raise ValidationError(errors)
     outcomes = {n: (review.Outcome(agreed[n][0]), agreed[n][1].strip()) for n in agreed}
-    text = _review_text(taking, outcomes, what_matters, bool(agreed_with_person), next_review, note)
-    _check_fits(text)
-    entry = entry_create(
-        by=by,
-        person=person,
-        kind=RecordEntry.Kind.NOTE,
-        title=_review_title(outcomes),
-        text=text,
-        withheld_from_person=withheld_from_person,
+    entry = _timeline_note(
+        by,
+        person,
+        _review_title(outcomes),
+        _review_text(taking, outcomes, what_matters, bool(agreed_with_person), next_review, note),
+        withheld_from_person,
     )
     recorded = MedicationReview.objects.create(
         person=person,

@@ -225,14 +225,10 @@ class _Loader:
         """What the practice's clinical system sent through the API, acting as the named GP: the
         latest blood pressure (a panel, as UK Core codes it) and, for some, a care plan; kept
         through the same FHIR create as a real client's (decision 0026, 0027)."""
-        named_gp = (
-            CareTeamMembership.objects.filter(person=person, staff__discipline=Discipline.GP)
-            .select_related("staff__user")
-            .first()
-        )
+        named_gp = _named_gp(person)
         if named_gp is None:
             return
-        ctx = Ctx(grant=import_grant(named_gp.staff, "the practice's clinical system"), base="")
+        ctx = _the_practice(named_gp)
         subject = {"reference": f"Patient/{person.public_id}"}
         day = self.today - dt.timedelta(days=self.rng.randint(3, 60))
         systolic, diastolic = self.rng.randint(118, 162), self.rng.randint(70, 96)
@@ -280,16 +276,11 @@ class _Loader:
         """The practice's system lists amitriptyline, taken for pain and sleep, for the person
         whose PHQ-9 raises a risk to review: the medicine more toxic in overdose that the review
         names (decision 0044). Drawn from nothing random, so the rest of the area is as before."""
-        named_gp = (
-            CareTeamMembership.objects.filter(person=person, staff__discipline=Discipline.GP)
-            .select_related("staff__user")
-            .first()
-        )
+        named_gp = _named_gp(person)
         if named_gp is None:
             return
-        ctx = Ctx(grant=import_grant(named_gp.staff, "the practice's clinical system"), base="")
         registry.resource_type("MedicationStatement").create(
-            ctx,
+            _the_practice(named_gp),
             {
                 "resourceType": "MedicationStatement",
                 "status": "active",
@@ -412,6 +403,19 @@ class _Loader:
             service=referral.service,
         )
         return referral
+
+
+def _named_gp(person: Person) -> CareTeamMembership | None:
+    return (
+        CareTeamMembership.objects.filter(person=person, staff__discipline=Discipline.GP)
+        .select_related("staff__user")
+        .first()
+    )
+
+
+def _the_practice(named_gp: CareTeamMembership) -> Ctx:
+    """The API context of the practice's clinical system, acting as the person's named GP."""
+    return Ctx(grant=import_grant(named_gp.staff, "the practice's clinical system"), base="")
 
 
 def _staff(discipline: Discipline) -> list[Staff]:

@@ -216,6 +216,18 @@ def person_summary(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> H
     )
 
 
+def _unless_lists_changed(
+    request: AuthenticatedHttpRequest, fingerprint: str, context: dict[str, Any]
+) -> QueryDict | None:
+    """The posted data to bind a form about the medicines lists with; None (a fresh form, and
+    `changed_since_opened` in `context`) when it was posted against lists that have changed."""
+    data = posted(request)
+    if data is not None and data.get("fingerprint") != fingerprint:
+        context["changed_since_opened"] = medicines_services.CHANGED_SINCE_OPENED
+        return None
+    return data
+
+
 @require_http_methods(["GET", "POST"])
 def medicines_reconcile(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """Reconcile the medicines lists other systems sent, with the person (decision 0042). A
@@ -233,12 +245,8 @@ def medicines_reconcile(request: AuthenticatedHttpRequest, public_id: uuid.UUID)
     }
     if not found.may_reconcile:
         return render(request, template, context, status=403)
-    data = posted(request)
-    if data is not None and data.get("fingerprint") != found.comparison.fingerprint:
-        context["changed_since_opened"] = medicines_services.CHANGED_SINCE_OPENED
-        data = None
     form = MedicinesReconciliationForm(
-        data,
+        _unless_lists_changed(request, found.comparison.fingerprint, context),
         comparison=found.comparison,
         online=permissions.notes_read_online_since(found.person) is not None,
     )
@@ -263,12 +271,8 @@ def medication_review(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -
     context: dict[str, Any] = {"person": found.person, "found": found}
     if not found.may_review:
         return render(request, template, context, status=403)
-    data = posted(request)
-    if data is not None and data.get("fingerprint") != found.comparison.fingerprint:
-        context["changed_since_opened"] = medicines_services.CHANGED_SINCE_OPENED
-        data = None
     form = MedicationReviewForm(
-        data,
+        _unless_lists_changed(request, found.comparison.fingerprint, context),
         fingerprint=found.comparison.fingerprint,
         taking=found.taking,
         online=permissions.notes_read_online_since(found.person) is not None,

@@ -2,8 +2,9 @@
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
@@ -15,7 +16,7 @@ from wholecare.access.models import BreakGlassAccess, ProxyAccess, SharingConsen
 from wholecare.directory.disciplines import Discipline
 from wholecare.directory.models import Service, Staff
 from wholecare.medicines.models import MedicinesReconciliation
-from wholecare.medicines.reconciliation import Compared, Comparison, Decision
+from wholecare.medicines.reconciliation import Compared, Decision
 from wholecare.medicines.review import Outcome
 from wholecare.medicines.services import NOTE_MOST
 from wholecare.record import nhs_number, services, vocabulary
@@ -176,13 +177,84 @@ class MedicineRow:
     note: forms.BoundField
 
 
-class MedicinesReconciliationForm(_MayWithholdFromPerson):
-    """What was found of each medicine in `comparison` (`decision_N` and `note_N`, numbered
-    from 1), where it was checked, what the person takes that no list has, and a note. Any
-    `Decision` is taken here; the service checks each against its medicine, and the page offers
-    only those it allows (decision 0042)."""
+class _EachMedicine(_MayWithholdFromPerson):
+    """A form asking about each of `medicines` against the lists as seen (`fingerprint`): an
+    answer among `CHOICES` (`ANSWER`_N) and what was found or agreed (`SAID`_N), numbered from 1,
+    gathered by `clean` into `GATHERED` as {number: (answer, said)}. Any choice is taken here;
+    the service checks each against its medicine."""
+
+    ANSWER: ClassVar[str]
+    SAID: ClassVar[str]
+    GATHERED: ClassVar[str]
+    CHOICES: ClassVar[list[tuple[str, str]]]
+    ASKED: ClassVar[str]
+    """What the answer is, in the error messages: "what you found"."""
 
     fingerprint = forms.CharField(widget=forms.HiddenInput, required=False)
+    note = forms.CharField(
+        widget=forms.Textarea,
+        required=False,
+        max_length=2000,
+        error_messages={"max_length": "The note must be 2,000 characters or fewer"},
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        fingerprint: str,
+        medicines: Sequence[Compared],
+        online: bool,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, online=online, **kwargs)
+        self.medicines = medicines
+        self.fields["fingerprint"].initial = fingerprint
+        for number, medicine in enumerate(medicines, start=1):
+            self.fields[f"{self.ANSWER}_{number}"] = forms.ChoiceField(
+                choices=self.CHOICES,
+                required=False,
+                initial=self.initial_answer(medicine),
+                error_messages={"invalid_choice": f"{medicine.name}: choose {self.ASKED}"},
+            )
+            self.fields[f"{self.SAID}_{number}"] = forms.CharField(
+                required=False,
+                max_length=NOTE_MOST,
+                error_messages={
+                    "max_length": f"{medicine.name}: {self.ASKED} must be {NOTE_MOST:,}"
+                    " characters or fewer"
+                },
+            )
+
+    def initial_answer(self, medicine: Compared) -> str | None:
+        raise NotImplementedError
+
+    @property
+    def rows(self) -> list[MedicineRow]:
+        return [
+            MedicineRow(n, medicine, self[f"{self.ANSWER}_{n}"], self[f"{self.SAID}_{n}"])
+            for n, medicine in enumerate(self.medicines, start=1)
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        data[self.GATHERED] = {
+            n: (
+                data.pop(f"{self.ANSWER}_{n}", "") or "",
+                data.pop(f"{self.SAID}_{n}", "") or "",
+            )
+            for n in range(1, len(self.medicines) + 1)
+        }
+        return data
+
+
+class MedicinesReconciliationForm(_EachMedicine):
+    """A medicines reconciliation (decision 0042): what was found of each medicine compared
+    (`decision_N`, `note_N`), where it was checked, what the person takes that no list has, and
+    a note. The page offers each medicine only the decisions it allows."""
+
+    ANSWER, SAID, GATHERED, ASKED = "decision", "note", "found", "what you found"
+    CHOICES = [(d.value, d.label) for d in Decision]
+
     checked_with = forms.MultipleChoiceField(
         choices=MedicinesReconciliation.CheckedWith.choices,
         required=False,
@@ -194,56 +266,20 @@ class MedicinesReconciliationForm(_MayWithholdFromPerson):
         max_length=5000,
         error_messages={"max_length": "The medicines in no list must be 5,000 characters or fewer"},
     )
-    note = forms.CharField(
-        widget=forms.Textarea,
-        required=False,
-        max_length=2000,
-        error_messages={"max_length": "The note must be 2,000 characters or fewer"},
-    )
 
-    def __init__(self, *args: Any, comparison: Comparison, online: bool, **kwargs: Any) -> None:
-        super().__init__(*args, online=online, **kwargs)
-        self.comparison = comparison
-        self.fields["fingerprint"].initial = comparison.fingerprint
-        for number, medicine in enumerate(comparison.medicines, start=1):
-            self.fields[f"decision_{number}"] = forms.ChoiceField(
-                choices=[(d.value, d.label) for d in Decision],
-                required=False,
-                initial=None if medicine.differences else Decision.AS_LISTED.value,
-                error_messages={"invalid_choice": f"{medicine.name}: choose what you found"},
-            )
-            self.fields[f"note_{number}"] = forms.CharField(
-                required=False,
-                max_length=NOTE_MOST,
-                error_messages={
-                    "max_length": f"{medicine.name}: what you found must be {NOTE_MOST:,}"
-                    " characters or fewer"
-                },
-            )
-
-    @property
-    def rows(self) -> list[MedicineRow]:
-        return [
-            MedicineRow(n, medicine, self[f"decision_{n}"], self[f"note_{n}"])
-            for n, medicine in enumerate(self.comparison.medicines, start=1)
-        ]
-
-    def clean(self) -> dict[str, Any]:
-        """Each medicine's answer gathered into `found`, by its number."""
-        data = super().clean() or {}
-        found = {}
-        for n in range(1, len(self.comparison.medicines) + 1):
-            found[n] = (data.pop(f"decision_{n}", "") or "", data.pop(f"note_{n}", "") or "")
-        data["found"] = found
-        return data
+    def initial_answer(self, medicine: Compared) -> str | None:
+        """Taken as listed where the lists agree; where they differ, nothing until chosen."""
+        return None if medicine.differences else Decision.AS_LISTED.value
 
 
-class MedicationReviewForm(_MayWithholdFromPerson):
-    """A structured medication review (decision 0045): what was agreed for each medicine in
-    `taking` (`outcome_N` and `how_N`, numbered from 1), what matters to the person, whether
-    they agreed, when to review again and a note; the service checks each medicine's answer."""
+class MedicationReviewForm(_EachMedicine):
+    """A structured medication review (decision 0045): what was agreed for each medicine taken
+    (`outcome_N`, `how_N`), what matters to the person, whether they agreed, when to review
+    again and a note."""
 
-    fingerprint = forms.CharField(widget=forms.HiddenInput, required=False)
+    ANSWER, SAID, GATHERED, ASKED = "outcome", "how", "agreed", "what was agreed"
+    CHOICES = [(o.value, o.label) for o in Outcome]
+
     what_matters = forms.CharField(
         widget=forms.Textarea,
         required=False,
@@ -262,50 +298,9 @@ class MedicationReviewForm(_MayWithholdFromPerson):
         empty_value=None,
     )
     next_review = DateInputField(required=False, what="The next review")
-    note = forms.CharField(
-        widget=forms.Textarea,
-        required=False,
-        max_length=2000,
-        error_messages={"max_length": "The note must be 2,000 characters or fewer"},
-    )
 
-    def __init__(
-        self, *args: Any, fingerprint: str, taking: list[Compared], online: bool, **kwargs: Any
-    ) -> None:
-        super().__init__(*args, online=online, **kwargs)
-        self.taking = taking
-        self.fields["fingerprint"].initial = fingerprint
-        for number, medicine in enumerate(taking, start=1):
-            self.fields[f"outcome_{number}"] = forms.ChoiceField(
-                choices=[(o.value, o.label) for o in Outcome],
-                required=False,
-                initial=Outcome.CONTINUE.value,
-                error_messages={"invalid_choice": f"{medicine.name}: choose what was agreed"},
-            )
-            self.fields[f"how_{number}"] = forms.CharField(
-                required=False,
-                max_length=NOTE_MOST,
-                error_messages={
-                    "max_length": f"{medicine.name}: what was agreed must be {NOTE_MOST:,}"
-                    " characters or fewer"
-                },
-            )
-
-    @property
-    def rows(self) -> list[MedicineRow]:
-        return [
-            MedicineRow(n, medicine, self[f"outcome_{n}"], self[f"how_{n}"])
-            for n, medicine in enumerate(self.taking, start=1)
-        ]
-
-    def clean(self) -> dict[str, Any]:
-        """Each medicine's answer gathered into `agreed`, by its number."""
-        data = super().clean() or {}
-        data["agreed"] = {
-            n: (data.pop(f"outcome_{n}", "") or "", data.pop(f"how_{n}", "") or "")
-            for n in range(1, len(self.taking) + 1)
-        }
-        return data
+    def initial_answer(self, medicine: Compared) -> str | None:
+        return Outcome.CONTINUE.value
 
 
 class ProxyGrantForm(forms.Form):

@@ -247,7 +247,8 @@ def medicines_reconcile(request: AuthenticatedHttpRequest, public_id: uuid.UUID)
         return render(request, template, context, status=403)
     form = MedicinesReconciliationForm(
         _unless_lists_changed(request, found.comparison.fingerprint, context),
-        comparison=found.comparison,
+        fingerprint=found.comparison.fingerprint,
+        medicines=found.comparison.medicines,
         online=permissions.notes_read_online_since(found.person) is not None,
     )
     context["reading_proxies"] = permissions.note_reading_proxies(found.person)
@@ -274,7 +275,7 @@ def medication_review(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -
     form = MedicationReviewForm(
         _unless_lists_changed(request, found.comparison.fingerprint, context),
         fingerprint=found.comparison.fingerprint,
-        taking=found.taking,
+        medicines=found.taking,
         online=permissions.notes_read_online_since(found.person) is not None,
     )
     context["reading_proxies"] = permissions.note_reading_proxies(found.person)

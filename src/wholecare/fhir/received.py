@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from wholecare.directory.models import Staff
@@ -203,8 +203,10 @@ def medicine_statements(staff: Staff, person: Person, today: dt.date) -> list[Re
 
 def withheld_medicine_statements(staff: Staff, person: Person, today: dt.date) -> int:
     """How many of those `medicine_statements` would list the sharing rule keeps from `staff`."""
-    listed = Resource.objects.filter(_medicines_q(today), person=person)
-    return listed.count() - listed.filter(readable_q(staff)).count()
+    counted = Resource.objects.filter(_medicines_q(today), person=person).aggregate(
+        listed=Count("pk"), readable=Count("pk", filter=readable_q(staff))
+    )
+    return int(counted["listed"] - counted["readable"])
 
 
 def _medicines(rows: list[Resource], today: dt.date) -> Medicines:

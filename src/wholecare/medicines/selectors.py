@@ -81,11 +81,17 @@ class LastReconciled:
 
 
 def last_reconciled(staff: Staff | None, person: Person) -> LastReconciled | None:
-    """`staff` None: the person reading their own record, who reads every list."""
+    """`staff` None: the person reading their own record, who reads every list. Two queries:
+    the reconciliation with its counts, and when the lists last changed."""
     latest = (
         MedicinesReconciliation.objects.filter(person=person, entry__entered_in_error_at=None)
         .select_related("reconciled_by__user")
-        .prefetch_related("medicines")
+        .annotate(
+            differing=Count("medicines", filter=~Q(medicines__differences=[])),
+            following_up=Count(
+                "medicines", filter=Q(medicines__decision=Decision.TO_FOLLOW_UP.value)
+            ),
+        )
         .order_by("-reconciled_at", "-pk")
         .first()
     )
@@ -95,11 +101,10 @@ def last_reconciled(staff: Staff | None, person: Person) -> LastReconciled | Non
     if staff is not None:
         statements = statements.filter(readable_q(staff))
     changed = statements.aggregate(latest=Max("last_updated"))["latest"]
-    lines = list(latest.medicines.all())
     return LastReconciled(
         latest,
-        differing=sum(1 for line in lines if line.differences),
-        to_follow_up=sum(1 for line in lines if line.decision == Decision.TO_FOLLOW_UP),
+        differing=latest.differing,
+        to_follow_up=latest.following_up,
         changed_since=changed is not None and changed > latest.reconciled_at,
     )
 

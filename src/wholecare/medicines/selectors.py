@@ -31,6 +31,7 @@ from wholecare.medicines.reconciliation import Compared, Comparison, Decision, L
 from wholecare.record.models import Person, RecordEntry
 from wholecare.record.selectors import (
     caseload_people,
+    first_and_total,
     person_header_and_relationship,
 )
 from wholecare.record.services import caring_for
@@ -194,10 +195,9 @@ def to_follow_up(*, by: AbstractBaseUser) -> tuple[list[FollowUp], int]:
         .filter(medicines_open__gt=0)
         .order_by("reconciled_at", "pk")
     )
-    rows: list[tuple[int, dt.datetime, int]] = list(
-        following.values_list("person", "reconciled_at", "medicines_open")[:TO_FOLLOW_UP_SHOWN]
+    rows, total = first_and_total(
+        following.values_list("person", "reconciled_at", "medicines_open"), TO_FOLLOW_UP_SHOWN
     )
-    total = len(rows) if len(rows) < TO_FOLLOW_UP_SHOWN else following.count()
     people = Person.objects.in_bulk([row[0] for row in rows])
     found = [FollowUp(people[person], when, count) for person, when, count in rows]
     audit_many(

@@ -7,7 +7,7 @@ transaction.
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -16,7 +16,6 @@ from django.db.models import (
     Count,
     Exists,
     F,
-    Model,
     OuterRef,
     Prefetch,
     Q,
@@ -116,10 +115,10 @@ URGENCY = {
 }
 
 
-_M = TypeVar("_M", bound=Model)
+_Row = TypeVar("_Row")
 
 
-def first_and_total(ordered: QuerySet[_M], limit: int) -> tuple[list[_M], int]:
+def first_and_total(ordered: QuerySet[Any, _Row], limit: int) -> tuple[list[_Row], int]:
     """The first `limit` of `ordered`, and how many there are in all: counted only when the list
     is full, so a short list costs one query."""
     shown = list(ordered[:limit])

@@ -20,7 +20,11 @@ from wholecare.access.permissions import AccessDenied
 from wholecare.directory.disciplines import Discipline
 from wholecare.directory.models import Organisation
 from wholecare.medicines import selectors, services
-from wholecare.medicines.models import MedicinesReconciliation, ReconciledMedicine
+from wholecare.medicines.models import (
+    MedicinesReconciliation,
+    PrescriberRequest,
+    ReconciledMedicine,
+)
 from wholecare.medicines.reconciliation import Decision
 from wholecare.record.models import Person, RecordEntry
 from wholecare.record.services import entry_enter_in_error, entry_withhold_from_person
@@ -92,7 +96,7 @@ def test_the_lists_are_set_side_by_side_with_what_differs(lists: Person) -> None
 
 
 def test_a_reconciliation_is_saved_with_the_timeline_note_and_shown_on_the_summary(
-    lists: Person,
+    gp: Any, lists: Person
 ) -> None:
     pharmacist, client = on_care_team(Discipline.PHARMACIST, lists)
     posted = {
@@ -101,6 +105,7 @@ def test_a_reconciliation_is_saved_with_the_timeline_note_and_shown_on_the_summa
         "note_2": "Stopped in hospital: heart rate 48.",
         "decision_3": Decision.PRESCRIBER_ASKED,
         "note_3": "Started in clinic; asked the practice to add it.",
+        "asked_of_3": gp.organisation.ods_code,
         "decision_4": Decision.TO_FOLLOW_UP,
         "note_4": "Takes one each morning; clinic letter says two. Ringing the clinic.",
         "checked_with": ["person", "own-medicines"],
@@ -121,6 +126,9 @@ def test_a_reconciliation_is_saved_with_the_timeline_note_and_shown_on_the_summa
         (2, "Bisoprolol 2.5mg tablets", "intended", ["status"]),
         (3, "Dapagliflozin 10mg tablets", "prescriber-asked", ["not-in-every-list"]),
         (4, "Furosemide 40mg tablets", "to-follow-up", ["dosage"]),
+    ]
+    assert [(r.medicine, r.asked_of) for r in PrescriberRequest.objects.all()] == [
+        ("Dapagliflozin 10mg tablets", gp.organisation)
     ]
     entry = reconciliation.entry
     assert (entry.title, entry.author, entry.kind) == (

@@ -14,6 +14,8 @@ from tests import factories
 from wholecare.access import services as access_services
 from wholecare.access.models import AuditEvent, ProxyAccess
 from wholecare.directory.disciplines import Discipline
+from wholecare.medicines.models import PrescriberRequest
+from wholecare.medicines.requests import Kind
 from wholecare.record.models import Alert
 from wholecare.record.vocabulary import Sensitivity
 
@@ -52,6 +54,8 @@ def _url(pattern: URLPattern, person, break_glass_pk: int) -> str:
         kwargs["proxy_id"] = person.proxies.values_list("pk", flat=True).get()
     if "<uuid:plan_id>" in route:
         kwargs["plan_id"] = person.care_plans.values_list("public_id", flat=True).get()
+    if "<uuid:request_id>" in route:
+        kwargs["request_id"] = person.prescriber_requests.values_list("public_id", flat=True).get()
     return reverse(f"web:{pattern.name}", kwargs=kwargs)
 
 
@@ -71,6 +75,17 @@ def subject():
     plan.actions.create(position=1, what="Blue badge application", who="Social worker")
     factories.RecordEntryFactory(
         person=person, title="Therapy session", sensitivity=Sensitivity.PSYCHOLOGICAL_THERAPY
+    )
+    asking = factories.RecordEntryFactory(person=person, title="Medicines reconciled")
+    PrescriberRequest.objects.create(
+        person=person,
+        kind=Kind.CORRECTION,
+        asked_in=asking,
+        asked_by=asking.author,
+        asked_at=timezone.now(),
+        asked_of=asking.author.organisation,
+        medicine="Furosemide 40mg tablets",
+        asked="The clinic doubled it on Tuesday",
     )
     ProxyAccess.objects.create(
         person=person,
@@ -99,6 +114,8 @@ def _identifying(person) -> list[str]:
         "Wound review for the leg ulcer",
         "Walking the dog on Dartmoor",
         "Blue badge application",
+        "Furosemide 40mg tablets",
+        "The clinic doubled it on Tuesday",
     ]
 
 

@@ -23,7 +23,7 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
 
 def test_a_pharmacist_reconciles_the_gp_and_clinic_lists(page: Page, sign_in, live_server) -> None:
     person = factories.PersonFactory(given_name="Morwenna", family_name="Trelawny")
-    gp = factories.StaffFactory(discipline=Discipline.GP)
+    gp = factories.StaffFactory(discipline=Discipline.GP, user__username="gp-kernow")
     clinic = factories.StaffFactory(
         discipline=Discipline.ADMINISTRATOR,
         organisation=factories.OrganisationFactory(
@@ -57,6 +57,7 @@ def test_a_pharmacist_reconciles_the_gp_and_clinic_lists(page: Page, sign_in, li
 
     dapagliflozin.get_by_label("Not intended: prescriber asked to correct it").check()
     dapagliflozin.get_by_label("What you found").fill("Started in clinic; asked the practice.")
+    dapagliflozin.get_by_label("Whose prescriber did you ask").select_option(gp.organisation.name)
     furosemide.get_by_label("To follow up").check()
     furosemide.get_by_label("What you found").fill("Takes one; clinic says two. Ringing them.")
     page.get_by_label("The person", exact=True).check()
@@ -71,3 +72,29 @@ def test_a_pharmacist_reconciles_the_gp_and_clinic_lists(page: Page, sign_in, li
     ).to_be_visible()
     assert violations(page) == [], "the summary after reconciling"
     assert MedicinesReconciliation.objects.get().others == ["Senna 7.5mg tablets"]
+
+    expect(page.locator("#prescriber-requests")).to_contain_text(
+        f"Dapagliflozin 10mg tablets: to correct the list, asked of {gp.organisation.name}"
+    )
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, "gp-kernow", factories.PASSWORD)
+    page.goto(f"{live_server.url}/caseload/")
+    page.get_by_role("link", name=re.compile("^Dapagliflozin 10mg tablets")).click()
+    expect(page.get_by_role("heading", name=re.compile("Correct Morwenna"))).to_be_visible()
+    expect(page.get_by_text("Started in clinic; asked the practice.")).to_be_visible()
+    assert violations(page) == [], "the correction to answer"
+    page.get_by_label("Not corrected: our list stands as it is").check()
+    page.get_by_role("button", name="Save answer").click()
+    expect(page.get_by_role("link", name=re.compile("say why your list stands"))).to_be_visible()
+    page.get_by_label("What you did, or why it stands").fill("Added it to repeats: see note.")
+    page.get_by_label("Corrected: our list now says what the person should take").check()
+    page.get_by_role("button", name="Save answer").click()
+    expect(
+        page.get_by_text("Your answer about Dapagliflozin 10mg tablets has been saved")
+    ).to_be_visible()
+    expect(page.locator("#prescriber-requests")).to_have_count(0)
+    expect(
+        page.get_by_role(
+            "heading", name="Medicines correction: Dapagliflozin 10mg tablets corrected"
+        )
+    ).to_be_visible()

@@ -232,10 +232,14 @@ def test_the_record_says_what_each_list_said_and_what_was_found() -> None:
     )
     text = record_text(
         comparison,
-        {1: (Decision.INTENDED, "Raised in clinic for fluid."), 2: (Decision.AS_LISTED, "")},
+        {
+            1: (Decision.PRESCRIBER_ASKED, "Clinic doubled it; practice to update."),
+            2: (Decision.AS_LISTED, ""),
+        },
         ["Senna 7.5mg tablets"],
         ["The person", "Their own medicines"],
         "Blister pack from Friday.",
+        {1: GP},
     )
     assert text.splitlines() == [
         f"Lists compared: {GP}; {HOSPITAL}",
@@ -243,7 +247,8 @@ def test_the_record_says_what_each_list_said_and_what_was_found() -> None:
         "1. Furosemide 40mg tablets (dosage differs)",
         f"   Taking: One each morning ({GP})",
         f"   Taking: Two each morning ({HOSPITAL})",
-        "   Found: Difference intended. Raised in clinic for fluid.",
+        "   Found: Not intended: prescriber asked to correct it"
+        f" (asked of {GP}). Clinic doubled it; practice to update.",
         "2. Aspirin 75mg",
         f"   Stopped ({GP})",
         "   Found: Taken as listed",

@@ -20,6 +20,7 @@ PURE = [
     "wholecare.fhir.allergies",
     "wholecare.fhir.appointments",
     "wholecare.medicines.reconciliation",
+    "wholecare.medicines.requests",
     "wholecare.medicines.review",
     "wholecare.medicines.overdose",
 ]

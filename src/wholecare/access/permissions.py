@@ -73,6 +73,19 @@ def direct_care_openable_q(
     )
 
 
+def staff_caring_for_q(person: Person) -> Q:
+    """Staff caring for the person now (`record.services.caring_for`), as a filter on Staff: on
+    their care team, or in a service with an open referral for them. Not break glass."""
+    today = timezone.localdate()
+    on_team = person.care_team.filter(start_date__lte=today).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=today)
+    )
+    referred_to = person.referrals.filter(status=Referral.Status.OPEN).values("service_id")
+    return Q(pk__in=on_team.values("staff_id")) | Q(
+        pk__in=Staff.services.through.objects.filter(service__in=referred_to).values("staff_id")
+    )
+
+
 def relationship(staff: Staff, person: Person) -> Relationship | None:
     if staff.discipline_enum in NO_DIRECT_CARE:
         return None

@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from wholecare.access.audit import audit
 from wholecare.access.models import AuditEvent, ProxyAccess, SharingConsent
-from wholecare.demo import allergies, population
+from wholecare.demo import allergies, population, reconciliation
 from wholecare.demo.population import (
     AllergySpec,
     AppointmentSpec,
@@ -141,6 +141,9 @@ def load_demo(
             for batch in _batches(specs, PEOPLE_PER_BATCH):
                 loader.people(batch)
                 bar.update(len(batch))
+        reconciliation.ask_the_practice(
+            Person.objects.filter(proxies__proxy__username=CARER_USERNAME).first()
+        )
         audit(
             by=loader.users["demo-administrator"],
             action=AuditEvent.Action.CREATE,
@@ -604,6 +607,9 @@ def examples() -> dict[str, str]:
             sharing_consents__decision=SharingConsent.Decision.DENY,
         )
         .first(),
+        "prescriber-request": people.filter(
+            prescriber_requests__asked_of__staff__user__username="demo-gp"
+        ).first(),
         "social-worker-on-team": on_team["social-worker"].first(),
         "community-mental-health": on_team["psychiatrist"].first(),
         "social-prescribing": on_team["voluntary"].first(),
@@ -618,7 +624,8 @@ def examples() -> dict[str, str]:
 TRY_THIS: dict[str, str] = {
     "gp": "My caseload (named GP of {gp_people} people). Open {patient}: diabetes and depression "
     "side by side, therapy notes shared with you; {therapy-withheld-from-gp}: therapy notes "
-    "withheld.",
+    "withheld. A pharmacist asked your practice to correct {prescriber-request}'s medicines"
+    " list: answer from My caseload.",
     "practice-nurse": "Long-term condition reviews with HbA1c and blood pressure: open {patient}."
     " Talking Therapies > Case-finding: people with an LTC not screened in 12 months.",
     "district-nurse": "Home visits to housebound people: open {social-worker-on-team} and their"

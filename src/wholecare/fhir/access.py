@@ -69,24 +69,30 @@ def openable_person(
     return _PERSON_BY_PUBLIC_ID[only is not None].first(**values)
 
 
-def readable_q(staff: Staff) -> Q:
-    """Resources kept by the FHIR edge that this member of staff may read, by their sensitivity:
-    normal ones, their own, and sensitive ones the person's consent (or, without a decision, the
-    default readers) shares with their discipline."""
-    readable = Q(sensitivity=Sensitivity.NORMAL) | Q(author=staff)
+def readable_q(staff: Staff, through: str = "") -> Q:
+    """Resources kept by the FHIR edge (or timeline entries) that this member of staff may
+    read, by their sensitivity: normal ones, their own, and sensitive ones the person's consent
+    (or, without a decision, the default readers) shares with their discipline. `through`: the
+    path to them from the model filtered ("reconciliation__entry__"), so that the rule is a
+    condition on the join rather than a subquery over every row."""
+    readable = Q(**{f"{through}sensitivity": Sensitivity.NORMAL}) | Q(**{f"{through}author": staff})
     for sensitivity in DEFAULT_READERS:
-        readable |= Q(sensitivity=sensitivity) & shared_q(staff, sensitivity)
+        readable |= Q(**{f"{through}sensitivity": sensitivity}) & shared_q(
+            staff, sensitivity, through
+        )
     return readable
 
 
-def shared_q(staff: Staff, sensitivity: Sensitivity) -> Q:
+def shared_q(staff: Staff, sensitivity: Sensitivity, through: str = "") -> Q:
     """Rows about the people whose entries of this kind are shared with this member of staff's
-    discipline: by the person's decision, or, without one, by the default readers."""
+    discipline: by the person's decision, or, without one, by the default readers. `through`
+    as for `readable_q`."""
     decided = SharingConsent.objects.filter(
         sensitivity=sensitivity.value, discipline=staff.discipline
     )
+    person = f"{through}person__in"
     if staff.discipline_enum in DEFAULT_READERS[sensitivity]:
         denied = decided.filter(decision=SharingConsent.Decision.DENY)
-        return ~Q(person__in=denied.values("person_id"))
+        return ~Q(**{person: denied.values("person_id")})
     permitted = decided.filter(decision=SharingConsent.Decision.PERMIT)
-    return Q(person__in=permitted.values("person_id"))
+    return Q(**{person: permitted.values("person_id")})

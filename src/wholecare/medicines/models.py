@@ -1,14 +1,17 @@
-"""Medicines reconciliations (decision 0042) and structured medication reviews (decision 0045)
-made in Wholecare: what the lists other systems sent said of each medicine, what was found or
-agreed with the person, and the note each left on the timeline."""
+"""Medicines reconciliations (decision 0042), structured medication reviews (decision 0045) and
+the requests to the prescriber they make (decision 0046), made in Wholecare: what the lists
+other systems sent said of each medicine, what was found or agreed with the person, and the
+note each left on the timeline."""
 
 import uuid
 
 from django.core.validators import MaxLengthValidator
 from django.db import models
+from django.db.models import Q
 
-from wholecare.directory.models import Staff
+from wholecare.directory.models import Organisation, Staff
 from wholecare.medicines.reconciliation import Decision, Difference
+from wholecare.medicines.requests import Answer, Kind
 from wholecare.medicines.review import Outcome
 from wholecare.record.models import Person, RecordEntry
 
@@ -136,3 +139,48 @@ class ReviewedMedicine(models.Model):
     @property
     def outcome_label(self) -> str:
         return Outcome(self.outcome).label
+
+
+class PrescriberRequest(models.Model):
+    """What a reconciliation or a structured medication review asks of the organisation that
+    prescribes one medicine (decision 0046): to correct its list, or to make the change agreed
+    with the person. It waits on that organisation until someone there answers."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="prescriber_requests")
+    kind = models.CharField(max_length=10, choices=[(k.value, k.label) for k in Kind])
+    asked_in = models.ForeignKey(RecordEntry, on_delete=models.RESTRICT, related_name="+")
+    """The reconciliation's or review's note: while it is entered in error nothing is asked, and
+    only its readers read the request (decision 0047)."""
+    asked_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    asked_at = models.DateTimeField()
+    asked_of = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    medicine = models.CharField(max_length=300)
+    as_listed = models.JSONField(default=list)
+    """What each list said of the medicine when asked, in words."""
+    asked = models.TextField(max_length=1000, validators=[MaxLengthValidator(1000)])
+    """What was found of the medicine, or agreed for it."""
+    answer = models.CharField(
+        max_length=10, choices=[(a.value, a.value) for a in Answer], blank=True
+    )
+    answer_entry = models.OneToOneField(
+        RecordEntry, on_delete=models.RESTRICT, null=True, blank=True, related_name="+"
+    )
+    """The answer's note on the timeline: while it is entered in error, the request waits
+    again."""
+
+    class Meta:
+        indexes = [models.Index(fields=["asked_of", "asked_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(answer_entry__isnull=True) | ~Q(answer=""),
+                name="prescriber_request_answered_with_an_answer",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{Kind(self.kind).label}: {self.medicine}"
+
+    @property
+    def kind_enum(self) -> Kind:
+        return Kind(self.kind)

@@ -75,6 +75,9 @@ class Listed:
     statement: str
     """The statement at the version compared (`MedicationStatement/{id}/_history/{version}`)."""
     medicine: Medicine
+    sensitivity: str = "normal"
+    """How the sharing rule shares the statement (`record.vocabulary.Sensitivity`): what is
+    written of it shares no wider (decision 0047)."""
 
     @property
     def in_force(self) -> bool:
@@ -256,10 +259,11 @@ def record_text(
     others: Sequence[str],
     checked_with: Sequence[str],
     note: str,
+    asked_of: Mapping[int, str],
 ) -> str:
     """The reconciliation in plain words, as the timeline keeps it: what was compared and with
-    whom, then each medicine (by its number in the comparison, from 1) with what each list said
-    and what was found."""
+    whom, then each medicine (by its number in the comparison, from 1) with what each list said,
+    what was found and, for a correction, whose prescriber was asked (`asked_of`, by number)."""
     lines = [
         "Lists compared: " + ("; ".join(comparison.sources) or "none: no system sent any"),
         "Checked with: " + "; ".join(checked_with),
@@ -275,7 +279,10 @@ def record_text(
         differs = ", ".join(d.label.lower() for d in compared.differences)
         lines.append(f"{number}. {compared.name}" + (f" ({differs})" if differs else ""))
         lines.extend(f"   {describe(item)}" for item in compared.listed)
-        lines.append(f"   Found: {decision.label}" + (f". {said.strip()}" if said.strip() else ""))
+        found_line = f"   Found: {decision.label}"
+        if number in asked_of:
+            found_line += f" (asked of {asked_of[number]})"
+        lines.append(found_line + (f". {said.strip()}" if said.strip() else ""))
     if others:
         lines.append("Taken but in no list: " + "; ".join(others))
     if note.strip():

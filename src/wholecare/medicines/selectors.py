@@ -17,6 +17,7 @@ from wholecare.access.permissions import (
     Relationship,
     entries_person_reads_q,
     online_access_since,
+    staff_caring_for_q,
     staff_of,
 )
 from wholecare.directory.disciplines import MEDICINES_RECONCILERS, Discipline
@@ -26,7 +27,11 @@ from wholecare.fhir.access import readable_q
 from wholecare.fhir.mappers.medication import REVIEW_GROUP
 from wholecare.fhir.models import Resource
 from wholecare.medicines import review
-from wholecare.medicines.models import MedicationReview, MedicinesReconciliation
+from wholecare.medicines.models import (
+    MedicationReview,
+    MedicinesReconciliation,
+    PrescriberRequest,
+)
 from wholecare.medicines.reconciliation import Compared, Comparison, Decision, Listed, compare
 from wholecare.record.models import Person, RecordEntry
 from wholecare.record.selectors import (
@@ -55,6 +60,7 @@ def comparison(staff: Staff, person: Person, today: dt.date) -> Comparison:
                 received.sent_from(r.author) or "Another system",
                 f"MedicationStatement/{r.fhir_id}/_history/{r.version}",
                 medicines.summarise(r.content, today),
+                r.sensitivity,
             )
             for r in rows
         ),
@@ -82,11 +88,14 @@ class LastReconciled:
 
 
 def last_reconciled(staff: Staff | None, person: Person) -> LastReconciled | None:
-    """`staff` None: the person reading their own record, who reads every list. Two queries:
-    the reconciliation with its counts, and when the lists last changed."""
+    """`staff` None: the person reading their own record, who reads every list; otherwise the
+    latest whose note `staff` reads under the sharing rule (decision 0047). Two queries: the
+    reconciliation with its counts, and when the lists last changed."""
+    found = MedicinesReconciliation.objects.filter(person=person, entry__entered_in_error_at=None)
+    if staff is not None:
+        found = found.filter(readable_q(staff, "entry__"))
     latest = (
-        MedicinesReconciliation.objects.filter(person=person, entry__entered_in_error_at=None)
-        .select_related("reconciled_by__user")
+        found.select_related("reconciled_by__user")
         .annotate(
             differing=Count("medicines", filter=~Q(medicines__differences=[])),
             following_up=Count(
@@ -138,26 +147,171 @@ def _entries_person_reads(person: Person) -> QuerySet[RecordEntry] | None:
 
 
 @dataclass(frozen=True)
+class Prescriber:
+    """An organisation a reconciliation may ask to correct its list, or a review to make a change
+    agreed (decision 0046)."""
+
+    organisation: Organisation
+    answerers: int
+    """Its pharmacists, prescribers and nurses caring for the person, who answer in Wholecare."""
+
+    @property
+    def label(self) -> str:
+        if self.answerers:
+            return self.organisation.name
+        return (
+            f"{self.organisation.name} (nobody there cares for the person in Wholecare: ask"
+            " them directly as well)"
+        )
+
+
+def prescribers_to_ask(person: Person, sources: tuple[str, ...]) -> list[Prescriber]:
+    """The organisations whose lists were compared (`sources`, by name), in that order, and the
+    person's registered GP practice first if it sent none: the practice answers for most of the
+    person's prescribing. Two queries."""
+    sent = {
+        organisation.name: organisation
+        for organisation in Organisation.objects.filter(
+            name__in=sources,
+            staff__fhir_resources__person=person,
+            staff__fhir_resources__resource_type="MedicationStatement",
+        ).distinct()
+    }
+    organisations = [sent[name] for name in sources if name in sent]
+    practice = person.registered_practice
+    if practice is not None and practice not in organisations:
+        organisations.insert(0, practice)
+    answering = dict(
+        Staff.objects.filter(
+            staff_caring_for_q(person),
+            organisation__in=organisations,
+            discipline__in=MEDICINES_RECONCILERS,
+        )
+        .values("organisation")
+        .annotate(n=Count("pk", distinct=True))
+        .values_list("organisation", "n")
+    )
+    return [Prescriber(o, answering.get(o.pk, 0)) for o in organisations]
+
+
+def may_answer(staff: Staff, relationship: Relationship | None, request: PrescriberRequest) -> bool:
+    """Pharmacists, prescribers and nurses of the organisation asked, caring for the person."""
+    return (
+        caring_for(relationship)
+        and staff.discipline_enum in MEDICINES_RECONCILERS
+        and staff.organisation_id == request.asked_of_id
+    )
+
+
+#: From a request to the note that asked it, whose readers alone read what it names (decision
+#: 0047).
+NOTE = "asked_in__"
+
+
+def waiting() -> QuerySet[PrescriberRequest]:
+    """Requests to the prescriber not answered (or answered by a note since entered in error),
+    asked by a note not entered in error; the longest waiting first."""
+    return (
+        PrescriberRequest.objects.filter(asked_in__entered_in_error_at=None)
+        .filter(Q(answer_entry=None) | Q(answer_entry__entered_in_error_at__isnull=False))
+        .select_related("asked_of", "asked_by__user")
+        .order_by("asked_at", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class Waiting:
+    request: PrescriberRequest
+    may_answer: bool
+
+
+def requests_waiting(
+    staff: Staff, person: Person, relationship: Relationship | None
+) -> list[Waiting]:
+    """The requests about the person's medicines still waiting on a prescriber, of notes
+    `staff` reads: the summary and the reconciliation page show them."""
+    return [
+        Waiting(request, may_answer(staff, relationship, request))
+        for request in waiting().filter(readable_q(staff, NOTE), person=person)
+    ]
+
+
+#: How many requests to the user's organisation the caseload lists at most.
+REQUESTS_SHOWN = 20
+
+
+@transaction.atomic
+def requests_to_answer(*, by: AbstractBaseUser) -> tuple[list[PrescriberRequest], int]:
+    """The requests waiting on the user's organisation about people on their caseload, the
+    longest waiting first, and how many there are; nothing for anyone who does not reconcile.
+    Audited."""
+    staff = staff_of(by)
+    if staff.discipline_enum not in MEDICINES_RECONCILERS:
+        return [], 0
+    asked = waiting().filter(
+        readable_q(staff, NOTE),
+        asked_of=staff.organisation_id,
+        person__in=caseload_people(staff),
+    )
+    found, total = first_and_total(asked.select_related("person"), REQUESTS_SHOWN)
+    audit_many(
+        by=by,
+        action=AuditEvent.Action.VIEW,
+        people={request.person for request in found},
+        what="requests to the prescriber",
+    )
+    return found, total
+
+
+@dataclass(frozen=True)
+class ToAnswer:
+    person: Person
+    request: PrescriberRequest
+    may_answer: bool
+
+
+def to_answer(*, by: AbstractBaseUser, public_id: uuid.UUID, request: uuid.UUID) -> ToAnswer | None:
+    """The page answering a request to the prescriber: None unless the person's request
+    `request`, whose note the user reads, is still waiting. Audited as a view; AccessDenied as
+    for the record."""
+    staff = staff_of(by)
+    person, relationship = person_header_and_relationship(
+        by=by, public_id=public_id, what="request to the prescriber"
+    )
+    found = waiting().filter(readable_q(staff, NOTE), person=person, public_id=request).first()
+    if found is None:
+        return None
+    return ToAnswer(person, found, may_answer(staff, relationship, found))
+
+
+@dataclass(frozen=True)
 class ToReconcile:
     person: Person
     comparison: Comparison
     may_reconcile: bool
     last: LastReconciled | None
+    prescribers: list[Prescriber]
+    waiting: list[Waiting]
+    """Requests to prescribers not yet answered."""
 
 
 def to_reconcile(*, by: AbstractBaseUser, public_id: uuid.UUID) -> ToReconcile:
     """The page reconciling the person's medicines: the lists side by side, whether the user may
-    record a reconciliation, and the last one. Audited as a view; AccessDenied as for the
+    record a reconciliation, whom they may ask to correct a list, the last reconciliation and
+    the requests to prescribers still waiting. Audited as a view; AccessDenied as for the
     record."""
     staff = staff_of(by)
     person, relationship = person_header_and_relationship(
         by=by, public_id=public_id, what="medicines reconciliation"
     )
+    compared = comparison(staff, person, timezone.localdate())
     return ToReconcile(
         person,
-        comparison(staff, person, timezone.localdate()),
+        compared,
         may_reconcile(staff, relationship),
         last_reconciled(staff, person),
+        prescribers_to_ask(person, compared.sources),
+        requests_waiting(staff, person, relationship),
     )
 
 
@@ -352,6 +506,8 @@ class ToReview:
     comparison: Comparison
     may_review: bool
     last: MedicationReview | None
+    prescribers: list[Prescriber]
+    """Whom the review may ask to make a change agreed."""
 
     @property
     def taking(self) -> list[Compared]:
@@ -361,15 +517,17 @@ class ToReview:
 
 def to_review(*, by: AbstractBaseUser, public_id: uuid.UUID) -> ToReview:
     """The page recording a structured medication review: the medicines the person takes as
-    the lists the user may read have them, whether the user may record one, and the last.
-    Audited as a view; AccessDenied as for the record."""
+    the lists the user may read have them, whether the user may record one, the last, and
+    whom a change agreed may be asked of. Audited as a view; AccessDenied as for the record."""
     staff = staff_of(by)
     person, relationship = person_header_and_relationship(
         by=by, public_id=public_id, what="structured medication review"
     )
+    compared = comparison(staff, person, timezone.localdate())
     return ToReview(
         person,
-        comparison(staff, person, timezone.localdate()),
+        compared,
         may_review(staff, relationship),
         last_review(person),
+        prescribers_to_ask(person, compared.sources),
     )

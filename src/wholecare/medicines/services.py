@@ -16,11 +16,13 @@ from wholecare.access.permissions import (
     check_can_open_record,
     staff_of,
 )
-from wholecare.directory.models import Staff
+from wholecare.directory.models import Organisation, Staff
+from wholecare.fhir.access import readable_q
 from wholecare.medicines import review, selectors
 from wholecare.medicines.models import (
     MedicationReview,
     MedicinesReconciliation,
+    PrescriberRequest,
     ReconciledMedicine,
     ReviewedMedicine,
 )
@@ -32,8 +34,10 @@ from wholecare.medicines.reconciliation import (
     other_medicines,
     record_text,
 )
+from wholecare.medicines.requests import Answer, Kind, answer_problem
 from wholecare.record.models import Person, RecordEntry
 from wholecare.record.services import entry_create
+from wholecare.record.vocabulary import Sensitivity
 
 CHANGED_SINCE_OPENED = (
     "The medicines lists have changed since you opened this page: here they are as they now"
@@ -43,6 +47,7 @@ CHANGED_SINCE_OPENED = (
 OTHERS_MOST = 30
 #: The longest account of what was found of one medicine.
 NOTE_MOST = 1000
+_ANSWERS = frozenset(a.value for a in Answer)
 
 
 @transaction.atomic
@@ -53,15 +58,17 @@ def reconcile(
     fingerprint: str,
     found: Mapping[int, tuple[str, str]],
     checked_with: Sequence[str],
+    asked_of: Mapping[int, str] | None = None,
     others: str = "",
     note: str = "",
     withheld_from_person: str = "",
 ) -> MedicinesReconciliation:
     """Record a reconciliation of the lists as the user saw them (`fingerprint`): what was found
     of each medicine (`found`, by its number in the comparison from 1: a `Decision` and what
-    was found), where what the person takes was checked, what they take that no list has
-    (`others`, one a line) and a note. The timeline keeps it in words. AccessDenied unless
-    `selectors.may_reconcile`."""
+    was found), whose prescriber is asked to correct a medicine found so (`asked_of`, by number:
+    the organisation's ODS code, among `selectors.prescribers_to_ask`), where what the person
+    takes was checked, what they take that no list has (`others`, one a line) and a note. The
+    timeline keeps it in words. AccessDenied unless `selectors.may_reconcile`."""
     staff, compared = _lists_as_seen(
         by,
         person,
@@ -71,6 +78,15 @@ def reconcile(
     )
     extra = other_medicines(others)
     errors = _errors(compared, found, checked_with, extra, note)
+    asking = [
+        n
+        for n, (decision, _) in found.items()
+        if decision == Decision.PRESCRIBER_ASKED.value and f"decision_{n}" not in errors
+    ]
+    asked = _asked_of(
+        person, compared, compared.medicines, asking, asked_of or {}, errors, required=True
+    )
+    sensitivity = _shared_as(compared.medicines, errors)
     if errors:
         raise ValidationError(errors)
     decisions = {n: (Decision(found[n][0]), found[n][1].strip()) for n in found}
@@ -78,8 +94,16 @@ def reconcile(
         by,
         person,
         _title(compared, decisions),
-        record_text(compared, decisions, extra, _checked_words(checked_with), note),
+        record_text(
+            compared,
+            decisions,
+            extra,
+            _checked_words(checked_with),
+            note,
+            {n: organisation.name for n, organisation in asked.items()},
+        ),
         withheld_from_person,
+        sensitivity,
     )
     reconciliation = MedicinesReconciliation.objects.create(
         person=person,
@@ -105,7 +129,131 @@ def reconcile(
         )
         for n, medicine in enumerate(compared.medicines, start=1)
     )
+    _ask(
+        Kind.CORRECTION,
+        entry,
+        staff,
+        {n: (compared.medicines[n - 1], o, decisions[n][1]) for n, o in asked.items()},
+    )
     return reconciliation
+
+
+def _asked_of(
+    person: Person,
+    compared: Comparison,
+    medicines: Sequence[Compared],
+    asking: Sequence[int],
+    asked_of: Mapping[int, str],
+    errors: dict[str, list[str]],
+    *,
+    required: bool,
+) -> dict[int, Organisation]:
+    """The organisation asked about each of `asking` (numbers among `medicines`, from 1), as
+    `asked_of` names it by ODS code; an error at the medicine (in `errors`) for one not among
+    those offered (`selectors.prescribers_to_ask`), or for none named when `required`."""
+    asking = [n for n in asking if 0 < n <= len(medicines)]
+    if not asking:
+        return {}
+    offered = {
+        p.organisation.ods_code: p.organisation
+        for p in selectors.prescribers_to_ask(person, compared.sources)
+    }
+    asked = {}
+    for n in asking:
+        name, code = medicines[n - 1].name, asked_of.get(n, "")
+        if code in offered:
+            asked[n] = offered[code]
+        elif code:
+            errors[f"asked_of_{n}"] = [f"{name}: choose whom to ask from the list"]
+        elif required:
+            errors[f"asked_of_{n}"] = [f"{name}: choose whose prescriber you asked to correct it"]
+    return asked
+
+
+def _ask(
+    kind: Kind,
+    entry: RecordEntry,
+    staff: Staff,
+    asked: Mapping[int, tuple[Compared, Organisation, str]],
+) -> None:
+    """The requests to the prescriber a note makes: of each medicine, whom it asks, and what was
+    found or agreed."""
+    PrescriberRequest.objects.bulk_create(
+        PrescriberRequest(
+            person=entry.person,
+            kind=kind,
+            asked_in=entry,
+            asked_by=staff,
+            asked_at=entry.occurred_at,
+            asked_of=organisation,
+            medicine=medicine.name[:300],
+            as_listed=[describe(item) for item in medicine.listed],
+            asked=said,
+        )
+        for _, (medicine, organisation, said) in sorted(asked.items())
+    )
+
+
+@transaction.atomic
+def request_answer(
+    *,
+    by: AbstractBaseUser,
+    request: PrescriberRequest,
+    answer: str,
+    note: str = "",
+    withheld_from_person: str = "",
+) -> PrescriberRequest:
+    """Answer a request to the prescriber made of the user's organisation (decision 0046): done,
+    or not and why. The answer is a note on the timeline, shared as the note that asked, for
+    whoever asked and the rest of the care team. ValidationError once answered or withdrawn
+    (the note that asked entered in error); AccessDenied unless `selectors.may_answer` and the
+    sharing rule lets the user read the note that asked."""
+    staff = staff_of(by)
+    request = (
+        PrescriberRequest.objects.select_for_update(of=("self",))
+        .select_related("asked_of", "asked_in", "asked_by__user", "person")
+        .get(pk=request.pk)
+    )
+    person, organisation, kind = request.person, request.asked_of, request.kind_enum
+    if not selectors.may_answer(staff, check_can_open_record(staff, person), request):
+        raise AccessDenied(
+            f"Only a pharmacist, prescriber or nurse of {organisation.name} caring for the"
+            " person answers this request"
+        )
+    if not PrescriberRequest.objects.filter(
+        readable_q(staff, selectors.NOTE), pk=request.pk
+    ).exists():
+        raise AccessDenied("The sharing rule keeps the note that asked this from you")
+    if not selectors.waiting().filter(pk=request.pk).exists():
+        raise ValidationError(
+            "This request has already been answered, or the note that asked it was entered in error"
+        )
+    problem = answer_problem(kind, request.medicine, answer, note)
+    if problem is None and len(note.strip()) > NOTE_MOST:
+        problem = f"{request.medicine}: the answer must be {NOTE_MOST:,} characters or fewer"
+    if problem is not None:
+        raise ValidationError({"note" if answer in _ANSWERS else "answer": [problem]})
+    answered = Answer(answer)
+    where = {
+        Kind.CORRECTION: "medicines reconciliation",
+        Kind.CHANGE: "structured medication review",
+    }[kind]
+    text = [
+        f"Asked of {organisation.name} by {request.asked_by.display_name} in the {where} of"
+        f" {timezone.localtime(request.asked_at):%-d %B %Y}: {request.asked}",
+        f"Answer: {kind.answer_label(answered)}." + (f" {note.strip()}" if note.strip() else ""),
+    ]
+    request.answer = answered.value
+    request.answer_entry = _timeline_note(
+        by,
+        person,
+        f"{kind.label}: {request.medicine[:120]} {kind.answered(answered)}",
+        "\n".join(text),
+        withheld_from_person,
+        request.asked_in.sensitivity,
+    )
+    request.save(update_fields=["answer", "answer_entry"])
+    return request
 
 
 def _errors(
@@ -178,11 +326,34 @@ def _lists_as_seen(
     return staff, compared
 
 
+def _shared_as(medicines: Sequence[Compared], errors: dict[str, list[str]]) -> str:
+    """The sensitivity of a note naming `medicines`: that of the statements among them the
+    sharing rule restricts, so the note reaches nobody they are withheld from (decision 0047);
+    an error (in `errors`) when they are restricted in more than one way, as one note cannot
+    follow two rules."""
+    restricted = {item.sensitivity for m in medicines for item in m.listed} - {
+        Sensitivity.NORMAL.value
+    }
+    if len(restricted) > 1:
+        kinds = " and ".join(sorted(Sensitivity(k).entries for k in restricted))
+        errors.setdefault("__all__", []).append(
+            f"These lists name medicines shared only as {kinds} are, and one note cannot be"
+            " shared both ways: write what you found on the timeline, a note for each"
+        )
+        return Sensitivity.NORMAL.value
+    return restricted.pop() if restricted else Sensitivity.NORMAL.value
+
+
 def _timeline_note(
-    by: AbstractBaseUser, person: Person, title: str, text: str, withheld_from_person: str
+    by: AbstractBaseUser,
+    person: Person,
+    title: str,
+    text: str,
+    withheld_from_person: str,
+    sensitivity: str,
 ) -> RecordEntry:
-    """The note on the timeline; ValidationError at the note when `text` is longer than a
-    timeline entry holds."""
+    """The note on the timeline, shared as `sensitivity`; ValidationError at the note when
+    `text` is longer than a timeline entry holds."""
     longest = RecordEntry._meta.get_field("text").max_length or 20_000
     if len(text) > longest:
         raise ValidationError(
@@ -200,6 +371,7 @@ def _timeline_note(
         kind=RecordEntry.Kind.NOTE,
         title=title,
         text=text,
+        sensitivity=sensitivity,
         withheld_from_person=withheld_from_person,
     )
 
@@ -214,14 +386,17 @@ def medication_review_record(
     what_matters: str,
     agreed_with_person: bool | None,
     next_review: dt.date | None = None,
+    asked_of: Mapping[int, str] | None = None,
     note: str = "",
     withheld_from_person: str = "",
 ) -> MedicationReview:
     """Record a structured medication review made with the person (decision 0045), of the
     medicines they take as the lists the user saw had them (`fingerprint`): what was agreed for
-    each (`agreed`, by its number among those in force from 1: a `review.Outcome` and how), what
-    matters to them, whether they agreed, and when to review again. The timeline keeps it in
-    words. AccessDenied unless `selectors.may_review`."""
+    each (`agreed`, by its number among those in force from 1: a `review.Outcome` and how), whom
+    to ask to make a change agreed (`asked_of`, by number: an ODS code among
+    `selectors.prescribers_to_ask`; optional), what matters to them, whether they agreed, and
+    when to review again. The timeline keeps it in words. AccessDenied unless
+    `selectors.may_review`."""
     staff, compared = _lists_as_seen(
         by,
         person,
@@ -231,6 +406,13 @@ def medication_review_record(
     )
     taking = [m for m in compared.medicines if m.in_force]
     errors = _review_errors(taking, agreed, what_matters, agreed_with_person, next_review, note)
+    changing = [
+        n
+        for n, (outcome, _) in agreed.items()
+        if outcome != review.Outcome.CONTINUE.value and f"outcome_{n}" not in errors
+    ]
+    asked = _asked_of(person, compared, taking, changing, asked_of or {}, errors, required=False)
+    sensitivity = _shared_as(taking, errors)
     if errors:
         raise ValidationError(errors)
     outcomes = {n: (review.Outcome(agreed[n][0]), agreed[n][1].strip()) for n in agreed}
@@ -238,8 +420,17 @@ def medication_review_record(
         by,
         person,
         _review_title(outcomes),
-        _review_text(taking, outcomes, what_matters, bool(agreed_with_person), next_review, note),
+        _review_text(
+            taking,
+            outcomes,
+            what_matters,
+            bool(agreed_with_person),
+            next_review,
+            note,
+            {n: organisation.name for n, organisation in asked.items()},
+        ),
         withheld_from_person,
+        sensitivity,
     )
     recorded = MedicationReview.objects.create(
         person=person,
@@ -261,6 +452,15 @@ def medication_review_record(
             note=outcomes[n][1],
         )
         for n, medicine in enumerate(taking, start=1)
+    )
+    _ask(
+        Kind.CHANGE,
+        entry,
+        staff,
+        {
+            n: (taking[n - 1], organisation, f"{outcomes[n][0].label}. {outcomes[n][1]}")
+            for n, organisation in asked.items()
+        },
     )
     return recorded
 
@@ -309,12 +509,15 @@ def _review_text(
     agreed_with_person: bool,
     next_review: dt.date | None,
     note: str,
+    asked_of: Mapping[int, str],
 ) -> str:
-    """The review in plain words, as the timeline keeps it."""
+    """The review in plain words, as the timeline keeps it, naming whom each change agreed was
+    asked of (`asked_of`, by number)."""
     lines = [f"What matters to the person: {what_matters.strip()}"]
     for n, medicine in enumerate(taking, start=1):
         outcome, how = outcomes[n]
-        lines.append(f"{n}. {medicine.name}: {outcome.label}" + (f". {how}" if how else ""))
+        asked = f" (asked of {asked_of[n]})" if n in asked_of else ""
+        lines.append(f"{n}. {medicine.name}: {outcome.label}{asked}" + (f". {how}" if how else ""))
         lines.extend(f"   {describe(item)}" for item in medicine.listed)
     lines.append("Agreed with the person." if agreed_with_person else "Not agreed with the person.")
     if next_review is not None:

@@ -17,7 +17,9 @@ from wholecare.directory.disciplines import Discipline
 from wholecare.directory.models import Service, Staff
 from wholecare.medicines.models import MedicinesReconciliation
 from wholecare.medicines.reconciliation import Compared, Decision
+from wholecare.medicines.requests import Kind
 from wholecare.medicines.review import Outcome
+from wholecare.medicines.selectors import Prescriber
 from wholecare.medicines.services import NOTE_MOST
 from wholecare.record import nhs_number, services, vocabulary
 from wholecare.record.models import (
@@ -175,6 +177,8 @@ class MedicineRow:
     medicine: Compared
     decision: forms.BoundField
     note: forms.BoundField
+    asked_of: forms.BoundField | None = None
+    """Whose prescriber is asked to correct it, where a reconciliation may ask (decision 0046)."""
 
 
 class _EachMedicine(_MayWithholdFromPerson):
@@ -189,6 +193,8 @@ class _EachMedicine(_MayWithholdFromPerson):
     CHOICES: ClassVar[list[tuple[str, str]]]
     ASKED: ClassVar[str]
     """What the answer is, in the error messages: "what you found"."""
+    NOBODY_ASKED: ClassVar[str]
+    """The choice of whom to ask (`asked_of_N`, decision 0046) that asks nobody."""
 
     fingerprint = forms.CharField(widget=forms.HiddenInput, required=False)
     note = forms.CharField(
@@ -203,12 +209,14 @@ class _EachMedicine(_MayWithholdFromPerson):
         *args: Any,
         fingerprint: str,
         medicines: Sequence[Compared],
+        prescribers: Sequence[Prescriber],
         online: bool,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, online=online, **kwargs)
         self.medicines = medicines
         self.fields["fingerprint"].initial = fingerprint
+        asking = [(p.organisation.ods_code, p.label) for p in prescribers]
         for number, medicine in enumerate(medicines, start=1):
             self.fields[f"{self.ANSWER}_{number}"] = forms.ChoiceField(
                 choices=self.CHOICES,
@@ -224,14 +232,32 @@ class _EachMedicine(_MayWithholdFromPerson):
                     " characters or fewer"
                 },
             )
+            if self.asks(medicine):
+                self.fields[f"asked_of_{number}"] = forms.ChoiceField(
+                    choices=[("", self.NOBODY_ASKED), *asking],
+                    required=False,
+                    error_messages={
+                        "invalid_choice": f"{medicine.name}: choose whom to ask from the list"
+                    },
+                )
 
     def initial_answer(self, medicine: Compared) -> str | None:
+        raise NotImplementedError
+
+    def asks(self, medicine: Compared) -> bool:
+        """Whether the form asks whom to ask about `medicine` (decision 0046)."""
         raise NotImplementedError
 
     @property
     def rows(self) -> list[MedicineRow]:
         return [
-            MedicineRow(n, medicine, self[f"{self.ANSWER}_{n}"], self[f"{self.SAID}_{n}"])
+            MedicineRow(
+                n,
+                medicine,
+                self[f"{self.ANSWER}_{n}"],
+                self[f"{self.SAID}_{n}"],
+                self[f"asked_of_{n}"] if f"asked_of_{n}" in self.fields else None,
+            )
             for n, medicine in enumerate(self.medicines, start=1)
         ]
 
@@ -244,6 +270,11 @@ class _EachMedicine(_MayWithholdFromPerson):
             )
             for n in range(1, len(self.medicines) + 1)
         }
+        data["asked_of"] = {
+            n: asked
+            for n in range(1, len(self.medicines) + 1)
+            if (asked := data.pop(f"asked_of_{n}", ""))
+        }
         return data
 
 
@@ -254,6 +285,7 @@ class MedicinesReconciliationForm(_EachMedicine):
 
     ANSWER, SAID, GATHERED, ASKED = "decision", "note", "found", "what you found"
     CHOICES = [(d.value, d.label) for d in Decision]
+    NOBODY_ASKED = "Choose whose list"
 
     checked_with = forms.MultipleChoiceField(
         choices=MedicinesReconciliation.CheckedWith.choices,
@@ -271,6 +303,34 @@ class MedicinesReconciliationForm(_EachMedicine):
         """Taken as listed where the lists agree; where they differ, nothing until chosen."""
         return None if medicine.differences else Decision.AS_LISTED.value
 
+    def asks(self, medicine: Compared) -> bool:
+        return bool(medicine.differences)
+
+
+class RequestAnswerForm(_MayWithholdFromPerson):
+    """The answer to a request to the prescriber made of the user's organisation (decision
+    0046), in the words of its `kind`; the service checks that leaving things as they are says
+    why."""
+
+    answer = forms.ChoiceField()
+    note = forms.CharField(
+        widget=forms.Textarea,
+        required=False,
+        max_length=NOTE_MOST,
+        error_messages={"max_length": f"The answer must be {NOTE_MOST:,} characters or fewer"},
+    )
+
+    def __init__(self, *args: Any, kind: Kind, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        question = (
+            "Say whether your list has been corrected"
+            if kind is Kind.CORRECTION
+            else "Say whether the change has been made"
+        )
+        field = cast(forms.ChoiceField, self.fields["answer"])
+        field.choices = kind.answer_choices()
+        field.error_messages = {"required": question, "invalid_choice": question}
+
 
 class MedicationReviewForm(_EachMedicine):
     """A structured medication review (decision 0045): what was agreed for each medicine taken
@@ -279,6 +339,7 @@ class MedicationReviewForm(_EachMedicine):
 
     ANSWER, SAID, GATHERED, ASKED = "outcome", "how", "agreed", "what was agreed"
     CHOICES = [(o.value, o.label) for o in Outcome]
+    NOBODY_ASKED = "Nobody: it needs no prescriber, or you make it yourself"
 
     what_matters = forms.CharField(
         widget=forms.Textarea,
@@ -301,6 +362,10 @@ class MedicationReviewForm(_EachMedicine):
 
     def initial_answer(self, medicine: Compared) -> str | None:
         return Outcome.CONTINUE.value
+
+    def asks(self, medicine: Compared) -> bool:
+        """Any medicine may be stopped, reduced or changed, and its prescriber asked to."""
+        return True
 
 
 class ProxyGrantForm(forms.Form):

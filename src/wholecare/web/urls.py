@@ -90,6 +90,11 @@ urlpatterns = [
         views.medicines_reconcile,
         name="medicines-reconcile",
     ),
+    path(
+        "people/<uuid:public_id>/medicines/requests/<uuid:request_id>/",
+        views.prescriber_request,
+        name="prescriber-request",
+    ),
     path("people/<uuid:public_id>/care-plans/new/", views.care_plan_new, name="care-plan-new"),
     path(
         "people/<uuid:public_id>/care-plans/<uuid:plan_id>/",

@@ -50,6 +50,7 @@ from wholecare.web.forms import (
     ProxyGrantForm,
     ReferralCloseForm,
     ReferralForm,
+    RequestAnswerForm,
     ReviewForm,
     SharingDecisionForm,
     SignInForm,
@@ -121,6 +122,9 @@ def caseload(request: AuthenticatedHttpRequest) -> HttpResponse:
     follow_ups, follow_ups_total = (
         medicines_selectors.to_follow_up(by=request.user) if first else ([], 0)
     )
+    requests, requests_total = (
+        medicines_selectors.requests_to_answer(by=request.user) if first else ([], 0)
+    )
     return render(
         request,
         "record/caseload.html",
@@ -131,6 +135,8 @@ def caseload(request: AuthenticatedHttpRequest) -> HttpResponse:
             "needs": selectors.needs_awaiting_assessment(by=request.user) if first else [],
             "medicines_to_follow_up": follow_ups,
             "medicines_to_follow_up_total": follow_ups_total,
+            "prescriber_requests": requests,
+            "prescriber_requests_total": requests_total,
             "reviews": reviews,
             "made": selectors.my_referrals(by=request.user) if first else None,
             "name_length": selectors.CASELOAD_NAME_LENGTH,
@@ -209,6 +215,9 @@ def person_summary(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -> H
             "discipline": discipline,
             "may_reconcile": medicines_selectors.may_reconcile(staff, summary.relationship),
             "last_reconciled": medicines_selectors.last_reconciled(staff, summary.person),
+            "requests_waiting": medicines_selectors.requests_waiting(
+                staff, summary.person, summary.relationship
+            ),
             "may_review_medicines": medicines_selectors.may_review(staff, summary.relationship),
             "last_medication_review": medicines_selectors.last_review(summary.person),
             **_from_other_systems(staff, summary.person),
@@ -242,6 +251,7 @@ def medicines_reconcile(request: AuthenticatedHttpRequest, public_id: uuid.UUID)
         "person": found.person,
         "comparison": found.comparison,
         "last": found.last,
+        "waiting": found.waiting,
     }
     if not found.may_reconcile:
         return render(request, template, context, status=403)
@@ -249,6 +259,7 @@ def medicines_reconcile(request: AuthenticatedHttpRequest, public_id: uuid.UUID)
         _unless_lists_changed(request, found.comparison.fingerprint, context),
         fingerprint=found.comparison.fingerprint,
         medicines=found.comparison.medicines,
+        prescribers=found.prescribers,
         online=permissions.notes_read_online_since(found.person) is not None,
     )
     context["reading_proxies"] = permissions.note_reading_proxies(found.person)
@@ -258,6 +269,42 @@ def medicines_reconcile(request: AuthenticatedHttpRequest, public_id: uuid.UUID)
         return "The medicines reconciliation has been saved on the timeline."
 
     return _form_page(request, form, save, template, context)
+
+
+@require_http_methods(["GET", "POST"])
+def prescriber_request(
+    request: AuthenticatedHttpRequest, public_id: uuid.UUID, request_id: uuid.UUID
+) -> HttpResponse:
+    """Answer a request a reconciliation or a medication review made of the user's organisation
+    (decision 0046): done, or not and why."""
+    template = "medicines/request.html"
+    found = _on_record(
+        request,
+        public_id,
+        lambda: medicines_selectors.to_answer(
+            by=request.user, public_id=public_id, request=request_id
+        ),
+        "No request waits there for you: it has been answered, or the note that asked it was"
+        " entered in error or is not shared with you.",
+    )
+    if isinstance(found, HttpResponse):
+        return found
+    asked = found.request
+    context: dict[str, Any] = {"person": found.person, "asked": asked}
+    if not found.may_answer:
+        return render(request, template, context, status=403)
+    form = RequestAnswerForm(
+        posted(request),
+        kind=asked.kind_enum,
+        online=permissions.notes_read_online_since(found.person) is not None,
+    )
+    context["reading_proxies"] = permissions.note_reading_proxies(found.person)
+
+    def answer(data: dict[str, Any]) -> str:
+        medicines_services.request_answer(by=request.user, request=asked, **data)
+        return f"Your answer about {asked.medicine} has been saved on the timeline."
+
+    return _form_page(request, form, answer, template, context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -276,6 +323,7 @@ def medication_review(request: AuthenticatedHttpRequest, public_id: uuid.UUID) -
         _unless_lists_changed(request, found.comparison.fingerprint, context),
         fingerprint=found.comparison.fingerprint,
         medicines=found.taking,
+        prescribers=found.prescribers,
         online=permissions.notes_read_online_since(found.person) is not None,
     )
     context["reading_proxies"] = permissions.note_reading_proxies(found.person)

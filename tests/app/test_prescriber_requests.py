@@ -1,0 +1,379 @@
+"""Requests to the prescriber from a reconciliation or a structured medication review, and
+their answers (decision 0046)."""
+
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from tests import factories
+from tests.app.fhir.conftest import medicine_taken, send_as
+from tests.app.signed_in import on_care_team, signed_in
+from wholecare.access import services as access_services
+from wholecare.access.models import AuditEvent
+from wholecare.access.permissions import AccessDenied
+from wholecare.directory.disciplines import Discipline
+from wholecare.directory.models import Organisation, Staff
+from wholecare.medicines import selectors, services
+from wholecare.medicines.models import MedicinesReconciliation, PrescriberRequest
+from wholecare.medicines.reconciliation import Decision
+from wholecare.medicines.requests import Answer
+from wholecare.record.models import Person, RecordEntry
+from wholecare.record.services import entry_enter_in_error
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def clinic() -> Staff:
+    return factories.StaffFactory(
+        discipline=Discipline.PHARMACIST,
+        organisation=factories.OrganisationFactory(
+            name="Torbay Hospital heart failure clinic", kind=Organisation.Kind.ACUTE_TRUST
+        ),
+    )
+
+
+@pytest.fixture
+def lists(gp: Staff, clinic: Staff, person: Person) -> Person:
+    """The practice lists furosemide at one tablet, the clinic at two; the clinic alone lists
+    dapagliflozin."""
+    factories.CareTeamMembershipFactory(person=person, staff=gp)
+    factories.CareTeamMembershipFactory(person=person, staff=clinic)
+    send_as(gp, medicine_taken(person, "Furosemide 40mg tablets", dosage="One each morning"))
+    send_as(clinic, medicine_taken(person, "Furosemide 40mg tablets", dosage="Two each morning"))
+    send_as(clinic, medicine_taken(person, "Dapagliflozin 10mg tablets"))
+    return person
+
+
+def _reconcile_url(person: Person) -> str:
+    return reverse("web:medicines-reconcile", args=[person.public_id])
+
+
+def _answer_url(asked: PrescriberRequest) -> str:
+    return reverse("web:prescriber-request", args=[asked.person.public_id, asked.public_id])
+
+
+def _asked_of_practice(by: Staff, person: Person, gp: Staff) -> PrescriberRequest:
+    """A reconciliation by `by` asking the practice to add dapagliflozin (medicine 1)."""
+    compared = selectors.comparison(by, person, timezone.localdate())
+    services.reconcile(
+        by=by.user,
+        person=person,
+        fingerprint=compared.fingerprint,
+        found={
+            1: (Decision.PRESCRIBER_ASKED.value, "Started in clinic on 2 Nov; not on GP list."),
+            2: (Decision.INTENDED.value, "Doubled in clinic."),
+        },
+        asked_of={1: gp.organisation.ods_code},
+        checked_with=["person"],
+    )
+    return PrescriberRequest.objects.get()
+
+
+def test_the_page_offers_the_lists_organisations_and_the_registered_practice_first(
+    gp: Staff, clinic: Staff, lists: Person
+) -> None:
+    practice = factories.OrganisationFactory(
+        name="Riverside Surgery", kind=Organisation.Kind.GP_PRACTICE
+    )
+    lists.registered_practice = practice
+    lists.save()
+    _, client = on_care_team(Discipline.PHARMACIST, lists)
+    form = client.get(_reconcile_url(lists)).context["form"]
+    assert list(form.fields["asked_of_1"].choices) == [
+        ("", "Choose whose list"),
+        (
+            practice.ods_code,
+            "Riverside Surgery (nobody there cares for the person in Wholecare: ask them"
+            " directly as well)",
+        ),
+        (gp.organisation.ods_code, gp.organisation.name),
+        (clinic.organisation.ods_code, "Torbay Hospital heart failure clinic"),
+    ]
+    assert "asked_of_2" in form.fields
+
+
+def test_a_correction_names_whose_prescriber_was_asked_and_nothing_is_saved_without(
+    gp: Staff, lists: Person
+) -> None:
+    pharmacist, client = on_care_team(Discipline.PHARMACIST, lists)
+    page = client.get(_reconcile_url(lists))
+    posted = {
+        "fingerprint": page.context["form"]["fingerprint"].value(),
+        "decision_1": Decision.PRESCRIBER_ASKED,
+        "note_1": "Not on GP list.",
+        "asked_of_1": "Y99999",
+        "decision_2": Decision.INTENDED,
+        "note_2": "Doubled in clinic.",
+        "checked_with": ["person"],
+    }
+    refused = client.post(_reconcile_url(lists), posted)
+    assert refused.context["form"].errors["asked_of_1"] == [
+        "Dapagliflozin 10mg tablets: choose whom to ask from the list"
+    ]
+    with pytest.raises(ValidationError) as error:
+        services.reconcile(
+            by=pharmacist.user,
+            person=lists,
+            fingerprint=posted["fingerprint"],
+            found={1: ("prescriber-asked", "Not on GP list."), 2: ("intended", "Doubled.")},
+            asked_of={1: factories.OrganisationFactory().ods_code},
+            checked_with=["person"],
+        )
+    assert error.value.message_dict["asked_of_1"] == [
+        "Dapagliflozin 10mg tablets: choose whom to ask from the list"
+    ]
+    with pytest.raises(ValidationError) as error:
+        services.reconcile(
+            by=pharmacist.user,
+            person=lists,
+            fingerprint=posted["fingerprint"],
+            found={1: ("prescriber-asked", "Not on GP list."), 2: ("intended", "Doubled.")},
+            checked_with=["person"],
+        )
+    assert error.value.message_dict["asked_of_1"] == [
+        "Dapagliflozin 10mg tablets: choose whose prescriber you asked to correct it"
+    ]
+    assert not MedicinesReconciliation.objects.exists()
+    assert not PrescriberRequest.objects.exists()
+    saved = client.post(_reconcile_url(lists), {**posted, "asked_of_1": gp.organisation.ods_code})
+    assert saved.status_code == 302
+    entry = MedicinesReconciliation.objects.get().entry
+    assert (
+        "   Found: Not intended: prescriber asked to correct it"
+        f" (asked of {gp.organisation.name}). Not on GP list."
+    ) in entry.text
+    asked = PrescriberRequest.objects.get()
+    assert (asked.kind, asked.medicine, asked.asked_of, asked.asked_in, asked.asked) == (
+        "correction",
+        "Dapagliflozin 10mg tablets",
+        gp.organisation,
+        entry,
+        "Not on GP list.",
+    )
+    assert asked.as_listed == ["Taking: One a day (Torbay Hospital heart failure clinic)"]
+
+
+def test_a_request_waits_on_the_organisation_asked_until_answered(gp: Staff, lists: Person) -> None:
+    pharmacist, pharmacist_client = on_care_team(Discipline.PHARMACIST, lists)
+    asked = _asked_of_practice(pharmacist, lists, gp)
+    gp_client = signed_in(gp)
+    caseload = gp_client.get(reverse("web:caseload"))
+    assert [a.medicine for a in caseload.context["prescriber_requests"]] == [
+        "Dapagliflozin 10mg tablets"
+    ]
+    assert f"Asked of {gp.organisation.name} about medicines" in caseload.content.decode()
+    assert _answer_url(asked) in caseload.content.decode()
+    assert AuditEvent.objects.filter(
+        actor_user_id=gp.user.pk, person_id=lists.pk, what="requests to the prescriber"
+    ).exists()
+    summary = gp_client.get(reverse("web:person", args=[lists.public_id])).content.decode()
+    assert "Asked of prescribers and not yet answered" in summary
+    assert _answer_url(asked) in summary
+    # Whoever asked reads that it waits, and cannot answer for the practice.
+    theirs = pharmacist_client.get(reverse("web:person", args=[lists.public_id])).content.decode()
+    assert f"to correct the list, asked of {gp.organisation.name} by" in theirs
+    assert _answer_url(asked) not in theirs
+    assert not pharmacist_client.get(reverse("web:caseload")).context["prescriber_requests"]
+    assert pharmacist_client.get(_answer_url(asked)).status_code == 403
+
+
+def test_the_practice_answers_and_the_loop_closes_on_the_timeline(gp: Staff, lists: Person) -> None:
+    pharmacist, _ = on_care_team(Discipline.PHARMACIST, lists)
+    asked = _asked_of_practice(pharmacist, lists, gp)
+    client = signed_in(gp)
+    page = client.get(_answer_url(asked))
+    assert page.status_code == 200
+    assert "Started in clinic on 2 Nov; not on GP list." in page.content.decode()
+    saved = client.post(_answer_url(asked), {"answer": Answer.DONE, "note": "Added to repeats."})
+    assert saved.status_code == 302
+    asked.refresh_from_db()
+    assert asked.answer == Answer.DONE
+    entry = asked.answer_entry
+    assert entry is not None
+    assert (entry.author, entry.title) == (
+        gp,
+        "Medicines correction: Dapagliflozin 10mg tablets corrected",
+    )
+    assert entry.text.splitlines()[1] == (
+        "Answer: Corrected: our list now says what the person should take. Added to repeats."
+    )
+    assert f"Asked of {gp.organisation.name} by {pharmacist.display_name}" in entry.text
+    assert not client.get(reverse("web:caseload")).context["prescriber_requests"]
+    summary = client.get(reverse("web:person", args=[lists.public_id])).content.decode()
+    assert "Asked of prescribers and not yet answered" not in summary
+    gone = client.get(_answer_url(asked), follow=True)
+    assert "No request waits there for you" in gone.content.decode()
+    with pytest.raises(ValidationError, match="already been answered"):
+        services.request_answer(by=gp.user, request=asked, answer="done")
+
+
+def test_a_list_that_stands_says_why(gp: Staff, lists: Person) -> None:
+    pharmacist, _ = on_care_team(Discipline.PHARMACIST, lists)
+    asked = _asked_of_practice(pharmacist, lists, gp)
+    client = signed_in(gp)
+    for posted, field, error in [
+        ({}, "answer", "Say whether your list has been corrected"),
+        ({"answer": "maybe"}, "answer", "Say whether your list has been corrected"),
+        (
+            {"answer": Answer.NOT_DONE, "note": " "},
+            "note",
+            "Dapagliflozin 10mg tablets: say why your list stands, for whoever asked",
+        ),
+        ({"answer": Answer.DONE, "note": "x" * 1001}, "note", "1,000 characters"),
+    ]:
+        page = client.post(_answer_url(asked), posted)
+        assert page.status_code == 200
+        assert error in page.context["form"].errors[field][0]
+    assert not RecordEntry.objects.filter(title__startswith="Medicines correction").exists()
+    client.post(
+        _answer_url(asked),
+        {"answer": Answer.NOT_DONE, "note": "Clinic trial only: stops on 30 Nov."},
+    )
+    asked.refresh_from_db()
+    assert asked.answer_entry is not None
+    assert asked.answer_entry.title.endswith("not corrected")
+
+
+def test_only_the_organisation_asked_answers_and_only_while_caring(
+    gp: Staff, clinic: Staff, lists: Person
+) -> None:
+    pharmacist, _ = on_care_team(Discipline.PHARMACIST, lists)
+    asked = _asked_of_practice(pharmacist, lists, gp)
+    with pytest.raises(AccessDenied, match=f"of {gp.organisation.name} caring for"):
+        services.request_answer(by=clinic.user, request=asked, answer="done")
+    colleague = factories.StaffFactory(discipline=Discipline.GP, organisation=gp.organisation)
+    access_services.break_glass_open(
+        by=colleague.user, person=lists, reason="Patient collapsed in surgery; no GP on team."
+    )
+    assert signed_in(colleague).get(_answer_url(asked)).status_code == 403
+    receptionist = factories.StaffFactory(
+        discipline=Discipline.ADMINISTRATOR, organisation=gp.organisation
+    )
+    factories.CareTeamMembershipFactory(person=lists, staff=receptionist)
+    assert not signed_in(receptionist).get(reverse("web:caseload")).context["prescriber_requests"]
+    assert not RecordEntry.objects.filter(title__startswith="Medicines correction").exists()
+
+
+def test_an_answer_entered_in_error_asks_again(gp: Staff, lists: Person) -> None:
+    pharmacist, _ = on_care_team(Discipline.PHARMACIST, lists)
+    asked = _asked_of_practice(pharmacist, lists, gp)
+    services.request_answer(by=gp.user, request=asked, answer="done")
+    asked.refresh_from_db()
+    assert asked.answer_entry is not None
+    entry_enter_in_error(by=gp.user, entry=asked.answer_entry, reason="Wrong patient's answer.")
+    assert [a.pk for a in selectors.requests_to_answer(by=gp.user)[0]] == [asked.pk]
+    services.request_answer(by=gp.user, request=asked, answer="not-done", note="Trial.")
+    asked.refresh_from_db()
+    assert asked.answer == Answer.NOT_DONE
+
+
+def test_a_note_entered_in_error_withdraws_what_it_asked(gp: Staff, lists: Person) -> None:
+    pharmacist, _ = on_care_team(Discipline.PHARMACIST, lists)
+    asked = _asked_of_practice(pharmacist, lists, gp)
+    entry_enter_in_error(by=pharmacist.user, entry=asked.asked_in, reason="Another person's lists.")
+    assert selectors.requests_to_answer(by=gp.user) == ([], 0)
+    client: Client = signed_in(gp)
+    assert client.get(_answer_url(asked)).status_code == 302
+    with pytest.raises(ValidationError, match="entered in error"):
+        services.request_answer(by=gp.user, request=asked, answer="done")
+
+
+def test_the_caseload_lists_the_longest_waiting_first_and_counts_beyond(
+    gp: Staff, lists: Person, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(selectors, "REQUESTS_SHOWN", 1)
+    pharmacist, _ = on_care_team(Discipline.PHARMACIST, lists)
+    first = _asked_of_practice(pharmacist, lists, gp)
+    other = factories.PersonFactory()
+    factories.CareTeamMembershipFactory(person=other, staff=gp)
+    factories.CareTeamMembershipFactory(person=other, staff=pharmacist)
+    send_as(gp, medicine_taken(other, "Ramipril 5mg capsules"))
+    send_as(pharmacist, medicine_taken(other, "Ramipril 2.5mg capsules"))
+    compared = selectors.comparison(pharmacist, other, timezone.localdate())
+    numbers = range(1, len(compared.medicines) + 1)
+    services.reconcile(
+        by=pharmacist.user,
+        person=other,
+        fingerprint=compared.fingerprint,
+        found=dict.fromkeys(numbers, ("prescriber-asked", "Which strength?")),
+        asked_of=dict.fromkeys(numbers, gp.organisation.ods_code),
+        checked_with=["person"],
+    )
+    shown, total = selectors.requests_to_answer(by=gp.user)
+    assert [a.pk for a in shown] == [first.pk]
+    assert total == 3
+
+
+@pytest.fixture
+def taking(gp: Staff, person: Person) -> Person:
+    factories.CareTeamMembershipFactory(person=person, staff=gp)
+    for name in ("Tramadol 50mg capsules", "Metformin 500mg tablets"):
+        send_as(gp, medicine_taken(person, name))
+    return person
+
+
+def test_a_review_asks_the_prescriber_to_make_the_change_agreed(gp: Staff, taking: Person) -> None:
+    pharmacist, client = on_care_team(Discipline.PHARMACIST, taking)
+    url = reverse("web:medication-review", args=[taking.public_id])
+    page = client.get(url)
+    form = page.context["form"]
+    assert [label for _, label in form.fields["asked_of_2"].choices] == [
+        "Nobody: it needs no prescriber, or you make it yourself",
+        gp.organisation.name,
+    ]
+    posted = {
+        "fingerprint": form["fingerprint"].value(),
+        "outcome_1": "continue",
+        "asked_of_1": gp.organisation.ods_code,
+        "outcome_2": "reduce",
+        "how_2": "50mg twice a day for two weeks, then once a day; GP to change the repeat",
+        "asked_of_2": "Y99999",
+        "what_matters": "Less pain at night without feeling drowsy in the day.",
+        "agreed_with_person": "yes",
+    }
+    refused = client.post(url, posted)
+    assert refused.context["form"].errors["asked_of_2"] == [
+        "Tramadol 50mg capsules: choose whom to ask from the list"
+    ]
+    assert not PrescriberRequest.objects.exists()
+    saved = client.post(url, {**posted, "asked_of_2": gp.organisation.ods_code})
+    assert saved.status_code == 302
+    asked = PrescriberRequest.objects.get()
+    assert (asked.kind, asked.medicine, asked.asked_by, asked.asked) == (
+        "change",
+        "Tramadol 50mg capsules",
+        pharmacist,
+        "Reduce the dose. 50mg twice a day for two weeks, then once a day; GP to change the repeat",
+    )
+    assert f"2. Tramadol 50mg capsules: Reduce the dose (asked of {gp.organisation.name})" in (
+        asked.asked_in.text
+    )
+    gp_client = signed_in(gp)
+    page = gp_client.get(_answer_url(asked))
+    assert "Has the change been made?" in page.content.decode()
+    gp_client.post(
+        _answer_url(asked),
+        {"answer": Answer.NOT_DONE, "note": "Seen in surgery: she wants to wait until spring."},
+    )
+    asked.refresh_from_db()
+    assert asked.answer_entry is not None
+    assert asked.answer_entry.title == "Medicines change: Tramadol 50mg capsules not changed"
+    assert "in the structured medication review of" in asked.answer_entry.text
+
+
+def test_a_change_the_reviewer_makes_themselves_asks_nobody(gp: Staff, taking: Person) -> None:
+    compared = selectors.comparison(gp, taking, timezone.localdate())
+    services.medication_review_record(
+        by=gp.user,
+        person=taking,
+        fingerprint=compared.fingerprint,
+        agreed={1: ("continue", ""), 2: ("stop", "Stopped today; repeat removed.")},
+        what_matters="Fewer tablets.",
+        agreed_with_person=True,
+    )
+    assert not PrescriberRequest.objects.exists()

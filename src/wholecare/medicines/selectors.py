@@ -37,6 +37,7 @@ from wholecare.record.models import Person, RecordEntry
 from wholecare.record.selectors import (
     caseload_people,
     first_and_total,
+    on_caseload,
     person_header_and_relationship,
 )
 from wholecare.record.services import caring_for
@@ -249,9 +250,7 @@ def requests_to_answer(*, by: AbstractBaseUser) -> tuple[list[PrescriberRequest]
     if staff.discipline_enum not in MEDICINES_RECONCILERS:
         return [], 0
     asked = waiting().filter(
-        readable_q(staff, NOTE),
-        asked_of=staff.organisation_id,
-        person__in=caseload_people(staff),
+        readable_q(staff, NOTE), on_caseload(staff), asked_of=staff.organisation_id
     )
     found, total = first_and_total(asked.select_related("person"), REQUESTS_SHOWN)
     audit_many(

@@ -186,6 +186,15 @@ def _on_caseload(staff: Staff) -> Q:
     )
 
 
+def on_caseload(staff: Staff, person: str = "person") -> Q:
+    """Rows whose `person` is on the member of staff's caseload (`_on_caseload`), tested row by
+    row: cheaper than `caseload_people` for a few rows against a caseload of thousands, whose
+    list the database would otherwise build in full."""
+    return Q(Exists(_my_memberships(staff).filter(person=OuterRef(person)))) | Q(
+        Exists(_my_referrals(staff).filter(person=OuterRef(person)))
+    )
+
+
 def caseload_people(staff: Staff) -> QuerySet[Person]:
     """Everyone on the member of staff's caseload (`_on_caseload`), unaudited: for a caller that
     narrows them further and audits whom it shows."""

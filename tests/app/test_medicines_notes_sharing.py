@@ -38,6 +38,17 @@ def therapy_medicine(gp: Staff, person: Person) -> Staff:
     return psychiatrist
 
 
+def _gp_reads_therapy_records(person: Person) -> None:
+    """The person's decision that their GP reads their psychological therapy records."""
+    SharingConsent.objects.create(
+        person=person,
+        sensitivity=Sensitivity.PSYCHOLOGICAL_THERAPY,
+        discipline=Discipline.GP,
+        decision=SharingConsent.Decision.PERMIT,
+        recorded_at=timezone.now(),
+    )
+
+
 def _reconcile(by: Staff, person: Person, ask: str = "") -> RecordEntry:
     """Reconcile as `by`, asking `ask` (an ODS code) to correct every medicine whose lists
     differ, or finding each difference intended."""
@@ -80,13 +91,7 @@ def test_a_reconciliation_naming_a_therapy_medicine_is_a_therapy_note(
 def test_where_the_person_shares_therapy_records_with_their_gp_the_gp_answers(
     gp: Staff, person: Person, therapy_medicine: Staff
 ) -> None:
-    SharingConsent.objects.create(
-        person=person,
-        sensitivity=Sensitivity.PSYCHOLOGICAL_THERAPY,
-        discipline=Discipline.GP,
-        decision=SharingConsent.Decision.PERMIT,
-        recorded_at=timezone.now(),
-    )
+    _gp_reads_therapy_records(person)
     entry = _reconcile(therapy_medicine, person, gp.organisation.ods_code)
     assert [a.medicine for a in selectors.requests_to_answer(by=gp.user)[0]] == [
         "Atorvastatin 20mg tablets",
@@ -102,13 +107,7 @@ def test_lists_restricted_two_ways_cannot_share_one_note(gp: Staff, person: Pers
     """The GP reads sexual health records by default, and therapy records by the person's
     consent: one note cannot follow both rules, so nothing is written."""
     factories.CareTeamMembershipFactory(person=person, staff=gp)
-    SharingConsent.objects.create(
-        person=person,
-        sensitivity=Sensitivity.PSYCHOLOGICAL_THERAPY,
-        discipline=Discipline.GP,
-        decision=SharingConsent.Decision.PERMIT,
-        recorded_at=timezone.now(),
-    )
+    _gp_reads_therapy_records(person)
     psychiatrist, _ = on_care_team(Discipline.PSYCHIATRIST, person)
     send_as(gp, medicine_taken(person, "Emtricitabine 200mg / tenofovir 245mg tablets", meta=SEX))
     send_as(psychiatrist, medicine_taken(person, "Mirtazapine 15mg tablets", meta=PSY))

@@ -115,29 +115,20 @@ def test_a_correction_names_whose_prescriber_was_asked_and_nothing_is_saved_with
     assert refused.context["form"].errors["asked_of_1"] == [
         "Dapagliflozin 10mg tablets: choose whom to ask from the list"
     ]
-    with pytest.raises(ValidationError) as error:
-        services.reconcile(
-            by=pharmacist.user,
-            person=lists,
-            fingerprint=posted["fingerprint"],
-            found={1: ("prescriber-asked", "Not on GP list."), 2: ("intended", "Doubled.")},
-            asked_of={1: factories.OrganisationFactory().ods_code},
-            checked_with=["person"],
-        )
-    assert error.value.message_dict["asked_of_1"] == [
-        "Dapagliflozin 10mg tablets: choose whom to ask from the list"
-    ]
-    with pytest.raises(ValidationError) as error:
-        services.reconcile(
-            by=pharmacist.user,
-            person=lists,
-            fingerprint=posted["fingerprint"],
-            found={1: ("prescriber-asked", "Not on GP list."), 2: ("intended", "Doubled.")},
-            checked_with=["person"],
-        )
-    assert error.value.message_dict["asked_of_1"] == [
-        "Dapagliflozin 10mg tablets: choose whose prescriber you asked to correct it"
-    ]
+    for asked_of, problem in [
+        ({1: factories.OrganisationFactory().ods_code}, "choose whom to ask from the list"),
+        ({}, "choose whose prescriber you asked to correct it"),
+    ]:
+        with pytest.raises(ValidationError) as error:
+            services.reconcile(
+                by=pharmacist.user,
+                person=lists,
+                fingerprint=posted["fingerprint"],
+                found={1: ("prescriber-asked", "Not on GP list."), 2: ("intended", "Doubled.")},
+                asked_of=asked_of,
+                checked_with=["person"],
+            )
+        assert error.value.message_dict["asked_of_1"] == [f"Dapagliflozin 10mg tablets: {problem}"]
     assert not MedicinesReconciliation.objects.exists()
     assert not PrescriberRequest.objects.exists()
     saved = client.post(_reconcile_url(lists), {**posted, "asked_of_1": gp.organisation.ods_code})

@@ -85,7 +85,7 @@ def test_the_page_offers_the_lists_organisations_and_the_registered_practice_fir
     _, client = on_care_team(Discipline.PHARMACIST, lists)
     form = client.get(_reconcile_url(lists)).context["form"]
     assert list(form.fields["asked_of_1"].choices) == [
-        ("", "Choose whose list"),
+        ("", "Nobody"),
         (
             practice.ods_code,
             "Riverside Surgery (nobody there cares for the person in Wholecare: ask them"
@@ -129,6 +129,14 @@ def test_a_correction_names_whose_prescriber_was_asked_and_nothing_is_saved_with
                 checked_with=["person"],
             )
         assert error.value.message_dict["asked_of_1"] == [f"Dapagliflozin 10mg tablets: {problem}"]
+    chose_but_did_not_ask = client.post(
+        _reconcile_url(lists),
+        {**posted, "asked_of_1": gp.organisation.ods_code, "asked_of_2": gp.organisation.ods_code},
+    )
+    assert chose_but_did_not_ask.context["form"].errors["asked_of_2"] == [
+        "Furosemide 40mg tablets: you chose whose prescriber to ask, but not that the prescriber"
+        " was asked to correct it: choose that, or nobody"
+    ]
     assert not MedicinesReconciliation.objects.exists()
     assert not PrescriberRequest.objects.exists()
     saved = client.post(_reconcile_url(lists), {**posted, "asked_of_1": gp.organisation.ods_code})
@@ -331,8 +339,13 @@ def test_a_review_asks_the_prescriber_to_make_the_change_agreed(gp: Staff, takin
     assert refused.context["form"].errors["asked_of_2"] == [
         "Tramadol 50mg capsules: choose whom to ask from the list"
     ]
+    refused = client.post(url, {**posted, "asked_of_2": gp.organisation.ods_code})
+    assert refused.context["form"].errors["asked_of_1"] == [
+        "Metformin 500mg tablets: a prescriber is asked to stop, reduce or change a medicine,"
+        " not to continue it: choose nobody, or what was agreed"
+    ]
     assert not PrescriberRequest.objects.exists()
-    saved = client.post(url, {**posted, "asked_of_2": gp.organisation.ods_code})
+    saved = client.post(url, {**posted, "asked_of_1": "", "asked_of_2": gp.organisation.ods_code})
     assert saved.status_code == 302
     asked = PrescriberRequest.objects.get()
     assert (asked.kind, asked.medicine, asked.asked_by, asked.asked) == (

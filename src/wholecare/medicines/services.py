@@ -78,13 +78,21 @@ def reconcile(
     )
     extra = other_medicines(others)
     errors = _errors(compared, found, checked_with, extra, note)
-    asking = [
-        n
-        for n, (decision, _) in found.items()
-        if decision == Decision.PRESCRIBER_ASKED.value and f"decision_{n}" not in errors
-    ]
+    settled = [n for n in found if f"decision_{n}" not in errors]
+    asking = [n for n in settled if found[n][0] == Decision.PRESCRIBER_ASKED.value]
     asked = _asked_of(
-        person, compared, compared.medicines, asking, asked_of or {}, errors, required=True
+        person,
+        compared,
+        compared.medicines,
+        asking,
+        asked_of or {},
+        errors,
+        required=True,
+        not_asking=(
+            [n for n in settled if n not in asking],
+            "you chose whose prescriber to ask, but not that the prescriber was asked to"
+            " correct it: choose that, or nobody",
+        ),
     )
     sensitivity = _shared_as(compared.medicines, errors)
     if errors:
@@ -147,10 +155,17 @@ def _asked_of(
     errors: dict[str, list[str]],
     *,
     required: bool,
+    not_asking: tuple[Sequence[int], str],
 ) -> dict[int, Organisation]:
     """The organisation asked about each of `asking` (numbers among `medicines`, from 1), as
     `asked_of` names it by ODS code; an error at the medicine (in `errors`) for one not among
-    those offered (`selectors.prescribers_to_ask`), or for none named when `required`."""
+    those offered (`selectors.prescribers_to_ask`), or for none named when `required`. Whom
+    to ask named for a medicine whose answer asks nobody (`not_asking`: their numbers, and
+    what to say) is an error too, lest the user believe someone was asked."""
+    numbers, problem = not_asking
+    for n in numbers:
+        if asked_of.get(n) and 0 < n <= len(medicines):
+            errors[f"asked_of_{n}"] = [f"{medicines[n - 1].name}: {problem}"]
     asking = [n for n in asking if 0 < n <= len(medicines)]
     if not asking:
         return {}
@@ -406,12 +421,22 @@ def medication_review_record(
     )
     taking = [m for m in compared.medicines if m.in_force]
     errors = _review_errors(taking, agreed, what_matters, agreed_with_person, next_review, note)
-    changing = [
-        n
-        for n, (outcome, _) in agreed.items()
-        if outcome != review.Outcome.CONTINUE.value and f"outcome_{n}" not in errors
-    ]
-    asked = _asked_of(person, compared, taking, changing, asked_of or {}, errors, required=False)
+    settled = [n for n in agreed if f"outcome_{n}" not in errors]
+    changing = [n for n in settled if agreed[n][0] != review.Outcome.CONTINUE.value]
+    asked = _asked_of(
+        person,
+        compared,
+        taking,
+        changing,
+        asked_of or {},
+        errors,
+        required=False,
+        not_asking=(
+            [n for n in settled if n not in changing],
+            "a prescriber is asked to stop, reduce or change a medicine, not to continue it:"
+            " choose nobody, or what was agreed",
+        ),
+    )
     sensitivity = _shared_as(taking, errors)
     if errors:
         raise ValidationError(errors)

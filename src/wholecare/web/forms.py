@@ -285,7 +285,7 @@ class MedicinesReconciliationForm(_EachMedicine):
 
     ANSWER, SAID, GATHERED, ASKED = "decision", "note", "found", "what you found"
     CHOICES = [(d.value, d.label) for d in Decision]
-    NOBODY_ASKED = "Choose whose list"
+    NOBODY_ASKED = "Nobody"
 
     checked_with = forms.MultipleChoiceField(
         choices=MedicinesReconciliation.CheckedWith.choices,

@@ -176,9 +176,13 @@ def test_a_request_waits_on_the_organisation_asked_until_answered(gp: Staff, lis
     # Whoever asked reads that it waits, and cannot answer for the practice.
     theirs = pharmacist_client.get(reverse("web:person", args=[lists.public_id])).content.decode()
     assert f"to correct the list, asked of {gp.organisation.name} by" in theirs
-    assert _answer_url(asked) not in theirs
+    assert f'href="{_answer_url(asked)}"' not in theirs
     assert not pharmacist_client.get(reverse("web:caseload")).context["prescriber_requests"]
-    assert pharmacist_client.get(_answer_url(asked)).status_code == 403
+    theirs_to_withdraw = pharmacist_client.get(_answer_url(asked))
+    assert theirs_to_withdraw.status_code == 200
+    assert "form" not in theirs_to_withdraw.context
+    _, nurse = on_care_team(Discipline.DISTRICT_NURSE, lists)
+    assert nurse.get(_answer_url(asked)).status_code == 403
 
 
 def test_the_practice_answers_and_the_loop_closes_on_the_timeline(gp: Staff, lists: Person) -> None:
@@ -381,3 +385,61 @@ def test_a_change_the_reviewer_makes_themselves_asks_nobody(gp: Staff, taking: P
         agreed_with_person=True,
     )
     assert not PrescriberRequest.objects.exists()
+
+
+def test_whoever_asked_withdraws_a_request_saying_why(gp: Staff, lists: Person) -> None:
+    pharmacist, client = on_care_team(Discipline.PHARMACIST, lists)
+    asked = _asked_of_practice(pharmacist, lists, gp)
+    mine = client.get(reverse("web:caseload"))
+    assert [row.request for row in mine.context["my_requests"].waiting] == [asked]
+    assert "Your requests to prescribers, waiting" in mine.content.decode()
+    assert "asked today" in mine.content.decode()
+    withdraw = reverse("web:prescriber-request-withdraw", args=[lists.public_id, asked.public_id])
+    assert withdraw in client.get(reverse("web:person", args=[lists.public_id])).content.decode()
+    assert client.get(_answer_url(asked)).status_code == 200
+    assert signed_in(gp).get(withdraw).status_code == 403
+    with pytest.raises(AccessDenied):
+        services.request_withdraw(by=gp.user, request=asked, reason="Not mine to withdraw.")
+    refused = client.post(withdraw, {"reason": "  "})
+    assert refused.context["form"].errors["reason"] == ["Say why you withdraw the request"]
+    saved = client.post(withdraw, {"reason": "Practice added it when I telephoned."})
+    assert saved.status_code == 302
+    asked.refresh_from_db()
+    entry = asked.withdrawal_entry
+    assert entry is not None
+    assert (entry.author, entry.title) == (
+        pharmacist,
+        "Medicines correction withdrawn: Dapagliflozin 10mg tablets",
+    )
+    assert entry.text.endswith(
+        f"Withdrawn by {pharmacist.display_name}: Practice added it when I telephoned."
+    )
+    assert selectors.requests_to_answer(by=gp.user) == ([], 0)
+    assert not client.get(reverse("web:caseload")).context["my_requests"].waiting
+    for act in (
+        lambda: services.request_withdraw(by=pharmacist.user, request=asked, reason="Again."),
+        lambda: services.request_answer(by=gp.user, request=asked, answer="done"),
+    ):
+        with pytest.raises(ValidationError, match="already been answered or withdrawn"):
+            act()
+    entry_enter_in_error(by=pharmacist.user, entry=entry, reason="Withdrew the wrong request.")
+    assert [a.pk for a in selectors.requests_to_answer(by=gp.user)[0]] == [asked.pk]
+
+
+def test_whoever_asked_reads_the_answer_on_their_caseload(gp: Staff, lists: Person) -> None:
+    pharmacist, client = on_care_team(Discipline.PHARMACIST, lists)
+    asked = _asked_of_practice(pharmacist, lists, gp)
+    services.request_answer(
+        by=gp.user, request=asked, answer="not-done", note="Clinic trial only: stops on 30 Nov."
+    )
+    page = client.get(reverse("web:caseload"))
+    mine = page.context["my_requests"]
+    assert (mine.waiting, mine.answered) == ([], [asked])
+    html = page.content.decode()
+    assert "Your requests to prescribers, answered" in html
+    assert "Not corrected: our list stands as it is" in html
+    assert AuditEvent.objects.filter(
+        actor_user_id=pharmacist.user.pk,
+        person_id=lists.pk,
+        what="requests to the prescriber I made",
+    ).exists()

@@ -98,3 +98,11 @@ def test_a_pharmacist_reconciles_the_gp_and_clinic_lists(page: Page, sign_in, li
             "heading", name="Medicines correction: Dapagliflozin 10mg tablets corrected"
         )
     ).to_be_visible()
+
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, "ph-kernow", factories.PASSWORD)
+    page.goto(f"{live_server.url}/caseload/")
+    answered = page.get_by_role("table", name="Your requests to prescribers, answered")
+    expect(answered).to_contain_text("Dapagliflozin 10mg tablets")
+    expect(answered).to_contain_text("Corrected: our list now says what the person should take")
+    assert violations(page) == [], "the pharmacist's caseload with the answer"

@@ -168,6 +168,11 @@ class PrescriberRequest(models.Model):
     )
     """The answer's note on the timeline: while it is entered in error, the request waits
     again."""
+    withdrawal_entry = models.OneToOneField(
+        RecordEntry, on_delete=models.RESTRICT, null=True, blank=True, related_name="+"
+    )
+    """The note of whoever asked, withdrawing the request unanswered: while it is entered in
+    error, the request waits again."""
 
     class Meta:
         indexes = [models.Index(fields=["asked_of", "asked_at"])]
@@ -184,3 +189,7 @@ class PrescriberRequest(models.Model):
     @property
     def kind_enum(self) -> Kind:
         return Kind(self.kind)
+
+    @property
+    def answer_label(self) -> str:
+        return self.kind_enum.answer_label(Answer(self.answer)) if self.answer else ""

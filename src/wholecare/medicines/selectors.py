@@ -209,12 +209,20 @@ def may_answer(staff: Staff, relationship: Relationship | None, request: Prescri
 NOTE = "asked_in__"
 
 
+def may_withdraw(
+    staff: Staff, relationship: Relationship | None, request: PrescriberRequest
+) -> bool:
+    """Whoever asked, while caring for the person: resolved another way, or asked in error."""
+    return caring_for(relationship) and request.asked_by_id == staff.pk
+
+
 def waiting() -> QuerySet[PrescriberRequest]:
-    """Requests to the prescriber not answered (or answered by a note since entered in error),
-    asked by a note not entered in error; the longest waiting first."""
+    """Requests to the prescriber neither answered nor withdrawn (or so by a note since entered
+    in error), asked by a note not entered in error; the longest waiting first."""
     return (
         PrescriberRequest.objects.filter(asked_in__entered_in_error_at=None)
         .filter(Q(answer_entry=None) | Q(answer_entry__entered_in_error_at__isnull=False))
+        .filter(Q(withdrawal_entry=None) | Q(withdrawal_entry__entered_in_error_at__isnull=False))
         .select_related("asked_of", "asked_by__user")
         .order_by("asked_at", "pk")
     )
@@ -224,6 +232,7 @@ def waiting() -> QuerySet[PrescriberRequest]:
 class Waiting:
     request: PrescriberRequest
     may_answer: bool
+    may_withdraw: bool
 
 
 def requests_waiting(
@@ -232,9 +241,69 @@ def requests_waiting(
     """The requests about the person's medicines still waiting on a prescriber, of notes
     `staff` reads: the summary and the reconciliation page show them."""
     return [
-        Waiting(request, may_answer(staff, relationship, request))
+        Waiting(
+            request,
+            may_answer(staff, relationship, request),
+            may_withdraw(staff, relationship, request),
+        )
         for request in waiting().filter(readable_q(staff, NOTE), person=person)
     ]
+
+
+#: How many of the requests they made, waiting or answered lately, the caseload lists of each.
+MY_REQUESTS_SHOWN = 20
+#: How long an answer stays on the caseload of whoever asked.
+ANSWERS_SHOWN_FOR = dt.timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class MyRequest:
+    request: PrescriberRequest
+    waiting_days: int
+
+
+@dataclass(frozen=True)
+class MyRequests:
+    """The requests to prescribers the user made: those still waiting, the longest first, so
+    they can chase them; and those answered lately, the latest first, so they learn what was
+    done."""
+
+    waiting: list[MyRequest]
+    waiting_total: int
+    answered: list[PrescriberRequest]
+    answered_total: int
+
+
+@transaction.atomic
+def my_requests(*, by: AbstractBaseUser) -> MyRequests:
+    """As `MyRequests`; audited like the caseload."""
+    staff = staff_of(by)
+    today = timezone.localdate()
+    mine = waiting().filter(asked_by=staff).select_related("person")
+    still, still_total = first_and_total(mine, MY_REQUESTS_SHOWN)
+    answered, answered_total = first_and_total(
+        PrescriberRequest.objects.filter(
+            asked_by=staff,
+            asked_in__entered_in_error_at=None,
+            answer_entry__entered_in_error_at=None,
+            answer_entry__occurred_at__gte=timezone.now() - ANSWERS_SHOWN_FOR,
+        )
+        .select_related("person", "asked_of", "answer_entry__author__user")
+        .order_by("-answer_entry__occurred_at", "-pk"),
+        MY_REQUESTS_SHOWN,
+    )
+    audit_many(
+        by=by,
+        action=AuditEvent.Action.VIEW,
+        people={request.person for request in still + answered},
+        what="requests to the prescriber I made",
+    )
+    return MyRequests(
+        [MyRequest(r, (today - timezone.localdate(r.asked_at)).days) for r in still],
+        still_total,
+        answered,
+        answered_total,
+    )
 
 
 #: How many requests to the user's organisation the caseload lists at most.
@@ -267,12 +336,13 @@ class ToAnswer:
     person: Person
     request: PrescriberRequest
     may_answer: bool
+    may_withdraw: bool
 
 
 def to_answer(*, by: AbstractBaseUser, public_id: uuid.UUID, request: uuid.UUID) -> ToAnswer | None:
-    """The page answering a request to the prescriber: None unless the person's request
-    `request`, whose note the user reads, is still waiting. Audited as a view; AccessDenied as
-    for the record."""
+    """The page answering (or withdrawing) a request to the prescriber: None unless the person's
+    request `request`, whose note the user reads, is still waiting. Audited as a view;
+    AccessDenied as for the record."""
     staff = staff_of(by)
     person, relationship = person_header_and_relationship(
         by=by, public_id=public_id, what="request to the prescriber"
@@ -280,7 +350,12 @@ def to_answer(*, by: AbstractBaseUser, public_id: uuid.UUID, request: uuid.UUID)
     found = waiting().filter(readable_q(staff, NOTE), person=person, public_id=request).first()
     if found is None:
         return None
-    return ToAnswer(person, found, may_answer(staff, relationship, found))
+    return ToAnswer(
+        person,
+        found,
+        may_answer(staff, relationship, found),
+        may_withdraw(staff, relationship, found),
+    )
 
 
 @dataclass(frozen=True)

@@ -221,19 +221,74 @@ def request_answer(
     """Answer a request to the prescriber made of the user's organisation (decision 0046): done,
     or not and why. The answer is a note on the timeline, shared as the note that asked, for
     whoever asked and the rest of the care team. ValidationError once answered or withdrawn
-    (the note that asked entered in error); AccessDenied unless `selectors.may_answer` and the
-    sharing rule lets the user read the note that asked."""
+    (or the note that asked entered in error); AccessDenied unless `selectors.may_answer` and
+    the sharing rule lets the user read the note that asked."""
+    request, _ = _still_waiting(by, request, selectors.may_answer)
+    kind = request.kind_enum
+    problem = answer_problem(kind, request.medicine, answer, note)
+    if problem is None and len(note.strip()) > NOTE_MOST:
+        problem = f"{request.medicine}: the answer must be {NOTE_MOST:,} characters or fewer"
+    if problem is not None:
+        raise ValidationError({"note" if answer in _ANSWERS else "answer": [problem]})
+    answered = Answer(answer)
+    request.answer = answered.value
+    request.answer_entry = _timeline_note(
+        by,
+        request.person,
+        f"{kind.label}: {request.medicine[:120]} {kind.answered(answered)}",
+        _asked_words(request)
+        + f"\nAnswer: {kind.answer_label(answered)}."
+        + (f" {note.strip()}" if note.strip() else ""),
+        withheld_from_person,
+        request.asked_in.sensitivity,
+    )
+    request.save(update_fields=["answer", "answer_entry"])
+    return request
+
+
+@transaction.atomic
+def request_withdraw(
+    *, by: AbstractBaseUser, request: PrescriberRequest, reason: str
+) -> PrescriberRequest:
+    """Withdraw a request to the prescriber the user made, unanswered, saying why (resolved on
+    the telephone, asked in error): a note on the timeline, shared and withheld from the person
+    as the note that asked, tells the organisation asked. ValidationError once answered or
+    withdrawn, or without a reason; AccessDenied unless `selectors.may_withdraw`."""
+    request, staff = _still_waiting(by, request, selectors.may_withdraw)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": ["Say why you withdraw the request"]})
+    if len(reason) > NOTE_MOST:
+        raise ValidationError({"reason": [f"The reason must be {NOTE_MOST:,} characters or fewer"]})
+    request.withdrawal_entry = _timeline_note(
+        by,
+        request.person,
+        f"{request.kind_enum.label} withdrawn: {request.medicine[:120]}",
+        _asked_words(request) + f"\nWithdrawn by {staff.display_name}: {reason}",
+        request.asked_in.withheld_from_person,
+        request.asked_in.sensitivity,
+    )
+    request.save(update_fields=["withdrawal_entry"])
+    return request
+
+
+def _still_waiting(
+    by: AbstractBaseUser,
+    request: PrescriberRequest,
+    may: Callable[[Staff, Relationship | None, PrescriberRequest], bool],
+) -> tuple[PrescriberRequest, Staff]:
+    """The request, locked, and the user, who `may` act on it and reads the note that asked;
+    ValidationError unless it still waits."""
     staff = staff_of(by)
     request = (
         PrescriberRequest.objects.select_for_update(of=("self",))
         .select_related("asked_of", "asked_in", "asked_by__user", "person")
         .get(pk=request.pk)
     )
-    person, organisation, kind = request.person, request.asked_of, request.kind_enum
-    if not selectors.may_answer(staff, check_can_open_record(staff, person), request):
+    if not may(staff, check_can_open_record(staff, request.person), request):
         raise AccessDenied(
-            f"Only a pharmacist, prescriber or nurse of {organisation.name} caring for the"
-            " person answers this request"
+            f"Only whoever asked, or a pharmacist, prescriber or nurse of"
+            f" {request.asked_of.name} caring for the person, acts on this request"
         )
     if not PrescriberRequest.objects.filter(
         readable_q(staff, selectors.NOTE), pk=request.pk
@@ -241,34 +296,22 @@ def request_answer(
         raise AccessDenied("The sharing rule keeps the note that asked this from you")
     if not selectors.waiting().filter(pk=request.pk).exists():
         raise ValidationError(
-            "This request has already been answered, or the note that asked it was entered in error"
+            "This request has already been answered or withdrawn, or the note that asked it was"
+            " entered in error"
         )
-    problem = answer_problem(kind, request.medicine, answer, note)
-    if problem is None and len(note.strip()) > NOTE_MOST:
-        problem = f"{request.medicine}: the answer must be {NOTE_MOST:,} characters or fewer"
-    if problem is not None:
-        raise ValidationError({"note" if answer in _ANSWERS else "answer": [problem]})
-    answered = Answer(answer)
+    return request, staff
+
+
+def _asked_words(request: PrescriberRequest) -> str:
+    """What was asked, of whom, by whom and when, as the answer's or withdrawal's note says."""
     where = {
         Kind.CORRECTION: "medicines reconciliation",
         Kind.CHANGE: "structured medication review",
-    }[kind]
-    text = [
-        f"Asked of {organisation.name} by {request.asked_by.display_name} in the {where} of"
-        f" {timezone.localtime(request.asked_at):%-d %B %Y}: {request.asked}",
-        f"Answer: {kind.answer_label(answered)}." + (f" {note.strip()}" if note.strip() else ""),
-    ]
-    request.answer = answered.value
-    request.answer_entry = _timeline_note(
-        by,
-        person,
-        f"{kind.label}: {request.medicine[:120]} {kind.answered(answered)}",
-        "\n".join(text),
-        withheld_from_person,
-        request.asked_in.sensitivity,
+    }[request.kind_enum]
+    return (
+        f"Asked of {request.asked_of.name} by {request.asked_by.display_name} in the {where} of"
+        f" {timezone.localtime(request.asked_at):%-d %B %Y}: {request.asked}"
     )
-    request.save(update_fields=["answer", "answer_entry"])
-    return request
 
 
 def _errors(

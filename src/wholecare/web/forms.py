@@ -332,6 +332,18 @@ class RequestAnswerForm(_MayWithholdFromPerson):
         field.error_messages = {"required": question, "invalid_choice": question}
 
 
+class RequestWithdrawForm(forms.Form):
+    """Why whoever asked withdraws a request to the prescriber (decision 0046); the service
+    checks that there is a reason."""
+
+    reason = forms.CharField(
+        widget=forms.Textarea,
+        required=False,
+        max_length=NOTE_MOST,
+        error_messages={"max_length": f"The reason must be {NOTE_MOST:,} characters or fewer"},
+    )
+
+
 class MedicationReviewForm(_EachMedicine):
     """A structured medication review (decision 0045): what was agreed for each medicine taken
     (`outcome_N`, `how_N`), what matters to the person, whether they agreed, when to review

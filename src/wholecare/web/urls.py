@@ -95,6 +95,11 @@ urlpatterns = [
         views.prescriber_request,
         name="prescriber-request",
     ),
+    path(
+        "people/<uuid:public_id>/medicines/requests/<uuid:request_id>/withdraw/",
+        views.prescriber_request_withdraw,
+        name="prescriber-request-withdraw",
+    ),
     path("people/<uuid:public_id>/care-plans/new/", views.care_plan_new, name="care-plan-new"),
     path(
         "people/<uuid:public_id>/care-plans/<uuid:plan_id>/",

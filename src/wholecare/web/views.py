@@ -51,6 +51,7 @@ from wholecare.web.forms import (
     ReferralCloseForm,
     ReferralForm,
     RequestAnswerForm,
+    RequestWithdrawForm,
     ReviewForm,
     SharingDecisionForm,
     SignInForm,
@@ -139,6 +140,7 @@ def caseload(request: AuthenticatedHttpRequest) -> HttpResponse:
             "prescriber_requests_total": requests_total,
             "reviews": reviews,
             "made": selectors.my_referrals(by=request.user) if first else None,
+            "my_requests": medicines_selectors.my_requests(by=request.user) if first else None,
             "name_length": selectors.CASELOAD_NAME_LENGTH,
         },
     )
@@ -284,15 +286,19 @@ def prescriber_request(
         lambda: medicines_selectors.to_answer(
             by=request.user, public_id=public_id, request=request_id
         ),
-        "No request waits there for you: it has been answered, or the note that asked it was"
-        " entered in error or is not shared with you.",
+        "No request waits there for you: it has been answered or withdrawn, or the note that"
+        " asked it was entered in error or is not shared with you.",
     )
     if isinstance(found, HttpResponse):
         return found
     asked = found.request
-    context: dict[str, Any] = {"person": found.person, "asked": asked}
+    context: dict[str, Any] = {
+        "person": found.person,
+        "asked": asked,
+        "may_withdraw": found.may_withdraw,
+    }
     if not found.may_answer:
-        return render(request, template, context, status=403)
+        return render(request, template, context, status=200 if found.may_withdraw else 403)
     form = RequestAnswerForm(
         posted(request),
         kind=asked.kind_enum,
@@ -305,6 +311,36 @@ def prescriber_request(
         return f"Your answer about {asked.medicine} has been saved on the timeline."
 
     return _form_page(request, form, answer, template, context)
+
+
+@require_http_methods(["GET", "POST"])
+def prescriber_request_withdraw(
+    request: AuthenticatedHttpRequest, public_id: uuid.UUID, request_id: uuid.UUID
+) -> HttpResponse:
+    """Withdraw, unanswered, a request the user made of a prescriber (decision 0046), saying
+    why."""
+    template = "medicines/request_withdraw.html"
+    found = _on_record(
+        request,
+        public_id,
+        lambda: medicines_selectors.to_answer(
+            by=request.user, public_id=public_id, request=request_id
+        ),
+        "No request waits there for you: it has been answered or withdrawn, or the note that"
+        " asked it was entered in error or is not shared with you.",
+    )
+    if isinstance(found, HttpResponse):
+        return found
+    asked = found.request
+    context: dict[str, Any] = {"person": found.person, "asked": asked}
+    if not found.may_withdraw:
+        return render(request, template, context, status=403)
+
+    def withdraw(data: dict[str, Any]) -> str:
+        medicines_services.request_withdraw(by=request.user, request=asked, **data)
+        return f"Your request about {asked.medicine} has been withdrawn."
+
+    return _form_page(request, RequestWithdrawForm(posted(request)), withdraw, template, context)
 
 
 @require_http_methods(["GET", "POST"])

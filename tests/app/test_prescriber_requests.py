@@ -1,6 +1,7 @@
 """Requests to the prescriber from a reconciliation or a structured medication review, and
 their answers (decision 0046)."""
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from django.utils import timezone
 
 from tests import factories
 from tests.app.fhir.conftest import medicine_taken, send_as
-from tests.app.signed_in import on_care_team, signed_in
+from tests.app.signed_in import on_care_team, signed_in, signed_in_as_person
 from wholecare.access import services as access_services
 from wholecare.access.models import AuditEvent
 from wholecare.access.permissions import AccessDenied
@@ -22,7 +23,11 @@ from wholecare.medicines.models import MedicinesReconciliation, PrescriberReques
 from wholecare.medicines.reconciliation import Decision
 from wholecare.medicines.requests import Answer
 from wholecare.record.models import Person, RecordEntry
-from wholecare.record.services import entry_enter_in_error
+from wholecare.record.services import (
+    entry_enter_in_error,
+    entry_show_to_person,
+    entry_withhold_from_person,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -443,3 +448,27 @@ def test_whoever_asked_reads_the_answer_on_their_caseload(gp: Staff, lists: Pers
         person_id=lists.pk,
         what="requests to the prescriber I made",
     ).exists()
+
+
+def test_the_person_reads_what_waits_on_their_prescribers_and_can_chase_it(
+    gp: Staff, lists: Person
+) -> None:
+    own = signed_in_as_person(lists, online_since=timezone.now() - dt.timedelta(days=1))
+    pharmacist, _ = on_care_team(Discipline.PHARMACIST, lists)
+    asked = _asked_of_practice(pharmacist, lists, gp)
+    mine = own.get(reverse("web:my-record")).content.decode()
+    waiting = mine[mine.index('id="medicines-asked"') :][:1200]
+    assert "Waiting on your prescribers:" in waiting
+    assert (
+        f"Dapagliflozin 10mg tablets: {pharmacist.display_name} asked {gp.organisation.name}"
+        in waiting
+    )
+    assert "to correct your medicines list." in waiting
+    assert f"ask {gp.organisation.name}." in waiting
+    assert "Started in clinic" not in waiting
+    entry_withhold_from_person(by=pharmacist.user, entry=asked.asked_in, reason="serious-harm")
+    assert 'id="medicines-asked"' not in own.get(reverse("web:my-record")).content.decode()
+    entry_show_to_person(by=pharmacist.user, entry=asked.asked_in)
+    assert 'id="medicines-asked"' in own.get(reverse("web:my-record")).content.decode()
+    services.request_answer(by=gp.user, request=asked, answer="done")
+    assert 'id="medicines-asked"' not in own.get(reverse("web:my-record")).content.decode()

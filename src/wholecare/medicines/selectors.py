@@ -250,6 +250,16 @@ def requests_waiting(
     ]
 
 
+def requests_for_person(person: Person) -> list[PrescriberRequest]:
+    """The requests about the person's medicines still waiting on a prescriber, of notes they
+    read in their own record (decision 0040), for their Medicines card: they can chase them
+    too. None while their notes are not shown online."""
+    readable = _entries_person_reads(person)
+    if readable is None:
+        return []
+    return list(waiting().filter(person=person, asked_in__in=readable))
+
+
 #: How many of the requests they made, waiting or answered lately, the caseload lists of each.
 MY_REQUESTS_SHOWN = 20
 #: How long an answer stays on the caseload of whoever asked.

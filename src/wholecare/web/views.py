@@ -768,6 +768,7 @@ def _own_record(request: AuthenticatedHttpRequest, record: selectors.MyRecord) -
         "record": record,
         "medicines_checked": medicines_selectors.last_checked_for_person(record.person),
         "medicines_reviewed": medicines_selectors.last_reviewed_for_person(record.person),
+        "medicines_asked": medicines_selectors.requests_for_person(record.person),
         **_from_other_systems(None, record.person),
     }
     return render(request, "record/my_record.html", context)

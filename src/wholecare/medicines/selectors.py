@@ -342,14 +342,16 @@ def requests_to_answer(*, by: AbstractBaseUser) -> tuple[list[PrescriberRequest]
 
 
 @dataclass(frozen=True)
-class ToAnswer:
+class WaitingRequest:
     person: Person
     request: PrescriberRequest
     may_answer: bool
     may_withdraw: bool
 
 
-def to_answer(*, by: AbstractBaseUser, public_id: uuid.UUID, request: uuid.UUID) -> ToAnswer | None:
+def waiting_request(
+    *, by: AbstractBaseUser, public_id: uuid.UUID, request: uuid.UUID
+) -> WaitingRequest | None:
     """The page answering (or withdrawing) a request to the prescriber: None unless the person's
     request `request`, whose note the user reads, is still waiting. Audited as a view;
     AccessDenied as for the record."""
@@ -360,7 +362,7 @@ def to_answer(*, by: AbstractBaseUser, public_id: uuid.UUID, request: uuid.UUID)
     found = waiting().filter(readable_q(staff, NOTE), person=person, public_id=request).first()
     if found is None:
         return None
-    return ToAnswer(
+    return WaitingRequest(
         person,
         found,
         may_answer(staff, relationship, found),

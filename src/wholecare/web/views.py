@@ -273,6 +273,22 @@ def medicines_reconcile(request: AuthenticatedHttpRequest, public_id: uuid.UUID)
     return _form_page(request, form, save, template, context)
 
 
+def _waiting_request(
+    request: AuthenticatedHttpRequest, public_id: uuid.UUID, request_id: uuid.UUID
+) -> medicines_selectors.WaitingRequest | HttpResponse:
+    """The request to the prescriber a page answers or withdraws, or the page to show instead
+    (`_on_record`)."""
+    return _on_record(
+        request,
+        public_id,
+        lambda: medicines_selectors.waiting_request(
+            by=request.user, public_id=public_id, request=request_id
+        ),
+        "No request waits there for you: it has been answered or withdrawn, or the note that"
+        " asked it was entered in error or is not shared with you.",
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def prescriber_request(
     request: AuthenticatedHttpRequest, public_id: uuid.UUID, request_id: uuid.UUID
@@ -280,15 +296,7 @@ def prescriber_request(
     """Answer a request a reconciliation or a medication review made of the user's organisation
     (decision 0046): done, or not and why."""
     template = "medicines/request.html"
-    found = _on_record(
-        request,
-        public_id,
-        lambda: medicines_selectors.to_answer(
-            by=request.user, public_id=public_id, request=request_id
-        ),
-        "No request waits there for you: it has been answered or withdrawn, or the note that"
-        " asked it was entered in error or is not shared with you.",
-    )
+    found = _waiting_request(request, public_id, request_id)
     if isinstance(found, HttpResponse):
         return found
     asked = found.request
@@ -320,15 +328,7 @@ def prescriber_request_withdraw(
     """Withdraw, unanswered, a request the user made of a prescriber (decision 0046), saying
     why."""
     template = "medicines/request_withdraw.html"
-    found = _on_record(
-        request,
-        public_id,
-        lambda: medicines_selectors.to_answer(
-            by=request.user, public_id=public_id, request=request_id
-        ),
-        "No request waits there for you: it has been answered or withdrawn, or the note that"
-        " asked it was entered in error or is not shared with you.",
-    )
+    found = _waiting_request(request, public_id, request_id)
     if isinstance(found, HttpResponse):
         return found
     asked = found.request

@@ -107,6 +107,8 @@ def sensitivity_of(content: dict[str, Any]) -> Sensitivity:
 
 
 def with_meta(found: Item, profile: str | None) -> dict[str, Any]:
+    """The resource as served: its version, profile and the sharing rule's labels, with any
+    label its record's rendering carries (a timeline entry withheld from the person: NOPAT)."""
     resource = dict(found.content)
     meta: dict[str, Any] = {
         "versionId": str(found.version),
@@ -114,7 +116,7 @@ def with_meta(found: Item, profile: str | None) -> dict[str, Any]:
     }
     if profile:
         meta["profile"] = [profile]
-    labels = security_labels(found.sensitivity)
+    labels = security_labels(found.sensitivity) + found.content.get("meta", {}).get("security", [])
     if labels:
         meta["security"] = labels
     resource["meta"] = meta

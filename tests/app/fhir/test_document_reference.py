@@ -111,6 +111,36 @@ def test_a_therapy_note_is_labelled_and_withheld_as_on_the_timeline(person: Pers
     assert gp_api.get(f"/fhir/DocumentReference/{therapy['id']}").status_code == 200
 
 
+def test_an_entry_withheld_from_the_person_is_labelled_nopat_for_other_systems(
+    person: Person,
+) -> None:
+    """Decision 0040: what the person is not to read is not shown to them by another system
+    either; GP Connect labels such documents NOPAT (HL7 v3 ActCode)."""
+    gp = _caring(person, Discipline.GP)
+    entry = services.entry_create(
+        by=gp.user, person=person, kind="letter", title="Referral letter", text="Suspected cancer."
+    )
+    api = api_for(gp)
+    url = f"/fhir/DocumentReference?patient={person.public_id}"
+    assert "securityLabel" not in api.get(url).json()["entry"][0]["resource"]
+    services.entry_withhold_from_person(by=gp.user, entry=entry, reason="serious-harm")
+    document = api.get(url).json()["entry"][0]["resource"]
+    get_fhir_model_class("DocumentReference").model_validate(document)
+    nopat = {
+        "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+        "code": "NOPAT",
+        "display": "no disclosure to patient, family or caregivers without attending"
+        " provider's authorization",
+    }
+    assert document["meta"]["security"] == [nopat]
+    assert document["securityLabel"] == [{"coding": [nopat]}]
+    assert document["meta"]["versionId"] == "2"
+    services.entry_show_to_person(by=gp.user, entry=entry)
+    shown = api.get(f"/fhir/DocumentReference/{document['id']}").json()
+    assert ("security" not in shown["meta"], "securityLabel" not in shown) == (True, True)
+    assert shown["meta"]["versionId"] == "3"
+
+
 def test_an_entry_marked_entered_in_error_is_gone_and_its_history_kept(person: Person) -> None:
     nurse = _caring(person, Discipline.DISTRICT_NURSE)
     entry = services.entry_create(

@@ -3,7 +3,8 @@ encounter, a note, a letter, a result), read-only, so that other systems read wh
 Wholecare: a district nurse's visit, a clinic letter, the Talking Therapies discharge letter to the
 GP. The sharing rule applies as on the timeline: a sensitive entry is served only to whom the rule
 and the person's decisions share it with, labelled in `meta.security`; one withheld answers 403 as
-the timeline says "withheld"; one marked entered in error, 410 Gone."""
+the timeline says "withheld"; one marked entered in error, 410 Gone. An entry withheld from the
+person (decision 0040) is labelled NOPAT, so that no system shows it to them."""
 
 import base64
 from typing import Any, ClassVar
@@ -13,6 +14,7 @@ from django.db.models import Q, QuerySet
 from wholecare.directory.disciplines import Discipline
 from wholecare.fhir.access import openable_people, readable_q
 from wholecare.fhir.base import (
+    ACT_CODE,
     Ctx,
     Include,
     KeepsEnteredInError,
@@ -33,6 +35,14 @@ from wholecare.fhir.search import (
 from wholecare.record.models import RecordEntry
 
 PROFILE = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-DocumentReference"
+NOT_FOR_THE_PERSON = {
+    "system": ACT_CODE,
+    "code": "NOPAT",
+    "display": "no disclosure to patient, family or caregivers without attending provider's"
+    " authorization",
+}
+"""HL7's obligation not to show an entry to the person, for one withheld from them (decision
+0040), as GP Connect labels such documents: in `meta.security` and `securityLabel`."""
 KIND_SYSTEM = f"{WHOLECARE}/CodeSystem/timeline-entry-kind"
 """Wholecare's own kinds of timeline entry (encounter, note, letter, result)."""
 
@@ -75,6 +85,9 @@ def to_fhir(entry: RecordEntry, fhir_id: str) -> dict[str, Any]:
     }
     if entry.service is not None:
         rendered["custodian"] = {"display": entry.service.organisation.name}
+    if entry.withheld_from_person:
+        rendered["meta"] = {"security": [NOT_FOR_THE_PERSON]}
+        rendered["securityLabel"] = [{"coding": [NOT_FOR_THE_PERSON]}]
     return rendered
 
 

@@ -298,7 +298,7 @@ def my_requests(*, by: AbstractBaseUser) -> MyRequests:
             answer_entry__entered_in_error_at=None,
             answer_entry__occurred_at__gte=timezone.now() - ANSWERS_SHOWN_FOR,
         )
-        .select_related("person", "asked_of", "answer_entry__author__user")
+        .select_related("person", "asked_of", "answer_entry")
         .order_by("-answer_entry__occurred_at", "-pk"),
         MY_REQUESTS_SHOWN,
     )

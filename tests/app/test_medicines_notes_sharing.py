@@ -1,5 +1,7 @@
 """What a reconciliation, a medication review or a correction writes of medicines the sharing
-rule restricts reaches nobody the medicines are withheld from (decision 0047)."""
+rule restricts reaches nobody the medicines are withheld from (decision 0047), and a request to
+the prescriber about an ordinary medicine reaches the prescriber whatever else its note names
+(decision 0048)."""
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -7,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests import factories
+from tests.app.conftest import PSY, reconcile_asking
 from tests.app.fhir.conftest import medicine_taken, send_as
 from tests.app.signed_in import on_care_team, signed_in
 from wholecare.access.models import SharingConsent
@@ -16,26 +19,11 @@ from wholecare.directory.models import Staff
 from wholecare.fhir.access import readable_q
 from wholecare.medicines import selectors, services
 from wholecare.medicines.models import MedicationReview, PrescriberRequest
-from wholecare.medicines.reconciliation import Decision
 from wholecare.record.models import Person, RecordEntry
 from wholecare.record.vocabulary import Sensitivity
 
 pytestmark = pytest.mark.django_db
-
-PSY = {"security": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "PSY"}]}
 SEX = {"security": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "SEX"}]}
-
-
-@pytest.fixture
-def therapy_medicine(gp: Staff, person: Person) -> Staff:
-    """The GP practice lists atorvastatin; the mental health trust lists mirtazapine as a
-    psychological therapy record, which the GP (not a default reader) does not read. Returns the
-    psychiatrist, who reads both."""
-    factories.CareTeamMembershipFactory(person=person, staff=gp)
-    psychiatrist: Staff = on_care_team(Discipline.PSYCHIATRIST, person)[0]
-    send_as(gp, medicine_taken(person, "Atorvastatin 20mg tablets"))
-    send_as(psychiatrist, medicine_taken(person, "Mirtazapine 15mg tablets", meta=PSY))
-    return psychiatrist
 
 
 def _gp_reads_therapy_records(person: Person) -> None:
@@ -49,50 +37,61 @@ def _gp_reads_therapy_records(person: Person) -> None:
     )
 
 
-def _reconcile(by: Staff, person: Person, ask: str = "") -> RecordEntry:
-    """Reconcile as `by`, asking `ask` (an ODS code) to correct every medicine whose lists
-    differ, or finding each difference intended."""
-    compared = selectors.comparison(by, person, timezone.localdate())
-    differing = [n for n, m in enumerate(compared.medicines, start=1) if m.differences]
-    found = dict.fromkeys(range(1, len(compared.medicines) + 1), (Decision.AS_LISTED.value, ""))
-    decision = Decision.PRESCRIBER_ASKED if ask else Decision.INTENDED
-    found.update(dict.fromkeys(differing, (decision.value, "Not on the practice list.")))
-    return services.reconcile(
-        by=by.user,
-        person=person,
-        fingerprint=compared.fingerprint,
-        found=found,
-        asked_of=dict.fromkeys(differing, ask),
-        checked_with=["person"],
-    ).entry
-
-
 def test_a_reconciliation_naming_a_therapy_medicine_is_a_therapy_note(
     gp: Staff, person: Person, therapy_medicine: Staff
 ) -> None:
     psychiatrist = therapy_medicine
-    entry = _reconcile(psychiatrist, person, gp.organisation.ods_code)
+    entry = reconcile_asking(psychiatrist, person, gp.organisation.ods_code)
     assert entry.sensitivity == Sensitivity.PSYCHOLOGICAL_THERAPY
     assert "Mirtazapine" in entry.text
     client = signed_in(gp)
     summary = client.get(reverse("web:person", args=[person.public_id])).content.decode()
     assert "Mirtazapine" not in summary
     assert "Reconciled on" not in summary
-    assert not client.get(reverse("web:caseload")).context["prescriber_requests"]
+    caseload = client.get(reverse("web:caseload"))
+    assert [r.medicine for r in caseload.context["prescriber_requests"]] == [
+        "Atorvastatin 20mg tablets"
+    ]
+    assert b"Mirtazapine" not in caseload.content
     asked = PrescriberRequest.objects.get(medicine__startswith="Mirtazapine")
-    with pytest.raises(AccessDenied, match="sharing rule keeps the note that asked"):
+    with pytest.raises(AccessDenied, match="sharing rule keeps this request from you"):
         services.request_answer(by=gp.user, request=asked, answer="done")
+    page = client.get(
+        reverse("web:prescriber-request", args=[person.public_id, asked.public_id]), follow=True
+    )
+    assert "the sharing rule keeps it from you" in page.content.decode()
+    assert "Mirtazapine" not in page.content.decode()
     colleague, colleague_client = on_care_team(Discipline.MENTAL_HEALTH_NURSE, person)
     theirs = colleague_client.get(reverse("web:person", args=[person.public_id])).content
     assert b"Mirtazapine 15mg tablets</strong>: to correct the list, asked of" in theirs
     assert selectors.last_reconciled(colleague, person) is not None
 
 
+def test_a_request_about_an_ordinary_medicine_reaches_the_prescriber_whatever_its_note_names(
+    gp: Staff, person: Person, therapy_medicine: Staff
+) -> None:
+    """The therapy note asked the GP practice about atorvastatin too: the GP, who reads no
+    therapy records, sees and answers that request, and the answer is an ordinary note."""
+    reconcile_asking(therapy_medicine, person, gp.organisation.ods_code)
+    client = signed_in(gp)
+    asked = PrescriberRequest.objects.get(medicine__startswith="Atorvastatin")
+    assert asked.sensitivity == Sensitivity.NORMAL
+    summary = client.get(reverse("web:person", args=[person.public_id])).content.decode()
+    assert "Atorvastatin 20mg tablets</strong>: to correct the list, asked of" in summary
+    page = client.get(reverse("web:prescriber-request", args=[person.public_id, asked.public_id]))
+    assert page.status_code == 200
+    assert "Mirtazapine" not in page.content.decode()
+    answered = services.request_answer(by=gp.user, request=asked, answer="done")
+    assert answered.answer_entry is not None
+    assert answered.answer_entry.sensitivity == Sensitivity.NORMAL
+    assert "Mirtazapine" not in answered.answer_entry.text
+
+
 def test_where_the_person_shares_therapy_records_with_their_gp_the_gp_answers(
     gp: Staff, person: Person, therapy_medicine: Staff
 ) -> None:
     _gp_reads_therapy_records(person)
-    entry = _reconcile(therapy_medicine, person, gp.organisation.ods_code)
+    entry = reconcile_asking(therapy_medicine, person, gp.organisation.ods_code)
     assert [a.medicine for a in selectors.requests_to_answer(by=gp.user)[0]] == [
         "Atorvastatin 20mg tablets",
         "Mirtazapine 15mg tablets",
@@ -112,7 +111,7 @@ def test_lists_restricted_two_ways_cannot_share_one_note(gp: Staff, person: Pers
     send_as(gp, medicine_taken(person, "Emtricitabine 200mg / tenofovir 245mg tablets", meta=SEX))
     send_as(psychiatrist, medicine_taken(person, "Mirtazapine 15mg tablets", meta=PSY))
     with pytest.raises(ValidationError) as error:
-        _reconcile(gp, person)
+        reconcile_asking(gp, person)
     assert "one note cannot be shared both ways" in error.value.message_dict["__all__"][0]
     assert (
         "psychological therapy notes and sexual health entries"
@@ -140,3 +139,29 @@ def test_a_medication_review_naming_a_sexual_health_medicine_is_a_sexual_health_
     assert entry.sensitivity == Sensitivity.SEXUAL_HEALTH
     pharmacist, _ = on_care_team(Discipline.PHARMACIST, person)
     assert not RecordEntry.objects.filter(readable_q(pharmacist), pk=entry.pk).exists()
+
+
+def test_whoever_asks_is_told_when_nobody_asked_could_read_the_request(
+    gp: Staff, person: Person, therapy_medicine: Staff
+) -> None:
+    """The GP practice is offered for both medicines, but for the therapy one it says that
+    nobody there who answers may read it, so the psychiatrist contacts them directly as well;
+    once the person shares therapy records with their GP, it does not."""
+    _, client = on_care_team(Discipline.PSYCHIATRIST, person)
+    reconcile = reverse("web:medicines-reconcile", args=[person.public_id])
+
+    def offered() -> dict[str, str]:
+        form = client.get(reconcile).context["form"]
+        return {
+            medicine.name: dict(form.fields[f"asked_of_{n}"].choices)[gp.organisation.ods_code]
+            for n, medicine in enumerate(form.medicines, start=1)
+        }
+
+    practice = gp.organisation.name
+    assert offered() == {
+        "Atorvastatin 20mg tablets": practice,
+        "Mirtazapine 15mg tablets": f"{practice} (nobody there who answers in Wholecare may read"
+        " this medicine's record: ask them directly as well)",
+    }
+    _gp_reads_therapy_records(person)
+    assert set(offered().values()) == {practice}

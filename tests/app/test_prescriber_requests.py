@@ -2,15 +2,18 @@
 their answers (decision 0046)."""
 
 import datetime as dt
+import importlib
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from tests import factories
+from tests.app.conftest import asked_of_practice
 from tests.app.fhir.conftest import medicine_taken, send_as
 from tests.app.signed_in import on_care_team, signed_in, signed_in_as_person
 from wholecare.access import services as access_services
@@ -28,30 +31,9 @@ from wholecare.record.services import (
     entry_show_to_person,
     entry_withhold_from_person,
 )
+from wholecare.record.vocabulary import Sensitivity
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def clinic() -> Staff:
-    return factories.StaffFactory(
-        discipline=Discipline.PHARMACIST,
-        organisation=factories.OrganisationFactory(
-            name="Torbay Hospital heart failure clinic", kind=Organisation.Kind.ACUTE_TRUST
-        ),
-    )
-
-
-@pytest.fixture
-def lists(gp: Staff, clinic: Staff, person: Person) -> Person:
-    """The practice lists furosemide at one tablet, the clinic at two; the clinic alone lists
-    dapagliflozin."""
-    factories.CareTeamMembershipFactory(person=person, staff=gp)
-    factories.CareTeamMembershipFactory(person=person, staff=clinic)
-    send_as(gp, medicine_taken(person, "Furosemide 40mg tablets", dosage="One each morning"))
-    send_as(clinic, medicine_taken(person, "Furosemide 40mg tablets", dosage="Two each morning"))
-    send_as(clinic, medicine_taken(person, "Dapagliflozin 10mg tablets"))
-    return person
 
 
 def _reconcile_url(person: Person) -> str:
@@ -60,23 +42,6 @@ def _reconcile_url(person: Person) -> str:
 
 def _answer_url(asked: PrescriberRequest) -> str:
     return reverse("web:prescriber-request", args=[asked.person.public_id, asked.public_id])
-
-
-def _asked_of_practice(by: Staff, person: Person, gp: Staff) -> PrescriberRequest:
-    """A reconciliation by `by` asking the practice to add dapagliflozin (medicine 1)."""
-    compared = selectors.comparison(by, person, timezone.localdate())
-    services.reconcile(
-        by=by.user,
-        person=person,
-        fingerprint=compared.fingerprint,
-        found={
-            1: (Decision.PRESCRIBER_ASKED.value, "Started in clinic on 2 Nov; not on GP list."),
-            2: (Decision.INTENDED.value, "Doubled in clinic."),
-        },
-        asked_of={1: gp.organisation.ods_code},
-        checked_with=["person"],
-    )
-    return PrescriberRequest.objects.get()
 
 
 def test_the_page_offers_the_lists_organisations_and_the_registered_practice_first(
@@ -164,7 +129,7 @@ def test_a_correction_names_whose_prescriber_was_asked_and_nothing_is_saved_with
 
 def test_a_request_waits_on_the_organisation_asked_until_answered(gp: Staff, lists: Person) -> None:
     pharmacist, pharmacist_client = on_care_team(Discipline.PHARMACIST, lists)
-    asked = _asked_of_practice(pharmacist, lists, gp)
+    asked = asked_of_practice(pharmacist, lists, gp)
     gp_client = signed_in(gp)
     caseload = gp_client.get(reverse("web:caseload"))
     assert [a.medicine for a in caseload.context["prescriber_requests"]] == [
@@ -192,7 +157,7 @@ def test_a_request_waits_on_the_organisation_asked_until_answered(gp: Staff, lis
 
 def test_the_practice_answers_and_the_loop_closes_on_the_timeline(gp: Staff, lists: Person) -> None:
     pharmacist, _ = on_care_team(Discipline.PHARMACIST, lists)
-    asked = _asked_of_practice(pharmacist, lists, gp)
+    asked = asked_of_practice(pharmacist, lists, gp)
     client = signed_in(gp)
     page = client.get(_answer_url(asked))
     assert page.status_code == 200
@@ -222,7 +187,7 @@ def test_the_practice_answers_and_the_loop_closes_on_the_timeline(gp: Staff, lis
 
 def test_a_list_that_stands_says_why(gp: Staff, lists: Person) -> None:
     pharmacist, _ = on_care_team(Discipline.PHARMACIST, lists)
-    asked = _asked_of_practice(pharmacist, lists, gp)
+    asked = asked_of_practice(pharmacist, lists, gp)
     client = signed_in(gp)
     for posted, field, error in [
         ({}, "answer", "Say whether your list has been corrected"),
@@ -251,8 +216,8 @@ def test_only_the_organisation_asked_answers_and_only_while_caring(
     gp: Staff, clinic: Staff, lists: Person
 ) -> None:
     pharmacist, _ = on_care_team(Discipline.PHARMACIST, lists)
-    asked = _asked_of_practice(pharmacist, lists, gp)
-    with pytest.raises(AccessDenied, match=f"of {gp.organisation.name} caring for"):
+    asked = asked_of_practice(pharmacist, lists, gp)
+    with pytest.raises(AccessDenied, match=f"nurses of {gp.organisation.name} answer this request"):
         services.request_answer(by=clinic.user, request=asked, answer="done")
     colleague = factories.StaffFactory(discipline=Discipline.GP, organisation=gp.organisation)
     access_services.break_glass_open(
@@ -269,7 +234,7 @@ def test_only_the_organisation_asked_answers_and_only_while_caring(
 
 def test_an_answer_entered_in_error_asks_again(gp: Staff, lists: Person) -> None:
     pharmacist, _ = on_care_team(Discipline.PHARMACIST, lists)
-    asked = _asked_of_practice(pharmacist, lists, gp)
+    asked = asked_of_practice(pharmacist, lists, gp)
     services.request_answer(by=gp.user, request=asked, answer="done")
     asked.refresh_from_db()
     assert asked.answer_entry is not None
@@ -282,7 +247,7 @@ def test_an_answer_entered_in_error_asks_again(gp: Staff, lists: Person) -> None
 
 def test_a_note_entered_in_error_withdraws_what_it_asked(gp: Staff, lists: Person) -> None:
     pharmacist, _ = on_care_team(Discipline.PHARMACIST, lists)
-    asked = _asked_of_practice(pharmacist, lists, gp)
+    asked = asked_of_practice(pharmacist, lists, gp)
     entry_enter_in_error(by=pharmacist.user, entry=asked.asked_in, reason="Another person's lists.")
     assert selectors.requests_to_answer(by=gp.user) == ([], 0)
     client: Client = signed_in(gp)
@@ -296,7 +261,7 @@ def test_the_caseload_lists_the_longest_waiting_first_and_counts_beyond(
 ) -> None:
     monkeypatch.setattr(selectors, "REQUESTS_SHOWN", 1)
     pharmacist, _ = on_care_team(Discipline.PHARMACIST, lists)
-    first = _asked_of_practice(pharmacist, lists, gp)
+    first = asked_of_practice(pharmacist, lists, gp)
     other = factories.PersonFactory()
     factories.CareTeamMembershipFactory(person=other, staff=gp)
     factories.CareTeamMembershipFactory(person=other, staff=pharmacist)
@@ -394,7 +359,7 @@ def test_a_change_the_reviewer_makes_themselves_asks_nobody(gp: Staff, taking: P
 
 def test_whoever_asked_withdraws_a_request_saying_why(gp: Staff, lists: Person) -> None:
     pharmacist, client = on_care_team(Discipline.PHARMACIST, lists)
-    asked = _asked_of_practice(pharmacist, lists, gp)
+    asked = asked_of_practice(pharmacist, lists, gp)
     mine = client.get(reverse("web:caseload"))
     assert [row.request for row in mine.context["my_requests"].waiting] == [asked]
     assert "Your requests to prescribers, waiting" in mine.content.decode()
@@ -431,9 +396,56 @@ def test_whoever_asked_withdraws_a_request_saying_why(gp: Staff, lists: Person) 
     assert [a.pk for a in selectors.requests_to_answer(by=gp.user)[0]] == [asked.pk]
 
 
+def test_a_colleague_covering_for_whoever_asked_withdraws_it(gp: Staff, lists: Person) -> None:
+    """A pharmacist of the asker's organisation caring for the person withdraws a request
+    resolved while the asker is away; nobody else of that organisation does."""
+    pharmacist, _ = on_care_team(Discipline.PHARMACIST, lists)
+    asked = asked_of_practice(pharmacist, lists, gp)
+    covering = factories.StaffFactory(
+        discipline=Discipline.PHARMACIST, organisation=pharmacist.organisation
+    )
+    social_worker = factories.StaffFactory(
+        discipline=Discipline.SOCIAL_WORKER, organisation=pharmacist.organisation
+    )
+    for colleague in (covering, social_worker):
+        factories.CareTeamMembershipFactory(person=lists, staff=colleague)
+    withdraw = reverse("web:prescriber-request-withdraw", args=[lists.public_id, asked.public_id])
+    assert signed_in(social_worker).get(withdraw).status_code == 403
+    with pytest.raises(AccessDenied, match="a colleague covering for them withdraws it"):
+        services.request_withdraw(by=social_worker.user, request=asked, reason="Not mine.")
+    client = signed_in(covering)
+    assert withdraw in client.get(reverse("web:person", args=[lists.public_id])).content.decode()
+    assert client.post(withdraw, {"reason": "Practice confirmed it is added."}).status_code == 302
+    asked.refresh_from_db()
+    assert asked.withdrawal_entry is not None
+    assert asked.withdrawal_entry.author == covering
+    assert asked.withdrawal_entry.text.endswith(
+        f"Withdrawn by {covering.display_name}: Practice confirmed it is added."
+    )
+
+
+def test_requests_made_before_each_was_shared_as_its_medicine_keep_their_note_s_readers(
+    gp: Staff, lists: Person
+) -> None:
+    """Migration medicines 0005: a request made before decision 0048 is read by whoever read
+    the note that asked it."""
+    pharmacist, _ = on_care_team(Discipline.PHARMACIST, lists)
+    asked = asked_of_practice(pharmacist, lists, gp)
+    RecordEntry.objects.filter(pk=asked.asked_in_id).update(
+        sensitivity=Sensitivity.PSYCHOLOGICAL_THERAPY
+    )
+    migration = importlib.import_module(
+        "wholecare.medicines.migrations.0005_prescriber_request_sensitivity"
+    )
+    migration.shared_as_the_note_that_asked(django_apps, None)
+    asked.refresh_from_db()
+    assert asked.sensitivity == Sensitivity.PSYCHOLOGICAL_THERAPY
+    assert selectors.requests_to_answer(by=gp.user) == ([], 0)
+
+
 def test_whoever_asked_reads_the_answer_on_their_caseload(gp: Staff, lists: Person) -> None:
     pharmacist, client = on_care_team(Discipline.PHARMACIST, lists)
-    asked = _asked_of_practice(pharmacist, lists, gp)
+    asked = asked_of_practice(pharmacist, lists, gp)
     services.request_answer(
         by=gp.user, request=asked, answer="not-done", note="Clinic trial only: stops on 30 Nov."
     )
@@ -455,7 +467,7 @@ def test_the_person_reads_what_waits_on_their_prescribers_and_can_chase_it(
 ) -> None:
     own = signed_in_as_person(lists, online_since=timezone.now() - dt.timedelta(days=1))
     pharmacist, _ = on_care_team(Discipline.PHARMACIST, lists)
-    asked = _asked_of_practice(pharmacist, lists, gp)
+    asked = asked_of_practice(pharmacist, lists, gp)
     mine = own.get(reverse("web:my-record")).content.decode()
     waiting = mine[mine.index('id="medicines-asked"') :][:1200]
     assert "Waiting on your prescribers:" in waiting

@@ -69,13 +69,16 @@ def openable_person(
     return _PERSON_BY_PUBLIC_ID[only is not None].first(**values)
 
 
-def readable_q(staff: Staff, through: str = "") -> Q:
-    """Resources kept by the FHIR edge (or timeline entries) that this member of staff may
-    read, by their sensitivity: normal ones, their own, and sensitive ones the person's consent
-    (or, without a decision, the default readers) shares with their discipline. `through`: the
-    path to them from the model filtered ("reconciliation__entry__"), so that the rule is a
-    condition on the join rather than a subquery over every row."""
-    readable = Q(**{f"{through}sensitivity": Sensitivity.NORMAL}) | Q(**{f"{through}author": staff})
+def readable_q(staff: Staff, through: str = "", *, author: str = "author") -> Q:
+    """Resources kept by the FHIR edge (or timeline entries, or anything else with a person, a
+    sensitivity and an `author`) that this member of staff may read, by their sensitivity:
+    normal ones, their own, and sensitive ones the person's consent (or, without a decision, the
+    default readers) shares with their discipline. `through`: the path to them from the model
+    filtered ("reconciliation__entry__"), so that the rule is a condition on the join rather
+    than a subquery over every row."""
+    readable = Q(**{f"{through}sensitivity": Sensitivity.NORMAL}) | Q(
+        **{f"{through}{author}": staff}
+    )
     for sensitivity in DEFAULT_READERS:
         readable |= Q(**{f"{through}sensitivity": sensitivity}) & shared_q(
             staff, sensitivity, through

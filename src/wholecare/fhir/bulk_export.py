@@ -61,6 +61,7 @@ COMPARTMENT = (
     "MedicationStatement",
     "MedicationRequest",
     "CarePlan",
+    "Task",
     "DocumentReference",
     "Consent",
     "Flag",

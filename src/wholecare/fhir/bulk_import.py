@@ -67,6 +67,8 @@ READ_ONLY = {
     "ConceptMap": "terminology is imported with `wholecare terminology import`",
     "DocumentReference": "a DocumentReference is an entry on a person's timeline, written on"
     " Wholecare's pages",
+    "Task": "a Task is a request to the prescriber, made on Wholecare's pages by a medicines"
+    " reconciliation or review",
 }
 SERVER_META = frozenset({"versionId", "lastUpdated", "security"})
 

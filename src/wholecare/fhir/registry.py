@@ -31,6 +31,7 @@ def registered() -> dict[str, ResourceType]:
         questionnaire,
         questionnaire_response,
         service_request,
+        task,
         terminology,
     )
 
@@ -54,6 +55,7 @@ def registered() -> dict[str, ResourceType]:
         medication.MedicationStatementType(),
         medication.MedicationRequestType(),
         care_plan.CarePlanType(),
+        task.TaskType(),
         document_reference.DocumentReferenceType(),
         consent.ConsentType(),
         flag.FlagType(),

@@ -145,6 +145,7 @@ PLAIN_TYPES = {
     "Questionnaire": "questionnaires",
     "QuestionnaireResponse": "questionnaire answers",
     "ServiceRequest": "referrals",
+    "Task": "requests to prescribers about medicines",
     "ValueSet": "value sets",
 }
 """What each resource type holds, in plain English (tests check that every registered type has

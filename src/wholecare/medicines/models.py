@@ -14,6 +14,7 @@ from wholecare.medicines.reconciliation import Decision, Difference
 from wholecare.medicines.requests import Answer, Kind
 from wholecare.medicines.review import Outcome
 from wholecare.record.models import Person, RecordEntry
+from wholecare.record.vocabulary import Sensitivity
 
 
 class MedicinesReconciliation(models.Model):
@@ -150,8 +151,7 @@ class PrescriberRequest(models.Model):
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="prescriber_requests")
     kind = models.CharField(max_length=10, choices=[(k.value, k.label) for k in Kind])
     asked_in = models.ForeignKey(RecordEntry, on_delete=models.RESTRICT, related_name="+")
-    """The reconciliation's or review's note: while it is entered in error nothing is asked, and
-    only its readers read the request (decision 0047)."""
+    """The reconciliation's or review's note: while it is entered in error nothing is asked."""
     asked_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
     asked_at = models.DateTimeField()
     asked_of = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
@@ -160,6 +160,13 @@ class PrescriberRequest(models.Model):
     """What each list said of the medicine when asked, in words."""
     asked = models.TextField(max_length=1000, validators=[MaxLengthValidator(1000)])
     """What was found of the medicine, or agreed for it."""
+    sensitivity = models.CharField(
+        max_length=30,
+        choices=[(s.value, s.label) for s in Sensitivity],
+        default=Sensitivity.NORMAL,
+    )
+    """As the statements of this one medicine the sharing rule restricts: only their readers
+    read the request, its answer and its withdrawal (decision 0048)."""
     answer = models.CharField(
         max_length=10, choices=[(a.value, a.value) for a in Answer], blank=True
     )

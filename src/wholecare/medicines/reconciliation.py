@@ -101,6 +101,12 @@ class Compared:
         return any(item.in_force for item in self.listed)
 
     @property
+    def restricted(self) -> frozenset[str]:
+        """The kinds of sensitive entry its statements are (none for most medicines): what is
+        written of it is for whom the sharing rule lets read them."""
+        return frozenset(item.sensitivity for item in self.listed) - {"normal"}
+
+    @property
     def decisions(self) -> tuple[Decision, ...]:
         """What may be recorded of it: where the lists differ, not that it is taken as listed
         (which list?), but whether the difference was intended, the prescriber asked to correct

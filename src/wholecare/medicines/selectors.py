@@ -12,14 +12,16 @@ from django.db.models import Count, FilteredRelation, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from wholecare.access.audit import audit_many
-from wholecare.access.models import AuditEvent
+from wholecare.access.models import AuditEvent, SharingConsent
 from wholecare.access.permissions import (
     Relationship,
+    decisions_of,
     entries_person_reads_q,
     online_access_since,
     staff_caring_for_q,
     staff_of,
 )
+from wholecare.access.rules import readable_sensitivities
 from wholecare.directory.disciplines import MEDICINES_RECONCILERS, Discipline
 from wholecare.directory.models import Organisation, Staff
 from wholecare.fhir import medicines, received
@@ -153,23 +155,33 @@ class Prescriber:
     agreed (decision 0046)."""
 
     organisation: Organisation
-    answerers: int
-    """Its pharmacists, prescribers and nurses caring for the person, who answer in Wholecare."""
+    reads: frozenset[str]
+    """The kinds of entry (`Sensitivity` values) that at least one of its pharmacists,
+    prescribers and nurses caring for the person, who answer in Wholecare, reads: none when
+    nobody there cares for the person."""
 
-    @property
-    def label(self) -> str:
-        if self.answerers:
-            return self.organisation.name
-        return (
-            f"{self.organisation.name} (nobody there cares for the person in Wholecare: ask"
-            " them directly as well)"
-        )
+    def label(self, restricted: frozenset[str] = frozenset()) -> str:
+        """Its name as offered for a medicine whose statements are `restricted`
+        (`Compared.restricted`), saying when nobody there could read the request in Wholecare
+        (decision 0048), so that the asker contacts them directly as well."""
+        name = self.organisation.name
+        if not self.reads:
+            return (
+                f"{name} (nobody there cares for the person in Wholecare: ask them directly as"
+                " well)"
+            )
+        if not restricted <= self.reads:
+            return (
+                f"{name} (nobody there who answers in Wholecare may read this medicine's record:"
+                " ask them directly as well)"
+            )
+        return name
 
 
 def prescribers_to_ask(person: Person, sources: tuple[str, ...]) -> list[Prescriber]:
     """The organisations whose lists were compared (`sources`, by name), in that order, and the
     person's registered GP practice first if it sent none: the practice answers for most of the
-    person's prescribing. Two queries."""
+    person's prescribing. Three queries."""
     sent = {
         organisation.name: organisation
         for organisation in Organisation.objects.filter(
@@ -182,17 +194,27 @@ def prescribers_to_ask(person: Person, sources: tuple[str, ...]) -> list[Prescri
     practice = person.registered_practice
     if practice is not None and practice not in organisations:
         organisations.insert(0, practice)
-    answering = dict(
+    answering: dict[int, set[Discipline]] = {}
+    for organisation, discipline in (
         Staff.objects.filter(
             staff_caring_for_q(person),
             organisation__in=organisations,
             discipline__in=MEDICINES_RECONCILERS,
         )
-        .values("organisation")
-        .annotate(n=Count("pk", distinct=True))
-        .values_list("organisation", "n")
-    )
-    return [Prescriber(o, answering.get(o.pk, 0)) for o in organisations]
+        .values_list("organisation", "discipline")
+        .distinct()
+    ):
+        answering.setdefault(organisation, set()).add(Discipline(discipline))
+    decisions = decisions_of(SharingConsent.objects.filter(person=person))
+    return [
+        Prescriber(
+            o,
+            frozenset[str]().union(
+                *(readable_sensitivities(d, decisions) for d in answering.get(o.pk, ()))
+            ),
+        )
+        for o in organisations
+    ]
 
 
 def may_answer(staff: Staff, relationship: Relationship | None, request: PrescriberRequest) -> bool:
@@ -204,25 +226,46 @@ def may_answer(staff: Staff, relationship: Relationship | None, request: Prescri
     )
 
 
-#: From a request to the note that asked it, whose readers alone read what it names (decision
-#: 0047).
-NOTE = "asked_in__"
+def request_readable_q(staff: Staff) -> Q:
+    """The requests to the prescriber the sharing rule lets `staff` read: those whose medicine
+    is shared with them, and their own (decision 0048)."""
+    return readable_q(staff, author="asked_by")
 
 
 def may_withdraw(
     staff: Staff, relationship: Relationship | None, request: PrescriberRequest
 ) -> bool:
-    """Whoever asked, while caring for the person: resolved another way, or asked in error."""
-    return caring_for(relationship) and request.asked_by_id == staff.pk
+    """Whoever asked, or a pharmacist, prescriber or nurse of their organisation covering for
+    them, while caring for the person: resolved another way, or asked in error."""
+    return caring_for(relationship) and (
+        request.asked_by_id == staff.pk
+        or (
+            staff.discipline_enum in MEDICINES_RECONCILERS
+            and staff.organisation_id == request.asked_by.organisation_id
+        )
+    )
+
+
+def _ended_by(note: str) -> Q:
+    """Requests the note at `note` (their answer or withdrawal) ended: one there, not entered
+    in error."""
+    return Q(**{f"{note}__isnull": False, f"{note}__entered_in_error_at": None})
+
+
+#: Requests asked by a note not entered in error.
+ASKED_Q = Q(asked_in__entered_in_error_at=None)
+#: Requests answered (by a note not entered in error).
+ANSWERED_Q = ASKED_Q & _ended_by("answer_entry")
+#: Requests withdrawn unanswered by whoever asked or a colleague.
+WITHDRAWN_Q = ASKED_Q & _ended_by("withdrawal_entry")
+#: Requests neither answered nor withdrawn, which wait on the organisation asked.
+WAITING_Q = ASKED_Q & ~_ended_by("answer_entry") & ~_ended_by("withdrawal_entry")
 
 
 def waiting() -> QuerySet[PrescriberRequest]:
-    """Requests to the prescriber neither answered nor withdrawn (or so by a note since entered
-    in error), asked by a note not entered in error; the longest waiting first."""
+    """Requests to the prescriber still waiting (`WAITING_Q`); the longest waiting first."""
     return (
-        PrescriberRequest.objects.filter(asked_in__entered_in_error_at=None)
-        .filter(Q(answer_entry=None) | Q(answer_entry__entered_in_error_at__isnull=False))
-        .filter(Q(withdrawal_entry=None) | Q(withdrawal_entry__entered_in_error_at__isnull=False))
+        PrescriberRequest.objects.filter(WAITING_Q)
         .select_related("asked_of", "asked_by__user")
         .order_by("asked_at", "pk")
     )
@@ -238,15 +281,15 @@ class Waiting:
 def requests_waiting(
     staff: Staff, person: Person, relationship: Relationship | None
 ) -> list[Waiting]:
-    """The requests about the person's medicines still waiting on a prescriber, of notes
-    `staff` reads: the summary and the reconciliation page show them."""
+    """The requests about the person's medicines still waiting on a prescriber that `staff`
+    reads: the summary and the reconciliation page show them."""
     return [
         Waiting(
             request,
             may_answer(staff, relationship, request),
             may_withdraw(staff, relationship, request),
         )
-        for request in waiting().filter(readable_q(staff, NOTE), person=person)
+        for request in waiting().filter(request_readable_q(staff), person=person)
     ]
 
 
@@ -293,9 +336,8 @@ def my_requests(*, by: AbstractBaseUser) -> MyRequests:
     still, still_total = first_and_total(mine, MY_REQUESTS_SHOWN)
     answered, answered_total = first_and_total(
         PrescriberRequest.objects.filter(
+            ANSWERED_Q,
             asked_by=staff,
-            asked_in__entered_in_error_at=None,
-            answer_entry__entered_in_error_at=None,
             answer_entry__occurred_at__gte=timezone.now() - ANSWERS_SHOWN_FOR,
         )
         .select_related("person", "asked_of", "answer_entry")
@@ -329,7 +371,7 @@ def requests_to_answer(*, by: AbstractBaseUser) -> tuple[list[PrescriberRequest]
     if staff.discipline_enum not in MEDICINES_RECONCILERS:
         return [], 0
     asked = waiting().filter(
-        readable_q(staff, NOTE), on_caseload(staff), asked_of=staff.organisation_id
+        request_readable_q(staff), on_caseload(staff), asked_of=staff.organisation_id
     )
     found, total = first_and_total(asked.select_related("person"), REQUESTS_SHOWN)
     audit_many(
@@ -353,13 +395,13 @@ def waiting_request(
     *, by: AbstractBaseUser, public_id: uuid.UUID, request: uuid.UUID
 ) -> WaitingRequest | None:
     """The page answering (or withdrawing) a request to the prescriber: None unless the person's
-    request `request`, whose note the user reads, is still waiting. Audited as a view;
+    request `request`, which the user reads, is still waiting. Audited as a view;
     AccessDenied as for the record."""
     staff = staff_of(by)
     person, relationship = person_header_and_relationship(
         by=by, public_id=public_id, what="request to the prescriber"
     )
-    found = waiting().filter(readable_q(staff, NOTE), person=person, public_id=request).first()
+    found = waiting().filter(request_readable_q(staff), person=person, public_id=request).first()
     if found is None:
         return None
     return WaitingRequest(

@@ -17,7 +17,6 @@ from wholecare.access.permissions import (
     staff_of,
 )
 from wholecare.directory.models import Organisation, Staff
-from wholecare.fhir.access import readable_q
 from wholecare.medicines import review, selectors
 from wholecare.medicines.models import (
     MedicationReview,
@@ -192,7 +191,7 @@ def _ask(
     asked: Mapping[int, tuple[Compared, Organisation, str]],
 ) -> None:
     """The requests to the prescriber a note makes: of each medicine, whom it asks, and what was
-    found or agreed."""
+    found or agreed; each shared as the medicine it names, not as the note (decision 0048)."""
     PrescriberRequest.objects.bulk_create(
         PrescriberRequest(
             person=entry.person,
@@ -204,6 +203,7 @@ def _ask(
             medicine=medicine.name[:300],
             as_listed=[describe(item) for item in medicine.listed],
             asked=said,
+            sensitivity=_one_kind(medicine.restricted),
         )
         for _, (medicine, organisation, said) in sorted(asked.items())
     )
@@ -219,10 +219,10 @@ def request_answer(
     withheld_from_person: str = "",
 ) -> PrescriberRequest:
     """Answer a request to the prescriber made of the user's organisation (decision 0046): done,
-    or not and why. The answer is a note on the timeline, shared as the note that asked, for
-    whoever asked and the rest of the care team. ValidationError once answered or withdrawn
-    (or the note that asked entered in error); AccessDenied unless `selectors.may_answer` and
-    the sharing rule lets the user read the note that asked."""
+    or not and why. The answer is a note on the timeline, shared as the request (decision
+    0048), for whoever asked and the rest of the care team. ValidationError once answered or
+    withdrawn (or the note that asked entered in error); AccessDenied unless
+    `selectors.may_answer` and the sharing rule lets the user read the request."""
     request, _ = _still_waiting(by, request, selectors.may_answer)
     kind = request.kind_enum
     problem = answer_problem(kind, request.medicine, answer, note)
@@ -240,7 +240,7 @@ def request_answer(
         + f"\nAnswer: {kind.answer_label(answered)}."
         + (f" {note.strip()}" if note.strip() else ""),
         withheld_from_person,
-        request.asked_in.sensitivity,
+        request.sensitivity,
     )
     request.save(update_fields=["answer", "answer_entry"])
     return request
@@ -250,10 +250,11 @@ def request_answer(
 def request_withdraw(
     *, by: AbstractBaseUser, request: PrescriberRequest, reason: str
 ) -> PrescriberRequest:
-    """Withdraw a request to the prescriber the user made, unanswered, saying why (resolved on
-    the telephone, asked in error): a note on the timeline, shared and withheld from the person
-    as the note that asked, tells the organisation asked. ValidationError once answered or
-    withdrawn, or without a reason; AccessDenied unless `selectors.may_withdraw`."""
+    """Withdraw a request to the prescriber the user or a colleague made, unanswered, saying why
+    (resolved on the telephone, asked in error): a note on the timeline, shared as the request
+    and withheld from the person as the note that asked, tells the organisation asked.
+    ValidationError once answered or withdrawn, or without a reason; AccessDenied unless
+    `selectors.may_withdraw`."""
     request, staff = _still_waiting(by, request, selectors.may_withdraw)
     reason = reason.strip()
     if not reason:
@@ -266,7 +267,7 @@ def request_withdraw(
         f"{request.kind_enum.label} withdrawn: {request.medicine[:120]}",
         _asked_words(request) + f"\nWithdrawn by {staff.display_name}: {reason}",
         request.asked_in.withheld_from_person,
-        request.asked_in.sensitivity,
+        request.sensitivity,
     )
     request.save(update_fields=["withdrawal_entry"])
     return request
@@ -277,7 +278,7 @@ def _still_waiting(
     request: PrescriberRequest,
     may: Callable[[Staff, Relationship | None, PrescriberRequest], bool],
 ) -> tuple[PrescriberRequest, Staff]:
-    """The request, locked, and the user, who `may` act on it and reads the note that asked;
+    """The request, locked, and the user, who `may` act on it and reads it;
     ValidationError unless it still waits."""
     staff = staff_of(by)
     request = (
@@ -287,13 +288,14 @@ def _still_waiting(
     )
     if not may(staff, check_can_open_record(staff, request.person), request):
         raise AccessDenied(
-            f"Only whoever asked, or a pharmacist, prescriber or nurse of"
-            f" {request.asked_of.name} caring for the person, acts on this request"
+            f"Only the pharmacists, prescribers and nurses of {request.asked_of.name} answer this"
+            f" request, and whoever asked or a colleague covering for them withdraws it, while"
+            f" caring for the person"
         )
     if not PrescriberRequest.objects.filter(
-        readable_q(staff, selectors.NOTE), pk=request.pk
+        selectors.request_readable_q(staff), pk=request.pk
     ).exists():
-        raise AccessDenied("The sharing rule keeps the note that asked this from you")
+        raise AccessDenied("The sharing rule keeps this request from you")
     if not selectors.waiting().filter(pk=request.pk).exists():
         raise ValidationError(
             "This request has already been answered or withdrawn, or the note that asked it was"
@@ -389,9 +391,7 @@ def _shared_as(medicines: Sequence[Compared], errors: dict[str, list[str]]) -> s
     sharing rule restricts, so the note reaches nobody they are withheld from (decision 0047);
     an error (in `errors`) when they are restricted in more than one way, as one note cannot
     follow two rules."""
-    restricted = {item.sensitivity for m in medicines for item in m.listed} - {
-        Sensitivity.NORMAL.value
-    }
+    restricted = _restricted(medicines)
     if len(restricted) > 1:
         kinds = " and ".join(sorted(Sensitivity(k).entries for k in restricted))
         errors.setdefault("__all__", []).append(
@@ -399,7 +399,16 @@ def _shared_as(medicines: Sequence[Compared], errors: dict[str, list[str]]) -> s
             " shared both ways: write what you found on the timeline, a note for each"
         )
         return Sensitivity.NORMAL.value
-    return restricted.pop() if restricted else Sensitivity.NORMAL.value
+    return _one_kind(restricted)
+
+
+def _restricted(medicines: Sequence[Compared]) -> frozenset[str]:
+    """How the sharing rule restricts the statements of `medicines`: none, or the kinds."""
+    return frozenset[str]().union(*(m.restricted for m in medicines))
+
+
+def _one_kind(restricted: frozenset[str]) -> str:
+    return next(iter(restricted)) if restricted else Sensitivity.NORMAL.value
 
 
 def _timeline_note(

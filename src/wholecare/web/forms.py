@@ -216,7 +216,6 @@ class _EachMedicine(_MayWithholdFromPerson):
         super().__init__(*args, online=online, **kwargs)
         self.medicines = medicines
         self.fields["fingerprint"].initial = fingerprint
-        asking = [(p.organisation.ods_code, p.label) for p in prescribers]
         for number, medicine in enumerate(medicines, start=1):
             self.fields[f"{self.ANSWER}_{number}"] = forms.ChoiceField(
                 choices=self.CHOICES,
@@ -234,7 +233,13 @@ class _EachMedicine(_MayWithholdFromPerson):
             )
             if self.asks(medicine):
                 self.fields[f"asked_of_{number}"] = forms.ChoiceField(
-                    choices=[("", self.NOBODY_ASKED), *asking],
+                    choices=[
+                        ("", self.NOBODY_ASKED),
+                        *(
+                            (p.organisation.ods_code, p.label(medicine.restricted))
+                            for p in prescribers
+                        ),
+                    ],
                     required=False,
                     error_messages={
                         "invalid_choice": f"{medicine.name}: choose whom to ask from the list"

@@ -284,8 +284,8 @@ def _waiting_request(
         lambda: medicines_selectors.waiting_request(
             by=request.user, public_id=public_id, request=request_id
         ),
-        "No request waits there for you: it has been answered or withdrawn, or the note that"
-        " asked it was entered in error or is not shared with you.",
+        "No request waits there for you: it has been answered or withdrawn, the note that asked"
+        " it was entered in error, or the sharing rule keeps it from you.",
     )
 
 

@@ -397,8 +397,9 @@ def test_whoever_asked_withdraws_a_request_saying_why(gp: Staff, lists: Person) 
 
 
 def test_a_colleague_covering_for_whoever_asked_withdraws_it(gp: Staff, lists: Person) -> None:
-    """A pharmacist of the asker's organisation caring for the person withdraws a request
-    resolved while the asker is away; nobody else of that organisation does."""
+    """A pharmacist of the asker's organisation caring for the person finds the request on their
+    caseload and withdraws it, resolved while the asker is away; nobody else of that
+    organisation does, and nobody elsewhere sees it there."""
     pharmacist, _ = on_care_team(Discipline.PHARMACIST, lists)
     asked = asked_of_practice(pharmacist, lists, gp)
     covering = factories.StaffFactory(
@@ -414,6 +415,16 @@ def test_a_colleague_covering_for_whoever_asked_withdraws_it(gp: Staff, lists: P
     with pytest.raises(AccessDenied, match="a colleague covering for them withdraws it"):
         services.request_withdraw(by=social_worker.user, request=asked, reason="Not mine.")
     client = signed_in(covering)
+    caseload = client.get(reverse("web:caseload"))
+    assert [row.request for row in caseload.context["my_requests"].waiting] == [asked]
+    assert f"asked by {pharmacist.display_name}" in caseload.content.decode()
+    elsewhere = factories.StaffFactory(discipline=Discipline.PHARMACIST)
+    factories.CareTeamMembershipFactory(person=lists, staff=elsewhere)
+    assert not selectors.my_requests(by=elsewhere.user).waiting
+    not_caring = factories.StaffFactory(
+        discipline=Discipline.PHARMACIST, organisation=pharmacist.organisation
+    )
+    assert not selectors.my_requests(by=not_caring.user).waiting
     assert withdraw in client.get(reverse("web:person", args=[lists.public_id])).content.decode()
     assert client.post(withdraw, {"reason": "Practice confirmed it is added."}).status_code == 302
     asked.refresh_from_db()
@@ -458,7 +469,7 @@ def test_whoever_asked_reads_the_answer_on_their_caseload(gp: Staff, lists: Pers
     assert AuditEvent.objects.filter(
         actor_user_id=pharmacist.user.pk,
         person_id=lists.pk,
-        what="requests to the prescriber I made",
+        what="requests to the prescriber my colleagues and I made",
     ).exists()
 
 

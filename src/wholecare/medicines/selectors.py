@@ -317,9 +317,9 @@ class MyRequest:
 
 @dataclass(frozen=True)
 class MyRequests:
-    """The requests to prescribers the user made: those still waiting, the longest first, so
-    they can chase them; and those answered lately, the latest first, so they learn what was
-    done."""
+    """The requests to prescribers the user and their colleagues made (`_ours`): those still
+    waiting, the longest first, so they can chase them; and those answered lately, the latest
+    first, so they learn what was done."""
 
     waiting: list[MyRequest]
     waiting_total: int
@@ -327,20 +327,33 @@ class MyRequests:
     answered_total: int
 
 
+def _ours(staff: Staff) -> Q:
+    """Requests the user made and, for a pharmacist, prescriber or nurse, those colleagues of
+    their organisation made about people on their caseload, that the sharing rule lets them
+    read: a colleague away, theirs to chase or withdraw (decision 0048)."""
+    mine = Q(asked_by=staff)
+    if staff.discipline_enum not in MEDICINES_RECONCILERS:
+        return mine
+    colleagues = Q(asked_by__organisation=staff.organisation_id) & request_readable_q(staff)
+    return mine | (colleagues & on_caseload(staff))
+
+
 @transaction.atomic
 def my_requests(*, by: AbstractBaseUser) -> MyRequests:
     """As `MyRequests`; audited like the caseload."""
     staff = staff_of(by)
     today = timezone.localdate()
-    mine = waiting().filter(asked_by=staff).select_related("person")
-    still, still_total = first_and_total(mine, MY_REQUESTS_SHOWN)
+    ours = _ours(staff)
+    still, still_total = first_and_total(
+        waiting().filter(ours).select_related("person"), MY_REQUESTS_SHOWN
+    )
     answered, answered_total = first_and_total(
         PrescriberRequest.objects.filter(
             ANSWERED_Q,
-            asked_by=staff,
+            ours,
             answer_entry__occurred_at__gte=timezone.now() - ANSWERS_SHOWN_FOR,
         )
-        .select_related("person", "asked_of", "answer_entry")
+        .select_related("person", "asked_of", "asked_by__user", "answer_entry")
         .order_by("-answer_entry__occurred_at", "-pk"),
         MY_REQUESTS_SHOWN,
     )
@@ -348,7 +361,7 @@ def my_requests(*, by: AbstractBaseUser) -> MyRequests:
         by=by,
         action=AuditEvent.Action.VIEW,
         people={request.person for request in still + answered},
-        what="requests to the prescriber I made",
+        what="requests to the prescriber my colleagues and I made",
     )
     return MyRequests(
         [MyRequest(r, (today - timezone.localdate(r.asked_at)).days) for r in still],

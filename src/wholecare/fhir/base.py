@@ -384,11 +384,16 @@ class RecordType(ResourceType, Generic[M]):
         )
         return None if record_pk is None else unique_row(rows.filter(pk=record_pk))
 
+    def rendering(self, rows: Sequence[M]) -> Callable[[M, str], dict[str, Any]]:
+        """How `rows` are rendered: `render`, unless a type first reads what all of them
+        reference (the ids of other resources), in one query rather than one a row."""
+        return self.render
+
     def items(self, rows: Sequence[M]) -> list[Item]:
         synced = store.sync(
             self.name,
             rows,
-            render=self.render,
+            render=self.rendering(rows),
             fhir_id=self.fixed_id,
             person_id=self.row_person_id,
             sensitivity=self.row_sensitivity,

@@ -5,6 +5,8 @@ sorted with the Observations other systems send."""
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from fhir.resources.R4B import get_fhir_model_class
 
@@ -87,6 +89,42 @@ def test_a_score_recorded_here_is_read_as_a_uk_core_observation(tt: Setting) -> 
     assert api.get("/fhir/Observation?category=vital-signs").json()["total"] == 0
     assert api.get("/fhir/Observation?status=preliminary").json()["total"] == 0
     assert api.get("/fhir/Observation?category=survey&status=final").json()["total"] == 3
+
+
+def test_a_score_measured_in_a_referral_is_based_on_its_service_request(tt: Setting) -> None:
+    """Whoever reads the scores pairs a referral's first and last, as NHS England does; a screen
+    before any referral is based on none. The ServiceRequest made for the scores is the one the
+    referral is then read as, and a page of scores reads the referrals' ids at once, not one a
+    score."""
+    referral = refer(tt, received=40)
+    score(tt, referral, "PHQ9", PHQ9_SEVERE, days_ago(30))
+    services.measure_record(
+        by=tt.pwp.user,
+        person=tt.person,
+        measure="PHQ9",
+        answers=PHQ9_SEVERE,
+        measured_on=days_ago(35),
+    )
+    api = api_for(tt.pwp)
+
+    def based_on() -> list[list[dict[str, str]] | None]:
+        found = api.get(f"/fhir/Observation?patient={tt.person.public_id}&_sort=date").json()
+        return [o.get("basedOn") for o in _entries(found)]
+
+    screen, in_therapy = based_on()
+    assert screen is None
+    (request,) = _entries(api.get(f"/fhir/ServiceRequest?patient={tt.person.public_id}").json())
+    assert in_therapy == [{"reference": f"ServiceRequest/{request['id']}"}]
+    for _ in range(2):
+        score(tt, referral, "PHQ9", PHQ9_WELL, days_ago(5))
+    assert based_on()[1:] == [in_therapy] * 3
+    with CaptureQueriesContext(connection) as four_scores:
+        based_on()
+    score(tt, referral, "GAD7", GAD7_MODERATE, days_ago(25))
+    based_on()
+    with CaptureQueriesContext(connection) as five_scores:
+        based_on()
+    assert len(five_scores) == len(four_scores)
 
 
 def test_a_score_the_person_completed_from_a_link_says_so(tt: Setting) -> None:

@@ -7,6 +7,7 @@ or members) or the reason it is absent, including the totals scored from a Quest
 sent through the API. An Observation whose code has no coding with a system and a code is
 refused with 422; one with no subject at all is held unfiled (`StoredType.held_unfiled`)."""
 
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from django.db.models import Q, QuerySet
@@ -25,7 +26,7 @@ from wholecare.fhir.base import (
     reference_ids,
 )
 from wholecare.fhir.errors import unprocessable
-from wholecare.fhir.mappers import WHOLECARE
+from wholecare.fhir.mappers import WHOLECARE, service_request
 from wholecare.fhir.models import SearchToken
 from wholecare.fhir.scopes import Permission
 from wholecare.fhir.search import Criterion, Param, any_of, every_date, parse_token
@@ -161,13 +162,22 @@ class ObservationType(ReceivingRecord[MeasureScore], UnderSharingRule[MeasureSco
     def within(self, ctx: Ctx, permission: Permission) -> QuerySet[MeasureScore]:
         return MeasureScore.objects.filter(
             person__in=openable_people(ctx.grant, self.name, permission)
-        ).select_related("person", "entered_by__user")
+        ).select_related("person", "entered_by__user", "referral")
 
     def shared_q(self, ctx: Ctx) -> Q:
         return scores_readable_q(ctx.staff)
 
     def render(self, row: MeasureScore, fhir_id: str) -> dict[str, Any]:
-        return score_to_fhir(row, fhir_id)
+        return self.rendering([row])(row, fhir_id)
+
+    def rendering(
+        self, rows: Sequence[MeasureScore]
+    ) -> Callable[[MeasureScore, str], dict[str, Any]]:
+        """Each score with the ServiceRequest of the referral it was measured in, if any."""
+        based_on = service_request.ids_of({r.referral.referral_id for r in rows if r.referral})
+        return lambda row, fhir_id: score_to_fhir(
+            row, fhir_id, None if row.referral is None else based_on[row.referral.referral_id]
+        )
 
     def row_sensitivity(self, row: MeasureScore) -> str:
         return Sensitivity.PSYCHOLOGICAL_THERAPY
@@ -191,9 +201,11 @@ class ObservationType(ReceivingRecord[MeasureScore], UnderSharingRule[MeasureSco
         return every_date(criterion, "recorded_at")
 
 
-def score_to_fhir(score: MeasureScore, fhir_id: str) -> dict[str, Any]:
+def score_to_fhir(score: MeasureScore, fhir_id: str, service_request: str | None) -> dict[str, Any]:
     """A total recorded on the Talking Therapies pages: when it was measured and recorded, by
-    whom (the clinician who entered it, or the person from a link), and its severity band."""
+    whom (the clinician who entered it, or the person from a link), its severity band, and the
+    referral it was measured in (`service_request`, its ServiceRequest's id) as `basedOn`, so
+    that whoever reads it can pair a referral's first and last scores as NHS England does."""
     instrument = measures.instrument(score.measure)
     patient = {"reference": f"Patient/{score.person.public_id}", "display": score.person.full_name}
     performer = (
@@ -219,6 +231,8 @@ def score_to_fhir(score: MeasureScore, fhir_id: str) -> dict[str, Any]:
     interpretation = severity_interpretation(instrument, score.total)
     if interpretation:
         rendered["interpretation"] = interpretation
+    if service_request is not None:
+        rendered["basedOn"] = [{"reference": f"ServiceRequest/{service_request}"}]
     if score.entered_via == MeasureScore.EnteredVia.PERSON:
         rendered["note"] = [{"text": "Completed by the person from a link"}]
     return rendered

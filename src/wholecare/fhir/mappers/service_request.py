@@ -8,6 +8,7 @@ the service discharged the person, revoked when it did not accept the referral o
 withdrew it, with the reason as a note."""
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
@@ -31,6 +32,7 @@ from wholecare.fhir.base import (
 from wholecare.fhir.errors import FhirError, Issue, not_found, unprocessable
 from wholecare.fhir.keys import record_key
 from wholecare.fhir.mappers import unknown_elements, validation_outcome
+from wholecare.fhir.models import Resource
 from wholecare.fhir.scopes import Permission
 from wholecare.fhir.search import Criterion, Param, any_of, every_date
 from wholecare.fhir.store import Item
@@ -119,6 +121,28 @@ def to_fhir(referral: Referral, fhir_id: str) -> dict[str, Any]:
     return resource
 
 
+def _rendered(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
+    """With what rendering them reads."""
+    return referrals.select_related("person", "service__organisation", "recipient__user")
+
+
+def ids_of(referrals: Collection[int]) -> dict[int, str]:
+    """The ServiceRequest id of each referral (by key), for the resources that reference them:
+    one query, and the ServiceRequest made for those that have none yet."""
+    known = {
+        pk: fhir_id
+        for pk, fhir_id in Resource.objects.filter(
+            resource_type=ServiceRequestType.name, record_pk__in=referrals
+        ).values_list("record_pk", "fhir_id")
+        if pk is not None
+    }
+    missing = list(_rendered(Referral.objects.filter(pk__in=set(referrals) - set(known))))
+    if missing:
+        made = ServiceRequestType().items(missing)
+        known.update((row.pk, item.fhir_id) for row, item in zip(missing, made, strict=True))
+    return known
+
+
 class ServiceRequestType(RecordType[Referral]):
     name = "ServiceRequest"
     profile = PROFILE
@@ -162,9 +186,9 @@ class ServiceRequestType(RecordType[Referral]):
     )
 
     def rows(self, ctx: Ctx, permission: Permission) -> QuerySet[Referral]:
-        return Referral.objects.filter(
-            person__in=openable_people(ctx.grant, self.name, permission)
-        ).select_related("person", "service__organisation", "recipient__user")
+        return _rendered(
+            Referral.objects.filter(person__in=openable_people(ctx.grant, self.name, permission))
+        )
 
     def render(self, row: Referral, fhir_id: str) -> dict[str, Any]:
         return to_fhir(row, fhir_id)

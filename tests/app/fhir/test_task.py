@@ -70,7 +70,8 @@ def test_the_practice_system_finds_what_waits_on_it(gp: Staff, lists: Person) ->
     elsewhere = api.get("/fhir/Task?owner=Organization/Y99999").json()
     assert elsewhere["total"] == 0
     included = api.get(
-        f"/fhir/Task?owner={gp.organisation.ods_code}&_include=Task:owner&_include=Task:patient"
+        f"/fhir/Task?owner={gp.organisation.ods_code}&status=requested&_sort=authored-on"
+        "&_include=Task:owner&_include=Task:patient"
     ).json()
     assert {e["resource"]["resourceType"] for e in included["entry"]} == {
         "Task",

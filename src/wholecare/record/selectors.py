@@ -641,6 +641,18 @@ class PersonSummary:
         """Whether an identity detail is not known yet, and so may be recorded."""
         return any(services.not_known(self.person, name) for name in services.IDENTITY_FIELDS)
 
+    @property
+    def condition_codes(self) -> list[str]:
+        """The SNOMED CT codes of every condition shown, for their glossary entries."""
+        return [
+            c.snomed_code
+            for c in (
+                *self.long_term_conditions,
+                *self.mental_health_conditions,
+                *self.other_conditions,
+            )
+        ]
+
 
 #: How many closed referrals the person summary shows, the most recently closed first.
 CLOSED_REFERRALS_SHOWN = 5

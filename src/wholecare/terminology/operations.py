@@ -9,10 +9,11 @@
 systems, for pages. Signatures and shapes: docs/terminology.md.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from wholecare.terminology import errors, selectors
@@ -286,7 +287,7 @@ def translate(
         releases = [selectors.concept_map_release(url, concept_map_version)]
     else:
         releases = list(selectors.current_concept_map_releases())
-    mappings = _mappings(releases, system, code, target_system, reverse)
+    mappings = _mappings(releases, system, [code], reverse, target_system)
     if system_version:
         side = "target_version" if reverse else "source_version"
         mappings = mappings.filter(**{side: system_version})
@@ -312,19 +313,25 @@ def translate(
 
 
 def _mappings(
-    releases: list[Any], system: str, code: str, target_system: str | None, reverse: bool
+    releases: list[Any],
+    system: str,
+    codes: Collection[str],
+    reverse: bool,
+    target_system: str | None = None,
 ) -> QuerySet[Mapping]:
+    """The mappings of `codes` of `system` (to `target_system` if given), in the concept maps'
+    order; `reverse`: those mapping to them."""
     mappings = (
         Mapping.objects.filter(release__in=releases)
         .select_related("release__concept_map")
         .defer("release__resource")
     )
     if reverse:
-        mappings = mappings.filter(target_system=system, target_code=code)
+        mappings = mappings.filter(target_system=system, target_code__in=codes)
         if target_system:
             mappings = mappings.filter(source_system=target_system)
     else:
-        mappings = mappings.filter(source_system=system, source_code=code)
+        mappings = mappings.filter(source_system=system, source_code__in=codes)
         if target_system:
             mappings = mappings.filter(target_system=target_system)
     return mappings.order_by("release_id", "position")
@@ -388,25 +395,27 @@ class GlossaryEntry:
     equivalents: tuple[Equivalent, ...]
 
 
-def glossary_entry(system: str, code: str) -> GlossaryEntry | None:
-    """What `system|code` means in plain English, from the current release of its code system,
-    with its equivalents in other code systems; None when the code system or code is not held."""
+def glossary_entries(system: str, codes: Collection[str]) -> dict[str, GlossaryEntry]:
+    """What each of `codes` of `system` means in plain English, from the current release of its
+    code system, with its equivalents in other code systems, keyed by the code as given: those
+    held, read at once (a page shows several), none when the code system is not held."""
     try:
         release = selectors.code_system_release(system)
     except errors.NotFound:
-        return None
-    concept = _concept(release, code)
-    if concept is None:
-        return None
+        return {}
+    concepts = _concepts(release, codes)
+    if not concepts:
+        return {}
     releases = list(selectors.current_concept_map_releases())
-    equivalents = []
+    equivalents: dict[str, list[Equivalent]] = {}
     for reverse in (False, True):
-        for mapping in _mappings(releases, system, code, None, reverse):
+        for mapping in _mappings(releases, system, [c.code for c in concepts.values()], reverse):
             match = _match(mapping, reverse)
             if match["concept"] is None:
                 continue
             other = mapping.source_system if reverse else mapping.target_system
-            equivalents.append(
+            mapped = mapping.target_code if reverse else mapping.source_code
+            equivalents.setdefault(mapped, []).append(
                 Equivalent(
                     system_name=SHORT_NAMES.get(other, other),
                     code=match["concept"]["code"],
@@ -416,14 +425,17 @@ def glossary_entry(system: str, code: str) -> GlossaryEntry | None:
                     provenance=mapping.provenance,
                 )
             )
-    return GlossaryEntry(
-        system_name=SHORT_NAMES.get(system, release.title or system),
-        release=_describe(release),
-        code=concept.code,
-        display=concept.display,
-        text=concept.glossary or concept.definition or concept.display,
-        equivalents=tuple(dict.fromkeys(equivalents)),
-    )
+    return {
+        code: GlossaryEntry(
+            system_name=SHORT_NAMES.get(system, release.title or system),
+            release=_describe(release),
+            code=concept.code,
+            display=concept.display,
+            text=concept.glossary or concept.definition or concept.display,
+            equivalents=tuple(dict.fromkeys(equivalents.get(concept.code, []))),
+        )
+        for code, concept in concepts.items()
+    }
 
 
 # Shared ------------------------------------------------------------------------------------------
@@ -444,6 +456,22 @@ def _concept(release: CodeSystemRelease, code: str) -> Concept | None:
     if concept is not None:
         concept.release = release  # already read, without its (possibly large) resource
     return concept
+
+
+def _concepts(release: CodeSystemRelease, codes: Collection[str]) -> dict[str, Concept]:
+    """The concepts of `codes` in `release`, keyed by the code as given, in one query (`_concept`
+    for several)."""
+    if release.case_sensitive:
+        found = {c.code: c for c in release.concepts.filter(code__in=codes)}
+        return {code: found[code] for code in codes if code in found}
+    by_case = {code.casefold(): code for code in codes}
+    any_case = Q(pk__in=[])
+    for code in by_case:
+        any_case |= Q(code__iexact=code)
+    concepts: dict[str, Concept] = {}
+    for concept in release.concepts.filter(any_case).order_by("-position"):
+        concepts[by_case[concept.code.casefold()]] = concept
+    return concepts
 
 
 def _describe(release: CodeSystemRelease) -> str:

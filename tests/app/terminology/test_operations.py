@@ -349,8 +349,7 @@ def test_translate_of_a_code_from_another_release_of_its_code_system():
 
 
 def test_glossary_entry_gives_plain_english_and_equivalents_both_ways():
-    entry = operations.glossary_entry(ICD10, "F32.9")
-    assert entry is not None
+    entry = operations.glossary_entries(ICD10, ["F32.9"])["F32.9"]
     assert entry.text == "Depression: low mood and loss of interest lasting weeks or more."
     assert entry.release == "ICD-10 (Wholecare subset) version wholecare-subset-1"
     assert [(e.system_name, e.code, e.equivalence, e.verified) for e in entry.equivalents] == [
@@ -359,9 +358,25 @@ def test_glossary_entry_gives_plain_english_and_equivalents_both_ways():
 
 
 def test_glossary_entry_of_unknowns_is_none_and_falls_back_to_the_display():
-    assert operations.glossary_entry(SNOMED_CT, "999") is None
-    assert operations.glossary_entry("https://example.org/nowhere", "1") is None
-    entry = operations.glossary_entry(ETHNIC, "N")
-    assert entry is not None
+    assert operations.glossary_entries(SNOMED_CT, ["999"]) == {}
+    assert operations.glossary_entries("https://example.org/nowhere", ["1"]) == {}
+    entry = operations.glossary_entries(ETHNIC, ["N"])["N"]
     assert entry.text == "Black or Black British - African"
     assert entry.equivalents == ()
+
+
+def test_a_page_s_glossary_entries_are_read_at_once_each_with_its_own_equivalents(
+    django_assert_max_num_queries,
+):
+    """Three codes (one not held) in the queries one code takes, each with what maps to it; a
+    code system matched in any case is keyed by the code as given, one in its case only not."""
+    one = operations.glossary_entries(SNOMED_CT, ["35489007"])
+    with django_assert_max_num_queries(7):
+        several = operations.glossary_entries(SNOMED_CT, ["35489007", "999", "24700007"])
+    assert set(several) == {"35489007", "24700007"}
+    assert several["35489007"] == one["35489007"]
+    assert [e.code for e in several["24700007"].equivalents] == ["G35"]
+    assert [e.code for e in several["35489007"].equivalents] == ["F32.9"]
+    assert operations.glossary_entries(ETHNIC, ["n"]) == {}
+    load(code_system([{"code": "Red", "display": "Red"}], caseSensitive=False))
+    assert operations.glossary_entries(COLOUR, ["RED", "blue"])["RED"].display == "Red"

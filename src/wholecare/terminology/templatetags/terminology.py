@@ -1,3 +1,5 @@
+from collections.abc import Collection
+
 from django import template
 
 from wholecare.terminology import operations
@@ -6,10 +8,19 @@ register = template.Library()
 
 
 @register.simple_tag
-def glossary_entry(system: str, code: str) -> operations.GlossaryEntry | None:
-    """`{% glossary_entry system code as entry %}`: the plain-English meaning of any code, with
-    its equivalents in other code systems (None when the code is not held)."""
-    return operations.glossary_entry(system, code)
+def glossary_entries(system: str, codes: Collection[str]) -> dict[str, operations.GlossaryEntry]:
+    """`{% glossary_entries system codes as glossary %}`: the plain-English meaning of each of a
+    page's codes, with their equivalents in other code systems, read at once; `entry_for` finds
+    one."""
+    return operations.glossary_entries(system, codes)
+
+
+@register.filter
+def entry_for(
+    glossary: dict[str, operations.GlossaryEntry], code: str
+) -> operations.GlossaryEntry | None:
+    """`glossary|entry_for:code`: the code's entry, or None when it is not held."""
+    return glossary.get(code)
 
 
 @register.filter

@@ -216,7 +216,7 @@ def test_the_practice_answers_through_its_own_system(gp: Staff, lists: Person) -
     assert "already been answered" in again.json()["issue"][0]["diagnostics"]
 
 
-def test_only_the_organisation_asked_answers_and_only_the_asker_withdraws(
+def test_the_organisation_asked_answers_and_whoever_asked_withdraws(
     gp: Staff, clinic: Staff, lists: Person
 ) -> None:
     pharmacist, _ = on_care_team(Discipline.PHARMACIST, lists)

@@ -448,28 +448,25 @@ def _require(**values: str | None) -> None:
 
 
 def _concept(release: CodeSystemRelease, code: str) -> Concept | None:
-    concepts = release.concepts.select_related("parent")
-    if release.case_sensitive:
-        concept = concepts.filter(code=code).first()
-    else:
-        concept = concepts.filter(code__iexact=code).order_by("position").first()
+    concept = _concepts(release, [code]).get(code)
     if concept is not None:
         concept.release = release  # already read, without its (possibly large) resource
     return concept
 
 
 def _concepts(release: CodeSystemRelease, codes: Collection[str]) -> dict[str, Concept]:
-    """The concepts of `codes` in `release`, keyed by the code as given, in one query (`_concept`
-    for several)."""
+    """The concepts of `codes` in `release`, keyed by the code as given, in one query; in a code
+    system matched in any case, the first of those that differ only in case."""
+    held = release.concepts.select_related("parent")
     if release.case_sensitive:
-        found = {c.code: c for c in release.concepts.filter(code__in=codes)}
+        found = {c.code: c for c in held.filter(code__in=codes)}
         return {code: found[code] for code in codes if code in found}
     by_case = {code.casefold(): code for code in codes}
     any_case = Q(pk__in=[])
     for code in by_case:
         any_case |= Q(code__iexact=code)
     concepts: dict[str, Concept] = {}
-    for concept in release.concepts.filter(any_case).order_by("-position"):
+    for concept in held.filter(any_case).order_by("-position"):
         concepts[by_case[concept.code.casefold()]] = concept
     return concepts
 
